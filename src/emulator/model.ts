@@ -1,0 +1,193 @@
+// The state of the local Control Service and the rules that derive what a client sees from it.
+// Everything that changes with time (deployments becoming live, executions running and ending,
+// logs growing) is stored as timestamps and derived from the clock on each read: no timers, so a
+// restart from --data-dir resumes exactly where it was.
+
+export type DeploymentOutcome = 'SUCCESS' | 'USER_ERROR' | 'PLATFORM_ERROR'
+export type DeploymentStatus = 'NONE' | DeploymentOutcome
+
+export const EXECUTION_STATUSES = [
+  'submitted',
+  'running',
+  'succeeded',
+  'cancelled',
+  'skipped',
+  'user_error',
+  'platform_error'
+] as const
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
+export type FinalStatus = 'succeeded' | 'user_error' | 'platform_error' | 'skipped'
+export const FINAL_STATUSES: readonly FinalStatus[] = [
+  'succeeded',
+  'user_error',
+  'platform_error',
+  'skipped'
+]
+
+export interface JobRecord {
+  job_name: string
+  team: string
+  description: string
+  config: Record<string, unknown>
+}
+
+export interface SourceVersion {
+  version: string
+  tree: string
+  reason?: string
+  uploaded_at: number
+  uploaded_by: string
+  files: number
+  bytes: number
+}
+
+/** The deployment as it is live (what GET .../deployments shows). */
+export interface LiveDeployment {
+  job_version: string
+  python_version: string
+  vdk_version?: string
+  enabled: boolean
+  mode: 'release' | 'testing'
+  last_deployed_by: string
+  last_deployed_date: string
+  schedule?: { schedule_cron?: string }
+}
+
+export interface PendingDeployment {
+  started_at: number
+  ready_at: number
+  outcome: DeploymentOutcome
+  target: LiveDeployment
+}
+
+export interface ExecutionScript {
+  status: FinalStatus
+  seconds: number
+  logs?: string[]
+  /** A platform_error that the service later overwrites (the real watcher can do that). */
+  becomes?: FinalStatus
+  becomesAfterSeconds?: number
+}
+
+export interface DeploymentScript {
+  status: DeploymentOutcome
+  seconds: number
+}
+
+export interface ExecutionRecord {
+  id: string
+  job_name: string
+  team: string
+  type: 'manual' | 'scheduled'
+  started_by: string
+  args: Record<string, unknown>
+  op_id: string
+  created_at: number
+  running_at: number
+  end_at: number
+  final: FinalStatus
+  becomes?: { status: FinalStatus; at: number }
+  cancelled_at?: number
+  logs: string[]
+  deployment: LiveDeployment
+}
+
+export interface JobState {
+  job: JobRecord
+  versions: SourceVersion[]
+  live?: LiveDeployment
+  pending?: PendingDeployment
+  /** `latest_job_deployment_status`; absent until the job's first deployment request. */
+  deployment_status?: DeploymentStatus
+  executions: ExecutionRecord[]
+}
+
+/** What tests scripted through the admin API, keyed `team/job`, used first come first served. */
+export interface Scripts {
+  executions: ExecutionScript[]
+  deployments: DeploymentScript[]
+}
+
+export interface ServiceState {
+  jobs: Record<string, JobState>
+  /** Keyed by job name only, as the real service does (team and deployment id are ignored). */
+  properties: Record<string, Record<string, unknown>>
+  secrets: Record<string, Record<string, unknown>>
+  scripts: Record<string, Scripts>
+  /** Access tokens handed out by the token endpoint, with their expiry (epoch ms). */
+  issued_tokens: Record<string, number>
+}
+
+export const emptyState = (): ServiceState => ({
+  jobs: {},
+  properties: {},
+  secrets: {},
+  scripts: {},
+  issued_tokens: {}
+})
+
+export const iso = (ms: number): string => new Date(ms).toISOString()
+
+/** Applies a deployment whose build time has passed; returns true when something changed. */
+export function settleDeployment(js: JobState, now: number): boolean {
+  const p = js.pending
+  if (!p || now < p.ready_at) return false
+  js.deployment_status = p.outcome
+  if (p.outcome === 'SUCCESS') {
+    js.live = { ...p.target, last_deployed_date: iso(p.ready_at) }
+  }
+  js.pending = undefined
+  return true
+}
+
+export function executionStatus(e: ExecutionRecord, now: number): ExecutionStatus {
+  if (e.cancelled_at !== undefined) return 'cancelled'
+  if (now < e.running_at) return 'submitted'
+  if (now < e.end_at) return 'running'
+  if (e.becomes && now >= e.becomes.at) return e.becomes.status
+  return e.final
+}
+
+export const isActive = (s: ExecutionStatus): boolean => s === 'submitted' || s === 'running'
+
+export function executionEnd(e: ExecutionRecord, now: number): number | undefined {
+  if (e.cancelled_at !== undefined) return e.cancelled_at
+  return now >= e.end_at ? e.end_at : undefined
+}
+
+/** Log lines visible now: they appear one by one over the running time; none before it runs. */
+export function visibleLogLines(e: ExecutionRecord, now: number): string[] {
+  const stop = Math.min(now, e.cancelled_at ?? Infinity)
+  if (stop < e.running_at) return []
+  const span = e.end_at - e.running_at
+  if (span <= 0 || stop >= e.end_at) return e.logs
+  const shown = Math.floor(((stop - e.running_at) / span) * e.logs.length) + 1
+  return e.logs.slice(0, Math.min(shown, e.logs.length))
+}
+
+const MESSAGES: Record<ExecutionStatus, string> = {
+  submitted: 'Job execution submitted.',
+  running: 'Job execution is running.',
+  succeeded: 'Job execution succeeded.',
+  cancelled: 'Job execution cancelled by user.',
+  skipped: 'Job execution skipped: another execution of this job was already running.',
+  user_error: 'Job execution failed because of an error in the data job (user error).',
+  platform_error: 'Job execution failed because of a platform error.'
+}
+export const executionMessage = (s: ExecutionStatus): string => MESSAGES[s]
+
+export function defaultLogs(job: string, id: string, status: FinalStatus): string[] {
+  const last: Record<FinalStatus, string> = {
+    succeeded: `Job ${job} finished successfully.`,
+    user_error: `Job ${job} failed: an exception was raised in step 10_step.py (user error).`,
+    platform_error: `Job ${job} failed: lost connection to the data platform (platform error).`,
+    skipped: `Job ${job} skipped: another execution is running.`
+  }
+  return [
+    `Starting data job ${job} (execution ${id}).`,
+    `Loading job configuration from config.ini.`,
+    `Executing step 10_step.py.`,
+    `Step 10_step.py completed.`,
+    last[status]
+  ]
+}
