@@ -101,7 +101,9 @@ export function parseDeploymentScript(body: unknown, defaultSeconds: number): De
 export function parseFault(body: unknown, id: number): ActiveFault {
   if (!isObject(body)) throw new AdminInputError('the body must be a JSON object')
   if (typeof body.path !== 'string' || !body.path) {
-    throw new AdminInputError('path (a regular expression matched against the request path) is required')
+    throw new AdminInputError(
+      'path (a regular expression matched against the request path) is required'
+    )
   }
   let pattern: RegExp
   try {
@@ -110,7 +112,10 @@ export function parseFault(body: unknown, id: number): ActiveFault {
     throw new AdminInputError(`path is not a valid regular expression: ${(e as Error).message}`)
   }
   const spec = body as unknown as FaultSpec
-  if (spec.status !== undefined && !(Number.isInteger(spec.status) && spec.status >= 100 && spec.status <= 599)) {
+  if (
+    spec.status !== undefined &&
+    !(Number.isInteger(spec.status) && spec.status >= 100 && spec.status <= 599)
+  ) {
     throw new AdminInputError('status must be an HTTP status code (100-599)')
   }
   if (spec.status === undefined && !spec.reset && spec.delayMs === undefined) {
@@ -129,7 +134,11 @@ export function parseFault(body: unknown, id: number): ActiveFault {
 }
 
 /** The first active fault for this request, counting it; spent faults are dropped. */
-export function takeFault(faults: ActiveFault[], method: string, path: string): ActiveFault | undefined {
+export function takeFault(
+  faults: ActiveFault[],
+  method: string,
+  path: string
+): ActiveFault | undefined {
   for (const f of faults) {
     if (f.method && f.method !== '*' && f.method.toUpperCase() !== method) continue
     if (!f.pattern.test(path)) continue

@@ -26,7 +26,8 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
 function number(value: string | undefined, name: string, fallback?: number): number | undefined {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, 0 or more; got '${value}'`)
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a number, 0 or more; got '${value}'`)
   return n
 }
 
@@ -55,8 +56,12 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
   })
   if (values.help) return 'help'
   const port = number(values.port, 'port', 8092) as number
-  if (!Number.isInteger(port) || port > 65535) throw new Error(`--port must be a port number; got '${values.port}'`)
-  const versions = values['python-versions']?.split(',').map(v => v.trim()).filter(Boolean)
+  if (!Number.isInteger(port) || port > 65535)
+    throw new Error(`--port must be a port number; got '${values.port}'`)
+  const versions = values['python-versions']
+    ?.split(',')
+    .map(v => v.trim())
+    .filter(Boolean)
   return {
     port,
     host: values.host,

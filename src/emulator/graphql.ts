@@ -206,7 +206,8 @@ function page<T>(items: T[], args: PageArgs, defaults: { size: number; cap?: num
   const size = args.pageSize ?? defaults.size
   if (number < 1) throw new Error(`pageNumber must be 1 or more (pages are 1-based); got ${number}`)
   if (size < 1) throw new Error(`pageSize must be 1 or more; got ${size}`)
-  if (defaults.cap && size > defaults.cap) throw new Error(`pageSize must be ${defaults.cap} or less`)
+  if (defaults.cap && size > defaults.cap)
+    throw new Error(`pageSize must be ${defaults.cap} or less`)
   return {
     content: items.slice((number - 1) * size, number * size),
     totalItems: items.length,
@@ -239,9 +240,16 @@ const schedule = (js: JobState) =>
 const contacts = (js: JobState) => (js.job.config.contacts ?? {}) as Record<string, string[]>
 const contactsPresent = (js: JobState) => Object.values(contacts(js)).some(v => v?.length)
 const latest = (list: ExecutionRecord[]) =>
-  list.reduce<ExecutionRecord | undefined>((a, e) => (!a || e.created_at > a.created_at ? e : a), undefined)
+  list.reduce<ExecutionRecord | undefined>(
+    (a, e) => (!a || e.created_at > a.created_at ? e : a),
+    undefined
+  )
 
-function filterJobs(ctx: QueryContext, filter: Predicate[] | null | undefined, search?: string | null) {
+function filterJobs(
+  ctx: QueryContext,
+  filter: Predicate[] | null | undefined,
+  search?: string | null
+) {
   let jobs = Object.values(ctx.state.jobs)
   const predicates = filter ?? []
   for (const p of predicates) {
@@ -280,7 +288,8 @@ function filterExecutions(ctx: QueryContext, list: ExecutionRecord[], args: Exec
   const [sg, sl, eg, el] = [t(f.startTimeGte), t(f.startTimeLte), t(f.endTimeGte), t(f.endTimeLte)]
   const out = list.filter(e => {
     const end = executionEnd(e, ctx.now)
-    if (f.statusIn?.length && !f.statusIn.includes(executionStatus(e, ctx.now).toUpperCase())) return false
+    if (f.statusIn?.length && !f.statusIn.includes(executionStatus(e, ctx.now).toUpperCase()))
+      return false
     if (f.jobNameIn?.length && !f.jobNameIn.includes(e.job_name)) return false
     if (f.teamNameIn?.length && !f.teamNameIn.includes(e.team)) return false
     if (sg !== undefined && e.created_at < sg) return false
@@ -299,7 +308,10 @@ function filterExecutions(ctx: QueryContext, list: ExecutionRecord[], args: Exec
     status: e => executionStatus(e, ctx.now)
   }
   const key = keys[prop]
-  if (!key) throw new Error(`unsupported order property '${prop}'; use one of ${Object.keys(keys).join(', ')}`)
+  if (!key)
+    throw new Error(
+      `unsupported order property '${prop}'; use one of ${Object.keys(keys).join(', ')}`
+    )
   return out.sort((a, b) => {
     const [x, y] = [key(a), key(b)]
     return x < y ? -dir : x > y ? dir : 0
@@ -353,12 +365,16 @@ function jobView(ctx: QueryContext, js: JobState) {
             lastDeployedBy: live?.last_deployed_by ?? null,
             mode: live?.mode ?? null,
             vdkVersion: live?.vdk_version ?? null,
-            schedule: { scheduleCron: schedule(js).schedule_cron ?? null, nextRunEpochSeconds: null },
+            schedule: {
+              scheduleCron: schedule(js).schedule_cron ?? null,
+              nextRunEpochSeconds: null
+            },
             status: js.deployment_status,
             executions: (args: ExecutionArgs) =>
-              page(filterExecutions(ctx, js.executions, args), args, { size: 10, cap: 100 }).content.map(e =>
-                executionView(ctx, js, e)
-              ),
+              page(filterExecutions(ctx, js.executions, args), args, {
+                size: 10,
+                cap: 100
+              }).content.map(e => executionView(ctx, js, e)),
             lastExecutionStatus: last ? executionStatus(last, ctx.now).toUpperCase() : null,
             lastExecutionTime: last ? iso(last.created_at) : null,
             lastExecutionDuration:
@@ -390,7 +406,7 @@ function jobView(ctx: QueryContext, js: JobState) {
 
 export interface JobsQueryAnswer {
   status: 200 | 400
-  body: { data: unknown; errors?: unknown[] }
+  body: { data?: unknown; errors?: unknown[] }
 }
 
 export async function runJobsQuery(
@@ -424,6 +440,7 @@ export async function runJobsQuery(
   const errors = result.errors?.map(e => e.toJSON())
   const fields = result.data ? Object.values(result.data) : []
   const data = fields.length === 1 ? fields[0] : (result.data ?? null)
-  if (errors?.length) return { status: 400, body: { data, errors } }
+  // graphql-java leaves `data` out when there is none; the spec's `data` is not nullable either
+  if (errors?.length) return { status: 400, body: data === null ? { errors } : { data, errors } }
   return { status: 200, body: { data } }
 }

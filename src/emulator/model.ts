@@ -176,18 +176,30 @@ const MESSAGES: Record<ExecutionStatus, string> = {
 }
 export const executionMessage = (s: ExecutionStatus): string => MESSAGES[s]
 
-export function defaultLogs(job: string, id: string, status: FinalStatus): string[] {
-  const last: Record<FinalStatus, string> = {
-    succeeded: `Job ${job} finished successfully.`,
-    user_error: `Job ${job} failed: an exception was raised in step 10_step.py (user error).`,
-    platform_error: `Job ${job} failed: lost connection to the data platform (platform error).`,
-    skipped: `Job ${job} skipped: another execution is running.`
-  }
-  return [
+/** The log of an unscripted execution: VDK-like lines naming the steps of the deployed version. */
+export function defaultLogs(
+  job: string,
+  id: string,
+  status: FinalStatus,
+  steps: string[]
+): string[] {
+  const names = steps.length
+    ? steps
+    : ['(no steps: the job has no .py or .sql file at its top level)']
+  if (status === 'skipped') return [`Job ${job} skipped: another execution of it is running.`]
+  const lines = [
     `Starting data job ${job} (execution ${id}).`,
-    `Loading job configuration from config.ini.`,
-    `Executing step 10_step.py.`,
-    `Step 10_step.py completed.`,
-    last[status]
+    'Loading job configuration from config.ini.'
   ]
+  names.forEach((step, i) => {
+    lines.push(`Executing step ${step}.`)
+    const failing = i === names.length - 1 && status !== 'succeeded'
+    if (!failing) lines.push(`Step ${step} completed.`)
+  })
+  const last: Record<Exclude<FinalStatus, 'skipped'>, string> = {
+    succeeded: `Job ${job} finished successfully.`,
+    user_error: `Job ${job} failed: step ${names.at(-1)} raised an exception (user error).`,
+    platform_error: `Job ${job} failed: lost the connection to the data platform (platform error).`
+  }
+  return [...lines, last[status]]
 }

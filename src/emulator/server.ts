@@ -1,7 +1,15 @@
 // The local Control Service: real HTTP on loopback, the Data Jobs API as the official service
 // behaves (see the README's "Local Control Service" section for every deliberate difference).
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -100,6 +108,8 @@ interface Ctx {
 }
 type Handler = (ctx: Ctx) => Reply | Promise<Reply>
 
+/** A value from a request, for an error message. */
+const show = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing'))
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex')
 const enc = encodeURIComponent
 const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
@@ -155,7 +165,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return js && js.job.team === team ? js : undefined
   }
   /** For the handlers whose "not found" is an empty 404, as the real controllers answer. */
-  const jobOrEmpty404 = (ctx: Ctx): JobState => findJob(ctx.params.team, ctx.params.job) ?? fail(empty(404))
+  const jobOrEmpty404 = (ctx: Ctx): JobState =>
+    findJob(ctx.params.team, ctx.params.job) ?? fail(empty(404))
   /** For the handlers whose "not found" comes from a service exception, with an error body. */
   const jobOr404 = (ctx: Ctx): JobState =>
     findJob(ctx.params.team, ctx.params.job) ??
@@ -241,7 +252,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length
       if (size > limit) {
-        fail(problem(413, 'The request body is too large.', `It exceeds ${limit} bytes.`, 'Send a smaller body.'))
+        fail(
+          problem(
+            413,
+            'The request body is too large.',
+            `It exceeds ${limit} bytes.`,
+            'Send a smaller body.'
+          )
+        )
       }
       chunks.push(chunk)
     }
@@ -257,7 +275,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const text = (await readBody(req, limit)).toString('utf8')
     if (!text.trim()) {
       if (!required) return undefined
-      fail(problem(400, `The ${what} is missing.`, 'The request has no body.', `Send the ${what} as a JSON body.`))
+      fail(
+        problem(
+          400,
+          `The ${what} is missing.`,
+          'The request has no body.',
+          `Send the ${what} as a JSON body.`
+        )
+      )
     }
     if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
       fail(
@@ -289,11 +314,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const requireObject = (v: unknown, what: string): Record<string, unknown> =>
     isObject(v)
       ? v
-      : fail(problem(400, `The ${what} must be a JSON object.`, `Got ${JSON.stringify(v)?.slice(0, 80)}.`, `Send a JSON object.`))
+      : fail(
+          problem(
+            400,
+            `The ${what} must be a JSON object.`,
+            `Got ${JSON.stringify(v)?.slice(0, 80)}.`,
+            `Send a JSON object.`
+          )
+        )
 
   const requireTeam = (team: string): void => {
     if (!team.trim()) {
-      fail(problem(400, 'The team name is blank.', 'A data job must belong to a team.', 'Put a team name in the URL path.'))
+      fail(
+        problem(
+          400,
+          'The team name is blank.',
+          'A data job must belong to a team.',
+          'Put a team name in the URL path.'
+        )
+      )
     }
   }
 
@@ -309,7 +348,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const q = ctx.url.searchParams
     const query = q.get('query')
     if (!query) {
-      return problem(400, 'The GraphQL query is missing.', "jobsQuery needs a 'query' parameter.", 'Pass the GraphQL document URL-encoded in ?query=.')
+      return problem(
+        400,
+        'The GraphQL query is missing.',
+        "jobsQuery needs a 'query' parameter.",
+        'Pass the GraphQL document URL-encoded in ?query=.'
+      )
     }
     let variables: Record<string, unknown> | undefined
     const rawVars = q.get('variables')
@@ -318,10 +362,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         variables = requireObject(JSON.parse(rawVars), 'variables parameter')
       } catch (e) {
         if (e instanceof ReplyError) throw e
-        return problem(400, "The 'variables' parameter is not valid JSON.", (e as Error).message, 'Send variables as a JSON object.')
+        return problem(
+          400,
+          "The 'variables' parameter is not valid JSON.",
+          (e as Error).message,
+          'Send variables as a JSON object.'
+        )
       }
     }
-    const qc: QueryContext = { state, now: opts.clock(), logsUrl, message: e => executionMessage(executionStatus(e, opts.clock())) }
+    const qc: QueryContext = {
+      state,
+      now: opts.clock(),
+      logsUrl,
+      message: e => executionMessage(executionStatus(e, opts.clock()))
+    }
     const answer = await runJobsQuery(qc, query, variables, q.get('operation_name') ?? undefined)
     return json(answer.status, answer.body)
   }
@@ -334,17 +388,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (typeof name !== 'string' || !JOB_NAME.test(name)) {
       return problem(
         400,
-        `The data job name '${String(name)}' is not valid.`,
+        `The data job name '${show(name)}' is not valid.`,
         'A job name must be 6 to 50 characters: a lowercase letter first, then lowercase letters, digits or dashes.',
         'Rename the job (e.g. its folder) to match ^[a-z][a-z0-9-]{5,49}$.'
       )
     }
     const queryName = ctx.url.searchParams.get('name')
     if (queryName !== null && queryName !== name) {
-      return problem(400, `The job name in the query ('${queryName}') differs from the body ('${name}').`, 'Both must name the same job.', 'Send the same name in both, or omit ?name=.')
+      return problem(
+        400,
+        `The job name in the query ('${queryName}') differs from the body ('${name}').`,
+        'Both must name the same job.',
+        'Send the same name in both, or omit ?name=.'
+      )
     }
     if (body.team !== undefined && body.team !== null && body.team !== team) {
-      return problem(400, `The team in the body ('${String(body.team)}') differs from the URL ('${team}').`, 'A job is created in the team of the URL.', 'Send the same team in both, or omit it from the body.')
+      return problem(
+        400,
+        `The team in the body ('${show(body.team)}') differs from the URL ('${team}').`,
+        'A job is created in the team of the URL.',
+        'Send the same team in both, or omit it from the body.'
+      )
     }
     if (state.jobs[name]) return empty(409)
     state.jobs[name] = {
@@ -366,10 +430,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const js = jobOrEmpty404(ctx)
     const body = requireObject(await readJson(ctx.req, 'data job'), 'data job')
     if (body.job_name !== undefined && body.job_name !== js.job.job_name) {
-      return problem(400, `The job name in the body ('${String(body.job_name)}') differs from the URL ('${js.job.job_name}').`, 'A job cannot be renamed.', 'Send the job name of the URL.')
+      return problem(
+        400,
+        `The job name in the body ('${show(body.job_name)}') differs from the URL ('${js.job.job_name}').`,
+        'A job cannot be renamed.',
+        'Send the job name of the URL.'
+      )
     }
     if (body.team !== undefined && body.team !== null && body.team !== js.job.team) {
-      return problem(400, `The team cannot be changed by a job update ('${js.job.team}' → '${String(body.team)}').`, 'The team is changed by its own operation.', 'Use PUT .../jobs/{job_name}/team/{new_team}.')
+      return problem(
+        400,
+        `The team cannot be changed by a job update ('${js.job.team}' → '${show(body.team)}').`,
+        'The team is changed by its own operation.',
+        'Use PUT .../jobs/{job_name}/team/{new_team}.'
+      )
     }
     if (typeof body.description === 'string') js.job.description = body.description
     js.job.config = isObject(body.config) ? body.config : {}
@@ -395,7 +469,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const js = jobOrEmpty404(ctx)
     const type = ctx.req.headers['content-type']
     if (type && !/^application\/octet-stream\b/i.test(type)) {
-      return problem(415, `Content type '${type}' is not supported.`, 'Job sources are uploaded as raw zip bytes.', 'Send the zip with Content-Type: application/octet-stream.')
+      return problem(
+        415,
+        `Content type '${type}' is not supported.`,
+        'Job sources are uploaded as raw zip bytes.',
+        'Send the zip with Content-Type: application/octet-stream.'
+      )
     }
     let result
     try {
@@ -412,7 +491,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const last = js.versions.at(-1)
     if (last?.tree === result.tree) return json(200, { version_sha: last.version })
-    const version = createHashHex(`commit\ntree ${result.tree}\nparent ${last?.version ?? ''}\njob ${js.job.job_name}\n`)
+    const version = createHashHex(
+      `commit\ntree ${result.tree}\nparent ${last?.version ?? ''}\njob ${js.job.job_name}\n`
+    )
     js.versions.push({
       version,
       tree: result.tree,
@@ -429,7 +510,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const js = jobOrEmpty404(ctx)
     const last = js.versions.at(-1)
     if (!last) {
-      return problem(404, `Data job '${js.job.job_name}' has no sources.`, 'Nothing was uploaded for it yet.', 'Upload the sources first.')
+      return problem(
+        404,
+        `Data job '${js.job.job_name}' has no sources.`,
+        'Nothing was uploaded for it yet.',
+        'Upload the sources first.'
+      )
     }
     const body = await sources.zip(last.tree, js.job.job_name, new Date(last.uploaded_at))
     return stream(200, body, {
@@ -455,8 +541,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   const refuseResources = (body: Record<string, unknown>): void => {
-    if (isObject(body.resources) && Object.values(body.resources).some(v => v !== null && v !== undefined)) {
-      fail(problem(400, 'Setting of job resources is not allowed.', 'The resources of a deployment are set by the operators of the service.', "Remove 'resources' from the deployment."))
+    if (
+      isObject(body.resources) &&
+      Object.values(body.resources).some(v => v !== null && v !== undefined)
+    ) {
+      fail(
+        problem(
+          400,
+          'Setting of job resources is not allowed.',
+          'The resources of a deployment are set by the operators of the service.',
+          "Remove 'resources' from the deployment."
+        )
+      )
     }
   }
 
@@ -464,19 +560,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const js = jobOrEmpty404(ctx)
     const notify = ctx.url.searchParams.get('send_notification')
     if (notify !== null && notify !== 'true' && notify !== 'false') {
-      return problem(400, `send_notification must be true or false, not '${notify}'.`, 'It is a boolean query parameter.', 'Send ?send_notification=true or false, or omit it.')
+      return problem(
+        400,
+        `send_notification must be true or false, not '${notify}'.`,
+        'It is a boolean query parameter.',
+        'Send ?send_notification=true or false, or omit it.'
+      )
     }
-    const body = requireObject((await readJson(ctx.req, 'deployment', { required: false })) ?? {}, 'deployment')
+    const body = requireObject(
+      (await readJson(ctx.req, 'deployment', { required: false })) ?? {},
+      'deployment'
+    )
     refuseResources(body)
     if (body.mode !== undefined && body.mode !== 'release' && body.mode !== 'testing') {
-      return problem(400, `Unknown deployment mode '${String(body.mode)}'.`, 'The mode is release or testing.', "Send mode 'release', 'testing', or omit it.")
+      return problem(
+        400,
+        `Unknown deployment mode '${show(body.mode)}'.`,
+        'The mode is release or testing.',
+        "Send mode 'release', 'testing', or omit it."
+      )
     }
     const previous = js.pending?.target ?? js.live
     const python = body.python_version ?? previous?.python_version ?? opts.defaultPythonVersion
     if (typeof python !== 'string' || !opts.pythonVersions.includes(python)) {
       return problem(
         409,
-        `Python version '${String(python)}' is not supported.`,
+        `Python version '${show(python)}' is not supported.`,
         `The service supports ${opts.pythonVersions.join(', ')}.`,
         "Set [job] python_version in config.ini (or the deployment's python_version) to a supported version; GET .../info lists them."
       )
@@ -485,8 +594,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (typeof version !== 'string' || !js.versions.some(v => v.version === version)) {
       return problem(
         400,
-        version === undefined ? 'No job version to deploy.' : `Job version '${String(version)}' of '${js.job.job_name}' does not exist.`,
-        version === undefined ? 'No sources were uploaded for this job.' : 'No upload of this job produced that version.',
+        version === undefined
+          ? 'No job version to deploy.'
+          : `Job version '${show(version)}' of '${js.job.job_name}' does not exist.`,
+        version === undefined
+          ? 'No sources were uploaded for this job.'
+          : 'No upload of this job produced that version.',
         'Upload the sources first and deploy the version_sha it answers.'
       )
     }
@@ -506,10 +619,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         python_version: python,
         ...(typeof vdk === 'string' ? { vdk_version: vdk } : {}),
         enabled: typeof body.enabled === 'boolean' ? body.enabled : true,
-        mode: (body.mode as LiveDeployment['mode'] | undefined) ?? previous?.mode ?? 'release',
+        mode: body.mode ?? previous?.mode ?? 'release',
         last_deployed_by: ctx.user,
         last_deployed_date: iso(now),
-        schedule: { schedule_cron: (js.job.config.schedule as { schedule_cron?: string } | undefined)?.schedule_cron }
+        schedule: {
+          schedule_cron: (js.job.config.schedule as { schedule_cron?: string } | undefined)
+            ?.schedule_cron
+        }
       }
     }
     js.deployment_status ??= 'NONE'
@@ -521,17 +637,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const js = jobOrEmpty404(ctx)
     const live =
       js.live ??
-      fail(problem(404, `Data job '${js.job.job_name}' is not deployed.`, 'There is no deployment to change.', 'Deploy the job first.'))
+      fail(
+        problem(
+          404,
+          `Data job '${js.job.job_name}' is not deployed.`,
+          'There is no deployment to change.',
+          'Deploy the job first.'
+        )
+      )
     const body = requireObject(await readJson(ctx.req, 'deployment'), 'deployment')
     refuseResources(body)
-    for (const [key, current] of [['job_version', live.job_version], ['python_version', live.python_version]] as const) {
+    for (const [key, current] of [
+      ['job_version', live.job_version],
+      ['python_version', live.python_version]
+    ] as const) {
       if (body[key] !== undefined && body[key] !== null && body[key] !== current) {
-        return problem(400, `'${key}' cannot be changed by PATCH.`, `PATCH changes only enabled, vdk_version and schedule; ${key} needs a new deployment.`, `POST .../deployments with the new ${key}.`)
+        return problem(
+          400,
+          `'${key}' cannot be changed by PATCH.`,
+          `PATCH changes only enabled, vdk_version and schedule; ${key} needs a new deployment.`,
+          `POST .../deployments with the new ${key}.`
+        )
       }
     }
     if (typeof body.enabled === 'boolean') live.enabled = body.enabled
     if (typeof body.vdk_version === 'string') live.vdk_version = body.vdk_version
-    if (isObject(body.schedule)) live.schedule = body.schedule as LiveDeployment['schedule']
+    if (isObject(body.schedule)) live.schedule = body.schedule
     return empty(202)
   }
 
@@ -567,16 +698,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         'No new execution was started.'
       )
     }
-    const body = requireObject((await readJson(ctx.req, 'execution request', { required: false })) ?? {}, 'execution request')
+    const body = requireObject(
+      (await readJson(ctx.req, 'execution request', { required: false })) ?? {},
+      'execution request'
+    )
     if (body.args !== undefined && body.args !== null && !isObject(body.args)) {
-      return problem(400, "The execution's args must be a JSON object.", `Got ${JSON.stringify(body.args).slice(0, 80)}.`, 'Send args as an object of argument names to values.')
+      return problem(
+        400,
+        "The execution's args must be a JSON object.",
+        `Got ${JSON.stringify(body.args).slice(0, 80)}.`,
+        'Send args as an object of argument names to values.'
+      )
     }
     const script = scriptsFor(js.job.team, js.job.job_name).executions.shift() ?? {
       status: 'succeeded' as const,
       seconds: opts.executionSeconds
     }
     let id = `${js.job.job_name}-${Math.floor(now / 1000)}`
-    for (let n = 2; js.executions.some(e => e.id === id); n++) id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`
+    for (let n = 2; js.executions.some(e => e.id === id); n++)
+      id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`
     const startedBy = `${typeof body.started_by === 'string' ? body.started_by : 'manual'}/${ctx.user}`
     const runningAt = now + opts.submitSeconds * 1000
     const endAt = runningAt + script.seconds * 1000
@@ -592,15 +732,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       running_at: runningAt,
       end_at: endAt,
       final: script.status,
-      ...(script.becomes ? { becomes: { status: script.becomes, at: endAt + (script.becomesAfterSeconds ?? 1) * 1000 } } : {}),
-      logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status),
+      ...(script.becomes
+        ? {
+            becomes: {
+              status: script.becomes,
+              at: endAt + (script.becomesAfterSeconds ?? 1) * 1000
+            }
+          }
+        : {}),
+      logs:
+        script.logs ??
+        defaultLogs(js.job.job_name, id, script.status, await steps(js, live.job_version)),
       deployment: { ...live }
     })
     while (js.executions.length > MAX_EXECUTIONS_PER_JOB) {
       const i = js.executions.findIndex(e => !isActive(executionStatus(e, now)))
       js.executions.splice(i < 0 ? 0 : i, 1)
     }
-    return empty(202, { Location: `/data-jobs/for-team/${enc(js.job.team)}/jobs/${enc(js.job.job_name)}/executions/${enc(id)}` })
+    return empty(202, {
+      Location: `/data-jobs/for-team/${enc(js.job.team)}/jobs/${enc(js.job.job_name)}/executions/${enc(id)}`
+    })
+  }
+
+  /** The step files of a version: .py and .sql files at the top of the job folder, in order. */
+  const steps = async (js: JobState, version: string): Promise<string[]> => {
+    const v = js.versions.find(x => x.version === version)
+    if (!v) return []
+    const files = await sources.tree(v.tree)
+    return files.map(f => f.path).filter(p => !p.includes('/') && /\.(py|sql)$/.test(p))
   }
 
   const listExecutions: Handler = ctx => {
@@ -608,12 +767,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const wanted = ctx.url.searchParams.getAll('execution_status').flatMap(s => s.split(','))
     for (const s of wanted) {
       if (!EXECUTION_STATUSES.includes(s as ExecutionStatus)) {
-        return problem(404, `Unknown execution status '${s}'.`, `Valid statuses: ${EXECUTION_STATUSES.join(', ')}.`, 'Filter by lowercase execution statuses.')
+        return problem(
+          404,
+          `Unknown execution status '${s}'.`,
+          `Valid statuses: ${EXECUTION_STATUSES.join(', ')}.`,
+          'Filter by lowercase execution statuses.'
+        )
       }
     }
     const now = opts.clock()
-    const list = js.executions.filter(e => !wanted.length || wanted.includes(executionStatus(e, now)))
-    return json(200, list.map(e => executionView(e, now)))
+    const list = js.executions.filter(
+      e => !wanted.length || wanted.includes(executionStatus(e, now))
+    )
+    return json(
+      200,
+      list.map(e => executionView(e, now))
+    )
   }
 
   const findExecution = (ctx: Ctx): ExecutionRecord => {
@@ -638,7 +807,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const now = opts.clock()
     const status = executionStatus(e, now)
     if (!isActive(status)) {
-      return problem(400, `Execution '${e.id}' cannot be cancelled.`, `It is not running: its status is ${status}.`, 'Only submitted or running executions can be cancelled.')
+      return problem(
+        400,
+        `Execution '${e.id}' cannot be cancelled.`,
+        `It is not running: its status is ${status}.`,
+        'Only submitted or running executions can be cancelled.'
+      )
     }
     e.cancelled_at = now
     return empty(200)
@@ -648,7 +822,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const e = findExecution(ctx)
     const tail = ctx.url.searchParams.get('tail_lines')
     if (tail !== null && !/^-?\d+$/.test(tail)) {
-      return problem(400, `tail_lines must be an integer, not '${tail}'.`, 'It is the number of last lines to return (0: all).', 'Send ?tail_lines=<n>.')
+      return problem(
+        400,
+        `tail_lines must be an integer, not '${tail}'.`,
+        'It is the number of last lines to return (0: all).',
+        'Send ?tail_lines=<n>.'
+      )
     }
     const now = opts.clock()
     const end = executionEnd(e, now)
@@ -659,7 +838,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return json(200, { logs: lines.join('\n') })
   }
 
-  const readMap = (store: 'properties' | 'secrets'): Handler => ctx => json(200, state[store][ctx.params.job] ?? {})
+  const readMap =
+    (store: 'properties' | 'secrets'): Handler =>
+    ctx =>
+      json(200, state[store][ctx.params.job] ?? {})
 
   const writeMap =
     (store: 'properties' | 'secrets', limit: number): Handler =>
@@ -670,13 +852,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
   const secretsOff: Handler = () =>
-    problem(501, 'Secrets are not supported by this service.', 'No secrets storage is configured.', 'Ask the operators of the Control Service to configure a secrets backend.')
+    problem(
+      501,
+      'Secrets are not supported by this service.',
+      'No secrets storage is configured.',
+      'Ask the operators of the Control Service to configure a secrets backend.'
+    )
 
   const tokenEndpoint: Handler = async ctx => {
     if (!opts.apiTokens.length) return empty(404)
     const form = new URLSearchParams((await readBody(ctx.req, 64 * 1024)).toString('utf8'))
     if (form.get('grant_type') !== 'refresh_token') {
-      return json(400, { error: 'unsupported_grant_type', error_description: 'only grant_type=refresh_token is supported' })
+      return json(400, {
+        error: 'unsupported_grant_type',
+        error_description: 'only grant_type=refresh_token is supported'
+      })
     }
     const refresh = form.get('refresh_token')
     if (!refresh || !opts.apiTokens.includes(refresh)) {
@@ -684,7 +874,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const token = `emu-${hex(24)}`
     state.issued_tokens[token] = opts.clock() + opts.accessTokenTtlSeconds * 1000
-    return json(200, { access_token: token, token_type: 'bearer', expires_in: opts.accessTokenTtlSeconds, scope: '' })
+    return json(200, {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: opts.accessTokenTtlSeconds,
+      scope: ''
+    })
   }
 
   // ---- routing ----------------------------------------------------------------------------------
@@ -748,7 +943,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       'POST',
       '/_emulator/jobs/:team/:job/next-execution',
       async ctx => {
-        const script = parseExecutionScript(await readJson(ctx.req, 'script'), opts.executionSeconds)
+        const script = parseExecutionScript(
+          await readJson(ctx.req, 'script'),
+          opts.executionSeconds
+        )
         const queue = scriptsFor(ctx.params.team, ctx.params.job).executions
         queue.push(script)
         return json(201, { queued: queue.length })
@@ -758,13 +956,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       'POST',
       '/_emulator/jobs/:team/:job/next-deployment',
       async ctx => {
-        const script = parseDeploymentScript(await readJson(ctx.req, 'script'), opts.deploymentSeconds)
+        const script = parseDeploymentScript(
+          await readJson(ctx.req, 'script'),
+          opts.deploymentSeconds
+        )
         const queue = scriptsFor(ctx.params.team, ctx.params.job).deployments
         queue.push(script)
         return json(201, { queued: queue.length })
       }
     ],
-    ['GET', '/_emulator/faults', () => json(200, faults.map(({ pattern: _p, ...f }) => f))],
+    [
+      'GET',
+      '/_emulator/faults',
+      () =>
+        json(
+          200,
+          faults.map(({ pattern: _p, ...f }) => f)
+        )
+    ],
     [
       'POST',
       '/_emulator/faults',
@@ -833,9 +1042,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1]
     if (!bearer) return empty(401, { 'WWW-Authenticate': 'Bearer' })
     const expiry = state.issued_tokens[bearer]
-    if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > opts.clock())) return undefined
+    if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > opts.clock()))
+      return undefined
     return empty(401, {
-      'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is invalid or expired."'
+      'WWW-Authenticate':
+        'Bearer error="invalid_token", error_description="The access token is invalid or expired."'
     })
   }
 
@@ -859,7 +1070,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (e instanceof ReplyError) return e.reply
       if (e instanceof AdminInputError) return json(400, { error: e.message })
       opts.log?.(`internal error: ${(e as Error).stack ?? String(e)}`)
-      return problem(500, 'The local Control Service failed unexpectedly.', (e as Error).message, 'Report this as a bug of vdk-actions.')
+      return problem(
+        500,
+        'The local Control Service failed unexpectedly.',
+        (e as Error).message,
+        'Report this as a bug of vdk-actions.'
+      )
     }
   }
 
@@ -878,7 +1094,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const reply: Reply =
       f.body !== undefined
         ? raw(f.status ?? 500, f.body, f.contentType ?? 'application/json')
-        : problem(f.status ?? 500, `Injected fault: HTTP ${f.status}.`, `Scripted through /_emulator/faults (fault ${f.id}).`, 'Retry if the operation is safe to retry.')
+        : problem(
+            f.status ?? 500,
+            `Injected fault: HTTP ${f.status}.`,
+            `Scripted through /_emulator/faults (fault ${f.id}).`,
+            'Retry if the operation is safe to retry.'
+          )
     send(res, { ...reply, headers: { ...reply.headers, ...headers } })
   }
 
@@ -896,7 +1117,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const all = url.searchParams.getAll(k)
       query[k] = all.length === 1 ? all[0] : all
     }
-    const entry: JournalEntry = { seq: journal.length ? journal[journal.length - 1].seq + 1 : 1, at: iso(opts.clock()), method, path: url.pathname, query, status: null, op_id: opId }
+    const entry: JournalEntry = {
+      seq: journal.length ? journal[journal.length - 1].seq + 1 : 1,
+      at: iso(opts.clock()),
+      method,
+      path: url.pathname,
+      query,
+      status: null,
+      op_id: opId
+    }
     journal.push(entry)
     if (journal.length > MAX_JOURNAL) journal.splice(0, journal.length - MAX_JOURNAL)
     res.on('finish', () => (entry.status = res.statusCode))

@@ -1,0 +1,1011 @@
+// The local Control Service over loopback: every official call goes through the contract-checked
+// Api (request and response validated against ../shared/reference/vdk-datajob-api.yaml); where the
+// real service differs from its spec, the call names the difference.
+import yauzl from 'yauzl'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js'
+import { QUERIES } from '../../src/core/queries.js'
+import { Api } from '../helpers/api.js'
+import { Contract, specAvailable, SPEC_PATH } from '../helpers/contract.js'
+import {
+  createJob,
+  deployLive,
+  enc,
+  jobFiles,
+  jobPath,
+  readExecution,
+  startExecution,
+  teamPath,
+  until,
+  upload,
+  waitEnd,
+  zipOf
+} from '../helpers/fixtures.js'
+
+if (!specAvailable()) console.warn(`SKIPPED: the official OpenAPI spec is not at ${SPEC_PATH}`)
+const describeIfSpec = specAvailable() ? describe : describe.skip
+
+const FAST: EmulatorOptions = { executionSeconds: 0.6, submitSeconds: 0.15, deploymentSeconds: 0.2 }
+const TEAM = 'data team'
+
+let contract: Contract
+const running: Emulator[] = []
+async function service(options: EmulatorOptions = {}): Promise<{ emu: Emulator; api: Api }> {
+  const emu = await startEmulator({ ...FAST, ...options })
+  running.push(emu)
+  return { emu, api: new Api(emu.url, contract) }
+}
+const admin = async (emu: Emulator, method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${emu.url}/_emulator/${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const text = await res.text()
+  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined }
+}
+const gql = async (api: Api, query: string, variables?: object, team = TEAM) => {
+  const vars = variables ? `&variables=${enc(JSON.stringify(variables))}` : ''
+  return api.call('GET', `${teamPath(team)}/jobs?query=${enc(query)}${vars}`)
+}
+async function unzip(buffer: Buffer): Promise<Record<string, string>> {
+  const zip = await yauzl.fromBufferPromise(buffer, { lazyEntries: true })
+  const out: Record<string, string> = {}
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      if (entry.fileName.endsWith('/')) {
+        out[entry.fileName] = ''
+        return zip.readEntry()
+      }
+      void zip.openReadStreamPromise(entry).then(async stream => {
+        const chunks: Buffer[] = []
+        for await (const c of stream) chunks.push(c as Buffer)
+        out[entry.fileName] = Buffer.concat(chunks).toString()
+        zip.readEntry()
+      }, reject)
+    })
+    zip.on('end', () => resolve())
+    zip.on('error', reject)
+    zip.readEntry()
+  })
+  return out
+}
+
+/** A job created, uploaded and live, ready to run. */
+async function liveJob(api: Api, job: string, team = TEAM): Promise<string> {
+  await createJob(api, team, job)
+  const version = await upload(api, team, job, await zipOf(jobFiles(job)))
+  await deployLive(api, team, job, version)
+  return version
+}
+
+describeIfSpec('local Control Service, official API', () => {
+  let emu: Emulator
+  let api: Api
+  beforeAll(async () => {
+    contract = await Contract.load()
+    ;({ emu, api } = await service())
+  })
+  afterAll(async () => {
+    await Promise.all(running.map(e => e.close()))
+  })
+
+  test('info lists the supported python versions as the real service spells them ("3.9", not "python3.9")', async () => {
+    const res = await api.call('GET', `${teamPath(TEAM)}/info`)
+    expect(res.status).toBe(200)
+    expect(res.json).toEqual({
+      api_version: expect.stringContaining('emulator'),
+      supported_python_versions: ['3.9', '3.10', '3.11', '3.12']
+    })
+    expect(res.headers.get('x-opid')).toMatch(/^[0-9a-f]{16}$/)
+  })
+
+  test('the X-OPID a client sends comes back', async () => {
+    const res = await api.call('GET', `${teamPath(TEAM)}/info`, {
+      headers: { 'X-OPID': 'gha-4242-1' }
+    })
+    expect(res.headers.get('x-opid')).toBe('gha-4242-1')
+  })
+
+  describe('jobs', () => {
+    test('create answers 201 with a Location, read gives the job back, a second create 409 with an empty body', async () => {
+      const res = await createJob(api, TEAM, 'create-read-job')
+      expect(res.headers.get('location')).toBe(jobPath(TEAM, 'create-read-job'))
+      const read = await api.call('GET', jobPath(TEAM, 'create-read-job'))
+      expect(read.json).toMatchObject({
+        job_name: 'create-read-job',
+        team: TEAM,
+        config: { schedule: { schedule_cron: '0 6 * * *' } }
+      })
+      const again = await api.call('POST', `${teamPath(TEAM)}/jobs`, {
+        json: { job_name: 'create-read-job', description: '', config: {} },
+        deviations: ['empty-409']
+      })
+      expect(again.status).toBe(409)
+      expect(again.text).toBe('')
+      // job names are unique across teams
+      const other = await api.call('POST', `${teamPath('other team')}/jobs`, {
+        json: { job_name: 'create-read-job', description: '', config: {} },
+        deviations: ['empty-409']
+      })
+      expect(other.status).toBe(409)
+    })
+
+    test.each([
+      ['short', 'too short (5 characters)'],
+      ['Upper-case-job', 'upper case'],
+      ['1st-job-name', 'a digit first'],
+      ['job_with_underscore', 'an underscore'],
+      [`a${'b'.repeat(50)}`, '51 characters']
+    ])('the job name %p is refused with 400 and the rule (%s)', async (name, _why) => {
+      const res = await api.call('POST', `${teamPath(TEAM)}/jobs`, {
+        json: { job_name: name, description: '', config: {} },
+        deviations: ['error-body']
+      })
+      expect(res.status).toBe(400)
+      expect(res.json).toMatchObject({
+        what: expect.stringContaining(name),
+        why: expect.stringContaining('6 to 50'),
+        countermeasures: expect.stringContaining('^[a-z][a-z0-9-]{5,49}$')
+      })
+    })
+
+    test('names of exactly 6 and 50 characters are accepted', async () => {
+      await createJob(api, TEAM, 'sixchr')
+      await createJob(api, TEAM, `f${'x'.repeat(49)}`)
+    })
+
+    test('create refuses a name query that differs from the body, a team that differs from the path, and malformed JSON', async () => {
+      const q = await api.call('POST', `${teamPath(TEAM)}/jobs?name=other-name`, {
+        json: { job_name: 'some-job-name', description: '', config: {} },
+        deviations: ['error-body']
+      })
+      expect(q.status).toBe(400)
+      expect(q.json).toMatchObject({ what: expect.stringContaining('other-name') })
+      const t = await api.call('POST', `${teamPath(TEAM)}/jobs`, {
+        json: { job_name: 'some-job-name', team: 'elsewhere', description: '', config: {} },
+        deviations: ['error-body']
+      })
+      expect(t.status).toBe(400)
+      expect(t.json).toMatchObject({ what: expect.stringContaining('elsewhere') })
+      const bad = await api.call('POST', `${teamPath(TEAM)}/jobs`, {
+        body: '{"job_name": "some-job-name",',
+        headers: { 'Content-Type': 'application/json' },
+        invalidRequest: 'the body is malformed JSON',
+        deviations: ['error-body']
+      })
+      expect(bad.status).toBe(400)
+      expect(bad.json).toMatchObject({
+        what: expect.stringContaining('not valid JSON'),
+        countermeasures: expect.any(String)
+      })
+    })
+
+    test('update answers 200 and replaces the config; it refuses a rename or a team change', async () => {
+      await createJob(api, TEAM, 'update-me-job')
+      const config = {
+        schedule: { schedule_cron: '5 4 * * *' },
+        contacts: { notified_on_job_deploy: ['a@example.com'] }
+      }
+      const res = await api.call('PUT', jobPath(TEAM, 'update-me-job'), {
+        json: { job_name: 'update-me-job', team: TEAM, description: 'new', config },
+        deviations: ['update-200']
+      })
+      expect(res.status).toBe(200)
+      expect((await api.call('GET', jobPath(TEAM, 'update-me-job'))).json).toMatchObject({
+        description: 'new',
+        config
+      })
+      const rename = await api.call('PUT', jobPath(TEAM, 'update-me-job'), {
+        json: { job_name: 'renamed-job', description: '', config: {} },
+        deviations: ['error-body']
+      })
+      expect(rename.status).toBe(400)
+      const team = await api.call('PUT', jobPath(TEAM, 'update-me-job'), {
+        json: { job_name: 'update-me-job', team: 'x', description: '', config: {} },
+        deviations: ['error-body']
+      })
+      expect(team.status).toBe(400)
+      expect(team.json).toMatchObject({ countermeasures: expect.stringContaining('/team/') })
+    })
+
+    test('an unknown job, or a job asked for under another team, is a 404 with an empty body', async () => {
+      await createJob(api, TEAM, 'team-bound-job')
+      for (const path of [jobPath(TEAM, 'no-such-job'), jobPath('other team', 'team-bound-job')]) {
+        const res = await api.call('GET', path, { deviations: ['empty-404'] })
+        expect(res.status).toBe(404)
+        expect(res.text).toBe('')
+      }
+    })
+
+    test('delete removes the job with its properties', async () => {
+      await createJob(api, TEAM, 'delete-me-job')
+      await api.call('PUT', `${jobPath(TEAM, 'delete-me-job')}/deployments/TODO/properties`, {
+        json: { a: 1 }
+      })
+      expect((await api.call('DELETE', jobPath(TEAM, 'delete-me-job'))).status).toBe(200)
+      expect(
+        (await api.call('GET', jobPath(TEAM, 'delete-me-job'), { deviations: ['empty-404'] }))
+          .status
+      ).toBe(404)
+      expect(
+        (await api.call('GET', `${jobPath(TEAM, 'delete-me-job')}/deployments/TODO/properties`))
+          .json
+      ).toEqual({})
+    })
+
+    test("jobsQuery lists a team's jobs through GraphQL; the team path segment does not filter", async () => {
+      for (const j of ['list-alpha-job', 'list-beta-job', 'list-gamma-job'])
+        await createJob(api, 'list team', j)
+      const query = QUERIES.TeamJobs
+      const page1 = await gql(
+        api,
+        query,
+        { team: 'list team', page: 1, size: 2 },
+        'some unrelated team'
+      )
+      expect(page1.status).toBe(200)
+      expect(page1.json).toMatchObject({
+        data: {
+          totalItems: 3,
+          totalPages: 2,
+          content: [
+            { jobName: 'list-alpha-job', config: { team: 'list team' } },
+            { jobName: 'list-beta-job' }
+          ]
+        }
+      })
+      const page2 = await gql(api, query, { team: 'list team', page: 2, size: 2 })
+      expect((page2.json as { data: { content: unknown[] } }).data.content).toEqual([
+        expect.objectContaining({ jobName: 'list-gamma-job', deployments: [] })
+      ])
+      const search = await gql(
+        api,
+        '{ jobs(pageNumber: 1, search: "beta") { content { jobName } } }'
+      )
+      expect(search.json).toEqual({ data: { content: [{ jobName: 'list-beta-job' }] } })
+    })
+
+    test('jobsQuery pages are 1-based: the default pageNumber 0 is a 400 with GraphQL errors', async () => {
+      const res = await gql(api, '{ jobs { content { jobName } } }')
+      expect(res.status).toBe(400)
+      expect(res.json).toMatchObject({ errors: [{ message: expect.stringContaining('1-based') }] })
+      const syntax = await gql(api, '{ jobs(pageNumber: 1) { content { nope } } }')
+      expect(syntax.status).toBe(400)
+      expect(syntax.json).toMatchObject({ errors: [{ message: expect.stringContaining('nope') }] })
+      const unknown = await gql(
+        api,
+        '{ jobs(pageNumber: 1, filter: [{property: "colour", pattern: "x"}]) { content { jobName } } }'
+      )
+      expect(unknown.status).toBe(400)
+      expect(unknown.json).toMatchObject({
+        errors: [{ message: expect.stringContaining("unsupported filter property 'colour'") }]
+      })
+    })
+  })
+
+  describe('sources', () => {
+    test('the same tree gives the same version whatever the zip looks like; new content a new version', async () => {
+      await createJob(api, TEAM, 'sources-job')
+      const v1 = await upload(api, TEAM, 'sources-job', await zipOf(jobFiles('sources-job')))
+      // other top folder name, other timestamps, other entry order: same files → same version
+      const reordered = Object.fromEntries(Object.entries(jobFiles('local-folder')).reverse())
+      const v1again = await upload(
+        api,
+        TEAM,
+        'sources-job',
+        await zipOf(reordered, new Date('2020-01-01'))
+      )
+      expect(v1again).toBe(v1)
+      const v2 = await upload(
+        api,
+        TEAM,
+        'sources-job',
+        await zipOf(jobFiles('sources-job', { 'extra.py': 'x = 1\n' }))
+      )
+      expect(v2).not.toBe(v1)
+      // going back to the first tree is a new commit on the real service (git), so a new version
+      const v3 = await upload(api, TEAM, 'sources-job', await zipOf(jobFiles('sources-job')))
+      expect(new Set([v1, v2, v3]).size).toBe(3)
+      // a fresh service answers the same first version for the same tree: versions derive from content
+      const fresh = await service()
+      await createJob(fresh.api, TEAM, 'sources-job')
+      expect(
+        await upload(fresh.api, TEAM, 'sources-job', await zipOf(jobFiles('sources-job')))
+      ).toBe(v1)
+    })
+
+    test('download gives the stored tree as a zip whose single top folder is the job name', async () => {
+      await createJob(api, TEAM, 'download-job')
+      await upload(
+        api,
+        TEAM,
+        'download-job',
+        await zipOf(jobFiles('my-local-folder', { 'lib/util.py': 'y = 2\n' }))
+      )
+      const res = await api.call('GET', `${jobPath(TEAM, 'download-job')}/sources`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('application/octet-stream')
+      const files = await unzip(res.buffer)
+      expect(files).toEqual({
+        'download-job/': '',
+        'download-job/10_load.py': 'def run(job_input):\n    pass\n',
+        'download-job/20_report.sql': 'SELECT 1;\n',
+        'download-job/config.ini':
+          '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * *\n',
+        'download-job/lib/util.py': 'y = 2\n'
+      })
+    })
+
+    test.each([
+      [
+        'not a zip at all',
+        () => Promise.resolve(Buffer.from('this is not a zip')),
+        'not a readable zip'
+      ],
+      [
+        'a truncated zip',
+        async () => (await zipOf(jobFiles('x'))).subarray(0, 60),
+        'not a readable zip'
+      ],
+      [
+        'two top folders',
+        async () => zipOf({ ...jobFiles('one'), 'two/config.ini': '' }),
+        'exactly one top-level folder'
+      ],
+      [
+        'a file at the top level',
+        async () => zipOf({ 'config.ini': '[owner]\n' }),
+        'exactly one top-level folder'
+      ],
+      [
+        'a folder and a loose file',
+        async () => zipOf({ ...jobFiles('one'), 'README.md': '' }),
+        'exactly one top-level folder'
+      ],
+      ['an empty zip', async () => zipOf({}), 'empty']
+    ])('upload of %s is a 400 that says what is wrong', async (_label, make, expected) => {
+      await createJob(api, TEAM, 'bad-zip-job').catch(() => undefined)
+      const res = await api.call('POST', `${jobPath(TEAM, 'bad-zip-job')}/sources`, {
+        body: await make(),
+        headers: { 'Content-Type': 'application/octet-stream' },
+        deviations: ['error-body']
+      })
+      expect(res.status).toBe(400)
+      expect(res.json).toMatchObject({
+        what: expect.stringContaining('bad-zip-job'),
+        why: expect.stringContaining(expected),
+        countermeasures: expect.stringContaining('one top-level folder')
+      })
+    })
+
+    test('a zip entry escaping the folder (zip slip) is refused', async () => {
+      await createJob(api, TEAM, 'zip-slip-job')
+      const zip = await zipOf(jobFiles('zip-slip-job'))
+      // yazl refuses to write "../" names, so patch a same-length name into the archive
+      const evil = Buffer.from(
+        zip
+          .toString('latin1')
+          .replaceAll('zip-slip-job/10_load.py', 'zip-slip-job/../load.py'.padEnd(23, 'x')),
+        'latin1'
+      )
+      const res = await api.call('POST', `${jobPath(TEAM, 'zip-slip-job')}/sources`, {
+        body: evil,
+        headers: { 'Content-Type': 'application/octet-stream' },
+        deviations: ['error-body']
+      })
+      expect(res.status).toBe(400)
+      expect(res.json).toMatchObject({
+        why: expect.stringMatching(/invalid relative path|corrupt/)
+      })
+    })
+
+    test('upload to an unknown job is a 404 with an empty body; a JSON content type is a 415', async () => {
+      const zip = await zipOf(jobFiles('nope'))
+      const res = await api.call('POST', `${jobPath(TEAM, 'unknown-upload-job')}/sources`, {
+        body: zip,
+        headers: { 'Content-Type': 'application/octet-stream' },
+        deviations: ['sources-404']
+      })
+      expect(res.status).toBe(404)
+      expect(res.text).toBe('')
+      await createJob(api, TEAM, 'json-upload-job')
+      const json = await api.call('POST', `${jobPath(TEAM, 'json-upload-job')}/sources`, {
+        json: {},
+        invalidRequest: 'sources are octet-stream, not JSON',
+        deviations: ['unsupported-415']
+      })
+      expect(json.status).toBe(415)
+      expect(json.json).toMatchObject({
+        countermeasures: expect.stringContaining('application/octet-stream')
+      })
+    })
+  })
+
+  describe('deployments', () => {
+    test('POST answers 202; the version goes live only later; GraphQL status goes NONE → SUCCESS', async () => {
+      await createJob(api, TEAM, 'deploy-job')
+      expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual([])
+      const status = async () =>
+        (
+          (await gql(api, QUERIES.DeploymentStatus, { job: 'deploy-job' })).json as {
+            data: {
+              content: Array<{ deployments: Array<{ status: string; jobVersion: string | null }> }>
+            }
+          }
+        ).data.content[0].deployments
+      expect(await status()).toEqual([])
+      const version = await upload(api, TEAM, 'deploy-job', await zipOf(jobFiles('deploy-job')))
+      const res = await api.call('POST', `${jobPath(TEAM, 'deploy-job')}/deployments`, {
+        json: { job_version: version, python_version: '3.11' }
+      })
+      expect(res.status).toBe(202)
+      expect(res.text).toBe('')
+      expect(await status()).toEqual([
+        expect.objectContaining({ status: 'NONE', jobVersion: null })
+      ])
+      expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual([])
+      await until('SUCCESS', async () =>
+        (await status())[0].status === 'SUCCESS' ? true : undefined
+      )
+      expect(await status()).toEqual([
+        expect.objectContaining({ status: 'SUCCESS', jobVersion: version })
+      ])
+      const list = (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json
+      expect(list).toEqual([
+        expect.objectContaining({
+          job_version: version,
+          python_version: '3.11',
+          enabled: true,
+          mode: 'release',
+          last_deployed_by: 'anonymousUser'
+        })
+      ])
+      expect(
+        (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments/production`)).json
+      ).toMatchObject({ job_version: version })
+    })
+
+    test('an unsupported python version is a 409 naming the supported ones; resources are a 400', async () => {
+      const version = await liveJob(api, 'python-check-job')
+      const res = await api.call('POST', `${jobPath(TEAM, 'python-check-job')}/deployments`, {
+        json: { job_version: version, python_version: '3.7' },
+        deviations: ['python-409']
+      })
+      expect(res.status).toBe(409)
+      expect(res.json).toMatchObject({
+        what: expect.stringContaining('3.7'),
+        why: expect.stringContaining('3.9, 3.10, 3.11, 3.12')
+      })
+      const resources = await api.call('POST', `${jobPath(TEAM, 'python-check-job')}/deployments`, {
+        json: { job_version: version, resources: { cpu_limit: 2 } },
+        deviations: ['error-body']
+      })
+      expect(resources.status).toBe(400)
+      expect(resources.json).toMatchObject({ what: 'Setting of job resources is not allowed.' })
+    })
+
+    test('a failing deployment keeps the live version; its status stays stale until the build ends (as the real service)', async () => {
+      const v1 = await liveJob(api, 'failing-deploy-job')
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/failing-deploy-job/next-deployment`, {
+        status: 'USER_ERROR',
+        seconds: 0.4
+      })
+      const v2 = await upload(
+        api,
+        TEAM,
+        'failing-deploy-job',
+        await zipOf(jobFiles('failing-deploy-job', { 'broken.py': 'raise' }))
+      )
+      await api.call('POST', `${jobPath(TEAM, 'failing-deploy-job')}/deployments`, {
+        json: { job_version: v2 }
+      })
+      const status = async () =>
+        (
+          (await gql(api, QUERIES.DeploymentStatus, { job: 'failing-deploy-job' })).json as {
+            data: { content: Array<{ deployments: Array<{ status: string; jobVersion: string }> }> }
+          }
+        ).data.content[0].deployments[0]
+      expect(await status()).toEqual(expect.objectContaining({ status: 'SUCCESS', jobVersion: v1 }))
+      await until('USER_ERROR', async () =>
+        (await status()).status === 'USER_ERROR' ? true : undefined
+      )
+      expect((await status()).jobVersion).toBe(v1)
+    })
+
+    test('PATCH enables and disables; it cannot change the version; DELETE removes the deployment', async () => {
+      const version = await liveJob(api, 'patch-me-job')
+      const path = `${jobPath(TEAM, 'patch-me-job')}/deployments/production`
+      expect((await api.call('PATCH', path, { json: { enabled: false } })).status).toBe(202)
+      expect((await api.call('GET', path)).json).toMatchObject({
+        enabled: false,
+        job_version: version
+      })
+      expect((await api.call('PATCH', path, { json: { enabled: true } })).status).toBe(202)
+      expect((await api.call('GET', path)).json).toMatchObject({ enabled: true })
+      const change = await api.call('PATCH', path, {
+        json: { job_version: 'f'.repeat(40) },
+        deviations: ['error-body']
+      })
+      expect(change.status).toBe(400)
+      expect(change.json).toMatchObject({ what: "'job_version' cannot be changed by PATCH." })
+      expect((await api.call('DELETE', path)).status).toBe(202)
+      expect((await api.call('GET', `${jobPath(TEAM, 'patch-me-job')}/deployments`)).json).toEqual(
+        []
+      )
+      const gone = await api.call('PATCH', path, {
+        json: { enabled: true },
+        deviations: ['error-body']
+      })
+      expect(gone.status).toBe(404)
+    })
+
+    test('a version that was never uploaded is refused', async () => {
+      await liveJob(api, 'unknown-version-job')
+      const res = await api.call('POST', `${jobPath(TEAM, 'unknown-version-job')}/deployments`, {
+        json: { job_version: '0'.repeat(40) },
+        deviations: ['error-body']
+      })
+      expect(res.status).toBe(400)
+      expect(res.json).toMatchObject({ what: expect.stringContaining('0000000') })
+    })
+  })
+
+  describe('executions', () => {
+    test('start answers 202 with the id in Location; it goes submitted → running → succeeded; a second start is a 409', async () => {
+      const version = await liveJob(api, 'run-me-job')
+      const id = await startExecution(api, TEAM, 'run-me-job', {
+        started_by: 'manual/vdk-actions',
+        args: { day: '2026-11-23' }
+      })
+      expect(id).toMatch(/^run-me-job-\d+/)
+      const first = await readExecution(api, TEAM, 'run-me-job', id)
+      expect(first).toMatchObject({
+        status: 'submitted',
+        type: 'manual',
+        started_by: 'manual/vdk-actions/anonymousUser',
+        deployment: { job_version: version }
+      })
+      const conflict = await api.call(
+        'POST',
+        `${jobPath(TEAM, 'run-me-job')}/deployments/production/executions`,
+        { json: { started_by: 'manual/x' }, deviations: ['error-body'] }
+      )
+      expect(conflict.status).toBe(409)
+      expect(conflict.json).toMatchObject({
+        what: expect.stringContaining('already running'),
+        why: expect.stringContaining(id)
+      })
+      await until('running', async () =>
+        (await readExecution(api, TEAM, 'run-me-job', id)).status === 'running' ? true : undefined
+      )
+      const done = await waitEnd(api, TEAM, 'run-me-job', id)
+      expect(done).toMatchObject({
+        status: 'succeeded',
+        end_time: expect.any(String),
+        message: expect.any(String)
+      })
+      // a new start is fine once it ended
+      await waitEnd(api, TEAM, 'run-me-job', await startExecution(api, TEAM, 'run-me-job'))
+    })
+
+    test('logs grow line by line while it runs, honour tail_lines, are empty once it ends, and logs_url keeps them', async () => {
+      await liveJob(api, 'log-lines-job')
+      const lines = Array.from({ length: 8 }, (_, i) => `line ${i + 1}`)
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/log-lines-job/next-execution`, {
+        status: 'succeeded',
+        seconds: 1.6,
+        logs: lines
+      })
+      const id = await startExecution(api, TEAM, 'log-lines-job')
+      const logsPath = `${jobPath(TEAM, 'log-lines-job')}/executions/${enc(id)}/logs`
+      const seen: number[] = []
+      let tail = ''
+      for (;;) {
+        const e = await readExecution(api, TEAM, 'log-lines-job', id)
+        const logs = (await api.call('GET', logsPath)).json as { logs: string }
+        if (e.status !== 'running' && e.status !== 'submitted') break
+        const got = logs.logs ? logs.logs.split('\n') : []
+        expect(got).toEqual(lines.slice(0, got.length))
+        seen.push(got.length)
+        if (got.length >= 3 && !tail)
+          tail = ((await api.call('GET', `${logsPath}?tail_lines=2`)).json as { logs: string }).logs
+        await new Promise(r => setTimeout(r, 60))
+      }
+      expect(seen).toEqual([...seen].sort((a, b) => a - b))
+      expect(new Set(seen).size).toBeGreaterThan(3)
+      expect(tail.split('\n')).toHaveLength(2)
+      const after = (await api.call('GET', logsPath)).json
+      expect(after).toEqual({ logs: '' })
+      const e = await readExecution(api, TEAM, 'log-lines-job', id)
+      expect(e.logs_url).toBe(`${emu.url}/_emulator/logs/${enc(TEAM)}/log-lines-job/${enc(id)}`)
+      expect(await (await fetch(e.logs_url as string)).text()).toBe(`${lines.join('\n')}\n`)
+    })
+
+    test.each([
+      ['user_error', {}],
+      ['platform_error', {}],
+      ['skipped', {}]
+    ])('a scripted %s ends with that status and its message', async (status, extra) => {
+      const job = `scripted-${status.replace('_', '-')}-job`
+      await liveJob(api, job)
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/${job}/next-execution`, {
+        status,
+        seconds: 0.2,
+        ...extra
+      })
+      const done = await waitEnd(api, TEAM, job, await startExecution(api, TEAM, job))
+      expect(done.status).toBe(status)
+      expect(done.message).toEqual(expect.any(String))
+    })
+
+    test('a platform error can later turn into a success, as the real service may overwrite it', async () => {
+      await liveJob(api, 'flaky-platform-job')
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/flaky-platform-job/next-execution`, {
+        status: 'platform_error',
+        seconds: 0.2,
+        becomes: 'succeeded',
+        becomesAfterSeconds: 0.4
+      })
+      const id = await startExecution(api, TEAM, 'flaky-platform-job')
+      expect((await waitEnd(api, TEAM, 'flaky-platform-job', id)).status).toBe('platform_error')
+      await until('succeeded', async () =>
+        (await readExecution(api, TEAM, 'flaky-platform-job', id)).status === 'succeeded'
+          ? true
+          : undefined
+      )
+    })
+
+    test('cancel stops a running execution (200); a finished one cannot be cancelled (400)', async () => {
+      await liveJob(api, 'cancel-me-job')
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/cancel-me-job/next-execution`, { seconds: 30 })
+      const id = await startExecution(api, TEAM, 'cancel-me-job')
+      const path = `${jobPath(TEAM, 'cancel-me-job')}/executions/${enc(id)}`
+      expect((await api.call('DELETE', path)).status).toBe(200)
+      expect(await readExecution(api, TEAM, 'cancel-me-job', id)).toMatchObject({
+        status: 'cancelled',
+        message: 'Job execution cancelled by user.',
+        end_time: expect.any(String)
+      })
+      const again = await api.call('DELETE', path, { deviations: ['not-running-400'] })
+      expect(again.status).toBe(400)
+      expect(again.json).toMatchObject({ why: expect.stringContaining('cancelled') })
+    })
+
+    test('list filters by lowercase status; an unknown status is a 404', async () => {
+      await liveJob(api, 'list-runs-job')
+      await waitEnd(api, TEAM, 'list-runs-job', await startExecution(api, TEAM, 'list-runs-job'))
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/list-runs-job/next-execution`, { seconds: 30 })
+      const active = await startExecution(api, TEAM, 'list-runs-job')
+      const all = (await api.call('GET', `${jobPath(TEAM, 'list-runs-job')}/executions`))
+        .json as Array<{ id: string }>
+      expect(all).toHaveLength(2)
+      const runningOnly = (
+        await api.call(
+          'GET',
+          `${jobPath(TEAM, 'list-runs-job')}/executions?execution_status=submitted&execution_status=running`
+        )
+      ).json
+      expect(runningOnly).toEqual([expect.objectContaining({ id: active })])
+      const viaDeployment = (
+        await api.call(
+          'GET',
+          `${jobPath(TEAM, 'list-runs-job')}/deployments/production/executions?execution_status=succeeded`
+        )
+      ).json
+      expect(viaDeployment).toEqual([expect.objectContaining({ status: 'succeeded' })])
+      const bad = await api.call(
+        'GET',
+        `${jobPath(TEAM, 'list-runs-job')}/executions?execution_status=RUNNING`,
+        { deviations: ['status-404'] }
+      )
+      expect(bad.status).toBe(404)
+      expect(bad.json).toMatchObject({ what: expect.stringContaining('RUNNING') })
+      await api.call('DELETE', `${jobPath(TEAM, 'list-runs-job')}/executions/${enc(active)}`)
+    })
+
+    test('GraphQL shows the latest executions with UPPERCASE statuses', async () => {
+      await liveJob(api, 'graphql-runs-job')
+      const id = await startExecution(api, TEAM, 'graphql-runs-job')
+      await waitEnd(api, TEAM, 'graphql-runs-job', id)
+      const res = await gql(api, QUERIES.LatestExecutions, {
+        job: 'graphql-runs-job',
+        team: TEAM,
+        size: 5
+      })
+      expect(res.json).toMatchObject({
+        data: {
+          totalItems: 1,
+          content: [
+            { id, status: 'SUCCEEDED', type: 'MANUAL', logsUrl: expect.stringContaining(id) }
+          ]
+        }
+      })
+    })
+
+    test('starting a job that is not deployed, reading an unknown execution: 404 with a body a person can act on', async () => {
+      await createJob(api, TEAM, 'never-deployed-job')
+      const start = await api.call(
+        'POST',
+        `${jobPath(TEAM, 'never-deployed-job')}/deployments/production/executions`,
+        { json: {}, deviations: ['start-404'] }
+      )
+      expect(start.status).toBe(404)
+      expect(start.json).toMatchObject({
+        what: expect.stringContaining('not deployed'),
+        countermeasures: expect.stringContaining('Deploy')
+      })
+      const read = await api.call(
+        'GET',
+        `${jobPath(TEAM, 'never-deployed-job')}/executions/nope-1`,
+        { deviations: ['error-body'] }
+      )
+      expect(read.status).toBe(404)
+      expect(read.json).toMatchObject({ what: expect.stringContaining('nope-1') })
+      const unknownJob = await api.call(
+        'GET',
+        `${jobPath(TEAM, 'no-such-job-at-all')}/executions`,
+        { deviations: ['error-body'] }
+      )
+      expect(unknownJob.status).toBe(404)
+      expect(unknownJob.json).toMatchObject({
+        countermeasures: expect.stringContaining('spelling')
+      })
+    })
+  })
+
+  describe('properties and secrets', () => {
+    test('PUT replaces the whole map (204), keeping types; GET reads it back', async () => {
+      await createJob(api, TEAM, 'props-job')
+      const path = `${jobPath(TEAM, 'props-job')}/deployments/TODO/properties`
+      expect((await api.call('GET', path)).json).toEqual({})
+      const map = { n: 1, f: 1.5, b: true, s: 'x', nested: { a: [1, 'two'] }, nothing: null }
+      expect((await api.call('PUT', path, { json: map })).status).toBe(204)
+      expect((await api.call('GET', path)).json).toEqual(map)
+      await api.call('PUT', path, { json: { only: 'this' } })
+      expect((await api.call('GET', path)).json).toEqual({ only: 'this' })
+      const list = await api.call('PUT', path, {
+        json: [1, 2],
+        invalidRequest: 'properties are a mapping',
+        deviations: ['body-400']
+      })
+      expect(list.status).toBe(400)
+    })
+
+    test('properties are keyed by job name only and the job is not checked, as on the real service', async () => {
+      const path = `${jobPath('any team', 'not-a-job-at-all')}/deployments/whatever/properties`
+      expect((await api.call('PUT', path, { json: { k: 'v' } })).status).toBe(204)
+      expect(
+        (
+          await api.call(
+            'GET',
+            `${jobPath('another team', 'not-a-job-at-all')}/deployments/TODO/properties`
+          )
+        ).json
+      ).toEqual({ k: 'v' })
+    })
+
+    test('secrets: PUT replaces, GET reads; too large is a 413; without a vault the service answers 501', async () => {
+      const path = `${jobPath(TEAM, 'secret-job')}/deployments/TODO/secrets`
+      expect((await api.call('PUT', path, { json: { password: 's3cr3t' } })).status).toBe(204)
+      expect((await api.call('GET', path)).json).toEqual({ password: 's3cr3t' })
+      const big = await api.call('PUT', path, {
+        json: { blob: 'x'.repeat(1024 * 1024 + 10) },
+        deviations: ['too-large-413']
+      })
+      expect(big.status).toBe(413)
+      const novault = await service({ secrets: false })
+      const off = await novault.api.call('GET', path, { deviations: ['no-secrets-501'] })
+      expect(off.status).toBe(501)
+      expect(off.json).toMatchObject({
+        countermeasures: expect.stringContaining('secrets backend')
+      })
+    })
+  })
+
+  describe('auth', () => {
+    test('with --token, a request without it or with another token is a 401; with it, 200', async () => {
+      const { api: secured } = await service({ tokens: ['good-token'] })
+      const info = `${teamPath(TEAM)}/info`
+      const none = await secured.call('GET', info, { deviations: ['unauthorized-401'] })
+      expect(none.status).toBe(401)
+      expect(none.text).toBe('')
+      expect(none.headers.get('www-authenticate')).toBe('Bearer')
+      const wrong = await secured.call('GET', info, {
+        token: 'bad-token',
+        deviations: ['unauthorized-401']
+      })
+      expect(wrong.status).toBe(401)
+      expect(wrong.headers.get('www-authenticate')).toContain('invalid_token')
+      expect((await secured.call('GET', info, { token: 'good-token' })).status).toBe(200)
+    })
+
+    test('the token endpoint exchanges an API token (form POST grant_type=refresh_token); expired tokens are refused', async () => {
+      const { emu: e, api: secured } = await service({ apiTokens: ['my-api-token'] })
+      const exchange = (form: string) =>
+        fetch(`${e.url}/auth/token`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Accept: 'application/json'
+          },
+          body: form
+        })
+      const bad = await exchange('grant_type=refresh_token&refresh_token=wrong')
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ error: 'invalid_grant' })
+      const grant = await exchange('grant_type=password&username=x')
+      expect(await grant.json()).toMatchObject({ error: 'unsupported_grant_type' })
+      const ok = await exchange('grant_type=refresh_token&refresh_token=my-api-token')
+      const body = (await ok.json()) as {
+        access_token: string
+        expires_in: number
+        token_type: string
+      }
+      expect(body).toMatchObject({ token_type: 'bearer', expires_in: 3600 })
+      expect(
+        (await secured.call('GET', `${teamPath(TEAM)}/info`, { token: body.access_token })).status
+      ).toBe(200)
+      await admin(e, 'POST', 'auth/expire')
+      expect(
+        (
+          await secured.call('GET', `${teamPath(TEAM)}/info`, {
+            token: body.access_token,
+            deviations: ['unauthorized-401']
+          })
+        ).status
+      ).toBe(401)
+      const again = (await (
+        await exchange('grant_type=refresh_token&refresh_token=my-api-token')
+      ).json()) as { access_token: string }
+      expect(
+        (await secured.call('GET', `${teamPath(TEAM)}/info`, { token: again.access_token })).status
+      ).toBe(200)
+      expect(e.journal.filter(j => j.path === '/auth/token').map(j => j.status)).toEqual([
+        400, 400, 200, 200
+      ])
+    })
+  })
+
+  describe('faults and journal (admin API)', () => {
+    let f: { emu: Emulator; api: Api }
+    beforeEach(async () => {
+      f ??= await service()
+      await admin(f.emu, 'DELETE', 'faults')
+      await admin(f.emu, 'DELETE', 'journal')
+    })
+    const info = `${teamPath(TEAM)}/info`
+
+    test('a 503 burst with Retry-After in seconds, then the real answer; the journal shows each', async () => {
+      expect(
+        (
+          await admin(f.emu, 'POST', 'faults', {
+            method: 'GET',
+            path: '/info$',
+            status: 503,
+            times: 2,
+            retryAfter: 3
+          })
+        ).status
+      ).toBe(201)
+      for (let i = 0; i < 2; i++) {
+        const res = await f.api.call('GET', info, { deviations: ['injected-fault'] })
+        expect(res.status).toBe(503)
+        expect(res.headers.get('retry-after')).toBe('3')
+      }
+      expect((await f.api.call('GET', info)).status).toBe(200)
+      const journal = (await admin(f.emu, 'GET', 'journal')).json as Array<{
+        method: string
+        path: string
+        status: number
+        fault?: string
+      }>
+      expect(journal.map(j => [j.method, j.path, j.status, j.fault])).toEqual([
+        ['GET', info, 503, 'status 503'],
+        ['GET', info, 503, 'status 503'],
+        ['GET', info, 200, undefined]
+      ])
+    })
+
+    test('a 429 with Retry-After as an HTTP date', async () => {
+      await admin(f.emu, 'POST', 'faults', {
+        path: '/info$',
+        status: 429,
+        retryAfter: 5,
+        retryAfterAsDate: true
+      })
+      const res = await f.api.call('GET', info, { deviations: ['injected-fault'] })
+      expect(res.status).toBe(429)
+      const when = Date.parse(res.headers.get('retry-after') ?? '')
+      expect(when - Date.now()).toBeGreaterThan(3000)
+      expect(when - Date.now()).toBeLessThan(6000)
+    })
+
+    test('a dropped connection before the service sees the request', async () => {
+      await admin(f.emu, 'POST', 'faults', { path: '/info$', reset: true })
+      await expect(fetch(`${f.emu.url}${info}`)).rejects.toThrow()
+      expect((await admin(f.emu, 'GET', 'journal')).json).toEqual([
+        expect.objectContaining({ status: null, fault: 'reset' })
+      ])
+    })
+
+    test('a lost response (when: "after"): the execution was started although the client saw the connection drop', async () => {
+      await liveJob(f.api, 'lost-response-job')
+      await admin(f.emu, 'POST', 'faults', {
+        method: 'POST',
+        path: '/executions$',
+        reset: true,
+        when: 'after'
+      })
+      await expect(
+        fetch(
+          `${f.emu.url}${jobPath(TEAM, 'lost-response-job')}/deployments/production/executions`,
+          { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }
+        )
+      ).rejects.toThrow()
+      const list = (await f.api.call('GET', `${jobPath(TEAM, 'lost-response-job')}/executions`))
+        .json as Array<{ status: string }>
+      expect(list).toHaveLength(1)
+    })
+
+    test('a slow answer (delayMs), a corrupt body, and a fault that lets the first requests through (skip)', async () => {
+      await admin(f.emu, 'POST', 'faults', { path: '/info$', delayMs: 300 })
+      const t0 = Date.now()
+      expect((await f.api.call('GET', info)).status).toBe(200)
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290)
+      await admin(f.emu, 'POST', 'faults', {
+        path: '/info$',
+        status: 200,
+        body: '{"api_version": "1',
+        contentType: 'application/json'
+      })
+      const corrupt = await fetch(`${f.emu.url}${info}`)
+      await expect(corrupt.json()).rejects.toThrow()
+      await admin(f.emu, 'POST', 'faults', { path: '/info$', status: 500, skip: 1 })
+      expect((await f.api.call('GET', info)).status).toBe(200)
+      expect((await f.api.call('GET', info, { deviations: ['injected-fault'] })).status).toBe(500)
+      expect((await f.api.call('GET', info)).status).toBe(200)
+    })
+
+    test('faults are listed and cleared; bad fault scripts are refused with a reason', async () => {
+      await admin(f.emu, 'POST', 'faults', { path: 'x', status: 503, times: 0 })
+      expect((await admin(f.emu, 'GET', 'faults')).json).toEqual([
+        expect.objectContaining({ path: 'x', status: 503, times: 0 })
+      ])
+      expect((await admin(f.emu, 'DELETE', 'faults')).status).toBe(204)
+      expect((await admin(f.emu, 'GET', 'faults')).json).toEqual([])
+      for (const [body, message] of [
+        [{ status: 503 }, 'path'],
+        [{ path: '(' }, 'regular expression'],
+        [{ path: 'x' }, 'at least one of'],
+        [{ path: 'x', status: 99 }, 'HTTP status'],
+        [{ path: 'x', reset: true, when: 'later' }, 'when']
+      ] as const) {
+        const res = await admin(f.emu, 'POST', 'faults', body)
+        expect(res.status).toBe(400)
+        expect(res.json).toEqual({ error: expect.stringContaining(message) })
+      }
+      const script = await admin(f.emu, 'POST', `jobs/t/some-job-name/next-execution`, {
+        status: 'exploded'
+      })
+      expect(script).toEqual({
+        status: 400,
+        json: { error: expect.stringContaining('succeeded, user_error, platform_error, skipped') }
+      })
+    })
+
+    test('admin requests stay out of the journal; unknown paths are a 404 and wrong methods a 405', async () => {
+      await admin(f.emu, 'GET', 'config')
+      expect((await admin(f.emu, 'GET', 'journal')).json).toEqual([])
+      const unknown = await f.api.call('GET', '/data-jobs/nowhere', {
+        invalidRequest: 'no such path in the spec',
+        deviations: ['unknown-path-404']
+      })
+      expect(unknown.status).toBe(404)
+      const method = await f.api.call('PATCH', `${teamPath(TEAM)}/info`, {
+        invalidRequest: 'info has no PATCH',
+        deviations: ['method-405']
+      })
+      expect(method.status).toBe(405)
+    })
+  })
+})
