@@ -121,7 +121,7 @@ describeIfSpec('--data-dir: a restart loses nothing', () => {
     await fetch(`${service.url}/_emulator/jobs/${enc(TEAM)}/${job}/next-execution`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ seconds: 3, logs: ['a', 'b', 'c'] })
+      body: JSON.stringify({ seconds: 6, logs: ['a', 'b', 'c'] })
     })
     const active = await startExecution(api, TEAM, job)
     const base = `${jobPath(TEAM, job)}/deployments/TODO`
