@@ -1,0 +1,462 @@
+// One typed function per Control Service operation the actions need. Path segments are
+// percent-encoded; the real service's habits are handled here (202 + Location, empty 404s,
+// the status only in GraphQL, `data` as the root field's value), and a POST that may have reached
+// the server is reconciled by reading back instead of being sent blindly again.
+import type { Readable } from 'node:stream'
+import { ControlServiceError, InputError } from './errors.js'
+import type { Transport, Response, RequestSpec } from './http.js'
+import { DEPLOYMENT_STATUS_QUERY, LATEST_EXECUTIONS_QUERY } from './queries.js'
+import type {
+  DataJob,
+  DataJobApiInfo,
+  DataJobDeployment,
+  DataJobDeploymentStatus,
+  DataJobExecution,
+  DataJobExecutionRequest,
+  ExecutionStatus,
+  GqlDeployment,
+  GqlExecution,
+  JsonMap
+} from './types.js'
+
+/** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
+export const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/
+
+export interface JobRef {
+  readonly team: string
+  readonly job: string
+}
+
+/** A validated team + job: bad names fail here, before any request. */
+export function jobRef(team: string, job: string): JobRef {
+  if (!team.trim())
+    throw new InputError('the team is empty: set the team input, or [owner] team in config.ini')
+  if (!JOB_NAME_RULE.test(job)) {
+    throw new InputError(
+      `the job name '${job}' is not valid: the Control Service wants 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`
+    )
+  }
+  return { team, job }
+}
+
+const enc = encodeURIComponent
+/** The deployment id: the service keeps one deployment per job and ignores the id. */
+const DEPLOYMENT = 'production'
+
+const parseJson = <T>(res: Response, operation: string): T => {
+  try {
+    return JSON.parse(res.text) as T
+  } catch {
+    throw new ControlServiceError({
+      operation,
+      kind: 'protocol',
+      detail: `HTTP ${res.status} came with a body that is not JSON: ${JSON.stringify(res.text.slice(0, 80))}`,
+      hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
+      opId: res.opId
+    })
+  }
+}
+
+export class ControlServiceClient {
+  constructor(readonly transport: Transport) {}
+
+  private teamPath(team: string): string {
+    if (!team.trim()) throw new InputError('the team is empty')
+    return `/data-jobs/for-team/${enc(team)}`
+  }
+
+  private jobPath(ref: JobRef): string {
+    return `${this.teamPath(ref.team)}/jobs/${enc(ref.job)}`
+  }
+
+  private of(ref: JobRef): string {
+    return `data job '${ref.job}' of team '${ref.team}'`
+  }
+
+  private json<T>(spec: RequestSpec): Promise<T> {
+    return this.transport.send(spec, res => parseJson<T>(res, spec.operation))
+  }
+
+  private none(spec: RequestSpec): Promise<void> {
+    return this.transport.send(spec, () => undefined)
+  }
+
+  info(team: string): Promise<DataJobApiInfo> {
+    return this.json({
+      operation: `read the Control Service info (team '${team}')`,
+      method: 'GET',
+      path: `${this.teamPath(team)}/info`,
+      idempotent: true
+    })
+  }
+
+  /** The job, or undefined when it does not exist (for this team). */
+  readJob(ref: JobRef): Promise<DataJob | undefined> {
+    const operation = `read ${this.of(ref)}`
+    return this.transport.send(
+      { operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] },
+      res => (res.status === 404 ? undefined : parseJson<DataJob>(res, operation))
+    )
+  }
+
+  /** Creates the job; "exists" when it already did (409, or a lost answer to our own create). */
+  createJob(ref: JobRef, job: Omit<DataJob, 'job_name' | 'team'>): Promise<'created' | 'exists'> {
+    return this.transport.send(
+      {
+        operation: `create ${this.of(ref)}`,
+        method: 'POST',
+        path: `${this.teamPath(ref.team)}/jobs`,
+        query: { name: ref.job },
+        json: { ...job, job_name: ref.job, team: ref.team },
+        idempotent: false,
+        accept: [409],
+        hint: s =>
+          s === 409 ? undefined : s === 400 ? 'check the job name and the config sent' : undefined
+      },
+      res => (res.status === 409 ? 'exists' : 'created'),
+      async () => ((await this.readJob(ref)) ? 'exists' : undefined)
+    )
+  }
+
+  updateJob(ref: JobRef, job: Omit<DataJob, 'job_name' | 'team'>): Promise<void> {
+    return this.none({
+      operation: `update ${this.of(ref)}`,
+      method: 'PUT',
+      path: this.jobPath(ref),
+      json: { ...job, job_name: ref.job, team: ref.team },
+      idempotent: true
+    })
+  }
+
+  /**
+   * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
+   * Retried like an idempotent call: the same tree gives the same version.
+   */
+  uploadSources(
+    ref: JobRef,
+    zip: () => Readable | Buffer,
+    options: { reason?: string; timeoutMs?: number } = {}
+  ): Promise<string> {
+    const operation = `upload the sources of ${this.of(ref)}`
+    return this.transport.send(
+      {
+        operation,
+        method: 'POST',
+        path: `${this.jobPath(ref)}/sources`,
+        query: { reason: options.reason },
+        body: zip,
+        contentType: 'application/octet-stream',
+        idempotent: true,
+        timeoutMs: options.timeoutMs,
+        hint: s =>
+          s === 404
+            ? `the job does not exist in team '${ref.team}': create it first (create-if-missing)`
+            : undefined
+      },
+      res => {
+        const v = parseJson<{ version_sha?: unknown }>(res, operation).version_sha
+        if (typeof v !== 'string' || !v) {
+          throw new ControlServiceError({
+            operation,
+            kind: 'protocol',
+            detail: 'the answer has no version_sha',
+            opId: res.opId
+          })
+        }
+        return v
+      }
+    )
+  }
+
+  /** The job's current sources as a zip stream (its top folder is the job name). */
+  downloadSources(ref: JobRef): Promise<Readable> {
+    return this.transport.send(
+      {
+        operation: `download the sources of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/sources`,
+        idempotent: true,
+        stream: true
+      },
+      res => res.stream as Readable
+    )
+  }
+
+  listDeployments(ref: JobRef): Promise<DataJobDeploymentStatus[]> {
+    return this.json({
+      operation: `list the deployments of ${this.of(ref)}`,
+      method: 'GET',
+      path: `${this.jobPath(ref)}/deployments`,
+      idempotent: true
+    })
+  }
+
+  /** The live deployment, or undefined when the job is not deployed. */
+  readDeployment(ref: JobRef): Promise<DataJobDeploymentStatus | undefined> {
+    const operation = `read the deployment of ${this.of(ref)}`
+    return this.transport.send(
+      {
+        operation,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}`,
+        idempotent: true,
+        accept: [404]
+      },
+      res => (res.status === 404 ? undefined : parseJson<DataJobDeploymentStatus>(res, operation))
+    )
+  }
+
+  /**
+   * Starts a deployment (202: it goes on asynchronously). After a lost answer it reads back: when
+   * the version is already live nothing is sent again ("already-live"); otherwise the same
+   * deployment is sent again, which converges to the same state.
+   */
+  deploy(
+    ref: JobRef,
+    deployment: DataJobDeployment,
+    options: { sendNotification?: boolean } = {}
+  ): Promise<'sent' | 'already-live'> {
+    return this.transport.send(
+      {
+        operation: `deploy version ${deployment.job_version ?? '(latest)'} of ${this.of(ref)}`,
+        method: 'POST',
+        path: `${this.jobPath(ref)}/deployments`,
+        query: { send_notification: options.sendNotification },
+        json: deployment,
+        idempotent: false,
+        hint: s =>
+          s === 409 ? 'use a python version from the service info (GET .../info)' : undefined
+      },
+      () => 'sent' as const,
+      async () => {
+        const live = await this.listDeployments(ref)
+        return deployment.job_version !== undefined &&
+          live[0]?.job_version === deployment.job_version
+          ? ('already-live' as const)
+          : undefined
+      }
+    )
+  }
+
+  /** Enables or disables the deployment (synchronous on the service). */
+  patchDeployment(
+    ref: JobRef,
+    patch: Pick<DataJobDeployment, 'enabled' | 'vdk_version' | 'schedule'>
+  ): Promise<void> {
+    return this.none({
+      operation: `${patch.enabled === false ? 'disable' : patch.enabled === true ? 'enable' : 'change'} the deployment of ${this.of(ref)}`,
+      method: 'PATCH',
+      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}`,
+      json: patch,
+      idempotent: true
+    })
+  }
+
+  /** GraphQL over GET; the value of the query's root field (the real service unwraps it). */
+  async jobsQuery<T>(
+    team: string,
+    query: string,
+    variables?: JsonMap,
+    what = 'query the data jobs'
+  ): Promise<T> {
+    const operation = `${what} (GraphQL)`
+    const body = await this.transport.send(
+      {
+        operation,
+        method: 'GET',
+        path: `${this.teamPath(team)}/jobs`,
+        query: { query, variables: variables && JSON.stringify(variables) },
+        idempotent: true,
+        accept: [400]
+      },
+      res => ({
+        status: res.status,
+        body: parseJson<{ data?: T; errors?: Array<{ message?: string }> }>(res, operation),
+        opId: res.opId
+      })
+    )
+    if (body.body.errors?.length || body.status === 400) {
+      throw new ControlServiceError({
+        operation,
+        kind: 'http',
+        status: body.status,
+        body: {
+          what: 'The GraphQL query was refused.',
+          why: (body.body.errors ?? []).map(e => e.message).join('; ')
+        },
+        hint: 'this is a bug of vdk-actions if it sent the query; please report it',
+        opId: body.opId
+      })
+    }
+    return body.body.data as T
+  }
+
+  /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
+  async deploymentStatus(ref: JobRef): Promise<GqlDeployment | undefined> {
+    const page = await this.jobsQuery<{
+      content: Array<{ jobName: string; config: { team: string }; deployments: GqlDeployment[] }>
+    }>(
+      ref.team,
+      DEPLOYMENT_STATUS_QUERY,
+      { job: ref.job },
+      `read the deployment status of ${this.of(ref)}`
+    )
+    // the filter is a case-insensitive "contains": keep the exact job of the exact team
+    const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team)
+    return job?.deployments[0]
+  }
+
+  /** The job's latest executions, newest first. */
+  async latestExecutions(ref: JobRef, size = 5): Promise<GqlExecution[]> {
+    const page = await this.jobsQuery<{ content: GqlExecution[] }>(
+      ref.team,
+      LATEST_EXECUTIONS_QUERY,
+      { job: ref.job, team: ref.team, size },
+      `list the latest executions of ${this.of(ref)}`
+    )
+    return page.content
+  }
+
+  /**
+   * Starts an execution; its id (from the Location header). After a lost answer it looks for an
+   * execution started by one of its own attempts (the service records the request's X-OPID as the
+   * execution's op_id) before it sends again, so an execution is never started twice.
+   */
+  startExecution(ref: JobRef, request: DataJobExecutionRequest): Promise<string> {
+    const operation = `start an execution of ${this.of(ref)}`
+    return this.transport.send(
+      {
+        operation,
+        method: 'POST',
+        path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/executions`,
+        json: { started_by: request.started_by, args: request.args ?? {} },
+        idempotent: false,
+        hint: s =>
+          s === 409
+            ? 'an execution of this job is already running: wait for it, or cancel it (on-conflict)'
+            : s === 404
+              ? 'the job is not deployed (or does not exist in this team): deploy it first'
+              : undefined
+      },
+      res => {
+        const id = res.headers.location?.split('/').filter(Boolean).pop()
+        if (!id)
+          throw new ControlServiceError({
+            operation,
+            kind: 'protocol',
+            detail: `HTTP ${res.status} without a Location header naming the execution`,
+            opId: res.opId
+          })
+        return decodeURIComponent(id)
+      },
+      async opIds => {
+        const mine = (await this.listExecutions(ref)).find(
+          e => e.op_id !== undefined && opIds.includes(e.op_id)
+        )
+        return mine?.id
+      }
+    )
+  }
+
+  readExecution(ref: JobRef, id: string): Promise<DataJobExecution> {
+    return this.json({
+      operation: `read execution '${id}' of ${this.of(ref)}`,
+      method: 'GET',
+      path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+      idempotent: true
+    })
+  }
+
+  listExecutions(ref: JobRef, statuses?: ExecutionStatus[]): Promise<DataJobExecution[]> {
+    return this.json({
+      operation: `list the executions of ${this.of(ref)}`,
+      method: 'GET',
+      path: `${this.jobPath(ref)}/executions`,
+      query: { execution_status: statuses },
+      idempotent: true
+    })
+  }
+
+  /**
+   * Cancels an execution. Its status afterwards: `cancelled`, or the status it had already ended
+   * with (the service answers 400 for an execution that is not running).
+   */
+  async cancelExecution(ref: JobRef, id: string): Promise<ExecutionStatus> {
+    const status = await this.transport.send(
+      {
+        operation: `cancel execution '${id}' of ${this.of(ref)}`,
+        method: 'DELETE',
+        path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+        idempotent: true,
+        accept: [400]
+      },
+      res => res.status
+    )
+    if (status !== 400) return 'cancelled'
+    return (await this.readExecution(ref, id)).status
+  }
+
+  /** The execution's logs as the service has them now ("" once its pod is gone). */
+  async logs(ref: JobRef, id: string, tailLines?: number): Promise<string> {
+    const body = await this.json<{ logs?: string }>({
+      operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
+      method: 'GET',
+      path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
+      query: { tail_lines: tailLines },
+      idempotent: true
+    })
+    return body.logs ?? ''
+  }
+
+  readProperties(ref: JobRef): Promise<JsonMap> {
+    return this.json({
+      operation: `read the properties of ${this.of(ref)}`,
+      method: 'GET',
+      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/properties`,
+      idempotent: true
+    })
+  }
+
+  /** Replaces the whole map (the service has no partial update). */
+  writeProperties(ref: JobRef, properties: JsonMap): Promise<void> {
+    return this.none({
+      operation: `write the properties of ${this.of(ref)}`,
+      method: 'PUT',
+      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/properties`,
+      json: properties,
+      idempotent: true
+    })
+  }
+
+  readSecrets(ref: JobRef): Promise<JsonMap> {
+    return this.json({
+      operation: `read the secrets of ${this.of(ref)}`,
+      method: 'GET',
+      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/secrets`,
+      idempotent: true,
+      hint: secretsHint
+    })
+  }
+
+  /** Replaces the whole map of secrets. */
+  writeSecrets(ref: JobRef, secrets: JsonMap): Promise<void> {
+    return this.none({
+      operation: `write the secrets of ${this.of(ref)}`,
+      method: 'PUT',
+      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/secrets`,
+      json: secrets,
+      idempotent: true,
+      hint: secretsHint
+    })
+  }
+}
+
+const secretsHint = (status: number): string | undefined =>
+  status === 501
+    ? 'this Control Service has no secrets backend: ask its operators to configure one'
+    : undefined
+
+function nonEmpty(value: string, what: string): string {
+  if (!value.trim()) throw new InputError(`the ${what} is empty`)
+  return value
+}

@@ -1,0 +1,189 @@
+// The connection inputs every action shares, with the official CLI's environment fallbacks, all
+// checked before any request; and the client built from them.
+import { accessTokenAuth, apiTokenAuth, noAuth } from './auth.js'
+import { ControlServiceClient } from './client.js'
+import { InputError } from './errors.js'
+import { Transport, type TransportOptions } from './http.js'
+import { PRODUCT, VERSION } from './version.js'
+
+/** Where inputs come from: `input` returns the trimmed value, "" when unset (as core.getInput). */
+export interface InputSource {
+  input(name: string): string
+  env: NodeJS.ProcessEnv
+}
+
+export type AuthConfig =
+  | { kind: 'none' }
+  | { kind: 'access-token'; token: string }
+  | { kind: 'api-token'; token: string; authorizationUrl: string }
+
+export interface ConnectionConfig {
+  url: string
+  auth: AuthConfig
+  requestTimeoutMs: number
+  allowInsecureHttp: boolean
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
+
+/** Collects problems instead of stopping at the first, so one run reports them all. */
+export class Problems {
+  readonly list: string[] = []
+  add(message: string): void {
+    this.list.push(message)
+  }
+  /** Throws one InputError naming every problem, in one line. */
+  check(): void {
+    if (this.list.length) throw new InputError(this.list.join('; '))
+  }
+}
+
+export function parseBoolean(
+  name: string,
+  raw: string,
+  fallback: boolean,
+  problems: Problems
+): boolean {
+  if (raw === '') return fallback
+  if (/^(true|True|TRUE)$/.test(raw)) return true
+  if (/^(false|False|FALSE)$/.test(raw)) return false
+  problems.add(`${name} must be true or false, not '${raw}'`)
+  return fallback
+}
+
+export function parseSeconds(
+  name: string,
+  raw: string,
+  fallback: number,
+  problems: Problems,
+  { min = 0, allowZero = false } = {}
+): number {
+  if (raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < min || (!allowZero && n === 0)) {
+    problems.add(
+      `${name} must be a number of seconds${allowZero ? ', 0 or more' : ' above 0'}, not '${raw}'`
+    )
+    return fallback
+  }
+  return n
+}
+
+/** A URL the client may use: http(s), no credentials in it, plain http only on loopback unless allowed. */
+export function checkServiceUrl(
+  name: string,
+  raw: string,
+  allowInsecureHttp: boolean,
+  problems: Problems
+): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    problems.add(`${name} is not a valid URL: '${raw}' (expected e.g. https://vdk.example.com)`)
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.add(`${name} must be an http(s) URL, not ${url.protocol}`)
+    return undefined
+  }
+  if (url.username || url.password) {
+    problems.add(`${name} must not hold credentials; use access-token or api-token`)
+    return undefined
+  }
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+    problems.add(
+      `${name} uses plain http to ${url.hostname}: tokens would cross the network unencrypted; use https, or set allow-insecure-http: true`
+    )
+    return undefined
+  }
+  return url.toString().replace(/\/+$/, '')
+}
+
+export function readConnection(src: InputSource, problems: Problems): ConnectionConfig {
+  const allowInsecureHttp = parseBoolean(
+    'allow-insecure-http',
+    src.input('allow-insecure-http'),
+    false,
+    problems
+  )
+  const rawUrl =
+    src.input('control-service-url') || src.env.VDK_CONTROL_SERVICE_REST_API_URL?.trim() || ''
+  let url = ''
+  if (!rawUrl)
+    problems.add('control-service-url is required (or set VDK_CONTROL_SERVICE_REST_API_URL)')
+  else url = checkServiceUrl('control-service-url', rawUrl, allowInsecureHttp, problems) ?? ''
+
+  const accessToken = src.input('access-token')
+  const apiToken = src.input('api-token') || src.env.VDK_API_TOKEN?.trim() || ''
+  const rawAuthUrl =
+    src.input('api-token-authorization-url') ||
+    src.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
+    ''
+  let auth: AuthConfig = { kind: 'none' }
+  if (accessToken && src.input('api-token')) {
+    problems.add('set access-token or api-token, not both')
+  } else if (accessToken) {
+    auth = { kind: 'access-token', token: accessToken }
+  } else if (apiToken) {
+    if (!rawAuthUrl) {
+      problems.add(
+        'api-token needs api-token-authorization-url (or VDK_API_TOKEN_AUTHORIZATION_URL): the URL where it is exchanged for an access token'
+      )
+    } else {
+      const authorizationUrl = checkServiceUrl(
+        'api-token-authorization-url',
+        rawAuthUrl,
+        allowInsecureHttp,
+        problems
+      )
+      if (authorizationUrl) auth = { kind: 'api-token', token: apiToken, authorizationUrl }
+    }
+  }
+  const requestTimeoutMs =
+    parseSeconds('request-timeout-seconds', src.input('request-timeout-seconds'), 60, problems) *
+    1000
+  return { url, auth, requestTimeoutMs, allowInsecureHttp }
+}
+
+export interface ConnectOptions {
+  /** Masks a secret in everything the runner prints (core.setSecret). */
+  mask: (secret: string) => void
+  /** The action's name, for the User-Agent. */
+  action: string
+  env?: NodeJS.ProcessEnv
+  signal?: AbortSignal
+  log?: (line: string) => void
+  /** Transport settings for tests (clock, sleep, retries, backoff, trace, dispatcher). */
+  transport?: Partial<TransportOptions>
+}
+
+export const userAgent = (action: string): string =>
+  `${PRODUCT}/${VERSION} (${action}; node ${process.versions.node}; ${process.platform})`
+
+export function connect(config: ConnectionConfig, o: ConnectOptions): ControlServiceClient {
+  const env = o.env ?? process.env
+  const shared: Omit<TransportOptions, 'baseUrl' | 'auth'> = {
+    userAgent: userAgent(o.action),
+    timeoutMs: config.requestTimeoutMs,
+    env,
+    signal: o.signal,
+    log: o.log,
+    opIdPrefix: env.GITHUB_RUN_ID
+      ? `gha-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+      : undefined,
+    ...o.transport
+  }
+  const auth =
+    config.auth.kind === 'access-token'
+      ? accessTokenAuth(config.auth.token, o.mask)
+      : config.auth.kind === 'api-token'
+        ? apiTokenAuth({
+            apiToken: config.auth.token,
+            authorizationUrl: config.auth.authorizationUrl,
+            mask: o.mask,
+            transport: shared
+          })
+        : noAuth
+  return new ControlServiceClient(new Transport({ ...shared, baseUrl: config.url, auth }))
+}

@@ -1,0 +1,124 @@
+// One error type for every failure of a Control Service call, whatever its cause: the real
+// service's body (what / why / consequences / countermeasures), the spec's `messages`, an empty
+// body, a network fault, a timeout. Its message is what a person reads: the operation, the HTTP
+// status, and what to do — never a token, never a stack trace.
+
+export type FailureKind = 'http' | 'network' | 'timeout' | 'aborted' | 'auth' | 'protocol'
+
+export interface ServiceErrorBody {
+  what?: string
+  why?: string
+  consequences?: string
+  countermeasures?: string
+  messages?: string[]
+}
+
+export interface ControlServiceErrorInit {
+  operation: string
+  kind: FailureKind
+  status?: number
+  body?: ServiceErrorBody
+  text?: string
+  opId?: string
+  detail?: string
+  hint?: string
+  attempts?: number
+  cause?: unknown
+}
+
+/** A failed call to the Control Service. */
+export class ControlServiceError extends Error {
+  readonly operation: string
+  readonly kind: FailureKind
+  readonly status?: number
+  readonly body?: ServiceErrorBody
+  readonly opId?: string
+  readonly attempts: number
+
+  constructor(init: ControlServiceErrorInit) {
+    super(describe(init), init.cause === undefined ? undefined : { cause: init.cause })
+    this.name = 'ControlServiceError'
+    this.operation = init.operation
+    this.kind = init.kind
+    this.status = init.status
+    this.body = init.body
+    this.opId = init.opId
+    this.attempts = init.attempts ?? 1
+  }
+}
+
+/** Bad input to the client: found before any request is sent. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'InputError'
+  }
+}
+
+const sentence = (s: string): string => {
+  const t = s.trim()
+  return t && !/[.!?]$/.test(t) ? `${t}.` : t
+}
+
+/** Hints for answers that come without a body a person can act on. */
+function statusHint(status: number): string {
+  if (status === 401)
+    return 'The access token is missing, invalid or expired: check access-token, or api-token and api-token-authorization-url.'
+  if (status === 403)
+    return 'The token is valid but not allowed to do this: check the team and the permissions of the token.'
+  if (status === 404)
+    return 'Not found: check the spelling of the team and job names, and that the job exists (upload-sources creates it).'
+  if (status === 409) return 'The request conflicts with the current state of the job.'
+  if (status === 413) return 'The request is too large for the service.'
+  if (status === 429) return 'The service is rate-limiting requests: retry later.'
+  if (status >= 500)
+    return 'The Control Service failed: retry later, or ask its operators (quote the op id).'
+  return ''
+}
+
+function describe(init: ControlServiceErrorInit): string {
+  const head = `${init.operation} failed`
+  const tried = init.attempts && init.attempts > 1 ? ` after ${init.attempts} attempts` : ''
+  const opId = init.opId ? ` (op id ${init.opId})` : ''
+  if (init.kind !== 'http') {
+    const parts = [init.detail, init.hint].filter(Boolean).map(s => sentence(s as string))
+    return `${head}${tried}: ${parts.join(' ')}${opId}`
+  }
+  const b = init.body
+  const parts: string[] = []
+  if (b?.what || b?.why || b?.countermeasures) {
+    if (b.what) parts.push(sentence(b.what))
+    if (b.why) parts.push(sentence(b.why))
+    if (b.countermeasures) parts.push(sentence(b.countermeasures))
+  } else if (b?.messages?.length) {
+    parts.push(...b.messages.map(sentence))
+  } else if (init.text?.trim()) {
+    parts.push(sentence(init.text.trim().replace(/\s+/g, ' ').slice(0, 300)))
+  }
+  if (init.hint) parts.push(sentence(init.hint))
+  else if (!b?.countermeasures && init.status) parts.push(statusHint(init.status))
+  return `${head}${tried} (HTTP ${init.status}): ${parts.filter(Boolean).join(' ')}${opId}`.trim()
+}
+
+/** The service's error fields, if the body has any of them. */
+export function parseErrorBody(text: string): ServiceErrorBody | undefined {
+  if (!text.trim()) return undefined
+  try {
+    const v = JSON.parse(text) as unknown
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+    const o = v as Record<string, unknown>
+    const str = (k: string) => (typeof o[k] === 'string' ? (o[k]) : undefined)
+    const body: ServiceErrorBody = {
+      what: str('what'),
+      why: str('why'),
+      consequences: str('consequences'),
+      countermeasures: str('countermeasures'),
+      messages: Array.isArray(o.messages)
+        ? o.messages.filter((m): m is string => typeof m === 'string')
+        : undefined
+    }
+    return body.what || body.why || body.countermeasures || body.messages?.length ? body : undefined
+  } catch {
+    return undefined
+  }
+}

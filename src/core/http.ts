@@ -1,0 +1,361 @@
+// The one HTTP seam to the Control Service (and to the token endpoint): undici's request API over
+// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured; NODE_EXTRA_CA_CERTS works
+// because TLS uses Node's default CA store), a timeout on every attempt (connect, and the whole
+// answer), retries only where safe, a fresh X-OPID per attempt, and one error type.
+import { randomBytes } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { ControlServiceError, parseErrorBody } from './errors.js'
+import { realSleep } from './poll.js'
+import {
+  isTransientStatus,
+  neverSent,
+  nextDelay,
+  parseRetryAfter,
+  type BackoffOptions
+} from './retry.js'
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** How requests are authorized; see auth.ts. */
+export interface Auth {
+  /** The Authorization header value, or undefined to send none. */
+  header(signal?: AbortSignal): Promise<string | undefined>
+  /** After a 401: obtain a new token if this kind of auth can; true when there is one to retry with. */
+  refresh(signal?: AbortSignal): Promise<boolean>
+}
+
+export interface TransportOptions {
+  /** Origin (and optional base path) of the service, already validated. */
+  baseUrl: string
+  userAgent: string
+  auth?: Auth
+  /** Whole-answer limit of one attempt (default 60 s). */
+  timeoutMs?: number
+  /** TCP/TLS connect limit (default 10 s). */
+  connectTimeoutMs?: number
+  /** Retries after the first attempt (default 4). */
+  retries?: number
+  backoff?: BackoffOptions & { maxRetryAfterMs?: number }
+  /** Proxy settings are read from here (default process.env). */
+  env?: NodeJS.ProcessEnv
+  dispatcher?: Dispatcher
+  /** Cancels every request and wait (e.g. the workflow was cancelled). */
+  signal?: AbortSignal
+  clock?: () => number
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Prefix of the X-OPID header of each attempt (e.g. from GITHUB_RUN_ID). */
+  opIdPrefix?: string
+  /** Debug lines (retries, reconciliations); never holds a token. */
+  log?: (line: string) => void
+  /** Each exchange, for tests and debugging. */
+  trace?: (exchange: Exchange) => void
+}
+
+export interface Exchange {
+  operation: string
+  method: Method
+  path: string
+  requestHeaders: Record<string, string>
+  requestJson?: unknown
+  status: number
+  responseHeaders: Record<string, string>
+  responseText?: string
+}
+
+export interface RequestSpec {
+  /** What this does, for messages: "read data job 'x' of team 't'". */
+  operation: string
+  method: Method
+  /** Path below the base URL, segments already percent-encoded. */
+  path: string
+  query?: Record<string, string | number | boolean | string[] | undefined>
+  json?: unknown
+  /** A factory, so that a retried attempt sends a fresh stream. */
+  body?: () => Readable | Buffer | string
+  contentType?: string
+  /** Safe to send again after a failure that may have reached the server. */
+  idempotent: boolean
+  /** Statuses that are answers, not failures (e.g. 404 for "does it exist?"). */
+  accept?: number[]
+  timeoutMs?: number
+  /** Return the body as a stream (the attempt's time limit then ends with the headers). */
+  stream?: boolean
+  /** A hint added to the error message of a failed answer. */
+  hint?: (status: number) => string | undefined
+}
+
+export interface Response {
+  status: number
+  headers: Record<string, string>
+  text: string
+  stream?: Readable
+  opId: string
+}
+
+/**
+ * After a failure that may or may not have taken effect (a lost answer to a POST): look whether it
+ * did. A value ends the call with it; undefined means it did not, so sending again is safe.
+ */
+export type Reconcile<T> = (opIds: string[]) => Promise<T | undefined>
+
+const header = (
+  h: Record<string, string | string[] | undefined>,
+  name: string
+): string | undefined => {
+  const v = h[name]
+  return Array.isArray(v) ? v.join(', ') : v
+}
+
+export class Transport {
+  private readonly o: Required<
+    Pick<TransportOptions, 'timeoutMs' | 'connectTimeoutMs' | 'retries'>
+  > &
+    TransportOptions
+  private readonly dispatcher: Dispatcher
+  private readonly base: URL
+  private seq = 0
+
+  constructor(options: TransportOptions) {
+    this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options }
+    this.base = new URL(options.baseUrl)
+    const env = options.env ?? process.env
+    this.dispatcher =
+      options.dispatcher ??
+      new EnvHttpProxyAgent({
+        httpProxy: env.HTTP_PROXY ?? env.http_proxy,
+        httpsProxy: env.HTTPS_PROXY ?? env.https_proxy,
+        noProxy: env.NO_PROXY ?? env.no_proxy,
+        connect: { timeout: this.o.connectTimeoutMs }
+      })
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.o.signal
+  }
+
+  private url(spec: RequestSpec): URL {
+    const basePath = this.base.pathname.replace(/\/+$/, '')
+    const url = new URL(`${basePath}${spec.path}`, this.base)
+    for (const [k, v] of Object.entries(spec.query ?? {})) {
+      if (v === undefined) continue
+      for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one))
+    }
+    return url
+  }
+
+  private newOpId(): string {
+    this.seq++
+    return `${this.o.opIdPrefix ?? 'vdk-actions'}-${randomBytes(3).toString('hex')}-${this.seq}`
+  }
+
+  /**
+   * Sends `spec`, retrying where safe, and turns the answer into a T with `parse`; for a request
+   * that is not idempotent, `reconcile` decides after a failure that may have taken effect.
+   */
+  async send<T>(
+    spec: RequestSpec,
+    parse: (res: Response) => T,
+    reconcile?: Reconcile<T>
+  ): Promise<T> {
+    const sleep = this.o.sleep ?? realSleep
+    const clock = this.o.clock ?? Date.now
+    const opIds: string[] = []
+    let refreshed = false
+    for (let attempt = 1; ; attempt++) {
+      const opId = this.newOpId()
+      opIds.push(opId)
+      let failure: ControlServiceError
+      let retryAfterMs: number | undefined
+      let mayHaveTakenEffect: boolean
+      try {
+        const res = await this.once(spec, opId)
+        if (res.status === 401 && this.o.auth && !refreshed) {
+          refreshed = true
+          if (await this.o.auth.refresh(this.o.signal)) {
+            this.o.log?.(`${spec.operation}: HTTP 401, retrying once with a new access token`)
+            attempt--
+            continue
+          }
+        }
+        if ((res.status >= 200 && res.status < 300) || spec.accept?.includes(res.status))
+          return parse(res)
+        failure = this.httpError(spec, res, attempt)
+        if (!isTransientStatus(res.status)) throw failure
+        retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock())
+        // a 429 is an explicit refusal; any other 5xx may hide a request that was processed
+        mayHaveTakenEffect = res.status !== 429
+      } catch (e) {
+        if (e instanceof ControlServiceError) throw e
+        failure = this.networkError(spec, e, attempt, opId)
+        if (failure.kind === 'aborted') throw failure
+        mayHaveTakenEffect = !neverSent(e)
+      }
+      if (mayHaveTakenEffect && !spec.idempotent) {
+        if (!reconcile) throw failure
+        const found = await reconcile(opIds)
+        if (found !== undefined) {
+          this.o.log?.(`${spec.operation}: the answer was lost, but the request had taken effect`)
+          return found
+        }
+        this.o.log?.(`${spec.operation}: the request did not take effect; sending it again`)
+      }
+      if (attempt > this.o.retries) throw failure
+      const delay = nextDelay(attempt, retryAfterMs, this.o.backoff)
+      this.o.log?.(
+        `${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${this.o.retries} in ${delay} ms`
+      )
+      await sleep(delay, this.o.signal)
+      if (this.o.signal?.aborted) throw this.networkError(spec, this.o.signal.reason, attempt, opId)
+    }
+  }
+
+  private async once(spec: RequestSpec, opId: string): Promise<Response> {
+    const headers: Record<string, string> = {
+      'user-agent': this.o.userAgent,
+      'x-opid': opId,
+      accept: 'application/json'
+    }
+    const authorization = await this.o.auth?.header(this.o.signal)
+    if (authorization) headers.authorization = authorization
+    let body: Readable | Buffer | string | undefined
+    if (spec.json !== undefined) {
+      body = JSON.stringify(spec.json)
+      headers['content-type'] = 'application/json'
+    } else if (spec.body) {
+      body = spec.body()
+      headers['content-type'] = spec.contentType ?? 'application/octet-stream'
+    }
+    const limit = spec.timeoutMs ?? this.o.timeoutMs
+    const timer = new AbortController()
+    const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit)
+    const signal = this.o.signal ? AbortSignal.any([this.o.signal, timer.signal]) : timer.signal
+    const url = this.url(spec)
+    try {
+      const res = await request(url, {
+        method: spec.method,
+        headers,
+        body,
+        signal,
+        dispatcher: this.dispatcher,
+        headersTimeout: limit,
+        bodyTimeout: limit
+      })
+      const resHeaders: Record<string, string> = {}
+      for (const k of Object.keys(res.headers)) resHeaders[k] = header(res.headers, k) ?? ''
+      const ok = res.statusCode >= 200 && res.statusCode < 300
+      if (spec.stream && ok) {
+        clearTimeout(timeout)
+        this.trace(spec, url, headers, res.statusCode, resHeaders)
+        return {
+          status: res.statusCode,
+          headers: resHeaders,
+          text: '',
+          stream: res.body,
+          opId: resHeaders['x-opid'] ?? opId
+        }
+      }
+      const text = await res.body.text()
+      this.trace(spec, url, headers, res.statusCode, resHeaders, text)
+      return {
+        status: res.statusCode,
+        headers: resHeaders,
+        text,
+        opId: resHeaders['x-opid'] ?? opId
+      }
+    } catch (e) {
+      if (body && typeof body === 'object' && 'destroy' in body) (body).destroy()
+      throw timer.signal.aborted && !this.o.signal?.aborted ? timer.signal.reason : e
+    } finally {
+      clearTimeout(timeout)
+    }
+  }
+
+  private trace(
+    spec: RequestSpec,
+    url: URL,
+    headers: Record<string, string>,
+    status: number,
+    responseHeaders: Record<string, string>,
+    responseText?: string
+  ): void {
+    if (!this.o.trace) return
+    const { authorization: _hidden, ...shown } = headers
+    this.o.trace({
+      operation: spec.operation,
+      method: spec.method,
+      path: `${url.pathname}${url.search}`,
+      requestHeaders: shown,
+      requestJson: spec.json,
+      status,
+      responseHeaders,
+      responseText
+    })
+  }
+
+  private httpError(spec: RequestSpec, res: Response, attempts: number): ControlServiceError {
+    return new ControlServiceError({
+      operation: spec.operation,
+      kind: 'http',
+      status: res.status,
+      body: parseErrorBody(res.text),
+      text: res.headers['content-type']?.includes('json') ? undefined : res.text,
+      opId: res.headers['x-opid'] ?? res.opId,
+      hint: spec.hint?.(res.status),
+      attempts
+    })
+  }
+
+  private networkError(
+    spec: RequestSpec,
+    e: unknown,
+    attempts: number,
+    opId: string
+  ): ControlServiceError {
+    const where = `${this.base.origin}${this.base.pathname === '/' ? '' : this.base.pathname}`
+    if (e instanceof TimeoutError) {
+      return new ControlServiceError({
+        operation: spec.operation,
+        kind: 'timeout',
+        detail: `no complete answer from ${where} within ${e.ms / 1000} s`,
+        hint: 'the service is slow or unreachable; raise request-timeout-seconds if it is only slow',
+        attempts,
+        opId
+      })
+    }
+    if (this.o.signal?.aborted) {
+      return new ControlServiceError({
+        operation: spec.operation,
+        kind: 'aborted',
+        detail: 'cancelled before it completed',
+        attempts,
+        opId
+      })
+    }
+    const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code
+    const message = (e as Error).message ?? String(e)
+    const proxy =
+      this.dispatcher instanceof EnvHttpProxyAgent
+        ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'
+        : ''
+    return new ControlServiceError({
+      operation: spec.operation,
+      kind: 'network',
+      detail: `could not talk to ${where}${proxy}: ${code ? `${code}, ` : ''}${message}`,
+      hint: 'check control-service-url, the network and proxy settings (HTTPS_PROXY, NO_PROXY)',
+      attempts,
+      opId,
+      cause: e
+    })
+  }
+
+  async close(): Promise<void> {
+    if (!this.o.dispatcher) await this.dispatcher.close()
+  }
+}
+
+class TimeoutError extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${ms} ms`)
+  }
+}

@@ -1,0 +1,67 @@
+// Polling as a loop with an injected clock and sleep, an AbortSignal, an interval that may grow
+// to a cap, and a deadline: it always ends, and says why.
+
+export interface PollOptions<T> {
+  /** One look at the world: `done: true` ends the loop with its value. */
+  probe: (attempt: number) => Promise<{ done: boolean; value: T }>
+  intervalMs: number
+  /** The interval grows by `factor` after each probe up to this (default: intervalMs, no growth). */
+  maxIntervalMs?: number
+  factor?: number
+  /** Milliseconds from the start after which no new probe starts. Required: no loop without one. */
+  timeoutMs: number
+  signal?: AbortSignal
+  clock?: () => number
+  /** Resolves after `ms`, or early when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+export type PollResult<T> =
+  | { reason: 'done'; value: T; attempts: number; elapsedMs: number }
+  | { reason: 'timeout'; last?: T; attempts: number; elapsedMs: number }
+  | { reason: 'aborted'; last?: T; attempts: number; elapsedMs: number }
+
+export const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise(resolve => {
+    if (signal?.aborted) return resolve()
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+
+export async function poll<T>(o: PollOptions<T>): Promise<PollResult<T>> {
+  if (!(o.intervalMs > 0)) throw new RangeError('poll: intervalMs must be more than 0')
+  if (!(o.timeoutMs >= 0) || !Number.isFinite(o.timeoutMs))
+    throw new RangeError('poll: timeoutMs must be a finite number, 0 or more')
+  const clock = o.clock ?? Date.now
+  const sleep = o.sleep ?? realSleep
+  const start = clock()
+  const deadline = start + o.timeoutMs
+  const cap = Math.max(o.intervalMs, o.maxIntervalMs ?? o.intervalMs)
+  let interval = o.intervalMs
+  let last: T | undefined
+  let attempts = 0
+  const end = (reason: 'timeout' | 'aborted'): PollResult<T> => ({
+    reason,
+    last,
+    attempts,
+    elapsedMs: clock() - start
+  })
+  while (attempts === 0 || clock() < deadline) {
+    if (o.signal?.aborted) return end('aborted')
+    attempts++
+    const r = await o.probe(attempts)
+    last = r.value
+    if (r.done) return { reason: 'done', value: r.value, attempts, elapsedMs: clock() - start }
+    if (o.signal?.aborted) return end('aborted')
+    const left = deadline - clock()
+    if (left <= 0) break
+    await sleep(Math.min(interval, left), o.signal)
+    interval = Math.min(cap, interval * (o.factor ?? 1))
+  }
+  return end(o.signal?.aborted ? 'aborted' : 'timeout')
+}

@@ -1,0 +1,3 @@
+// The product's version, sent in the User-Agent. A test keeps it equal to package.json's.
+export const VERSION = '0.1.0'
+export const PRODUCT = 'vdk-actions'
