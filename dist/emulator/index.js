@@ -35881,7 +35881,7 @@ const RESOURCES = { cpu_request: 1, cpu_limit: 2, memory_request: 500, memory_li
 const show = (v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing'));
 const hex = (bytes) => (0,external_node_crypto_namespaceObject.randomBytes)(bytes).toString('hex');
 const enc = encodeURIComponent;
-const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+const sleep = (ms) => new Promise(r => setTimeout(r, ms).unref());
 async function startEmulator(options = {}) {
     const opts = {
         host: '127.0.0.1',

@@ -97,6 +97,7 @@ export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
       token = undefined
       await current()
       return true
-    }
+    },
+    close: () => transport.close()
   }
 }

@@ -60,6 +60,11 @@ const parseJson = <T>(res: Response, operation: string): T => {
 export class ControlServiceClient {
   constructor(readonly transport: Transport) {}
 
+  /** Closes the connections kept alive, so that the process can end at once. */
+  close(): Promise<void> {
+    return this.transport.close()
+  }
+
   private teamPath(team: string): string {
     if (!team.trim()) throw new InputError('the team is empty')
     return `/data-jobs/for-team/${enc(team)}`
@@ -81,7 +86,7 @@ export class ControlServiceClient {
     return this.transport.send(spec, () => undefined)
   }
 
-  info(team: string): Promise<DataJobApiInfo> {
+  async info(team: string): Promise<DataJobApiInfo> {
     return this.json({
       operation: `read the Control Service info (team '${team}')`,
       method: 'GET',
@@ -91,7 +96,7 @@ export class ControlServiceClient {
   }
 
   /** The job, or undefined when it does not exist (for this team). */
-  readJob(ref: JobRef): Promise<DataJob | undefined> {
+  async readJob(ref: JobRef): Promise<DataJob | undefined> {
     const operation = `read ${this.of(ref)}`
     return this.transport.send(
       { operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] },
@@ -100,7 +105,10 @@ export class ControlServiceClient {
   }
 
   /** Creates the job; "exists" when it already did (409, or a lost answer to our own create). */
-  createJob(ref: JobRef, job: Omit<DataJob, 'job_name' | 'team'>): Promise<'created' | 'exists'> {
+  async createJob(
+    ref: JobRef,
+    job: Omit<DataJob, 'job_name' | 'team'>
+  ): Promise<'created' | 'exists'> {
     return this.transport.send(
       {
         operation: `create ${this.of(ref)}`,
@@ -118,7 +126,7 @@ export class ControlServiceClient {
     )
   }
 
-  updateJob(ref: JobRef, job: Omit<DataJob, 'job_name' | 'team'>): Promise<void> {
+  async updateJob(ref: JobRef, job: Omit<DataJob, 'job_name' | 'team'>): Promise<void> {
     return this.none({
       operation: `update ${this.of(ref)}`,
       method: 'PUT',
@@ -132,7 +140,7 @@ export class ControlServiceClient {
    * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
    * Retried like an idempotent call: the same tree gives the same version.
    */
-  uploadSources(
+  async uploadSources(
     ref: JobRef,
     zip: () => Readable | Buffer,
     options: { reason?: string; timeoutMs?: number } = {}
@@ -169,7 +177,7 @@ export class ControlServiceClient {
   }
 
   /** The job's current sources as a zip stream (its top folder is the job name). */
-  downloadSources(ref: JobRef): Promise<Readable> {
+  async downloadSources(ref: JobRef): Promise<Readable> {
     return this.transport.send(
       {
         operation: `download the sources of ${this.of(ref)}`,
@@ -182,7 +190,7 @@ export class ControlServiceClient {
     )
   }
 
-  listDeployments(ref: JobRef): Promise<DataJobDeploymentStatus[]> {
+  async listDeployments(ref: JobRef): Promise<DataJobDeploymentStatus[]> {
     return this.json({
       operation: `list the deployments of ${this.of(ref)}`,
       method: 'GET',
@@ -192,7 +200,7 @@ export class ControlServiceClient {
   }
 
   /** The live deployment, or undefined when the job is not deployed. */
-  readDeployment(ref: JobRef): Promise<DataJobDeploymentStatus | undefined> {
+  async readDeployment(ref: JobRef): Promise<DataJobDeploymentStatus | undefined> {
     const operation = `read the deployment of ${this.of(ref)}`
     return this.transport.send(
       {
@@ -211,7 +219,7 @@ export class ControlServiceClient {
    * the version is already live nothing is sent again ("already-live"); otherwise the same
    * deployment is sent again, which converges to the same state.
    */
-  deploy(
+  async deploy(
     ref: JobRef,
     deployment: DataJobDeployment,
     options: { sendNotification?: boolean } = {}
@@ -239,7 +247,7 @@ export class ControlServiceClient {
   }
 
   /** Enables or disables the deployment (synchronous on the service). */
-  patchDeployment(
+  async patchDeployment(
     ref: JobRef,
     patch: Pick<DataJobDeployment, 'enabled' | 'vdk_version' | 'schedule'>
   ): Promise<void> {
@@ -322,7 +330,7 @@ export class ControlServiceClient {
    * execution started by one of its own attempts (the service records the request's X-OPID as the
    * execution's op_id) before it sends again, so an execution is never started twice.
    */
-  startExecution(ref: JobRef, request: DataJobExecutionRequest): Promise<string> {
+  async startExecution(ref: JobRef, request: DataJobExecutionRequest): Promise<string> {
     const operation = `start an execution of ${this.of(ref)}`
     return this.transport.send(
       {
@@ -358,7 +366,7 @@ export class ControlServiceClient {
     )
   }
 
-  readExecution(ref: JobRef, id: string): Promise<DataJobExecution> {
+  async readExecution(ref: JobRef, id: string): Promise<DataJobExecution> {
     return this.json({
       operation: `read execution '${id}' of ${this.of(ref)}`,
       method: 'GET',
@@ -367,7 +375,7 @@ export class ControlServiceClient {
     })
   }
 
-  listExecutions(ref: JobRef, statuses?: ExecutionStatus[]): Promise<DataJobExecution[]> {
+  async listExecutions(ref: JobRef, statuses?: ExecutionStatus[]): Promise<DataJobExecution[]> {
     return this.json({
       operation: `list the executions of ${this.of(ref)}`,
       method: 'GET',
@@ -408,7 +416,7 @@ export class ControlServiceClient {
     return body.logs ?? ''
   }
 
-  readProperties(ref: JobRef): Promise<JsonMap> {
+  async readProperties(ref: JobRef): Promise<JsonMap> {
     return this.json({
       operation: `read the properties of ${this.of(ref)}`,
       method: 'GET',
@@ -418,7 +426,7 @@ export class ControlServiceClient {
   }
 
   /** Replaces the whole map (the service has no partial update). */
-  writeProperties(ref: JobRef, properties: JsonMap): Promise<void> {
+  async writeProperties(ref: JobRef, properties: JsonMap): Promise<void> {
     return this.none({
       operation: `write the properties of ${this.of(ref)}`,
       method: 'PUT',
@@ -428,7 +436,7 @@ export class ControlServiceClient {
     })
   }
 
-  readSecrets(ref: JobRef): Promise<JsonMap> {
+  async readSecrets(ref: JobRef): Promise<JsonMap> {
     return this.json({
       operation: `read the secrets of ${this.of(ref)}`,
       method: 'GET',
@@ -439,7 +447,7 @@ export class ControlServiceClient {
   }
 
   /** Replaces the whole map of secrets. */
-  writeSecrets(ref: JobRef, secrets: JsonMap): Promise<void> {
+  async writeSecrets(ref: JobRef, secrets: JsonMap): Promise<void> {
     return this.none({
       operation: `write the secrets of ${this.of(ref)}`,
       method: 'PUT',

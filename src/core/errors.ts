@@ -57,7 +57,8 @@ export class InputError extends Error {
 
 const sentence = (s: string): string => {
   const t = s.trim()
-  return t && !/[.!?]$/.test(t) ? `${t}.` : t
+  const capital = t.charAt(0).toUpperCase() + t.slice(1)
+  return capital && !/[.!?)]$/.test(capital) ? `${capital}.` : capital
 }
 
 /** Hints for answers that come without a body a person can act on. */
@@ -107,7 +108,7 @@ export function parseErrorBody(text: string): ServiceErrorBody | undefined {
     const v = JSON.parse(text) as unknown
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
     const o = v as Record<string, unknown>
-    const str = (k: string) => (typeof o[k] === 'string' ? (o[k]) : undefined)
+    const str = (k: string) => (typeof o[k] === 'string' ? o[k] : undefined)
     const body: ServiceErrorBody = {
       what: str('what'),
       why: str('why'),

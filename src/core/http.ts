@@ -23,6 +23,8 @@ export interface Auth {
   header(signal?: AbortSignal): Promise<string | undefined>
   /** After a 401: obtain a new token if this kind of auth can; true when there is one to retry with. */
   refresh(signal?: AbortSignal): Promise<boolean>
+  /** Releases what it holds (the token endpoint's connections). */
+  close?(): Promise<void>
 }
 
 export interface TransportOptions {
@@ -114,12 +116,16 @@ export class Transport {
     TransportOptions
   private readonly dispatcher: Dispatcher
   private readonly base: URL
+  private readonly proxied: boolean
   private seq = 0
 
   constructor(options: TransportOptions) {
     this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options }
     this.base = new URL(options.baseUrl)
     const env = options.env ?? process.env
+    this.proxied =
+      !options.dispatcher &&
+      Boolean(env.HTTP_PROXY || env.http_proxy || env.HTTPS_PROXY || env.https_proxy)
     this.dispatcher =
       options.dispatcher ??
       new EnvHttpProxyAgent({
@@ -264,7 +270,7 @@ export class Transport {
         opId: resHeaders['x-opid'] ?? opId
       }
     } catch (e) {
-      if (body && typeof body === 'object' && 'destroy' in body) (body).destroy()
+      if (body && typeof body === 'object' && 'destroy' in body) body.destroy()
       throw timer.signal.aborted && !this.o.signal?.aborted ? timer.signal.reason : e
     } finally {
       clearTimeout(timeout)
@@ -334,10 +340,9 @@ export class Transport {
     }
     const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code
     const message = (e as Error).message ?? String(e)
-    const proxy =
-      this.dispatcher instanceof EnvHttpProxyAgent
-        ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'
-        : ''
+    const proxy = this.proxied
+      ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'
+      : ''
     return new ControlServiceError({
       operation: spec.operation,
       kind: 'network',
@@ -350,6 +355,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
+    await this.o.auth?.close?.()
     if (!this.o.dispatcher) await this.dispatcher.close()
   }
 }

@@ -112,7 +112,7 @@ type Handler = (ctx: Ctx) => Reply | Promise<Reply>
 const show = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing'))
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex')
 const enc = encodeURIComponent
-const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms).unref())
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const opts = {
