@@ -2,7 +2,7 @@
 // checked before any request; and the client built from them.
 import { accessTokenAuth, apiTokenAuth, noAuth } from './auth.js'
 import { ControlServiceClient } from './client.js'
-import { InputError } from './errors.js'
+import { InputError, type FileProblem } from './errors.js'
 import { Transport, type TransportOptions } from './http.js'
 import { PRODUCT, VERSION } from './version.js'
 
@@ -29,12 +29,18 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 /** Collects problems instead of stopping at the first, so one run reports them all. */
 export class Problems {
   readonly list: string[] = []
+  readonly files: FileProblem[] = []
   add(message: string): void {
     this.list.push(message)
   }
+  /** A problem of a file (and line), also shown there as an annotation. */
+  addFile(p: FileProblem): void {
+    this.files.push(p)
+    this.add(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)
+  }
   /** Throws one InputError naming every problem, in one line. */
   check(): void {
-    if (this.list.length) throw new InputError(this.list.join('; '))
+    if (this.list.length) throw new InputError(this.list.join('; '), this.files)
   }
 }
 

@@ -47,9 +47,27 @@ export class ControlServiceError extends Error {
   }
 }
 
-/** Bad input to the client: found before any request is sent. */
-export class InputError extends Error {
+/** An expected failure of an action after it started (not a bug): its message is the reason. */
+export class ActionFailure extends Error {
   constructor(message: string) {
+    super(message)
+    this.name = 'ActionFailure'
+  }
+}
+
+/** A problem to show on a file (and line): an annotation, and part of the error line. */
+export interface FileProblem {
+  file: string
+  line?: number
+  message: string
+}
+
+/** Bad input: found before any request is sent; `annotations` put file problems on their lines. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly annotations: FileProblem[] = []
+  ) {
     super(message)
     this.name = 'InputError'
   }
@@ -58,7 +76,7 @@ export class InputError extends Error {
 const sentence = (s: string): string => {
   const t = s.trim()
   const capital = t.charAt(0).toUpperCase() + t.slice(1)
-  return capital && !/[.!?)]$/.test(capital) ? `${capital}.` : capital
+  return capital && !/[.!?]$/.test(capital) ? `${capital}.` : capital
 }
 
 /** Hints for answers that come without a body a person can act on. */

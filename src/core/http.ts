@@ -4,14 +4,16 @@
 // answer), retries only where safe, a fresh X-OPID per attempt, and one error type.
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
 import { ControlServiceError, parseErrorBody } from './errors.js'
 import { realSleep } from './poll.js'
 import {
+  errorCode,
   isTransientStatus,
   neverSent,
   nextDelay,
   parseRetryAfter,
+  proxyRefusal,
   type BackoffOptions
 } from './retry.js'
 
@@ -123,17 +125,18 @@ export class Transport {
     this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options }
     this.base = new URL(options.baseUrl)
     const env = options.env ?? process.env
-    this.proxied =
-      !options.dispatcher &&
-      Boolean(env.HTTP_PROXY || env.http_proxy || env.HTTPS_PROXY || env.https_proxy)
+    // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
+    // counts ("" tells undici not to look at process.env itself)
+    const scheme = this.base.protocol === 'https:' ? 'https' : 'http'
+    const proxy = env[`${scheme}_proxy`] || env[`${scheme.toUpperCase()}_PROXY`] || ''
+    const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
+    this.proxied = !options.dispatcher && Boolean(proxy)
+    const connect = { timeout: this.o.connectTimeoutMs }
     this.dispatcher =
       options.dispatcher ??
-      new EnvHttpProxyAgent({
-        httpProxy: env.HTTP_PROXY ?? env.http_proxy,
-        httpsProxy: env.HTTPS_PROXY ?? env.https_proxy,
-        noProxy: env.NO_PROXY ?? env.no_proxy,
-        connect: { timeout: this.o.connectTimeoutMs }
-      })
+      (proxy
+        ? new EnvHttpProxyAgent({ httpProxy: proxy, httpsProxy: proxy, noProxy, connect })
+        : new Agent({ connect }))
   }
 
   get signal(): AbortSignal | undefined {
@@ -193,6 +196,8 @@ export class Transport {
         mayHaveTakenEffect = res.status !== 429
       } catch (e) {
         if (e instanceof ControlServiceError) throw e
+        const refused = proxyRefusal(e)
+        if (refused !== undefined) throw this.proxyError(spec, refused, attempt, opId)
         failure = this.networkError(spec, e, attempt, opId)
         if (failure.kind === 'aborted') throw failure
         mayHaveTakenEffect = !neverSent(e)
@@ -312,6 +317,27 @@ export class Transport {
     })
   }
 
+  private proxyError(
+    spec: RequestSpec,
+    status: number,
+    attempts: number,
+    opId: string
+  ): ControlServiceError {
+    const variable = this.base.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'
+    return new ControlServiceError({
+      operation: spec.operation,
+      kind: 'network',
+      status,
+      detail: `the proxy refused to connect to ${this.base.origin} (HTTP ${status})`,
+      hint:
+        status === 407
+          ? `the proxy wants credentials: put them in ${variable} (http://user:password@proxy:port), or exempt the service with NO_PROXY`
+          : `check the proxy in ${variable}, or exempt the service with NO_PROXY`,
+      attempts,
+      opId
+    })
+  }
+
   private networkError(
     spec: RequestSpec,
     e: unknown,
@@ -338,7 +364,7 @@ export class Transport {
         opId
       })
     }
-    const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code
+    const code = errorCode(e)
     const message = (e as Error).message ?? String(e)
     const proxy = this.proxied
       ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'

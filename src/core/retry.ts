@@ -10,7 +10,7 @@ export interface BackoffOptions {
   random?: () => number
 }
 
-/** Delay before retry number `attempt` (1 = the first retry): full jitter over [base·2^(n-1)/2, base·2^(n-1)], capped. */
+/** Delay before retry number `attempt` (1 = the first retry): "equal jitter" over [c/2, c], c = min(cap, base·2^(n-1)). */
 export function backoffDelay(
   attempt: number,
   { baseMs = 500, capMs = 10_000, random = Math.random }: BackoffOptions = {}
@@ -27,6 +27,9 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (!value) return undefined
   const v = value.trim()
   if (/^\d+$/.test(v)) return Number(v) * 1000
+  // an HTTP date starts with the day's name (IMF-fixdate, RFC 850, asctime); Date.parse alone
+  // would also read "1.5" or "-1" as dates
+  if (!/^[A-Za-z]{3}/.test(v)) return undefined
   const date = Date.parse(v)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - now)
@@ -34,7 +37,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 
 /** HTTP statuses that say "not now", not "never". */
 export const isTransientStatus = (status: number): boolean =>
-  status === 429 || status === 502 || status === 503 || status === 504 || status === 500
+  status === 408 ||
+  status === 429 ||
+  status === 500 ||
+  status === 502 ||
+  status === 503 ||
+  status === 504
 
 /** Network error codes raised before the request could reach the server: always safe to retry. */
 const NOT_SENT = new Set([
@@ -46,17 +54,32 @@ const NOT_SENT = new Set([
   'ENETUNREACH'
 ])
 
-export function errorCode(e: unknown): string | undefined {
+/** Every error code along the chain of causes, outermost first. */
+export function errorCodes(e: unknown): string[] {
+  const codes: string[] = []
   let cur: unknown = e
   for (let i = 0; i < 5 && cur; i++) {
     const code = (cur as { code?: unknown }).code
-    if (typeof code === 'string') return code
+    if (typeof code === 'string') codes.push(code)
+    cur = (cur as { cause?: unknown }).cause
+  }
+  return codes
+}
+
+export const errorCode = (e: unknown): string | undefined => errorCodes(e)[0]
+
+export const neverSent = (e: unknown): boolean => errorCodes(e).some(c => NOT_SENT.has(c))
+
+/** A proxy that refused the tunnel (undici: "Proxy response (407) !== 200 when HTTP Tunneling"): its status. */
+export function proxyRefusal(e: unknown): number | undefined {
+  let cur: unknown = e
+  for (let i = 0; i < 5 && cur; i++) {
+    const m = /Proxy response \((\d{3})\)/.exec((cur as { message?: unknown }).message as string)
+    if (m) return Number(m[1])
     cur = (cur as { cause?: unknown }).cause
   }
   return undefined
 }
-
-export const neverSent = (e: unknown): boolean => NOT_SENT.has(errorCode(e) ?? '')
 
 /** The delay before the next attempt: the server's Retry-After when it gave one (bounded), else backoff. */
 export function nextDelay(

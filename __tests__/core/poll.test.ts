@@ -1,0 +1,422 @@
+// poll(): the loop's timing under an injected clock and sleep (no real time passes), its three
+// endings (done, timeout, aborted), its checks of the options; and realSleep, the default sleep,
+// in real time.
+import { poll, realSleep, type PollOptions } from '../../src/core/poll.js'
+
+const START = 1_700_000_000_000
+
+/** A fake clock, and a sleep that advances it by the delay asked and records each delay. */
+function fakeTime() {
+  let now = START
+  const sleeps: number[] = []
+  const signals: Array<AbortSignal | undefined> = []
+  return {
+    sleeps,
+    signals,
+    clock: (): number => now,
+    /** Milliseconds since START. */
+    elapsed: (): number => now - START,
+    advance(ms: number): void {
+      now += ms
+    },
+    sleep(ms: number, signal?: AbortSignal): Promise<void> {
+      sleeps.push(ms)
+      signals.push(signal)
+      now += ms
+      return Promise.resolve()
+    }
+  }
+}
+
+/** A probe that is done at attempt `doneAt` (never when undefined), recording when each started. */
+function counter(time: ReturnType<typeof fakeTime>, doneAt?: number, tookMs = 0) {
+  const startedAt: number[] = []
+  const attempts: number[] = []
+  const probe = (attempt: number): Promise<{ done: boolean; value: string }> => {
+    attempts.push(attempt)
+    startedAt.push(time.elapsed())
+    time.advance(tookMs)
+    return Promise.resolve({ done: attempt === doneAt, value: `value ${attempt}` })
+  }
+  return { probe, startedAt, attempts }
+}
+
+describe('poll with an injected clock and sleep', () => {
+  test('sleeps the interval between probes, and ends with the value and the attempts of the probe that is done', async () => {
+    const time = fakeTime()
+    const { probe, startedAt, attempts } = counter(time, 4)
+    const result = await poll({
+      probe,
+      intervalMs: 250,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'done', value: 'value 4', attempts: 4, elapsedMs: 750 })
+    expect(time.sleeps).toEqual([250, 250, 250])
+    expect(startedAt).toEqual([0, 250, 500, 750])
+    expect(attempts).toEqual([1, 2, 3, 4])
+  })
+
+  test('a probe that is done at once: one attempt, no sleep', async () => {
+    const time = fakeTime()
+    const result = await poll({
+      probe: () => Promise.resolve({ done: true, value: { id: 'x' } }),
+      intervalMs: 1000,
+      timeoutMs: 5000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'done', value: { id: 'x' }, attempts: 1, elapsedMs: 0 })
+    expect(time.sleeps).toEqual([])
+  })
+
+  test('the time a probe takes counts in the elapsed time, not against the interval', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time, 3, 40)
+    const result = await poll({
+      probe,
+      intervalMs: 100,
+      timeoutMs: 10_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(time.sleeps).toEqual([100, 100])
+    expect(startedAt).toEqual([0, 140, 280])
+    expect(result).toEqual({ reason: 'done', value: 'value 3', attempts: 3, elapsedMs: 320 })
+  })
+
+  test('with a factor the interval grows after each probe up to maxIntervalMs', async () => {
+    const time = fakeTime()
+    const { probe } = counter(time, 8)
+    const result = await poll({
+      probe,
+      intervalMs: 100,
+      factor: 2,
+      maxIntervalMs: 1000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(time.sleeps).toEqual([100, 200, 400, 800, 1000, 1000, 1000])
+    expect(result).toEqual({ reason: 'done', value: 'value 8', attempts: 8, elapsedMs: 4500 })
+  })
+
+  test('a fractional factor grows the interval in steps that reach the cap exactly', async () => {
+    const time = fakeTime()
+    const { probe } = counter(time, 5)
+    await poll({
+      probe,
+      intervalMs: 1000,
+      factor: 1.5,
+      maxIntervalMs: 3000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(time.sleeps).toEqual([1000, 1500, 2250, 3000])
+  })
+
+  test('a factor without maxIntervalMs does not grow the interval (the cap defaults to intervalMs)', async () => {
+    const time = fakeTime()
+    const { probe } = counter(time, 4)
+    await poll({
+      probe,
+      intervalMs: 100,
+      factor: 3,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(time.sleeps).toEqual([100, 100, 100])
+  })
+
+  test('a maxIntervalMs below intervalMs never shortens the interval', async () => {
+    const time = fakeTime()
+    const { probe } = counter(time, 3)
+    await poll({
+      probe,
+      intervalMs: 500,
+      factor: 2,
+      maxIntervalMs: 100,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(time.sleeps).toEqual([500, 500])
+  })
+
+  test('the deadline ends it with timeout and the last value; the last sleep is cut to the time left', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time)
+    const result = await poll({
+      probe,
+      intervalMs: 300,
+      timeoutMs: 1000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'timeout', last: 'value 4', attempts: 4, elapsedMs: 1000 })
+    expect(time.sleeps).toEqual([300, 300, 300, 100])
+    // no probe at (or after) the deadline, and no sleep beyond it
+    expect(startedAt).toEqual([0, 300, 600, 900])
+    expect(time.sleeps.reduce((a, b) => a + b, 0)).toBe(1000)
+  })
+
+  test('a growing interval is cut at the deadline too', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time)
+    const result = await poll({
+      probe,
+      intervalMs: 1000,
+      factor: 2,
+      maxIntervalMs: 8000,
+      timeoutMs: 10_000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(time.sleeps).toEqual([1000, 2000, 4000, 3000])
+    expect(startedAt).toEqual([0, 1000, 3000, 7000])
+    expect(result).toMatchObject({ reason: 'timeout', last: 'value 4', attempts: 4 })
+    expect(result.elapsedMs).toBe(10_000)
+  })
+
+  test('a probe that runs past the deadline ends it without another sleep or probe', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time, undefined, 600)
+    const result = await poll({
+      probe,
+      intervalMs: 300,
+      timeoutMs: 1000,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    // probe 1: 0 → 600, sleep 300 → 900; probe 2: 900 → 1500, past the deadline: the end
+    expect(startedAt).toEqual([0, 900])
+    expect(time.sleeps).toEqual([300])
+    expect(result).toEqual({ reason: 'timeout', last: 'value 2', attempts: 2, elapsedMs: 1500 })
+  })
+
+  test('a probe that ends exactly at the deadline is the last one', async () => {
+    const time = fakeTime()
+    const { probe } = counter(time, undefined, 500)
+    const result = await poll({
+      probe,
+      intervalMs: 500,
+      timeoutMs: 1500,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    // probe 1: 0 → 500, sleep → 1000; probe 2: 1000 → 1500 = the deadline
+    expect(time.sleeps).toEqual([500])
+    expect(result).toEqual({ reason: 'timeout', last: 'value 2', attempts: 2, elapsedMs: 1500 })
+  })
+
+  test('timeoutMs 0 probes exactly once', async () => {
+    const time = fakeTime()
+    const { probe, attempts } = counter(time)
+    const result = await poll({
+      probe,
+      intervalMs: 100,
+      timeoutMs: 0,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(attempts).toEqual([1])
+    expect(time.sleeps).toEqual([])
+    expect(result).toEqual({ reason: 'timeout', last: 'value 1', attempts: 1, elapsedMs: 0 })
+  })
+
+  test('timeoutMs 0 with a probe that is done: done', async () => {
+    const time = fakeTime()
+    const result = await poll({
+      probe: () => Promise.resolve({ done: true, value: 7 }),
+      intervalMs: 100,
+      timeoutMs: 0,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'done', value: 7, attempts: 1, elapsedMs: 0 })
+  })
+
+  test('a signal aborted before the start: aborted, no probe, no sleep', async () => {
+    const time = fakeTime()
+    const { probe, attempts } = counter(time)
+    const controller = new AbortController()
+    controller.abort()
+    const result = await poll({
+      probe,
+      intervalMs: 100,
+      timeoutMs: 10_000,
+      signal: controller.signal,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'aborted', last: undefined, attempts: 0, elapsedMs: 0 })
+    expect(attempts).toEqual([])
+    expect(time.sleeps).toEqual([])
+  })
+
+  test('an abort during a sleep ends it as aborted, with the last value, before another probe', async () => {
+    const time = fakeTime()
+    const { probe, attempts } = counter(time)
+    const controller = new AbortController()
+    const sleep = (ms: number, signal?: AbortSignal): Promise<void> => {
+      // the second sleep is cut short by the abort: half of it passes
+      if (time.sleeps.length === 1) {
+        time.sleeps.push(ms)
+        time.signals.push(signal)
+        time.advance(ms / 2)
+        controller.abort()
+        return Promise.resolve()
+      }
+      return time.sleep(ms, signal)
+    }
+    const result = await poll({
+      probe,
+      intervalMs: 200,
+      timeoutMs: 10_000,
+      signal: controller.signal,
+      clock: time.clock,
+      sleep
+    })
+    expect(result).toEqual({ reason: 'aborted', last: 'value 2', attempts: 2, elapsedMs: 300 })
+    expect(attempts).toEqual([1, 2])
+    expect(time.sleeps).toEqual([200, 200])
+    // the sleep is handed the signal, so that it can wake early
+    expect(time.signals).toEqual([controller.signal, controller.signal])
+  })
+
+  test('an abort during the last sleep before the deadline is still reported as aborted', async () => {
+    const time = fakeTime()
+    const { probe } = counter(time)
+    const controller = new AbortController()
+    const result = await poll({
+      probe,
+      intervalMs: 1000,
+      timeoutMs: 1000,
+      signal: controller.signal,
+      clock: time.clock,
+      sleep: async (ms, signal) => {
+        await time.sleep(ms, signal)
+        controller.abort()
+      }
+    })
+    expect(result).toEqual({ reason: 'aborted', last: 'value 1', attempts: 1, elapsedMs: 1000 })
+  })
+
+  test('an abort during a probe ends it as aborted after that probe, without a sleep', async () => {
+    const time = fakeTime()
+    const controller = new AbortController()
+    const attempts: number[] = []
+    const probe = (attempt: number): Promise<{ done: boolean; value: number }> => {
+      attempts.push(attempt)
+      time.advance(10)
+      if (attempt === 3) controller.abort()
+      return Promise.resolve({ done: false, value: attempt })
+    }
+    const result = await poll({
+      probe,
+      intervalMs: 100,
+      timeoutMs: 10_000,
+      signal: controller.signal,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'aborted', last: 3, attempts: 3, elapsedMs: 230 })
+    expect(attempts).toEqual([1, 2, 3])
+    expect(time.sleeps).toEqual([100, 100])
+  })
+
+  test('a probe that is done wins over an abort that came during it', async () => {
+    const time = fakeTime()
+    const controller = new AbortController()
+    const result = await poll({
+      probe: () => {
+        controller.abort()
+        return Promise.resolve({ done: true, value: 'finished' })
+      },
+      intervalMs: 100,
+      timeoutMs: 10_000,
+      signal: controller.signal,
+      clock: time.clock,
+      sleep: time.sleep
+    })
+    expect(result).toEqual({ reason: 'done', value: 'finished', attempts: 1, elapsedMs: 0 })
+  })
+
+  test('a probe that throws ends the poll with its error', async () => {
+    const time = fakeTime()
+    const boom = new Error('probe failed')
+    await expect(
+      poll({
+        probe: attempt =>
+          attempt === 2 ? Promise.reject(boom) : Promise.resolve({ done: false, value: attempt }),
+        intervalMs: 100,
+        timeoutMs: 10_000,
+        clock: time.clock,
+        sleep: time.sleep
+      })
+    ).rejects.toBe(boom)
+    expect(time.sleeps).toEqual([100])
+  })
+
+  const base: PollOptions<number> = {
+    probe: () => Promise.resolve({ done: true, value: 1 }),
+    intervalMs: 100,
+    timeoutMs: 1000
+  }
+  test.each<[string, Partial<PollOptions<number>>]>([
+    ['intervalMs 0', { intervalMs: 0 }],
+    ['a negative intervalMs', { intervalMs: -5 }],
+    ['intervalMs NaN', { intervalMs: NaN }],
+    ['a negative timeoutMs', { timeoutMs: -1 }],
+    ['an infinite timeoutMs', { timeoutMs: Infinity }],
+    ['timeoutMs NaN', { timeoutMs: NaN }]
+  ])('%s is a RangeError, before any probe', async (_what, bad) => {
+    let probed = 0
+    const probe = (attempt: number) => {
+      probed++
+      return base.probe(attempt)
+    }
+    await expect(poll({ ...base, ...bad, probe })).rejects.toThrow(RangeError)
+    expect(probed).toBe(0)
+  })
+})
+
+describe('realSleep', () => {
+  test('resolves after about the time asked', async () => {
+    const t0 = performance.now()
+    await realSleep(30)
+    // timers may fire a millisecond early
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(28)
+  })
+
+  test('an abort wakes it early', async () => {
+    const controller = new AbortController()
+    const t0 = performance.now()
+    setTimeout(() => controller.abort(), 10)
+    await realSleep(5000, controller.signal)
+    expect(performance.now() - t0).toBeLessThan(100)
+  })
+
+  test('an already aborted signal: it resolves at once', async () => {
+    const t0 = performance.now()
+    await realSleep(5000, AbortSignal.abort())
+    expect(performance.now() - t0).toBeLessThan(100)
+  })
+
+  test('poll with the real sleep stops waiting when the signal aborts', async () => {
+    const controller = new AbortController()
+    const t0 = performance.now()
+    setTimeout(() => controller.abort(), 20)
+    const result = await poll({
+      probe: attempt => Promise.resolve({ done: false, value: attempt }),
+      intervalMs: 5000,
+      timeoutMs: 60_000,
+      signal: controller.signal
+    })
+    expect(result).toMatchObject({ reason: 'aborted', last: 1, attempts: 1 })
+    expect(performance.now() - t0).toBeLessThan(1000)
+  })
+})

@@ -1,0 +1,82 @@
+// The job inputs every action shares — job-path, job-name, team — with VDK's defaults: the job
+// name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
+// folder is read once here (config.ini, and for uploads the scan with its refusals).
+import { statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { JOB_NAME_RULE, jobRef, type JobRef } from '../core/client.js'
+import type { InputSource, Problems } from '../core/connection.js'
+import { folderJobName, readJobConfig, type JobConfigIni } from '../core/jobdir.js'
+import type { JobScan } from '../core/scan.js'
+
+export interface JobInputs {
+  ref: JobRef
+  /** The job folder, absolute, when job-path was given. */
+  path?: string
+  ini?: JobConfigIni
+  scan?: JobScan
+}
+
+export async function readJobInputs(
+  src: InputSource,
+  problems: Problems,
+  { pathRequired, scan }: { pathRequired: boolean; scan?: (dir: string) => Promise<JobScan> }
+): Promise<JobInputs | undefined> {
+  const rawPath = src.input('job-path')
+  let path: string | undefined
+  let ini: JobConfigIni | undefined
+  let scanned: JobScan | undefined
+  if (!rawPath && pathRequired)
+    problems.add('job-path is required: the folder of the data job (the one holding config.ini)')
+  if (rawPath) {
+    path = isAbsolute(rawPath)
+      ? rawPath
+      : resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath)
+    let isDir = false
+    try {
+      isDir = statSync(path).isDirectory()
+    } catch {
+      problems.add(`job-path '${rawPath}' does not exist (resolved to ${path})`)
+      path = undefined
+    }
+    if (path && !isDir) {
+      problems.add(`job-path '${rawPath}' is a file, not the job's folder`)
+      path = undefined
+    }
+  }
+  if (path) {
+    const read = await readJobConfig(path)
+    ini = read.config
+    for (const p of read.problems) problems.addFile(p)
+    if (scan && ini) {
+      scanned = await scan(path)
+      for (const p of scanned.problems) problems.addFile(p)
+    }
+  }
+  const name = src.input('job-name') || (path ? folderJobName(path) : '')
+  if (!name) problems.add('job-name is required when job-path is not given')
+  else if (!JOB_NAME_RULE.test(name)) {
+    const from = src.input('job-name')
+      ? 'job-name'
+      : `the job folder's name (job-name defaults to it)`
+    problems.add(
+      `${from} '${name}' is not a valid job name: 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes${src.input('job-name') ? '' : '; rename the folder or set job-name'}`
+    )
+  }
+  const team = src.input('team') || ini?.team?.value || ''
+  if (!team)
+    problems.add(
+      path
+        ? 'team is required: set the team input, or [owner] team in config.ini'
+        : 'team is required'
+    )
+  if (!name || !team || !JOB_NAME_RULE.test(name)) return undefined
+  return { ref: jobRef(team, name), path, ini, scan: scanned }
+}
+
+/** The default upload reason: the workflow, its run and the commit. */
+export function defaultReason(env: NodeJS.ProcessEnv, runLink: string | undefined): string {
+  const parts = [env.GITHUB_WORKFLOW ? `workflow '${env.GITHUB_WORKFLOW}'` : 'vdk-actions']
+  if (runLink) parts.push(`run ${runLink}`)
+  if (env.GITHUB_SHA) parts.push(`commit ${env.GITHUB_SHA.slice(0, 12)}`)
+  return parts.join(', ')
+}

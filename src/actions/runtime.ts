@@ -1,0 +1,131 @@
+// What every action does around its own work, in one place: read and check all inputs first
+// (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
+// Expected failures end as one actionable line and exit code 1, never a stack trace.
+import * as core from '@actions/core'
+import type { ControlServiceClient } from '../core/client.js'
+import { connect, Problems, type ConnectionConfig, type InputSource } from '../core/connection.js'
+import { ActionFailure, ControlServiceError, InputError, type FileProblem } from '../core/errors.js'
+import { relativeToWorkspace } from '../core/jobdir.js'
+
+export interface ActionContext {
+  client: ControlServiceClient
+  signal: AbortSignal
+  env: NodeJS.ProcessEnv
+  info(line: string): void
+  warning(line: string, file?: FileProblem): void
+}
+
+export interface SummaryTable {
+  heading: string
+  columns: string[]
+  rows: string[][]
+}
+
+export interface Outcome {
+  outputs: Record<string, string | number | boolean>
+  summary?: SummaryTable
+  /** Set when the action failed after it started: the reason, one line. */
+  failure?: string
+  annotations?: FileProblem[]
+}
+
+export interface ActionDefinition<C> {
+  name: string
+  /** Reads and checks every input; the only place inputs are read. Throws InputError. */
+  config(src: InputSource, problems: Problems): Promise<C>
+  connection(config: C): ConnectionConfig
+  run(config: C, ctx: ActionContext): Promise<Outcome>
+}
+
+export const actionsInputs = (): InputSource => ({
+  input: name => core.getInput(name),
+  env: process.env
+})
+
+/** The workflow run's page, for summaries and reasons. */
+export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const {
+    GITHUB_SERVER_URL: server,
+    GITHUB_REPOSITORY: repo,
+    GITHUB_RUN_ID: id,
+    GITHUB_RUN_ATTEMPT: attempt
+  } = env
+  if (!server || !repo || !id) return undefined
+  return `${server}/${repo}/actions/runs/${id}${attempt && attempt !== '1' ? `/attempts/${attempt}` : ''}`
+}
+
+/** A link to the workflow run for a summary cell (or the folder when not on a runner). */
+export function runLink(env: NodeJS.ProcessEnv, fallback: string): string {
+  const url = runUrl(env)
+  return url ? `<a href="${url}">run ${env.GITHUB_RUN_ID}</a>` : fallback
+}
+
+function annotate(problems: FileProblem[], level: 'error' | 'warning'): void {
+  for (const p of problems) {
+    const props = {
+      file: relativeToWorkspace(p.file),
+      startLine: p.line,
+      title: level === 'error' ? 'vdk-actions' : undefined
+    }
+    if (level === 'error') core.error(p.message, props)
+    else core.warning(p.message, props)
+  }
+}
+
+async function writeSummary(table: SummaryTable): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  await core.summary
+    .addHeading(table.heading, 3)
+    .addTable([table.columns.map(c => ({ data: c, header: true })), ...table.rows])
+    .write()
+}
+
+export async function runAction<C>(
+  def: ActionDefinition<C>,
+  src: InputSource = actionsInputs()
+): Promise<void> {
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    core.warning(`${def.name}: received ${signal}, stopping`)
+    controller.abort(new Error(`received ${signal}`))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  let client: ControlServiceClient | undefined
+  try {
+    const problems = new Problems()
+    const config = await def.config(src, problems)
+    problems.check()
+    client = connect(def.connection(config), {
+      mask: secret => core.setSecret(secret),
+      action: def.name,
+      signal: controller.signal,
+      log: line => core.debug(line)
+    })
+    const ctx: ActionContext = {
+      client,
+      signal: controller.signal,
+      env: process.env,
+      info: line => core.info(line),
+      warning: (line, file) =>
+        file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line)
+    }
+    const outcome = await def.run(config, ctx)
+    for (const [k, v] of Object.entries(outcome.outputs)) core.setOutput(k, String(v))
+    if (outcome.summary) await writeSummary(outcome.summary)
+    if (outcome.annotations?.length) annotate(outcome.annotations, 'error')
+    if (outcome.failure) core.setFailed(outcome.failure)
+  } catch (e) {
+    if (e instanceof InputError) annotate(e.annotations, 'error')
+    if (e instanceof InputError || e instanceof ControlServiceError || e instanceof ActionFailure)
+      core.setFailed(`${def.name}: ${e.message}`)
+    else
+      core.setFailed(
+        `${def.name}: unexpected error (please report it): ${(e as Error).stack ?? String(e)}`
+      )
+  } finally {
+    await client?.close()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

@@ -1,0 +1,163 @@
+// The files of a job folder to upload, after the ignore rules, with every refusal found before
+// any request. Only the upload bundles import this (with the `ignore` matcher).
+import { constants, type Stats } from 'node:fs'
+import { access, lstat, readdir, readFile, realpath, stat } from 'node:fs/promises'
+import { join, sep } from 'node:path'
+import ignore from 'ignore'
+import type { FileProblem } from './errors.js'
+
+/** Left out of every upload; a `.vdkignore` in the job folder adds to them, `!pattern` re-includes. */
+export const DEFAULT_IGNORES = [
+  '.git/',
+  '.hg/',
+  '.svn/',
+  '__pycache__/',
+  '*.pyc',
+  '*.pyo',
+  '.venv/',
+  'venv/',
+  '.virtualenv/',
+  '.tox/',
+  '.nox/',
+  '.pytest_cache/',
+  '.mypy_cache/',
+  '.ruff_cache/',
+  '.ipynb_checkpoints/',
+  '.idea/',
+  '.vscode/',
+  '.DS_Store',
+  'Thumbs.db',
+  'desktop.ini',
+  '*.swp',
+  '*~'
+]
+
+export const IGNORE_FILE = '.vdkignore'
+
+export interface JobEntry {
+  /** Path inside the job folder, with '/' separators. */
+  path: string
+  /** Where to read it from (a symlink's target). */
+  source: string
+  dir: boolean
+  size: number
+  mode: number
+}
+
+export interface JobScan {
+  entries: JobEntry[]
+  files: number
+  bytes: number
+  ignored: string[]
+  problems: FileProblem[]
+}
+
+const byPath = (a: JobEntry, b: JobEntry): number =>
+  a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+
+/**
+ * Walks the job folder: what goes into the archive (sorted), what the ignore rules left out, and
+ * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside the folder
+ * or nowhere, a special file, an unreadable file.
+ */
+export async function scanJob(dir: string): Promise<JobScan> {
+  const root = await realpath(dir)
+  const rules = ignore().add(DEFAULT_IGNORES)
+  const problems: FileProblem[] = []
+  try {
+    rules.add(await readFile(join(root, IGNORE_FILE), 'utf8'))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      problems.push({
+        file: join(dir, IGNORE_FILE),
+        message: `cannot be read (${(e as Error).message})`
+      })
+  }
+  const entries: JobEntry[] = []
+  const ignored: string[] = []
+  const visited = new Set<string>([root])
+  const show = (rel: string): string => join(dir, ...rel.split('/'))
+
+  const walk = async (absDir: string, relDir: string): Promise<void> => {
+    const names = (await readdir(absDir)).sort()
+    for (const name of names) {
+      const rel = relDir ? `${relDir}/${name}` : name
+      const abs = join(absDir, name)
+      const link = await lstat(abs)
+      let st: Stats = link
+      let source = abs
+      if (/\.keytab$/i.test(name)) {
+        problems.push({
+          file: show(rel),
+          message:
+            'a keytab file must not be uploaded (the official CLI refuses it too): remove it from the job folder'
+        })
+        continue
+      }
+      if (link.isSymbolicLink()) {
+        try {
+          source = await realpath(abs)
+          st = await stat(source)
+        } catch {
+          problems.push({ file: show(rel), message: 'a symbolic link that leads nowhere' })
+          continue
+        }
+        if (source !== root && !source.startsWith(root + sep)) {
+          problems.push({
+            file: show(rel),
+            message: `a symbolic link that leads outside the job folder (to ${source})`
+          })
+          continue
+        }
+      }
+      const isDir = st.isDirectory()
+      if (rules.ignores(isDir ? `${rel}/` : rel)) {
+        ignored.push(isDir ? `${rel}/` : rel)
+        continue
+      }
+      if (isDir) {
+        if (visited.has(source)) {
+          problems.push({
+            file: show(rel),
+            message: 'a symbolic link that loops back into the folder it is in'
+          })
+          continue
+        }
+        visited.add(source)
+        entries.push({ path: rel, source, dir: true, size: 0, mode: 0o755 })
+        await walk(source, rel)
+        continue
+      }
+      if (!st.isFile()) {
+        problems.push({
+          file: show(rel),
+          message: 'a special file (device, socket or pipe) cannot be uploaded'
+        })
+        continue
+      }
+      try {
+        await access(source, constants.R_OK)
+      } catch {
+        problems.push({ file: show(rel), message: 'cannot be read (permission denied)' })
+        continue
+      }
+      entries.push({
+        path: rel,
+        source,
+        dir: false,
+        size: st.size,
+        mode: st.mode & 0o111 ? 0o755 : 0o644
+      })
+    }
+  }
+  await walk(root, '')
+  entries.sort(byPath)
+  const files = entries.filter(e => !e.dir)
+  return {
+    entries,
+    files: files.length,
+    bytes: files.reduce((n, e) => n + e.size, 0),
+    ignored,
+    problems
+  }
+}
