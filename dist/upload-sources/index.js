@@ -35198,6 +35198,8 @@ function apiTokenAuth(o) {
 
 // EXTERNAL MODULE: ./src/core/client.ts + 1 modules
 var client = __nccwpck_require__(5772);
+// EXTERNAL MODULE: ./src/core/jobdir.ts + 1 modules
+var jobdir = __nccwpck_require__(3538);
 ;// CONCATENATED MODULE: ./src/core/version.ts
 // The product's version, sent in the User-Agent. A test keeps it equal to package.json's.
 const VERSION = '0.1.0';
@@ -35206,6 +35208,7 @@ const PRODUCT = 'vdk-actions';
 ;// CONCATENATED MODULE: ./src/core/connection.ts
 // The connection inputs every action shares, with the official CLI's environment fallbacks, all
 // checked before any request; and the client built from them.
+
 
 
 
@@ -35222,7 +35225,7 @@ class Problems {
     /** A problem of a file (and line), also shown there as an annotation. */
     addFile(p) {
         this.files.push(p);
-        this.add(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+        this.add(`${(0,jobdir/* relativeToWorkspace */.Tv)(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     }
     /** Throws one InputError naming every problem, in one line. */
     check() {

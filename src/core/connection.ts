@@ -4,6 +4,7 @@ import { accessTokenAuth, apiTokenAuth, noAuth } from './auth.js'
 import { ControlServiceClient } from './client.js'
 import { InputError, type FileProblem } from './errors.js'
 import { Transport, type TransportOptions } from './http.js'
+import { relativeToWorkspace } from './jobdir.js'
 import { PRODUCT, VERSION } from './version.js'
 
 /** Where inputs come from: `input` returns the trimmed value, "" when unset (as core.getInput). */
@@ -36,7 +37,7 @@ export class Problems {
   /** A problem of a file (and line), also shown there as an annotation. */
   addFile(p: FileProblem): void {
     this.files.push(p)
-    this.add(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`)
+    this.add(`${relativeToWorkspace(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`)
   }
   /** Throws one InputError naming every problem, in one line. */
   check(): void {

@@ -1,0 +1,536 @@
+// upload-sources and deploy, end to end: the committed bundles run as the runner runs them, under
+// Node 24, against the local Control Service; what the service stored is checked by download.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { Readable } from 'node:stream'
+import yauzl from 'yauzl'
+import { startEmulator, type Emulator } from '../../src/emulator/server.js'
+import { runAction, type ActionRun } from '../helpers/runner.js'
+
+let emu: Emulator
+let root: string
+const TOKEN = 'e2e-access-token-5f3a9c'
+
+function makeJob(
+  name: string,
+  files: Record<string, string>,
+  config = '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * *\n'
+): string {
+  const dir = join(root, name)
+  mkdirSync(dir, { recursive: true })
+  if (config !== '') writeFileSync(join(dir, 'config.ini'), config)
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    writeFileSync(join(dir, rel), content)
+  }
+  return dir
+}
+
+const conn = (): Record<string, string> => ({
+  'control-service-url': emu.url,
+  'access-token': TOKEN
+})
+const upload = (inputs: Record<string, string>): Promise<ActionRun> =>
+  runAction('upload-sources', { ...conn(), ...inputs }, { workspace: root })
+const deploy = (inputs: Record<string, string>): Promise<ActionRun> =>
+  runAction('deploy', { ...conn(), 'poll-interval-seconds': '0.2', ...inputs }, { workspace: root })
+const admin = async (path: string, body?: unknown, method = 'POST') => {
+  const res = await fetch(`${emu.url}/_emulator/${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  expect(res.status).toBeLessThan(300)
+}
+const api = async (path: string): Promise<Response> =>
+  fetch(`${emu.url}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+
+async function storedFiles(team: string, job: string): Promise<Record<string, string>> {
+  const res = await api(`/data-jobs/for-team/${encodeURIComponent(team)}/jobs/${job}/sources`)
+  expect(res.status).toBe(200)
+  const zip = await yauzl.fromBufferPromise(Buffer.from(await res.arrayBuffer()), {
+    lazyEntries: true
+  })
+  const out: Record<string, string> = {}
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      if (e.fileName.endsWith('/')) return zip.readEntry()
+      void zip.openReadStreamPromise(e).then(async s => {
+        const chunks: Buffer[] = []
+        for await (const c of s as Readable) chunks.push(c as Buffer)
+        out[e.fileName] = Buffer.concat(chunks).toString()
+        zip.readEntry()
+      }, reject)
+    })
+    zip.on('end', resolve)
+    zip.on('error', reject)
+    zip.readEntry()
+  })
+  return out
+}
+
+/** A failure that is one line, with exit code 1, and sent nothing. */
+function expectRefusedBeforeAnyRequest(run: ActionRun, message: string | RegExp): void {
+  expect(run.code).toBe(1)
+  const errors = run.stdout.split('\n').filter(l => l.startsWith('::error::'))
+  expect(errors).toHaveLength(1)
+  expect(errors[0]).toMatch(message)
+  expect(run.log).not.toMatch(/\n\s+at /)
+  expect(emu.journal).toEqual([])
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'vdk-e2e-'))
+  emu = await startEmulator({
+    deploymentSeconds: 0.3,
+    executionSeconds: 0.5,
+    submitSeconds: 0.1,
+    tokens: [TOKEN]
+  })
+})
+afterAll(async () => {
+  await emu.close()
+  rmSync(root, { recursive: true, force: true })
+})
+beforeEach(async () => {
+  await admin('journal', undefined, 'DELETE')
+})
+
+describe('upload-sources', () => {
+  test('creates a new job from config.ini, uploads, and the service stores exactly the files expected', async () => {
+    const dir = makeJob('new-upload-job', {
+      '10_load.py': 'def run(job_input):\n    pass\n',
+      'lib/util.py': 'x = 1\n',
+      'data/keep.csv': 'a,b\n',
+      'data/skip.tmp': 'temporary',
+      '__pycache__/util.cpython-311.pyc': 'bytecode',
+      'lib/old.pyc': 'bytecode',
+      '.git/HEAD': 'ref: refs/heads/main',
+      '.venv/bin/python': 'binary',
+      '.DS_Store': 'litter',
+      'notes/draft.md': 'draft',
+      'notes/keep-me.md': 'kept',
+      '.vdkignore': '# project rules\n*.tmp\nnotes/*\n!notes/keep-me.md\n'
+    })
+    const run = await upload({ 'job-path': 'new-upload-job' })
+    expect(run.code).toBe(0)
+    expect(run.outputs).toMatchObject({
+      'job-name': 'new-upload-job',
+      team: 'data team',
+      'file-count': '6'
+    })
+    expect(run.outputs['job-version']).toMatch(/^[0-9a-f]{40}$/)
+    expect(Number(run.outputs['archive-bytes'])).toBeGreaterThan(100)
+    expect(run.log).toContain("created data job 'new-upload-job' in team 'data team'")
+    expect(run.summary).toContain('<td>new-upload-job</td><td>data team</td>')
+    expect(run.summary).toContain('href="https://github.com/acme/data-jobs/actions/runs/4242"')
+    expect(Object.keys(await storedFiles('data team', 'new-upload-job')).sort()).toEqual(
+      [
+        '.vdkignore',
+        '10_load.py',
+        'config.ini',
+        'data/keep.csv',
+        'lib/util.py',
+        'notes/keep-me.md'
+      ].map(f => `new-upload-job/${f}`)
+    )
+    // the job was created with config.ini's schedule, and the default reason names the run
+    const job = (await (
+      await api('/data-jobs/for-team/data%20team/jobs/new-upload-job')
+    ).json()) as { config: { schedule: { schedule_cron: string } } }
+    expect(job.config.schedule.schedule_cron).toBe('0 6 * * *')
+    expect(emu.journal.find(j => j.path.endsWith('/sources'))?.query.reason).toBe(
+      "workflow 'deploy data jobs', run https://github.com/acme/data-jobs/actions/runs/4242, commit 0123456789ab"
+    )
+    expect(dir).toBeTruthy()
+  })
+
+  test('an unchanged tree gives the same bytes and the same version', async () => {
+    makeJob('same-tree-job', { 'a.py': 'a = 1\n', 'b/c.sql': 'select 1;\n' })
+    const first = await upload({ 'job-path': 'same-tree-job' })
+    const second = await upload({ 'job-path': 'same-tree-job', reason: 'again' })
+    expect(second.outputs['job-version']).toBe(first.outputs['job-version'])
+    expect(second.outputs['archive-bytes']).toBe(first.outputs['archive-bytes'])
+  })
+
+  test('a team name with spaces and non-ASCII file names', async () => {
+    makeJob(
+      'unicode-files-job',
+      { 'données/résumé.sql': 'select 1;\n', '日本語.py': 'x = "ü"\n' },
+      '[owner]\nteam = équipe données\n'
+    )
+    const run = await upload({ 'job-path': 'unicode-files-job' })
+    expect(run.code).toBe(0)
+    expect(run.outputs.team).toBe('équipe données')
+    expect(await storedFiles('équipe données', 'unicode-files-job')).toEqual({
+      'unicode-files-job/config.ini': '[owner]\nteam = équipe données\n',
+      'unicode-files-job/données/résumé.sql': 'select 1;\n',
+      'unicode-files-job/日本語.py': 'x = "ü"\n'
+    })
+  })
+
+  test('explicit job-name and team win over the folder name and config.ini', async () => {
+    makeJob('folder_with_bad_name', { 'a.py': '' }, '[owner]\nteam = ini team\n')
+    const run = await upload({
+      'job-path': 'folder_with_bad_name',
+      'job-name': 'explicit-name-job',
+      team: 'input team'
+    })
+    expect(run.code).toBe(0)
+    expect(run.outputs).toMatchObject({ 'job-name': 'explicit-name-job', team: 'input team' })
+  })
+
+  test('without create-if-missing, a missing job fails with what to do', async () => {
+    makeJob('not-created-job', { 'a.py': '' })
+    const run = await upload({ 'job-path': 'not-created-job', 'create-if-missing': 'false' })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(
+      "::error::upload-sources: data job 'not-created-job' does not exist in team 'data team': create it, or set create-if-missing: true"
+    )
+  })
+
+  describe('refusals, before any request, naming the path', () => {
+    test('a keytab', async () => {
+      makeJob('keytab-job', { 'secrets/service.keytab': 'KEY' })
+      expectRefusedBeforeAnyRequest(
+        await upload({ 'job-path': 'keytab-job' }),
+        /keytab-job\/secrets\/service\.keytab: a keytab file must not be uploaded/
+      )
+    })
+
+    test('a symlink leading outside the job folder, and one leading nowhere', async () => {
+      const dir = makeJob('symlink-job', { 'a.py': '' })
+      writeFileSync(join(root, 'outside.txt'), 'secret')
+      symlinkSync(join(root, 'outside.txt'), join(dir, 'link.txt'))
+      symlinkSync(join(dir, 'missing.txt'), join(dir, 'dangling.txt'))
+      const run = await upload({ 'job-path': 'symlink-job' })
+      expectRefusedBeforeAnyRequest(
+        run,
+        /symlink-job\/dangling\.txt: a symbolic link that leads nowhere; .*symlink-job\/link\.txt: a symbolic link that leads outside the job folder/
+      )
+      expect(run.annotations.map(a => a.file)).toEqual([
+        'symlink-job/dangling.txt',
+        'symlink-job/link.txt'
+      ])
+    })
+
+    test('a symlink inside the folder is uploaded as the file it points to', async () => {
+      const dir = makeJob('inner-link-job', { 'real.py': 'r = 1\n' })
+      symlinkSync(join(dir, 'real.py'), join(dir, 'alias.py'))
+      expect((await upload({ 'job-path': 'inner-link-job' })).code).toBe(0)
+      expect(await storedFiles('data team', 'inner-link-job')).toMatchObject({
+        'inner-link-job/alias.py': 'r = 1\n'
+      })
+    })
+
+    test('a special file (a named pipe)', async () => {
+      const dir = makeJob('fifo-job', { 'a.py': '' })
+      execFileSync('mkfifo', [join(dir, 'pipe')])
+      expectRefusedBeforeAnyRequest(
+        await upload({ 'job-path': 'fifo-job' }),
+        /fifo-job\/pipe: a special file/
+      )
+    })
+
+    test('a missing config.ini', async () => {
+      makeJob('no-config-job', { 'a.py': '' }, '')
+      expectRefusedBeforeAnyRequest(
+        await upload({ 'job-path': 'no-config-job' }),
+        /no-config-job\/config\.ini: a data job folder needs a config\.ini/
+      )
+    })
+
+    const root0 = process.getuid?.() === 0
+    ;(root0 ? test.skip : test)(
+      'an unreadable file (skipped when the tests run as root, who reads everything)',
+      async () => {
+        const dir = makeJob('unreadable-job', { 'secret.py': 'x' })
+        chmodSync(join(dir, 'secret.py'), 0)
+        expectRefusedBeforeAnyRequest(
+          await upload({ 'job-path': 'unreadable-job' }),
+          /unreadable-job\/secret\.py: cannot be read/
+        )
+      }
+    )
+  })
+})
+
+describe('deploy', () => {
+  test('a new job is created, uploaded and deployed; deploying it again sends nothing (skipped)', async () => {
+    makeJob(
+      'deploy-new-job',
+      { '10_step.py': 'def run(job_input):\n    pass\n' },
+      '[owner]\nteam = deploy team\n\n[job]\nschedule_cron = 5 4 * * *\npython_version = 3.11\n\n[contacts]\nnotified_on_job_deploy = a@example.com; b@example.com\n'
+    )
+    const run = await deploy({ 'job-path': 'deploy-new-job' })
+    expect(run.code).toBe(0)
+    expect(run.outputs).toMatchObject({
+      'deployment-status': 'SUCCESS',
+      skipped: 'false',
+      'deployment-id': 'production'
+    })
+    expect(run.log).toContain(`version ${run.outputs['job-version']} is live`)
+    expect(run.summary).toContain('<td>deploy-new-job</td><td>deploy team</td>')
+    const live = (await (
+      await api('/data-jobs/for-team/deploy%20team/jobs/deploy-new-job/deployments')
+    ).json()) as Array<{ job_version: string; python_version: string }>
+    expect(live).toEqual([
+      expect.objectContaining({ job_version: run.outputs['job-version'], python_version: '3.11' })
+    ])
+
+    await admin('journal', undefined, 'DELETE')
+    const again = await deploy({ 'job-path': 'deploy-new-job' })
+    expect(again.code).toBe(0)
+    expect(again.outputs).toMatchObject({
+      skipped: 'true',
+      'job-version': run.outputs['job-version'],
+      'deployment-status': 'SUCCESS'
+    })
+    expect(emu.journal.filter(j => j.method === 'POST' && j.path.endsWith('/deployments'))).toEqual(
+      []
+    )
+  })
+
+  test("config.ini's schedule and contacts are written; fields it does not set are kept", async () => {
+    makeJob('config-merge-job', { 'a.py': '' })
+    expect((await upload({ 'job-path': 'config-merge-job' })).code).toBe(0)
+    const path = '/data-jobs/for-team/data%20team/jobs/config-merge-job'
+    await fetch(`${emu.url}${path}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        job_name: 'config-merge-job',
+        team: 'data team',
+        description: 'kept',
+        config: {
+          db_default_type: 'trino',
+          generate_keytab: false,
+          schedule: { schedule_cron: '1 1 1 1 1' }
+        }
+      })
+    })
+    makeJob(
+      'config-merge-job',
+      {},
+      '[owner]\nteam = data team\n\n[job]\nschedule_cron = 30 2 * * *\n\n[contacts]\nnotified_on_job_failure_user_error = oncall@example.com\nnotification_delay_period_minutes = 15\n'
+    )
+    expect((await deploy({ 'job-path': 'config-merge-job' })).code).toBe(0)
+    const job = (await (await api(path)).json()) as {
+      description: string
+      config: Record<string, unknown>
+    }
+    expect(job).toMatchObject({
+      description: 'kept',
+      config: {
+        db_default_type: 'trino',
+        generate_keytab: false,
+        schedule: { schedule_cron: '30 2 * * *' },
+        contacts: { notified_on_job_failure_user_error: ['oncall@example.com'] },
+        notification_delay_period_minutes: 15
+      }
+    })
+  })
+
+  test('disabling a deployed version is a PATCH, not a new deployment', async () => {
+    makeJob('toggle-job', { 'a.py': '' })
+    expect((await deploy({ 'job-path': 'toggle-job' })).code).toBe(0)
+    await admin('journal', undefined, 'DELETE')
+    const off = await deploy({ 'job-path': 'toggle-job', enabled: 'false' })
+    expect(off.code).toBe(0)
+    expect(off.log).toContain('disabled the deployment')
+    expect(emu.journal.filter(j => j.method === 'PATCH')).toHaveLength(1)
+    expect(emu.journal.filter(j => j.method === 'POST' && j.path.endsWith('/deployments'))).toEqual(
+      []
+    )
+    const d = (await (
+      await api('/data-jobs/for-team/data%20team/jobs/toggle-job/deployments/production')
+    ).json()) as { enabled: boolean }
+    expect(d.enabled).toBe(false)
+  })
+
+  test('job-version deploys a version uploaded before (a rollback)', async () => {
+    makeJob('rollback-job', { 'a.py': 'v = 1\n' })
+    const v1 = (await upload({ 'job-path': 'rollback-job' })).outputs['job-version']
+    makeJob('rollback-job', { 'a.py': 'v = 2\n' })
+    const v2 = await deploy({ 'job-path': 'rollback-job' })
+    expect(v2.outputs['job-version']).not.toBe(v1)
+    const back = await deploy({ 'job-version': v1, 'job-name': 'rollback-job', team: 'data team' })
+    expect(back.code).toBe(0)
+    expect(back.outputs).toMatchObject({ 'job-version': v1, 'deployment-status': 'SUCCESS' })
+  })
+
+  test('a USER_ERROR deployment fails with the reason; the live version is named', async () => {
+    makeJob('user-error-job', { 'a.py': '' })
+    await admin(`jobs/${encodeURIComponent('data team')}/user-error-job/next-deployment`, {
+      status: 'USER_ERROR',
+      seconds: 0.3
+    })
+    const run = await deploy({ 'job-path': 'user-error-job' })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(
+      /::error::deploy: the deployment of version [0-9a-f]{40} of 'user-error-job' failed with a problem of the job \(USER_ERROR\): check requirements\.txt and the python version; the live version is still none/
+    )
+  })
+
+  test('a deployment that never completes: the timeout names the limit and the last status', async () => {
+    makeJob('stuck-deploy-job', { 'a.py': '' })
+    await admin(`jobs/${encodeURIComponent('data team')}/stuck-deploy-job/next-deployment`, {
+      status: 'SUCCESS',
+      seconds: 600
+    })
+    const t0 = Date.now()
+    const run = await deploy({ 'job-path': 'stuck-deploy-job', 'timeout-seconds': '1.5' })
+    expect(run.code).toBe(1)
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    expect(run.stdout).toMatch(
+      /::error::deploy: version [0-9a-f]{40} of 'stuck-deploy-job' was not live after timeout-seconds 1\.5: the last deployment status seen was NONE, and the live version none/
+    )
+  })
+
+  test('an unsupported python version in config.ini fails with an annotation on its line', async () => {
+    makeJob(
+      'old-python-job',
+      { 'a.py': '' },
+      '[owner]\nteam = data team\n\n[job]\npython_version = 3.7\n'
+    )
+    const run = await deploy({ 'job-path': 'old-python-job' })
+    expect(run.code).toBe(1)
+    expect(run.annotations.filter(a => a.file)).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        file: 'old-python-job/config.ini',
+        line: 5,
+        message: expect.stringContaining(
+          'python version 3.7 (from old-python-job/config.ini line 5) is not supported'
+        )
+      })
+    ])
+    expect(emu.journal.filter(j => j.method !== 'GET')).toEqual([])
+  })
+
+  test('without wait it returns once the deployment is started', async () => {
+    makeJob('no-wait-job', { 'a.py': '' })
+    const run = await deploy({ 'job-path': 'no-wait-job', wait: 'false' })
+    expect(run.code).toBe(0)
+    expect(run.outputs['deployment-status']).toBe('NONE')
+    expect(run.summary).toContain('started (not waited for)')
+  })
+})
+
+describe('bad input is rejected with one line before any request', () => {
+  beforeAll(() => {
+    makeJob('valid-input-job', { 'a.py': '' })
+    makeJob('Bad_Folder_Name', { 'a.py': '' })
+    makeJob(
+      'malformed-ini-job',
+      { 'a.py': '' },
+      '[owner]\nteam = data team\nthis line is not ini\n[contacts]\nenable_execution_notifications = perhaps\n'
+    )
+  })
+
+  test.each([
+    [
+      'upload-sources',
+      { 'job-path': 'no-such-folder' },
+      /job-path 'no-such-folder' does not exist/
+    ],
+    [
+      'upload-sources',
+      { 'job-path': 'valid-input-job/a.py' },
+      /job-path 'valid-input-job\/a\.py' is a file, not the job's folder/
+    ],
+    ['upload-sources', { 'job-path': '' }, /job-path is required/],
+    [
+      'upload-sources',
+      { 'job-path': 'Bad_Folder_Name' },
+      /the job folder's name \(job-name defaults to it\) 'Bad_Folder_Name' is not a valid job name/
+    ],
+    [
+      'upload-sources',
+      { 'job-path': 'valid-input-job', 'job-name': 'x' },
+      /job-name 'x' is not a valid job name/
+    ],
+    [
+      'upload-sources',
+      { 'job-path': 'valid-input-job', 'create-if-missing': 'maybe' },
+      /create-if-missing must be true or false, not 'maybe'/
+    ],
+    [
+      'upload-sources',
+      { 'job-path': 'valid-input-job', 'control-service-url': 'http://vdk.example.com' },
+      /plain http to vdk\.example\.com/
+    ],
+    [
+      'deploy',
+      { 'job-path': 'valid-input-job', wait: 'sometimes' },
+      /wait must be true or false, not 'sometimes'/
+    ],
+    [
+      'deploy',
+      { 'job-path': 'valid-input-job', 'timeout-seconds': '-5' },
+      /timeout-seconds must be a number of seconds above 0, not '-5'/
+    ],
+    [
+      'deploy',
+      { 'job-path': 'valid-input-job', 'poll-interval-seconds': '0' },
+      /poll-interval-seconds must be a number of seconds above 0/
+    ],
+    [
+      'deploy',
+      { 'job-path': 'valid-input-job', 'job-version': 'abcdef1' },
+      /set job-path .* or job-version .*, not both/
+    ],
+    ['deploy', {}, /job-path or job-version is required/],
+    [
+      'deploy',
+      { 'job-version': 'not-a-sha', 'job-name': 'valid-input-job', team: 't' },
+      /job-version 'not-a-sha' is not a version/
+    ],
+    ['deploy', { 'job-version': 'abcdef1', 'job-name': 'valid-input-job' }, /team is required/],
+    [
+      'deploy',
+      { 'job-path': 'valid-input-job', 'python-version': 'three' },
+      /python-version 'three' should look like 3\.11/
+    ],
+    [
+      'deploy',
+      { 'job-path': 'valid-input-job', enabled: 'yes please' },
+      /enabled must be true or false/
+    ]
+  ])('%s %p', async (action, inputs, message) => {
+    const run = await runAction(action, { ...conn(), ...inputs }, { workspace: root })
+    expectRefusedBeforeAnyRequest(run, message)
+  })
+
+  test('a malformed config.ini: each problem an annotation on its file and line', async () => {
+    const run = await upload({ 'job-path': 'malformed-ini-job' })
+    expectRefusedBeforeAnyRequest(
+      run,
+      /::error::upload-sources: malformed-ini-job\/config\.ini:3: cannot read 'this line is not ini'.*; .*config\.ini:5: enable_execution_notifications must be true or false, not 'perhaps'/
+    )
+    expect(run.annotations.filter(a => a.file)).toEqual([
+      expect.objectContaining({ level: 'error', file: 'malformed-ini-job/config.ini', line: 3 }),
+      expect.objectContaining({ level: 'error', file: 'malformed-ini-job/config.ini', line: 5 })
+    ])
+  })
+
+  test('the access token appears in no log line, output or summary', async () => {
+    const runs = [
+      await upload({ 'job-path': 'valid-input-job' }),
+      await deploy({ 'job-path': 'valid-input-job' })
+    ]
+    for (const run of runs) {
+      expect(run.code).toBe(0)
+      // the ::add-mask:: command is how the runner learns the secret; it never shows it
+      const shown = run.stdout
+        .split('\n')
+        .filter(l => !l.startsWith('::add-mask::'))
+        .join('\n')
+      const everything = shown + JSON.stringify(run.outputs) + run.summary
+      expect(everything).not.toContain(TOKEN)
+      expect(run.stdout).toContain(`::add-mask::${TOKEN}`)
+    }
+  })
+})

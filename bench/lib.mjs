@@ -1,0 +1,265 @@
+// Shared helpers of the benches (bench/*.mjs): the Node 24 the actions run on, the local Control
+// Service, timed child processes (wall time and peak RSS), the machine, tables and output files.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem, availableParallelism, release, type as osType } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const outDir = join(root, 'bench', 'out')
+
+export const MiB = 1024 * 1024
+export const GiB = 1024 * MiB
+
+const started = performance.now()
+
+/** A progress line: elapsed time since the bench started, then the text. */
+export function progress(text) {
+  const s = ((performance.now() - started) / 1000).toFixed(1)
+  console.log(`${`[${s}s]`.padEnd(9)}${text}`)
+}
+
+/** Thrown for a condition the bench cannot go on with; run() prints its message without a stack. */
+export class BenchError extends Error {}
+
+/**
+ * Runs a bench's main function: a BenchError (or any error) prints, and the process exits 1;
+ * cleanups registered with onCleanup run in every case, also on Ctrl-C.
+ */
+export async function run(main) {
+  const stop = signal => {
+    console.error(`\nreceived ${signal}, cleaning up`)
+    cleanup().finally(() => process.exit(130))
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  let code = 0
+  try {
+    code = (await main()) ?? 0
+  } catch (e) {
+    console.error(e instanceof BenchError ? `\nFAILED: ${e.message}` : e)
+    code = 1
+  } finally {
+    await cleanup()
+  }
+  process.exit(code)
+}
+
+const cleanups = []
+/** Runs at the end (last registered first). */
+export function onCleanup(fn) {
+  cleanups.push(fn)
+}
+async function cleanup() {
+  while (cleanups.length) {
+    const fn = cleanups.pop()
+    try {
+      await fn()
+    } catch (e) {
+      console.error(`cleanup: ${e.message}`)
+    }
+  }
+}
+
+/** Checks that the given programs exist; one clear message listing every missing one. */
+export function requireTools(tools) {
+  const missing = []
+  for (const { name, path, hint } of tools) {
+    const found = path ? existsSync(path) : spawnSync('sh', ['-c', `command -v ${name}`]).status === 0
+    if (!found) missing.push(`${path ?? name} is not installed${hint ? ` (${hint})` : ''}`)
+  }
+  if (missing.length) throw new BenchError(`missing tools:\n  ${missing.join('\n  ')}`)
+}
+
+/** Refuses to start when `dir`'s file system has less than `bytes` free. */
+export function requireFreeSpace(dir, bytes, why) {
+  const fs = statfsSync(dir)
+  const free = fs.bavail * fs.bsize
+  if (free < bytes)
+    throw new BenchError(
+      `${dir} has ${formatBytes(free)} free, but ${why} needs about ${formatBytes(bytes)}`
+    )
+  return free
+}
+
+let node24
+/** The path of a Node 24 binary (BENCH_NODE overrides), as the runner runs `using: node24`. */
+export function nodeForActions() {
+  if (node24) return node24
+  if (process.env.BENCH_NODE) node24 = process.env.BENCH_NODE
+  else {
+    progress('resolving Node 24 (npx -y node@24) ...')
+    let out
+    try {
+      out = execFileSync('npx', ['-y', 'node@24', '-p', 'process.execPath'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+    } catch (e) {
+      throw new BenchError(`could not get Node 24 with npx: ${e.stderr || e.message}`)
+    }
+    node24 = out.trim().split('\n').pop().trim()
+  }
+  if (!existsSync(node24)) throw new BenchError(`no Node binary at ${node24}`)
+  return node24
+}
+
+/** The version a Node binary reports. */
+export function nodeVersion(node) {
+  return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
+}
+
+/** CPU, cores, memory and OS, for the header of a report. */
+export function machine() {
+  const list = cpus()
+  const model = list[0]?.model?.trim() || 'unknown CPU'
+  let modelName = model
+  try {
+    // os.cpus() may give a terse model under a hypervisor; lscpu's "Model name" is the same source.
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find(l => l.startsWith('model name'))
+    if (line) modelName = line.split(':')[1].trim()
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  return {
+    cpu: modelName,
+    cores: list.length,
+    parallelism: availableParallelism(),
+    memory: formatBytes(totalmem()),
+    os: `${osType()} ${release()}`
+  }
+}
+
+/** Starts the local Control Service (the committed bundle) on a free port; stopped at cleanup. */
+export async function startEmulator({ node, dataDir, args = [] }) {
+  const child = spawn(
+    node,
+    [join(root, 'dist/emulator/index.js'), '--port', '0', '--data-dir', dataDir, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  let log = ''
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new BenchError(`the local Control Service did not start:\n${log}`)), 20000)
+    const onData = chunk => {
+      log += chunk
+      const m = /listening on (http:\/\/\S+)/.exec(log)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1])
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', code => {
+      clearTimeout(timer)
+      reject(new BenchError(`the local Control Service exited with code ${code}:\n${log}`))
+    })
+  })
+  let stopped = false
+  child.once('exit', (code, signal) => {
+    if (!stopped) progress(`WARNING: the local Control Service ended (${signal ?? code}):\n${log}`)
+  })
+  const stop = async () => {
+    if (stopped || child.exitCode !== null) return
+    stopped = true
+    const ended = new Promise(r => child.once('exit', r))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await ended
+    clearTimeout(timer)
+  }
+  onCleanup(stop)
+  return { url, child, stop, log: () => log }
+}
+
+/**
+ * Runs `cmd args` under /usr/bin/time: wall seconds (measured here, around the process), peak RSS
+ * in MiB (time's %M, the process' maximum resident set), exit code, stdout and stderr. Prints a
+ * "still running" line every `tickSeconds`.
+ */
+export async function timed(cmd, args, { cwd, env, label, timeFile, tickSeconds = 15 } = {}) {
+  const t0 = performance.now()
+  const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, cmd, ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', c => (stdout += c))
+  child.stderr.on('data', c => (stderr += c))
+  const ticker = setInterval(
+    () =>
+      progress(
+        `  ... ${label ?? cmd} still running (${((performance.now() - t0) / 1000).toFixed(0)} s)`
+      ),
+    tickSeconds * 1000
+  )
+  const { code, signal } = await new Promise(resolve =>
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  )
+  clearInterval(ticker)
+  const wall = (performance.now() - t0) / 1000
+  // time writes "Command exited with non-zero status N" before the format line on failure.
+  const line = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? ''
+  const [, kib] = line.split(/\s+/).map(Number)
+  return {
+    code,
+    signal,
+    wall,
+    rssMiB: Number.isFinite(kib) ? kib / 1024 : NaN,
+    stdout,
+    stderr
+  }
+}
+
+/** The outputs of an action, from the file GITHUB_OUTPUT named (`name<<delim\nvalue\ndelim`). */
+export function parseGithubOutput(text) {
+  const out = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i])
+    if (m) {
+      const [, name, delim] = m
+      const value = []
+      for (i++; i < lines.length && lines[i] !== delim; i++) value.push(lines[i])
+      out[name] = value.join('\n')
+    } else if (lines[i].includes('=')) {
+      const at = lines[i].indexOf('=')
+      out[lines[i].slice(0, at)] = lines[i].slice(at + 1)
+    }
+  }
+  return out
+}
+
+export function formatBytes(n) {
+  if (n >= GiB) return `${(n / GiB).toFixed(2)} GiB`
+  if (n >= MiB) return `${(n / MiB).toFixed(1)} MiB`
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`
+  return `${n} B`
+}
+
+/** A plain-text table; columns listed in `right` are right-aligned. */
+export function table(headers, rows, right = []) {
+  const cells = [headers, ...rows].map(r => r.map(String))
+  const widths = headers.map((_, i) => Math.max(...cells.map(r => r[i].length)))
+  const line = r =>
+    r
+      .map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd()
+  return [line(cells[0]), widths.map(w => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join(
+    '\n'
+  )
+}
+
+/** Writes a bench's results as JSON under bench/out/ (ignored by git); the path. */
+export function writeResults(name, data) {
+  mkdirSync(outDir, { recursive: true })
+  const file = join(outDir, `${name}.json`)
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`)
+  return file
+}
