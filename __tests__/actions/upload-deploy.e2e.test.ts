@@ -59,7 +59,7 @@ async function storedFiles(team: string, job: string): Promise<Record<string, st
       if (e.fileName.endsWith('/')) return zip.readEntry()
       void zip.openReadStreamPromise(e).then(async s => {
         const chunks: Buffer[] = []
-        for await (const c of s as Readable) chunks.push(c as Buffer)
+        for await (const c of s) chunks.push(c as Buffer)
         out[e.fileName] = Buffer.concat(chunks).toString()
         zip.readEntry()
       }, reject)

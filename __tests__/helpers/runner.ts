@@ -123,8 +123,11 @@ export async function runAction(
   })
   for (const [k, spec] of Object.entries(meta.inputs ?? {})) {
     const d = spec?.default
-    if (d !== undefined && d !== null && !String(d).includes('${{'))
-      env[`INPUT_${k.toUpperCase()}`] = String(d)
+    const value =
+      typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean'
+        ? String(d)
+        : undefined
+    if (value !== undefined && !value.includes('${{')) env[`INPUT_${k.toUpperCase()}`] = value
   }
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
   for (const [k, v] of Object.entries(o.state ?? {})) env[`STATE_${k}`] = v
