@@ -1,0 +1,104 @@
+// Checks every action.yml (and workflow under examples/, when there are any) with GitHub's own
+// parser, @actions/workflow-parser, and keeps each action's README tables of inputs and outputs
+// in step with its action.yml. Run with tsx (the parser imports JSON without import attributes).
+//
+//   tsx scripts/check-actions.ts          check: exit 1 on a parse error or a README out of date
+//   tsx scripts/check-actions.ts --write  rewrite the README tables from action.yml
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
+import { parseAction } from '@actions/workflow-parser/actions/action-parser'
+import { parse } from 'yaml'
+
+const root = join(import.meta.dirname, '..')
+const write = process.argv.includes('--write')
+const problems: string[] = []
+
+interface Meta {
+  inputs?: Record<string, { description?: string; required?: boolean; default?: unknown }>
+  outputs?: Record<string, { description?: string }>
+  runs: { using: string; main?: string; post?: string }
+}
+
+const actionFiles = [
+  join(root, 'action.yml'),
+  ...readdirSync(join(root, 'actions')).map(d => join(root, 'actions', d, 'action.yml'))
+].filter(existsSync)
+
+const cell = (s: unknown): string =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+
+function tables(meta: Meta): string {
+  const lines = ['| input | required | default | description |', '|---|---|---|---|']
+  for (const [name, i] of Object.entries(meta.inputs ?? {})) {
+    lines.push(
+      `| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${i.default === undefined ? '' : `\`${cell(i.default)}\``} | ${cell(i.description)} |`
+    )
+  }
+  lines.push('', '| output | description |', '|---|---|')
+  for (const [name, o] of Object.entries(meta.outputs ?? {}))
+    lines.push(`| \`${name}\` | ${cell(o.description)} |`)
+  return lines.join('\n')
+}
+
+const BEGIN = '<!-- inputs-outputs: generated from action.yml by `npm run docs`; do not edit -->'
+const END = '<!-- end of inputs-outputs -->'
+
+for (const file of actionFiles) {
+  const rel = relative(root, file)
+  const text = readFileSync(file, 'utf8')
+  const result = parseAction({ name: rel, content: text }, new NoOperationTraceWriter())
+  for (const e of result.context.errors.getErrors()) problems.push(`${rel}: ${e.message}`)
+  const meta = parse(text) as Meta
+  if (meta.runs.using !== 'node24' && meta.runs.using !== 'composite')
+    problems.push(`${rel}: runs.using must be node24`)
+  for (const phase of ['main', 'post'] as const) {
+    const entry = meta.runs[phase]
+    if (entry && !existsSync(join(file, '..', entry)))
+      problems.push(`${rel}: runs.${phase} ${entry} does not exist (npm run build)`)
+  }
+  const readme = join(file, '..', 'README.md')
+  if (!existsSync(readme)) {
+    problems.push(`${relative(root, readme)} is missing`)
+    continue
+  }
+  const current = readFileSync(readme, 'utf8')
+  const a = current.indexOf(BEGIN)
+  const b = current.indexOf(END)
+  if (a < 0 || b < a) {
+    problems.push(
+      `${relative(root, readme)} has no generated inputs/outputs section (${BEGIN} … ${END})`
+    )
+    continue
+  }
+  const next = `${current.slice(0, a + BEGIN.length)}\n${tables(meta)}\n${current.slice(b)}`
+  if (next !== current) {
+    if (write) writeFileSync(readme, next)
+    else
+      problems.push(
+        `${relative(root, readme)}: the inputs/outputs tables differ from action.yml; run npm run docs`
+      )
+  }
+}
+
+const workflows = join(root, 'examples', 'workflows')
+for (const name of existsSync(workflows)
+  ? readdirSync(workflows).filter(f => /\.ya?ml$/.test(f))
+  : []) {
+  const rel = relative(root, join(workflows, name))
+  const result = parseWorkflow(
+    { name: rel, content: readFileSync(join(workflows, name), 'utf8') },
+    new NoOperationTraceWriter()
+  )
+  for (const e of result.context.errors.getErrors()) problems.push(`${rel}: ${e.message}`)
+}
+
+if (problems.length) {
+  console.error(problems.join('\n'))
+  process.exit(1)
+}
+console.log(
+  `${actionFiles.length} action.yml file(s) parse with @actions/workflow-parser; README tables ${write ? 'written' : 'up to date'}`
+)
