@@ -26,7 +26,7 @@ const actionFiles = [
 ].filter(existsSync)
 
 const cell = (s: unknown): string =>
-  String(s ?? '')
+  (typeof s === 'string' || typeof s === 'number' || typeof s === 'boolean' ? String(s) : '')
     .replace(/\|/g, '\\|')
     .replace(/\s*\n\s*/g, ' ')
 
