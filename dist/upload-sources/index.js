@@ -33724,13 +33724,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -33766,9 +33766,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -33802,7 +33802,7 @@ function getIDToken(aud) {
 
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: ./src/core/connection.ts + 5 modules
-var connection = __nccwpck_require__(6004);
+var core_connection = __nccwpck_require__(6004);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 1 modules
@@ -33852,32 +33852,56 @@ async function writeSummary(table) {
         .addTable([table.columns.map(c => ({ data: c, header: true })), ...table.rows])
         .write();
 }
+/** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
+const CLEANUP_TIMEOUT_MS = 4000;
 async function runAction(def, src = actionsInputs()) {
+    const post = def.post !== undefined && getState('isPost') === 'true';
+    const name = post ? `${def.name} (post)` : def.name;
     const controller = new AbortController();
     const onSignal = (signal) => {
-        warning(`${def.name}: received ${signal}, stopping`);
+        if (controller.signal.aborted)
+            return;
+        warning(`${name}: received ${signal}, stopping`);
         controller.abort(new Error(`received ${signal}`));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let client;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const clients = [];
     try {
-        const problems = new connection/* Problems */.Zw();
+        if (def.post && !post)
+            saveState('isPost', 'true');
+        const problems = new core_connection/* Problems */.Zw();
         const config = await def.config(src, problems);
         problems.check();
-        client = (0,connection/* connect */.Ng)(def.connection(config), {
-            mask: secret => core_setSecret(secret),
+        const connection = def.connection(config);
+        const base = {
+            mask: (secret) => core_setSecret(secret),
             action: def.name,
-            signal: controller.signal,
-            log: line => core_debug(line)
-        });
+            log: (line) => core_debug(line)
+        };
+        const client = (0,core_connection/* connect */.Ng)(connection, { ...base, signal: controller.signal });
+        const cleanup = (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1 } });
+        clients.push(client, cleanup);
         const ctx = {
             client,
+            cleanup,
             signal: controller.signal,
             env: process.env,
             info: line => info(line),
-            warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line)
+            warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
+            group: (title, lines) => {
+                startGroup(title);
+                for (const line of lines)
+                    info(line);
+                endGroup();
+            },
+            saveState: (key, value) => saveState(key, value),
+            getState: key => getState(key)
         };
+        if (post) {
+            await def.post?.(config, ctx);
+            return;
+        }
         const outcome = await def.run(config, ctx);
         for (const [k, v] of Object.entries(outcome.outputs))
             setOutput(k, String(v));
@@ -33886,18 +33910,18 @@ async function runAction(def, src = actionsInputs()) {
         if (outcome.annotations?.length)
             annotate(outcome.annotations, 'error');
         if (outcome.failure)
-            setFailed(outcome.failure);
+            setFailed(`${name}: ${outcome.failure}`);
     }
     catch (e) {
         if (e instanceof errors/* InputError */.dz)
             annotate(e.annotations, 'error');
         if (e instanceof errors/* InputError */.dz || e instanceof errors/* ControlServiceError */.RK || e instanceof errors/* ActionFailure */.dR)
-            setFailed(`${def.name}: ${e.message}`);
+            setFailed(`${name}: ${e.message}`);
         else
-            setFailed(`${def.name}: unexpected error (please report it): ${e.stack ?? String(e)}`);
+            setFailed(`${name}: unexpected error (please report it): ${e.stack ?? String(e)}`);
     }
     finally {
-        await client?.close();
+        await Promise.all(clients.map(c => c.close()));
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
     }
@@ -34636,6 +34660,31 @@ class ControlServiceClient {
         });
         return body.logs ?? '';
     }
+    /**
+     * The text behind an execution's logs_url, when it serves plain text (a log store's web page
+     * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
+     */
+    async readLogsUrl(url) {
+        let parsed;
+        try {
+            parsed = new URL(url);
+        }
+        catch {
+            return undefined;
+        }
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+            return undefined;
+        return this.transport.send({
+            operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
+            method: 'GET',
+            path: parsed.toString(),
+            absolute: true,
+            idempotent: true,
+            accept: [401, 403, 404]
+        }, res => res.status === 200 && /^text\/plain\b/i.test(res.headers['content-type'] ?? '')
+            ? res.text
+            : undefined);
+    }
     async readProperties(ref) {
         return this.json({
             operation: `read the properties of ${this.of(ref)}`,
@@ -34876,7 +34925,7 @@ class Transport {
     }
     url(spec) {
         const basePath = this.base.pathname.replace(/\/+$/, '');
-        const url = new URL(`${basePath}${spec.path}`, this.base);
+        const url = spec.absolute ? new URL(spec.path) : new URL(`${basePath}${spec.path}`, this.base);
         for (const [k, v] of Object.entries(spec.query ?? {})) {
             if (v === undefined)
                 continue;
@@ -34959,7 +35008,9 @@ class Transport {
             'x-opid': opId,
             accept: 'application/json'
         };
-        const authorization = await this.o.auth?.header(this.o.signal);
+        const url = this.url(spec);
+        // a token goes only to the service's own origin, never to a logs_url elsewhere
+        const authorization = url.origin === this.base.origin ? await this.o.auth?.header(this.o.signal) : undefined;
         if (authorization)
             headers.authorization = authorization;
         let body;
@@ -34975,7 +35026,6 @@ class Transport {
         const timer = new AbortController();
         const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit);
         const signal = this.o.signal ? AbortSignal.any([this.o.signal, timer.signal]) : timer.signal;
-        const url = this.url(spec);
         try {
             const res = await (0,undici/* request */.Em)(url, {
                 method: spec.method,

@@ -9,10 +9,20 @@ import { relativeToWorkspace } from '../core/jobdir.js'
 
 export interface ActionContext {
   client: ControlServiceClient
+  /**
+   * A client that the cancellation signal does not stop, with short time limits: for the clean-up
+   * a cancelled run still owes (cancelling its execution) before the runner kills it.
+   */
+  cleanup: ControlServiceClient
   signal: AbortSignal
   env: NodeJS.ProcessEnv
   info(line: string): void
   warning(line: string, file?: FileProblem): void
+  /** A collapsible group of lines in the log. */
+  group(title: string, lines: string[]): void
+  /** State for the post step (core.saveState / getState). */
+  saveState(name: string, value: string): void
+  getState(name: string): string
 }
 
 export interface SummaryTable {
@@ -35,6 +45,8 @@ export interface ActionDefinition<C> {
   config(src: InputSource, problems: Problems): Promise<C>
   connection(config: C): ConnectionConfig
   run(config: C, ctx: ActionContext): Promise<Outcome>
+  /** The post step (runs.post, the same bundle): clean up what the main step left behind. */
+  post?(config: C, ctx: ActionContext): Promise<void>
 }
 
 export const actionsInputs = (): InputSource => ({
@@ -80,51 +92,76 @@ async function writeSummary(table: SummaryTable): Promise<void> {
     .write()
 }
 
+/** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
+const CLEANUP_TIMEOUT_MS = 4000
+
 export async function runAction<C>(
   def: ActionDefinition<C>,
   src: InputSource = actionsInputs()
 ): Promise<void> {
+  const post = def.post !== undefined && core.getState('isPost') === 'true'
+  const name = post ? `${def.name} (post)` : def.name
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
-    core.warning(`${def.name}: received ${signal}, stopping`)
+    if (controller.signal.aborted) return
+    core.warning(`${name}: received ${signal}, stopping`)
     controller.abort(new Error(`received ${signal}`))
   }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  let client: ControlServiceClient | undefined
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const clients: ControlServiceClient[] = []
   try {
+    if (def.post && !post) core.saveState('isPost', 'true')
     const problems = new Problems()
     const config = await def.config(src, problems)
     problems.check()
-    client = connect(def.connection(config), {
-      mask: secret => core.setSecret(secret),
+    const connection = def.connection(config)
+    const base = {
+      mask: (secret: string) => core.setSecret(secret),
       action: def.name,
-      signal: controller.signal,
-      log: line => core.debug(line)
-    })
+      log: (line: string) => core.debug(line)
+    }
+    const client = connect(connection, { ...base, signal: controller.signal })
+    const cleanup = connect(
+      { ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS },
+      { ...base, transport: { retries: 1 } }
+    )
+    clients.push(client, cleanup)
     const ctx: ActionContext = {
       client,
+      cleanup,
       signal: controller.signal,
       env: process.env,
       info: line => core.info(line),
       warning: (line, file) =>
-        file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line)
+        file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line),
+      group: (title, lines) => {
+        core.startGroup(title)
+        for (const line of lines) core.info(line)
+        core.endGroup()
+      },
+      saveState: (key, value) => core.saveState(key, value),
+      getState: key => core.getState(key)
+    }
+    if (post) {
+      await def.post?.(config, ctx)
+      return
     }
     const outcome = await def.run(config, ctx)
     for (const [k, v] of Object.entries(outcome.outputs)) core.setOutput(k, String(v))
     if (outcome.summary) await writeSummary(outcome.summary)
     if (outcome.annotations?.length) annotate(outcome.annotations, 'error')
-    if (outcome.failure) core.setFailed(outcome.failure)
+    if (outcome.failure) core.setFailed(`${name}: ${outcome.failure}`)
   } catch (e) {
     if (e instanceof InputError) annotate(e.annotations, 'error')
     if (e instanceof InputError || e instanceof ControlServiceError || e instanceof ActionFailure)
-      core.setFailed(`${def.name}: ${e.message}`)
+      core.setFailed(`${name}: ${e.message}`)
     else
       core.setFailed(
-        `${def.name}: unexpected error (please report it): ${(e as Error).stack ?? String(e)}`
+        `${name}: unexpected error (please report it): ${(e as Error).stack ?? String(e)}`
       )
   } finally {
-    await client?.close()
+    await Promise.all(clients.map(c => c.close()))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -416,6 +416,34 @@ export class ControlServiceClient {
     return body.logs ?? ''
   }
 
+  /**
+   * The text behind an execution's logs_url, when it serves plain text (a log store's web page
+   * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
+   */
+  async readLogsUrl(url: string): Promise<string | undefined> {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      return undefined
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined
+    return this.transport.send(
+      {
+        operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
+        method: 'GET',
+        path: parsed.toString(),
+        absolute: true,
+        idempotent: true,
+        accept: [401, 403, 404]
+      },
+      res =>
+        res.status === 200 && /^text\/plain\b/i.test(res.headers['content-type'] ?? '')
+          ? res.text
+          : undefined
+    )
+  }
+
   async readProperties(ref: JobRef): Promise<JsonMap> {
     return this.json({
       operation: `read the properties of ${this.of(ref)}`,

@@ -71,8 +71,10 @@ export interface RequestSpec {
   /** What this does, for messages: "read data job 'x' of team 't'". */
   operation: string
   method: Method
-  /** Path below the base URL, segments already percent-encoded. */
+  /** Path below the base URL, segments already percent-encoded; or a whole URL (`absolute`). */
   path: string
+  /** `path` is a whole URL (e.g. an execution's logs_url); auth is sent only to the service's origin. */
+  absolute?: boolean
   query?: Record<string, string | number | boolean | string[] | undefined>
   json?: unknown
   /** A factory, so that a retried attempt sends a fresh stream. */
@@ -145,7 +147,7 @@ export class Transport {
 
   private url(spec: RequestSpec): URL {
     const basePath = this.base.pathname.replace(/\/+$/, '')
-    const url = new URL(`${basePath}${spec.path}`, this.base)
+    const url = spec.absolute ? new URL(spec.path) : new URL(`${basePath}${spec.path}`, this.base)
     for (const [k, v] of Object.entries(spec.query ?? {})) {
       if (v === undefined) continue
       for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one))
@@ -227,7 +229,10 @@ export class Transport {
       'x-opid': opId,
       accept: 'application/json'
     }
-    const authorization = await this.o.auth?.header(this.o.signal)
+    const url = this.url(spec)
+    // a token goes only to the service's own origin, never to a logs_url elsewhere
+    const authorization =
+      url.origin === this.base.origin ? await this.o.auth?.header(this.o.signal) : undefined
     if (authorization) headers.authorization = authorization
     let body: Readable | Buffer | string | undefined
     if (spec.json !== undefined) {
@@ -241,7 +246,6 @@ export class Transport {
     const timer = new AbortController()
     const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit)
     const signal = this.o.signal ? AbortSignal.any([this.o.signal, timer.signal]) : timer.signal
-    const url = this.url(spec)
     try {
       const res = await request(url, {
         method: spec.method,

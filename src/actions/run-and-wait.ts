@@ -1,0 +1,364 @@
+// run-and-wait: start an execution of a deployed job and follow it — one line per status change,
+// its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
+// the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
+import type { JobRef } from '../core/client.js'
+import {
+  parseBoolean,
+  parseSeconds,
+  readConnection,
+  type ConnectionConfig,
+  type InputSource,
+  type Problems
+} from '../core/connection.js'
+import { ActionFailure, ControlServiceError } from '../core/errors.js'
+import { poll, realSleep } from '../core/poll.js'
+import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
+import { readJobInputs } from './job.js'
+import { runLink, type ActionContext, type ActionDefinition, type Outcome } from './runtime.js'
+
+type WaitMode = 'true' | 'false' | 'running'
+type ConflictPolicy = 'fail' | 'wait' | 'cancel'
+type LogsMode = 'stream' | 'on-failure' | 'none'
+
+export interface RunConfig {
+  connection: ConnectionConfig
+  ref: JobRef
+  args: Record<string, unknown>
+  wait: WaitMode
+  timeoutMs: number
+  pollIntervalMs: number
+  cancelOnTimeout: boolean
+  onConflict: ConflictPolicy
+  logs: LogsMode
+  failOnSkipped: boolean
+  startedBy: string
+}
+
+function choice<T extends string>(
+  name: string,
+  raw: string,
+  allowed: readonly T[],
+  fallback: T,
+  problems: Problems
+): T {
+  if (raw === '') return fallback
+  if ((allowed as readonly string[]).includes(raw)) return raw as T
+  problems.add(`${name} must be one of ${allowed.join(', ')}, not '${raw}'`)
+  return fallback
+}
+
+/** Who started it, as the service records it: the workflow run. */
+export function startedBy(env: NodeJS.ProcessEnv): string {
+  const run =
+    env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : 'local'
+  return `manual/vdk-actions/${run}`
+}
+
+const STATE = { id: 'execution-id', team: 'team', job: 'job', settled: 'settled' } as const
+
+export const runAndWait: ActionDefinition<RunConfig> = {
+  name: 'run-and-wait',
+
+  async config(src: InputSource, problems: Problems): Promise<RunConfig> {
+    const connection = readConnection(src, problems)
+    let args: Record<string, unknown> = {}
+    const rawArgs = src.input('arguments')
+    if (rawArgs) {
+      try {
+        const parsed = JSON.parse(rawArgs) as unknown
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          problems.add(
+            `arguments must be a JSON object such as {"day": "2026-11-23"}, not ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}`
+          )
+        else args = parsed as Record<string, unknown>
+      } catch (e) {
+        problems.add(`arguments is not valid JSON: ${(e as Error).message}`)
+      }
+    }
+    const config = {
+      connection,
+      args,
+      wait: choice<WaitMode>(
+        'wait',
+        src.input('wait'),
+        ['true', 'false', 'running'],
+        'true',
+        problems
+      ),
+      timeoutMs:
+        parseSeconds('timeout-seconds', src.input('timeout-seconds'), 3600, problems) * 1000,
+      pollIntervalMs:
+        parseSeconds('poll-interval-seconds', src.input('poll-interval-seconds'), 5, problems) *
+        1000,
+      cancelOnTimeout: parseBoolean(
+        'cancel-on-timeout',
+        src.input('cancel-on-timeout'),
+        true,
+        problems
+      ),
+      onConflict: choice<ConflictPolicy>(
+        'on-conflict',
+        src.input('on-conflict'),
+        ['fail', 'wait', 'cancel'],
+        'fail',
+        problems
+      ),
+      logs: choice<LogsMode>(
+        'logs',
+        src.input('logs'),
+        ['stream', 'on-failure', 'none'],
+        'stream',
+        problems
+      ),
+      failOnSkipped: parseBoolean('fail-on-skipped', src.input('fail-on-skipped'), false, problems),
+      startedBy: startedBy(src.env)
+    }
+    const job = await readJobInputs(src, problems, { pathRequired: false })
+    problems.check()
+    return { ...config, ref: (job as NonNullable<typeof job>).ref }
+  },
+
+  connection: c => c.connection,
+
+  async run(c, ctx) {
+    const deadline = Date.now() + c.timeoutMs
+    const id = await start(c, ctx, deadline)
+    ctx.saveState(STATE.id, id)
+    ctx.saveState(STATE.team, c.ref.team)
+    ctx.saveState(STATE.job, c.ref.job)
+    ctx.info(`started execution ${id} of '${c.ref.job}' (team '${c.ref.team}')`)
+    const follower = new Follower(c, ctx, id)
+    if (c.wait === 'false') {
+      ctx.saveState(STATE.settled, 'left running')
+      return follower.outcome(await ctx.client.readExecution(c.ref, id))
+    }
+    const result = await poll({
+      intervalMs: c.pollIntervalMs,
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      signal: ctx.signal,
+      probe: async () => {
+        try {
+          const e = await follower.look()
+          const done = isTerminal(e.status) || (c.wait === 'running' && e.status === 'running')
+          return { done, value: e }
+        } catch (e) {
+          // a request cut short by the cancellation: the loop ends as aborted
+          if (ctx.signal.aborted) return { done: false, value: follower.last }
+          throw e
+        }
+      }
+    })
+    if (result.reason === 'aborted') {
+      const status = await follower.cancel('the workflow was cancelled')
+      ctx.saveState(STATE.settled, 'cancelled')
+      throw new ActionFailure(
+        `the workflow was cancelled while execution ${id} ran: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`
+      )
+    }
+    if (result.reason === 'timeout') {
+      const last = result.last?.status ?? 'unknown'
+      if (c.cancelOnTimeout) {
+        const status = await follower.cancel('timeout-seconds was reached')
+        ctx.saveState(STATE.settled, 'cancelled')
+        throw new ActionFailure(
+          `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`
+        )
+      }
+      ctx.saveState(STATE.settled, 'left running')
+      throw new ActionFailure(
+        `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); it goes on, as cancel-on-timeout is false`
+      )
+    }
+    let e = result.value
+    // `done` comes only with a status read from the service
+    if (!e) throw new ActionFailure(`no status of execution ${id} was read`)
+    if (e.status === 'running' || e.status === 'submitted') {
+      ctx.saveState(STATE.settled, 'left running')
+      return follower.outcome(e)
+    }
+    ctx.saveState(STATE.settled, 'ended')
+    if (e.status === 'platform_error') {
+      // the service may still overwrite a platform error: look once more before judging
+      await realSleep(Math.min(c.pollIntervalMs, 2000), ctx.signal)
+      e = await follower.look()
+    }
+    await follower.finish(e)
+    return follower.outcome(e)
+  },
+
+  async post(c, ctx) {
+    const id = ctx.getState(STATE.id)
+    if (!id || ctx.getState(STATE.settled)) return
+    const ref = {
+      team: ctx.getState(STATE.team) || c.ref.team,
+      job: ctx.getState(STATE.job) || c.ref.job
+    }
+    const e = await ctx.cleanup.readExecution(ref, id)
+    if (isTerminal(e.status)) {
+      ctx.info(`execution ${id} had ended (${e.status}); nothing to clean up`)
+      return
+    }
+    const status = await ctx.cleanup.cancelExecution(ref, id)
+    ctx.warning(
+      `execution ${id} was still ${e.status} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`
+    )
+  }
+}
+
+/** Starts the execution, applying on-conflict when one is already running. */
+async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promise<string> {
+  const request = { started_by: c.startedBy, args: c.args }
+  for (;;) {
+    try {
+      return await ctx.client.startExecution(c.ref, request)
+    } catch (e) {
+      if (!(e instanceof ControlServiceError) || e.status !== 409) throw e
+      const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0]
+      if (!active) continue // it ended between the 409 and the look: start again
+      if (c.onConflict === 'fail') {
+        throw new ActionFailure(
+          `execution ${active.id} of '${c.ref.job}' is already ${active.status}; set on-conflict: wait (start after it) or cancel (stop it first)`
+        )
+      }
+      if (c.onConflict === 'cancel') {
+        ctx.info(
+          `execution ${active.id} is already ${active.status}: cancelling it (on-conflict: cancel)`
+        )
+        await ctx.client.cancelExecution(c.ref, active.id)
+      } else
+        ctx.info(
+          `execution ${active.id} is already ${active.status}: waiting for it to end (on-conflict: wait)`
+        )
+      const ended = await poll({
+        intervalMs: c.pollIntervalMs,
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        signal: ctx.signal,
+        probe: async () => {
+          const e = await ctx.client.readExecution(c.ref, active.id)
+          return { done: isTerminal(e.status), value: e }
+        }
+      })
+      if (ended.reason === 'aborted')
+        throw new ActionFailure(
+          `the workflow was cancelled while waiting for execution ${active.id} to end`
+        )
+      if (ended.reason === 'timeout')
+        throw new ActionFailure(
+          `execution ${active.id} did not end within timeout-seconds ${c.timeoutMs / 1000}; nothing was started`
+        )
+      ctx.info(`execution ${active.id} ended (${ended.value.status}); starting a new one`)
+    }
+  }
+}
+
+/** Follows one execution: status lines, log lines (each once, in order), and the final report. */
+class Follower {
+  private lastStatus?: ExecutionStatus
+  private printed = 0
+  private tail: string[] = []
+  /** The execution as last seen. */
+  last?: DataJobExecution
+
+  constructor(
+    private readonly c: RunConfig,
+    private readonly ctx: ActionContext,
+    private readonly id: string
+  ) {}
+
+  async look(): Promise<DataJobExecution> {
+    const e = await this.ctx.client.readExecution(this.c.ref, this.id)
+    this.last = e
+    if (e.status !== this.lastStatus) {
+      this.ctx.info(`status: ${e.status}${e.message ? ` — ${e.message}` : ''}`)
+      this.lastStatus = e.status
+    }
+    if (this.c.logs !== 'none' && !isTerminal(e.status)) await this.pullLogs()
+    return e
+  }
+
+  /** New log lines since the last look; the service sends the whole log each time. */
+  private async pullLogs(): Promise<void> {
+    let text: string
+    try {
+      text = await this.ctx.client.logs(this.c.ref, this.id)
+    } catch (e) {
+      // logs are a courtesy: a failing logs endpoint must not fail the run
+      this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)
+      return
+    }
+    this.take(text ? text.split('\n') : [])
+  }
+
+  private take(lines: string[]): void {
+    if (lines.length <= this.printed) return
+    const fresh = lines.slice(this.printed)
+    this.tail = [...this.tail, ...fresh].slice(-20)
+    if (this.c.logs === 'stream')
+      this.ctx.group(`logs of ${this.id}: lines ${this.printed + 1}–${lines.length}`, fresh)
+    this.printed = lines.length
+  }
+
+  async cancel(why: string): Promise<ExecutionStatus> {
+    this.ctx.info(`cancelling execution ${this.id}: ${why}`)
+    return this.ctx.cleanup.cancelExecution(this.c.ref, this.id)
+  }
+
+  /** At the end: the rest of the log (from logs_url, as the pod is gone), and the failure report. */
+  async finish(e: DataJobExecution): Promise<void> {
+    if (this.c.logs !== 'none' && e.logs_url) {
+      const all = await this.ctx.client.readLogsUrl(e.logs_url).catch(() => undefined)
+      if (all !== undefined) this.take(all.replace(/\n$/, '').split('\n'))
+      else this.ctx.info(`complete logs: ${e.logs_url}`)
+    }
+    if (this.failed(e) && this.c.logs === 'on-failure' && this.tail.length)
+      this.ctx.group(`last log lines of ${this.id}`, this.tail)
+  }
+
+  private failed(e: DataJobExecution): boolean {
+    return e.status !== 'succeeded' && !(e.status === 'skipped' && !this.c.failOnSkipped)
+  }
+
+  outcome(e: DataJobExecution): Outcome {
+    const started = e.start_time ? Date.parse(e.start_time) : undefined
+    const ended = e.end_time ? Date.parse(e.end_time) : undefined
+    const duration =
+      started !== undefined && ended !== undefined ? Math.round((ended - started) / 100) / 10 : ''
+    const outputs = {
+      'execution-id': this.id,
+      status: e.status,
+      'logs-url': e.logs_url ?? '',
+      'started-at': e.start_time ?? '',
+      'ended-at': e.end_time ?? '',
+      'duration-seconds': duration
+    }
+    const summary: Outcome['summary'] = {
+      heading: 'VDK data job execution',
+      columns: ['Job', 'Execution', 'Status', 'Start', 'End', 'Duration', 'Links'],
+      rows: [
+        [
+          this.c.ref.job,
+          this.id,
+          e.status,
+          e.start_time ?? '',
+          e.end_time ?? '',
+          duration === '' ? '' : `${duration} s`,
+          [e.logs_url ? `<a href="${e.logs_url}">logs</a>` : '', runLink(this.ctx.env, '')]
+            .filter(Boolean)
+            .join(' · ')
+        ]
+      ]
+    }
+    if (!isTerminal(e.status) || !this.failed(e)) {
+      if (e.status === 'skipped')
+        this.ctx.warning(
+          `execution ${this.id} was skipped by the service: ${e.message ?? 'another execution was running'}`
+        )
+      return { outputs, summary }
+    }
+    const last = this.tail.slice(-5)
+    const reason = `execution ${this.id} of '${this.c.ref.job}' ended ${e.status}${e.message ? `: ${e.message}` : ''}${last.length ? ` — last log lines: ${last.join(' | ')}` : ''}`
+    return { outputs, summary, failure: reason }
+  }
+}

@@ -1,0 +1,4 @@
+import { fetchLogs } from '../actions/fetch-logs.js'
+import { runAction } from '../actions/runtime.js'
+
+await runAction(fetchLogs)
