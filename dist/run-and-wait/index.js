@@ -31742,7 +31742,8 @@ var jobdir = __nccwpck_require__(8016);
 
 const actionsInputs = () => ({
     input: name => getInput(name),
-    env: process.env
+    env: process.env,
+    mask: secret => core_setSecret(secret)
 });
 /** The workflow run's page, for summaries and reasons. */
 function runUrl(env = process.env) {
@@ -31774,7 +31775,10 @@ async function writeSummary(table) {
         return;
     await summary
         .addHeading(table.heading, 3)
-        .addTable([table.columns.map(c => ({ data: c, header: true })), ...table.rows])
+        .addTable([
+        table.columns.map(c => ({ data: c, header: true })),
+        ...table.rows.map(r => r.map(cell => cell || '—'))
+    ])
         .write();
 }
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
@@ -31813,6 +31817,7 @@ async function runAction(def, src = actionsInputs()) {
             signal: controller.signal,
             env: process.env,
             info: line => info(line),
+            mask: secret => core_setSecret(secret),
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
             group: (title, lines) => {
                 startGroup(title);

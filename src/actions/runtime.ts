@@ -18,6 +18,8 @@ export interface ActionContext {
   env: NodeJS.ProcessEnv
   info(line: string): void
   warning(line: string, file?: FileProblem): void
+  /** Masks a secret in everything the runner prints. */
+  mask(secret: string): void
   /** A collapsible group of lines in the log. */
   group(title: string, lines: string[]): void
   /** State for the post step (core.saveState / getState). */
@@ -51,7 +53,8 @@ export interface ActionDefinition<C> {
 
 export const actionsInputs = (): InputSource => ({
   input: name => core.getInput(name),
-  env: process.env
+  env: process.env,
+  mask: secret => core.setSecret(secret)
 })
 
 /** The workflow run's page, for summaries and reasons. */
@@ -88,7 +91,10 @@ async function writeSummary(table: SummaryTable): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   await core.summary
     .addHeading(table.heading, 3)
-    .addTable([table.columns.map(c => ({ data: c, header: true })), ...table.rows])
+    .addTable([
+      table.columns.map(c => ({ data: c, header: true })),
+      ...table.rows.map(r => r.map(cell => cell || '—'))
+    ])
     .write()
 }
 
@@ -133,6 +139,7 @@ export async function runAction<C>(
       signal: controller.signal,
       env: process.env,
       info: line => core.info(line),
+      mask: secret => core.setSecret(secret),
       warning: (line, file) =>
         file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line),
       group: (title, lines) => {

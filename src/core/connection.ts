@@ -11,6 +11,8 @@ import { PRODUCT, VERSION } from './version.js'
 export interface InputSource {
   input(name: string): string
   env: NodeJS.ProcessEnv
+  /** Masks a secret read from an input before anything can print it (core.setSecret). */
+  mask?(secret: string): void
 }
 
 export type AuthConfig =

@@ -1,0 +1,230 @@
+// set-properties: a job's properties as code (merge or replace, remove keys), and its secrets
+// written through the secrets API with their values masked before anything is printed.
+// Read → change → write, then read back to say when someone else wrote in between.
+import { readFileSync } from 'node:fs'
+import { extname, isAbsolute, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import type { JobRef } from '../core/client.js'
+import {
+  parseBoolean,
+  readConnection,
+  type ConnectionConfig,
+  type InputSource,
+  type Problems
+} from '../core/connection.js'
+import type { JsonMap } from '../core/types.js'
+import { readJobInputs } from './job.js'
+import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
+
+export interface SetPropertiesConfig {
+  connection: ConnectionConfig
+  ref: JobRef
+  properties?: JsonMap
+  mode: 'merge' | 'replace'
+  remove: string[]
+  secrets?: Record<string, string>
+  dryRun: boolean
+}
+
+const isMap = (v: unknown): v is JsonMap => typeof v === 'object' && v !== null && !Array.isArray(v)
+const kind = (v: unknown): string =>
+  Array.isArray(v)
+    ? 'a list'
+    : v === null
+      ? 'empty'
+      : typeof v === 'object'
+        ? 'a mapping'
+        : `a ${typeof v}`
+
+/** A YAML (or JSON, which is YAML) mapping from an input or a file; problems say where. */
+function mapping(what: string, text: string, problems: Problems): JsonMap | undefined {
+  let value: unknown
+  try {
+    value = parseYaml(text)
+  } catch (e) {
+    problems.add(`${what} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`)
+    return undefined
+  }
+  if (!isMap(value)) {
+    problems.add(
+      `${what} must be a mapping of keys to values (e.g. "rows: 100"), not ${kind(value)}`
+    )
+    return undefined
+  }
+  return value
+}
+
+export const setProperties: ActionDefinition<SetPropertiesConfig> = {
+  name: 'set-properties',
+
+  async config(src: InputSource, problems: Problems): Promise<SetPropertiesConfig> {
+    const connection = readConnection(src, problems)
+    // secrets first: masked before anything else can print them
+    let secrets: Record<string, string> | undefined
+    const rawSecrets = src.input('secrets')
+    if (rawSecrets) {
+      const map = mapping('secrets', rawSecrets, problems)
+      if (map) {
+        secrets = {}
+        for (const [k, v] of Object.entries(map)) {
+          if (typeof v !== 'string')
+            problems.add(`secret '${k}' must be a string (quote it), not ${kind(v)}`)
+          else {
+            src.mask?.(v)
+            secrets[k] = v
+          }
+        }
+      }
+    }
+    const inline = src.input('properties')
+    const file = src.input('properties-file')
+    let properties: JsonMap | undefined
+    if (inline && file) problems.add('set properties or properties-file, not both')
+    else if (inline) properties = mapping('properties', inline, problems)
+    else if (file) {
+      const path = isAbsolute(file)
+        ? file
+        : resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file)
+      if (!['.json', '.yaml', '.yml'].includes(extname(path).toLowerCase()))
+        problems.add(`properties-file '${file}' must be a .json, .yaml or .yml file`)
+      else {
+        let text: string | undefined
+        try {
+          text = readFileSync(path, 'utf8')
+        } catch (e) {
+          problems.add(
+            `properties-file '${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`
+          )
+        }
+        if (text !== undefined) properties = mapping(`properties-file '${file}'`, text, problems)
+      }
+    }
+    const mode = src.input('mode') || 'merge'
+    if (mode !== 'merge' && mode !== 'replace')
+      problems.add(`mode must be merge or replace, not '${mode}'`)
+    let remove: string[] = []
+    const rawRemove = src.input('remove')
+    if (rawRemove) {
+      let parsed: unknown = rawRemove.split(/[\n,]/)
+      if (/^\s*\[/.test(rawRemove)) {
+        try {
+          parsed = parseYaml(rawRemove)
+        } catch {
+          parsed = undefined
+        }
+      }
+      if (!Array.isArray(parsed) || parsed.some(k => typeof k !== 'string'))
+        problems.add('remove must be key names, one per line or separated by commas')
+      else remove = parsed.map(k => (k as string).trim()).filter(Boolean)
+    }
+    if (mode === 'replace' && remove.length)
+      problems.add('remove has no meaning with mode: replace (the new map is written whole)')
+    if (!properties && !remove.length && !secrets)
+      problems.add('nothing to do: set properties, properties-file, remove or secrets')
+    const dryRun = parseBoolean('dry-run', src.input('dry-run'), false, problems)
+    const job = await readJobInputs(src, problems, { pathRequired: false })
+    problems.check()
+    return {
+      connection,
+      ref: (job as NonNullable<typeof job>).ref,
+      properties,
+      mode: mode as 'merge' | 'replace',
+      remove,
+      secrets,
+      dryRun
+    }
+  },
+
+  connection: c => c.connection,
+
+  async run(c, ctx) {
+    const rows: string[][] = []
+    const changed: string[] = []
+    let count: number | string = ''
+    const show = (v: unknown): string =>
+      v === undefined ? '' : `<code>${escapeHtml(JSON.stringify(v))}</code>`
+
+    if (c.properties || c.remove.length) {
+      const current = await ctx.client.readProperties(c.ref)
+      const next: JsonMap =
+        c.mode === 'replace' ? { ...(c.properties ?? {}) } : { ...current, ...(c.properties ?? {}) }
+      for (const k of c.remove) delete next[k]
+      for (const k of new Set([...Object.keys(current), ...Object.keys(next)])) {
+        const before = current[k]
+        const after = next[k]
+        if (!(k in next)) rows.push([k, 'property removed', show(before), ''])
+        else if (!(k in current)) rows.push([k, 'property added', '', show(after)])
+        else if (JSON.stringify(before) !== JSON.stringify(after))
+          rows.push([k, 'property changed', show(before), show(after)])
+        else continue
+        changed.push(k)
+      }
+      count = Object.keys(next).length
+      if (!c.dryRun && changed.length) {
+        await ctx.client.writeProperties(c.ref, next)
+        checkWritten(
+          ctx,
+          'property',
+          c.properties ?? {},
+          c.remove,
+          await ctx.client.readProperties(c.ref)
+        )
+      }
+    }
+
+    if (c.secrets) {
+      const current = await ctx.client.readSecrets(c.ref)
+      for (const v of Object.values(current)) if (typeof v === 'string' && v) ctx.mask(v)
+      const keys = Object.keys(c.secrets).filter(k => current[k] !== c.secrets?.[k])
+      for (const k of keys) rows.push([k, k in current ? 'secret changed' : 'secret added', '', ''])
+      changed.push(...keys)
+      if (!c.dryRun && keys.length) {
+        await ctx.client.writeSecrets(c.ref, { ...current, ...c.secrets })
+        const after = await ctx.client.readSecrets(c.ref)
+        const lost = Object.keys(c.secrets).filter(k => !(k in after))
+        if (lost.length)
+          ctx.warning(
+            `secret(s) ${lost.join(', ')} are not in the secrets after the write: someone else wrote in between; run again`
+          )
+      }
+    }
+
+    const verb = c.dryRun ? 'would change' : 'changed'
+    ctx.info(
+      changed.length
+        ? `${verb} ${changed.length} key(s) of '${c.ref.job}': ${changed.join(', ')}`
+        : `nothing to change for '${c.ref.job}'`
+    )
+    const outcome: Outcome = {
+      outputs: { 'changed-keys': JSON.stringify(changed), 'property-count': count }
+    }
+    if (rows.length) {
+      outcome.summary = {
+        heading: `VDK data job ${c.ref.job}: properties${c.dryRun ? ' (dry run: nothing written)' : ''}`,
+        columns: ['Key', 'Change', 'Old value', 'New value'],
+        rows
+      }
+    }
+    return outcome
+  }
+}
+
+/** After a write: keys we set or removed that did not stick mean someone else wrote in between. */
+function checkWritten(
+  ctx: ActionContext,
+  what: string,
+  set: JsonMap,
+  removed: string[],
+  after: JsonMap
+): void {
+  const missing = Object.keys(set).filter(k => JSON.stringify(after[k]) !== JSON.stringify(set[k]))
+  const back = removed.filter(k => k in after)
+  if (missing.length || back.length) {
+    ctx.warning(
+      `${what} key(s) ${[...missing, ...back].join(', ')} differ from what was written: someone else wrote in between; run again`
+    )
+  }
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
