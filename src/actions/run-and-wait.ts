@@ -190,7 +190,10 @@ export const runAndWait: ActionDefinition<RunConfig> = {
 
   async post(c, ctx) {
     const id = ctx.getState(STATE.id)
-    if (!id || ctx.getState(STATE.settled)) return
+    const settled = ctx.getState(STATE.settled)
+    if (!id) return ctx.info('no execution was started: nothing to clean up')
+    if (settled)
+      return ctx.info(`execution ${id}: ${settled} in the main step; nothing to clean up`)
     const ref = {
       team: ctx.getState(STATE.team) || c.ref.team,
       job: ctx.getState(STATE.job) || c.ref.job
