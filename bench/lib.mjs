@@ -2,7 +2,7 @@
 // Service, timed child processes (wall time and peak RSS), the machine, tables and output files.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem, availableParallelism, release, type as osType } from 'node:os'
+import { cpus, loadavg, totalmem, availableParallelism, release, type as osType } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -34,7 +34,7 @@ export async function run(main) {
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-  let code = 0
+  let code
   try {
     code = (await main()) ?? 0
   } catch (e) {
@@ -66,7 +66,9 @@ async function cleanup() {
 export function requireTools(tools) {
   const missing = []
   for (const { name, path, hint } of tools) {
-    const found = path ? existsSync(path) : spawnSync('sh', ['-c', `command -v ${name}`]).status === 0
+    const found = path
+      ? existsSync(path)
+      : spawnSync('sh', ['-c', `command -v ${name}`]).status === 0
     if (!found) missing.push(`${path ?? name} is not installed${hint ? ` (${hint})` : ''}`)
   }
   if (missing.length) throw new BenchError(`missing tools:\n  ${missing.join('\n  ')}`)
@@ -103,6 +105,11 @@ export function nodeForActions() {
   }
   if (!existsSync(node24)) throw new BenchError(`no Node binary at ${node24}`)
   return node24
+}
+
+/** The 1-minute load average: other work on the machine skews timings (shown with them). */
+export function load() {
+  return loadavg()[0].toFixed(2)
 }
 
 /** The version a Node binary reports. */
@@ -142,7 +149,10 @@ export async function startEmulator({ node, dataDir, args = [] }) {
   )
   let log = ''
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BenchError(`the local Control Service did not start:\n${log}`)), 20000)
+    const timer = setTimeout(
+      () => reject(new BenchError(`the local Control Service did not start:\n${log}`)),
+      20000
+    )
     const onData = chunk => {
       log += chunk
       const m = /listening on (http:\/\/\S+)/.exec(log)
@@ -251,9 +261,11 @@ export function table(headers, rows, right = []) {
       .map((c, i) => (right.includes(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd()
-  return [line(cells[0]), widths.map(w => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join(
-    '\n'
-  )
+  return [
+    line(cells[0]),
+    widths.map(w => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(line)
+  ].join('\n')
 }
 
 /** Writes a bench's results as JSON under bench/out/ (ignored by git); the path. */
