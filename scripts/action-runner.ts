@@ -74,6 +74,37 @@ export function parseAnnotations(stdout: string): ActionRun['annotations'] {
   return out
 }
 
+/**
+ * The lines printed inside ::group:: … ::endgroup:: blocks, in order, as the runner shows them
+ * (the ::stop-commands:: markers that keep log lines from acting as commands left out), and the
+ * groups' titles. Throws on a group opened twice or left open.
+ */
+export function parseGroups(stdout: string): { lines: string[]; groups: string[] } {
+  const lines: string[] = []
+  const groups: string[] = []
+  let inside = false
+  let stopToken: string | undefined
+  for (const line of stdout.split('\n')) {
+    if (stopToken) {
+      if (line === `::${stopToken}::`) stopToken = undefined
+      else if (inside) lines.push(line)
+      continue
+    }
+    const stop = /^::stop-commands::(.+)$/.exec(line)
+    if (stop) stopToken = stop[1]
+    else if (line.startsWith('::group::')) {
+      if (inside) throw new Error('a group was opened inside another')
+      inside = true
+      groups.push(unescape(line.slice('::group::'.length)))
+    } else if (line === '::endgroup::') {
+      if (!inside) throw new Error('::endgroup:: without a group')
+      inside = false
+    } else if (inside) lines.push(line)
+  }
+  if (inside || stopToken) throw new Error('a group or a stop-commands block was left open')
+  return { lines, groups }
+}
+
 export interface RunOptions {
   env?: Record<string, string>
   phase?: 'main' | 'post'
@@ -94,11 +125,12 @@ export async function runAction(
   inputs: Record<string, string>,
   o: RunOptions = {}
 ): Promise<ActionRun> {
-  const dir = join(ROOT, 'actions', name)
+  // '' or '.': the root action.yml
+  const dir = name === '' || name === '.' ? ROOT : join(ROOT, 'actions', name)
   const meta = parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as ActionYaml
   const entry = o.phase === 'post' ? meta.runs.post : meta.runs.main
   if (!entry) throw new Error(`${name} has no runs.${o.phase ?? 'main'}`)
-  const tmp = mkdtempSync(join(tmpdir(), `${name}-`))
+  const tmp = mkdtempSync(join(tmpdir(), `${name || 'root'}-`))
   const files = {
     GITHUB_OUTPUT: join(tmp, 'output'),
     GITHUB_STATE: join(tmp, 'state'),
@@ -124,7 +156,7 @@ export async function runAction(
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
     GITHUB_WORKFLOW: 'deploy data jobs',
     GITHUB_ACTOR: 'octocat',
-    GITHUB_ACTION: name
+    GITHUB_ACTION: name || 'root'
   })
   for (const [k, spec] of Object.entries(meta.inputs ?? {})) {
     const d = spec?.default

@@ -429,7 +429,7 @@ describeIfSpec('local Control Service, official API', () => {
       expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual([])
       const status = async () =>
         (
-          (await gql(api, QUERIES.DeploymentStatus, { job: 'deploy-job' })).json as {
+          (await gql(api, QUERIES.DeploymentStatus, { job: 'deploy-job', team: TEAM })).json as {
             data: {
               content: Array<{ deployments: Array<{ status: string; jobVersion: string | null }> }>
             }
@@ -503,7 +503,8 @@ describeIfSpec('local Control Service, official API', () => {
       })
       const status = async () =>
         (
-          (await gql(api, QUERIES.DeploymentStatus, { job: 'failing-deploy-job' })).json as {
+          (await gql(api, QUERIES.DeploymentStatus, { job: 'failing-deploy-job', team: TEAM }))
+            .json as {
             data: { content: Array<{ deployments: Array<{ status: string; jobVersion: string }> }> }
           }
         ).data.content[0].deployments[0]

@@ -2,7 +2,16 @@
 import { runAction as run, type ActionRun, type RunOptions } from '../../scripts/action-runner.js'
 import { node24 } from './node24.js'
 
-export { parseAnnotations, parseFileCommands, type ActionRun, type RunOptions } from '../../scripts/action-runner.js'
+export {
+  parseAnnotations,
+  parseFileCommands,
+  parseGroups,
+  type ActionRun,
+  type RunOptions
+} from '../../scripts/action-runner.js'
 
-export const runAction = (name: string, inputs: Record<string, string>, o: RunOptions = {}): Promise<ActionRun> =>
-  run(name, inputs, { node: node24(), ...o })
+export const runAction = (
+  name: string,
+  inputs: Record<string, string>,
+  o: RunOptions = {}
+): Promise<ActionRun> => run(name, inputs, { node: node24(), ...o })

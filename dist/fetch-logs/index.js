@@ -28387,6 +28387,8 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/core/client.ts + 1 modules
+var client = __nccwpck_require__(5772);
 // EXTERNAL MODULE: ./src/core/connection.ts + 5 modules
 var core_connection = __nccwpck_require__(6004);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -28405,8 +28407,6 @@ const EXECUTION_STATUSES = (/* unused pure expression or super */ null && ([
 ]));
 const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 
-// EXTERNAL MODULE: ./src/core/client.ts + 1 modules
-var client = __nccwpck_require__(5772);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
 var jobdir = __nccwpck_require__(8016);
 ;// CONCATENATED MODULE: ./src/actions/job.ts
@@ -28491,6 +28491,7 @@ function defaultReason(env, runLink) {
 
 
 
+
 /** Lines printed at most when print is true; the file always has everything. */
 const PRINT_CAP = 500;
 const fetchLogs = {
@@ -28533,9 +28534,12 @@ const fetchLogs = {
         let text = await ctx.client.logs(c.ref, id, c.tailLines);
         let source = 'the Control Service';
         if (!text && isTerminal(e.status)) {
-            const fromUrl = e.logs_url ? await ctx.client.readLogsUrl(e.logs_url) : undefined;
+            // a log store that fails or cannot be reached: say where the logs are instead of failing
+            const fromUrl = e.logs_url
+                ? await ctx.client.readLogsUrl(e.logs_url).catch(() => undefined)
+                : undefined;
             if (fromUrl !== undefined) {
-                const lines = fromUrl.replace(/\n$/, '').split('\n');
+                const lines = (0,client/* splitLines */.uz)(fromUrl);
                 text = (c.tailLines ? lines.slice(-c.tailLines) : lines).join('\n');
                 source = e.logs_url;
             }
@@ -28576,6 +28580,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: actionsInputs, runLink, runUrl
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -31535,6 +31541,7 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31577,7 +31584,7 @@ async function writeSummary(table) {
         .write();
 }
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
-const CLEANUP_TIMEOUT_MS = 4000;
+const CLEANUP_TIMEOUT_MS = 3000;
 async function runAction(def, src = actionsInputs()) {
     const post = def.post !== undefined && getState('isPost') === 'true';
     const name = post ? `${def.name} (post)` : def.name;
@@ -31595,8 +31602,17 @@ async function runAction(def, src = actionsInputs()) {
         if (def.post && !post)
             saveState('isPost', 'true');
         const problems = new core_connection/* Problems */.Zw();
-        const config = await def.config(src, problems);
-        problems.check();
+        let config;
+        try {
+            config = await def.config(src, problems);
+            problems.check();
+        }
+        catch (e) {
+            // the main step has reported bad inputs already: the post step has nothing to clean up
+            if (post && e instanceof errors/* InputError */.dz)
+                return info(`${name}: nothing to clean up (the inputs were refused)`);
+            throw e;
+        }
         const connection = def.connection(config);
         const base = {
             mask: (secret) => core_setSecret(secret),
@@ -31616,8 +31632,12 @@ async function runAction(def, src = actionsInputs()) {
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
             group: (title, lines) => {
                 startGroup(title);
+                // a job's log lines are data: a line such as "::error::…" must not act as a command
+                const token = (0,external_node_crypto_.randomUUID)();
+                info(`::stop-commands::${token}`);
                 for (const line of lines)
                     info(line);
+                info(`::${token}::`);
                 endGroup();
             },
             saveState: (key, value) => saveState(key, value),
@@ -31663,7 +31683,8 @@ async function runAction(def, src = actionsInputs()) {
 __nccwpck_require__.d(__webpack_exports__, {
   GN: () => (/* binding */ ControlServiceClient),
   zd: () => (/* binding */ JOB_NAME_RULE),
-  XB: () => (/* binding */ jobRef)
+  XB: () => (/* binding */ jobRef),
+  uz: () => (/* binding */ splitLines)
 });
 
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -31674,8 +31695,12 @@ var errors = __nccwpck_require__(4296);
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
 /** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!) {
-  jobs(pageNumber: 1, pageSize: 25, filter: [{ property: "jobName", pattern: $job }]) {
+const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
+  jobs(
+    pageNumber: 1
+    pageSize: 100
+    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
+  ) {
     content {
       jobName
       config { team }
@@ -31936,7 +31961,7 @@ class ControlServiceClient {
     }
     /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
     async deploymentStatus(ref) {
-        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job }, `read the deployment status of ${this.of(ref)}`);
+        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job, team: ref.team }, `read the deployment status of ${this.of(ref)}`);
         // the filter is a case-insensitive "contains": keep the exact job of the exact team
         const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team);
         return job?.deployments[0];
@@ -32087,6 +32112,8 @@ class ControlServiceClient {
         });
     }
 }
+/** A log text as lines, without the empty one after a final newline. */
+const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
 const secretsHint = (status) => status === 501
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined;
@@ -32633,10 +32660,14 @@ class Problems {
     list = [];
     files = [];
     add(message) {
-        this.list.push(message);
+        // parts of one action may check the same shared input: say it once
+        if (!this.list.includes(message))
+            this.list.push(message);
     }
     /** A problem of a file (and line), also shown there as an annotation. */
     addFile(p) {
+        if (this.files.some(f => f.file === p.file && f.line === p.line && f.message === p.message))
+            return;
         this.files.push(p);
         this.add(`${(0,jobdir/* relativeToWorkspace */.Tv)(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     }
@@ -32644,6 +32675,12 @@ class Problems {
     check() {
         if (this.list.length)
             throw new errors/* InputError */.dz(this.list.join('; '), this.files);
+    }
+    /** The same problems, whose check() leaves the throwing to the owner (to gather every part's). */
+    deferred() {
+        const view = Object.create(this);
+        view.check = () => undefined;
+        return view;
     }
 }
 function parseBoolean(name, raw, fallback, problems) {
@@ -32866,8 +32903,9 @@ function parseErrorBody(text) {
         const o = v;
         const str = (k) => (typeof o[k] === 'string' ? o[k] : undefined);
         const body = {
-            what: str('what'),
-            why: str('why'),
+            // the service's own fields; else OAuth's (error, error_description) or Spring's (error, message)
+            what: str('what') ?? str('error'),
+            why: str('why') ?? str('error_description') ?? str('message'),
             consequences: str('consequences'),
             countermeasures: str('countermeasures'),
             messages: Array.isArray(o.messages)

@@ -28381,6 +28381,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: startedBy
 
+// EXTERNAL MODULE: ./src/core/client.ts + 1 modules
+var client = __nccwpck_require__(5772);
 // EXTERNAL MODULE: ./src/core/connection.ts + 4 modules
 var core_connection = __nccwpck_require__(3094);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -28405,8 +28407,6 @@ const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/core/client.ts + 1 modules
-var client = __nccwpck_require__(5772);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
 var jobdir = __nccwpck_require__(8016);
 ;// CONCATENATED MODULE: ./src/actions/job.ts
@@ -28483,6 +28483,10 @@ function defaultReason(env, runLink) {
 // EXTERNAL MODULE: ./src/actions/runtime.ts + 21 modules
 var runtime = __nccwpck_require__(5803);
 ;// CONCATENATED MODULE: ./src/actions/run-and-wait.ts
+// run-and-wait: start an execution of a deployed job and follow it — one line per status change,
+// its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
+// the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
+
 
 
 
@@ -28571,20 +28575,21 @@ const runAndWait = {
                 }
             }
         });
+        // the step fails, but with its outputs: a later step (if: failure()) needs the execution's id
         if (result.reason === 'aborted') {
             const status = await follower.cancel('the workflow was cancelled');
             ctx.saveState(STATE.settled, 'cancelled');
-            throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${id} ran: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`);
+            return follower.stopped(status, `the workflow was cancelled while execution ${id} ran: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`);
         }
         if (result.reason === 'timeout') {
             const last = result.last?.status ?? 'unknown';
             if (c.cancelOnTimeout) {
                 const status = await follower.cancel('timeout-seconds was reached');
                 ctx.saveState(STATE.settled, 'cancelled');
-                throw new errors/* ActionFailure */.dR(`execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`);
+                return follower.stopped(status, `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`);
             }
             ctx.saveState(STATE.settled, 'left running');
-            throw new errors/* ActionFailure */.dR(`execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); it goes on, as cancel-on-timeout is false`);
+            return follower.stopped(result.last?.status ?? 'submitted', `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); it goes on, as cancel-on-timeout is false`);
         }
         let e = result.value;
         // `done` comes only with a status read from the service
@@ -28605,8 +28610,11 @@ const runAndWait = {
     },
     async post(c, ctx) {
         const id = ctx.getState(STATE.id);
-        if (!id || ctx.getState(STATE.settled))
-            return;
+        const settled = ctx.getState(STATE.settled);
+        if (!id)
+            return ctx.info('no execution was started: nothing to clean up');
+        if (settled)
+            return ctx.info(`execution ${id}: ${settled} in the main step; nothing to clean up`);
         const ref = {
             team: ctx.getState(STATE.team) || c.ref.team,
             job: ctx.getState(STATE.job) || c.ref.job
@@ -28631,8 +28639,16 @@ async function start(c, ctx, deadline) {
             if (!(e instanceof errors/* ControlServiceError */.RK) || e.status !== 409)
                 throw e;
             const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0];
-            if (!active)
-                continue; // it ended between the 409 and the look: start again
+            if (!active) {
+                // it ended between the 409 and the look: start again, after a pause and within the limit
+                // (a service that keeps answering 409 while listing nothing must not be hammered forever)
+                if (Date.now() >= deadline)
+                    throw new errors/* ActionFailure */.dR(`the Control Service refused to start '${c.ref.job}' as already running (HTTP 409) until timeout-seconds ${c.timeoutMs / 1000}, yet listed no running execution; nothing was started`);
+                await (0,poll/* realSleep */.u)(Math.min(c.pollIntervalMs, deadline - Date.now()), ctx.signal);
+                if (ctx.signal.aborted)
+                    throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
+                continue;
+            }
             if (c.onConflict === 'fail') {
                 throw new errors/* ActionFailure */.dR(`execution ${active.id} of '${c.ref.job}' is already ${active.status}; set on-conflict: wait (start after it) or cancel (stop it first)`);
             }
@@ -28696,7 +28712,7 @@ class Follower {
             this.ctx.info(`(logs unavailable for now: ${e.message})`);
             return;
         }
-        this.take(text ? text.split('\n') : []);
+        this.take((0,client/* splitLines */.uz)(text));
     }
     take(lines) {
         if (lines.length <= this.printed)
@@ -28713,15 +28729,24 @@ class Follower {
     }
     /** At the end: the rest of the log (from logs_url, as the pod is gone), and the failure report. */
     async finish(e) {
+        // the last lines (often the traceback): the pod may still be there just after the end…
+        if (this.c.logs !== 'none')
+            await this.pullLogs();
+        // …and when it is gone, the log store behind logs_url has the whole log
         if (this.c.logs !== 'none' && e.logs_url) {
             const all = await this.ctx.client.readLogsUrl(e.logs_url).catch(() => undefined);
             if (all !== undefined)
-                this.take(all.replace(/\n$/, '').split('\n'));
+                this.take((0,client/* splitLines */.uz)(all));
             else
                 this.ctx.info(`complete logs: ${e.logs_url}`);
         }
         if (this.failed(e) && this.c.logs === 'on-failure' && this.tail.length)
             this.ctx.group(`last log lines of ${this.id}`, this.tail);
+    }
+    /** The step stopped following it (timeout, cancelled workflow): its outputs, and the reason. */
+    stopped(status, failure) {
+        const e = this.last ?? { id: this.id, status };
+        return { ...this.outcome({ ...e, status }), failure };
     }
     failed(e) {
         return e.status !== 'succeeded' && !(e.status === 'skipped' && !this.c.failOnSkipped);
@@ -28781,6 +28806,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: actionsInputs, runUrl
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -31740,6 +31767,7 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31782,7 +31810,7 @@ async function writeSummary(table) {
         .write();
 }
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
-const CLEANUP_TIMEOUT_MS = 4000;
+const CLEANUP_TIMEOUT_MS = 3000;
 async function runAction(def, src = actionsInputs()) {
     const post = def.post !== undefined && getState('isPost') === 'true';
     const name = post ? `${def.name} (post)` : def.name;
@@ -31800,8 +31828,17 @@ async function runAction(def, src = actionsInputs()) {
         if (def.post && !post)
             saveState('isPost', 'true');
         const problems = new core_connection/* Problems */.Zw();
-        const config = await def.config(src, problems);
-        problems.check();
+        let config;
+        try {
+            config = await def.config(src, problems);
+            problems.check();
+        }
+        catch (e) {
+            // the main step has reported bad inputs already: the post step has nothing to clean up
+            if (post && e instanceof errors/* InputError */.dz)
+                return info(`${name}: nothing to clean up (the inputs were refused)`);
+            throw e;
+        }
         const connection = def.connection(config);
         const base = {
             mask: (secret) => core_setSecret(secret),
@@ -31821,8 +31858,12 @@ async function runAction(def, src = actionsInputs()) {
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
             group: (title, lines) => {
                 startGroup(title);
+                // a job's log lines are data: a line such as "::error::…" must not act as a command
+                const token = (0,external_node_crypto_.randomUUID)();
+                info(`::stop-commands::${token}`);
                 for (const line of lines)
                     info(line);
+                info(`::${token}::`);
                 endGroup();
             },
             saveState: (key, value) => saveState(key, value),
@@ -31868,7 +31909,8 @@ async function runAction(def, src = actionsInputs()) {
 __nccwpck_require__.d(__webpack_exports__, {
   GN: () => (/* binding */ ControlServiceClient),
   zd: () => (/* binding */ JOB_NAME_RULE),
-  XB: () => (/* binding */ jobRef)
+  XB: () => (/* binding */ jobRef),
+  uz: () => (/* binding */ splitLines)
 });
 
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -31879,8 +31921,12 @@ var errors = __nccwpck_require__(4296);
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
 /** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!) {
-  jobs(pageNumber: 1, pageSize: 25, filter: [{ property: "jobName", pattern: $job }]) {
+const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
+  jobs(
+    pageNumber: 1
+    pageSize: 100
+    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
+  ) {
     content {
       jobName
       config { team }
@@ -32141,7 +32187,7 @@ class ControlServiceClient {
     }
     /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
     async deploymentStatus(ref) {
-        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job }, `read the deployment status of ${this.of(ref)}`);
+        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job, team: ref.team }, `read the deployment status of ${this.of(ref)}`);
         // the filter is a case-insensitive "contains": keep the exact job of the exact team
         const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team);
         return job?.deployments[0];
@@ -32292,6 +32338,8 @@ class ControlServiceClient {
         });
     }
 }
+/** A log text as lines, without the empty one after a final newline. */
+const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
 const secretsHint = (status) => status === 501
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined;
@@ -32789,10 +32837,14 @@ class Problems {
     list = [];
     files = [];
     add(message) {
-        this.list.push(message);
+        // parts of one action may check the same shared input: say it once
+        if (!this.list.includes(message))
+            this.list.push(message);
     }
     /** A problem of a file (and line), also shown there as an annotation. */
     addFile(p) {
+        if (this.files.some(f => f.file === p.file && f.line === p.line && f.message === p.message))
+            return;
         this.files.push(p);
         this.add(`${(0,jobdir/* relativeToWorkspace */.Tv)(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     }
@@ -32800,6 +32852,12 @@ class Problems {
     check() {
         if (this.list.length)
             throw new errors/* InputError */.dz(this.list.join('; '), this.files);
+    }
+    /** The same problems, whose check() leaves the throwing to the owner (to gather every part's). */
+    deferred() {
+        const view = Object.create(this);
+        view.check = () => undefined;
+        return view;
     }
 }
 function parseBoolean(name, raw, fallback, problems) {
@@ -33022,8 +33080,9 @@ function parseErrorBody(text) {
         const o = v;
         const str = (k) => (typeof o[k] === 'string' ? o[k] : undefined);
         const body = {
-            what: str('what'),
-            why: str('why'),
+            // the service's own fields; else OAuth's (error, error_description) or Spring's (error, message)
+            what: str('what') ?? str('error'),
+            why: str('why') ?? str('error_description') ?? str('message'),
             consequences: str('consequences'),
             countermeasures: str('countermeasures'),
             messages: Array.isArray(o.messages)

@@ -30856,6 +30856,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: actionsInputs
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -33815,6 +33817,7 @@ var jobdir = __nccwpck_require__(3538);
 
 
 
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -33857,7 +33860,7 @@ async function writeSummary(table) {
         .write();
 }
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
-const CLEANUP_TIMEOUT_MS = 4000;
+const CLEANUP_TIMEOUT_MS = 3000;
 async function runAction(def, src = actionsInputs()) {
     const post = def.post !== undefined && getState('isPost') === 'true';
     const name = post ? `${def.name} (post)` : def.name;
@@ -33875,8 +33878,17 @@ async function runAction(def, src = actionsInputs()) {
         if (def.post && !post)
             saveState('isPost', 'true');
         const problems = new core_connection/* Problems */.Zw();
-        const config = await def.config(src, problems);
-        problems.check();
+        let config;
+        try {
+            config = await def.config(src, problems);
+            problems.check();
+        }
+        catch (e) {
+            // the main step has reported bad inputs already: the post step has nothing to clean up
+            if (post && e instanceof errors/* InputError */.dz)
+                return info(`${name}: nothing to clean up (the inputs were refused)`);
+            throw e;
+        }
         const connection = def.connection(config);
         const base = {
             mask: (secret) => core_setSecret(secret),
@@ -33896,8 +33908,12 @@ async function runAction(def, src = actionsInputs()) {
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
             group: (title, lines) => {
                 startGroup(title);
+                // a job's log lines are data: a line such as "::error::…" must not act as a command
+                const token = (0,external_node_crypto_.randomUUID)();
+                info(`::stop-commands::${token}`);
                 for (const line of lines)
                     info(line);
+                info(`::${token}::`);
                 endGroup();
             },
             saveState: (key, value) => saveState(key, value),
@@ -34012,9 +34028,8 @@ async function scanJob(dir) {
     }
     const entries = [];
     const ignored = [];
-    const visited = new Set([root]);
     const show = (rel) => (0,external_node_path_.join)(dir, ...rel.split('/'));
-    const walk = async (absDir, relDir) => {
+    const walk = async (absDir, relDir, ancestors) => {
         const names = (await (0,promises_.readdir)(absDir)).sort();
         for (const name of names) {
             const rel = relDir ? `${relDir}/${name}` : name;
@@ -34052,16 +34067,15 @@ async function scanJob(dir) {
                 continue;
             }
             if (isDir) {
-                if (visited.has(source)) {
+                if (ancestors.includes(source)) {
                     problems.push({
                         file: show(rel),
-                        message: 'a symbolic link that loops back into the folder it is in'
+                        message: 'a symbolic link to a folder that contains it (a loop)'
                     });
                     continue;
                 }
-                visited.add(source);
                 entries.push({ path: rel, source, dir: true, size: 0, mode: 0o755 });
-                await walk(source, rel);
+                await walk(source, rel, [...ancestors, source]);
                 continue;
             }
             if (!st.isFile()) {
@@ -34087,7 +34101,7 @@ async function scanJob(dir) {
             });
         }
     };
-    await walk(root, '');
+    await walk(root, '', [root]);
     entries.sort(byPath);
     const files = entries.filter(e => !e.dir);
     return {
@@ -34196,10 +34210,14 @@ function zipJob(entries, topFolder) {
         if (e.dir)
             zip.addEmptyDirectory(`${name}/`, { ...times, mode: 0o40755 });
         else {
-            zip.addReadStreamLazy(name, { ...times, mode: 0o100000 | e.mode, size: e.size, compress: true, compressionLevel: 6 }, cb => cb(null, (0,external_node_fs_namespaceObject.createReadStream)(e.source)));
+            zip.addReadStreamLazy(name, { ...times, mode: 0o100000 | e.mode, size: e.size, compress: true, compressionLevel: 6 }, cb => {
+                const file = (0,external_node_fs_namespaceObject.createReadStream)(e.source);
+                // a file that vanished or changed since the scan ends the upload with its reason
+                file.on('error', err => counter.destroy(new Error(`${e.path} could not be read while zipping: ${err.message}`)));
+                cb(null, file);
+            });
         }
     }
-    zip.end();
     let count = 0;
     const counter = new external_node_stream_.Transform({
         transform(chunk, _encoding, done) {
@@ -34207,6 +34225,8 @@ function zipJob(entries, topFolder) {
             done(null, chunk);
         }
     });
+    zip.on('error', (err) => counter.destroy(new Error(`the job folder changed while it was zipped: ${err.message}`)));
+    zip.end();
     const out = zip.outputStream;
     out.on('error', e => counter.destroy(e));
     out.pipe(counter);
@@ -34228,10 +34248,13 @@ async function uploadJob(ctx, job, o) {
         if (!o.createIfMissing) {
             throw new errors/* ActionFailure */.dR(`data job '${ref.job}' does not exist in team '${ref.team}': create it, or set create-if-missing: true`);
         }
-        await ctx.client.createJob(ref, {
+        const answer = await ctx.client.createJob(ref, {
             description: `Deployed from GitHub by vdk-actions (${job.path})`,
             config: (0,jobdir/* mergeJobConfig */.qe)({}, ini)
         });
+        if (answer === 'exists') {
+            throw new errors/* ActionFailure */.dR(`a data job named '${ref.job}' exists, but not in team '${ref.team}': job names are unique across teams; check the team, or rename the job`);
+        }
         created = true;
         ctx.info(`created data job '${ref.job}' in team '${ref.team}'`);
     }
@@ -34239,7 +34262,9 @@ async function uploadJob(ctx, job, o) {
     const version = await ctx.client.uploadSources(ref, () => {
         last = zipJob(scan.entries, ref.job);
         return last.stream;
-    }, { reason: o.reason, timeoutMs: o.timeoutMs });
+    }, 
+    // the whole upload must fit in the time limit: a minute, and a second per MiB on top
+    { reason: o.reason, timeoutMs: o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000 });
     const archiveBytes = last?.bytes() ?? 0;
     ctx.info(`uploaded ${scan.files} files (${archiveBytes} bytes zipped) of '${ref.job}': version ${version}`);
     if (scan.ignored.length)
@@ -34308,6 +34333,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   XB: () => (/* binding */ jobRef)
 });
 
+// UNUSED EXPORTS: splitLines
+
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 ;// CONCATENATED MODULE: ./src/core/queries.ts
@@ -34316,8 +34343,12 @@ var errors = __nccwpck_require__(4296);
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
 /** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!) {
-  jobs(pageNumber: 1, pageSize: 25, filter: [{ property: "jobName", pattern: $job }]) {
+const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
+  jobs(
+    pageNumber: 1
+    pageSize: 100
+    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
+  ) {
     content {
       jobName
       config { team }
@@ -34578,7 +34609,7 @@ class ControlServiceClient {
     }
     /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
     async deploymentStatus(ref) {
-        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job }, `read the deployment status of ${this.of(ref)}`);
+        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job, team: ref.team }, `read the deployment status of ${this.of(ref)}`);
         // the filter is a case-insensitive "contains": keep the exact job of the exact team
         const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team);
         return job?.deployments[0];
@@ -34729,6 +34760,8 @@ class ControlServiceClient {
         });
     }
 }
+/** A log text as lines, without the empty one after a final newline. */
+const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
 const secretsHint = (status) => status === 501
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined;
@@ -35275,10 +35308,14 @@ class Problems {
     list = [];
     files = [];
     add(message) {
-        this.list.push(message);
+        // parts of one action may check the same shared input: say it once
+        if (!this.list.includes(message))
+            this.list.push(message);
     }
     /** A problem of a file (and line), also shown there as an annotation. */
     addFile(p) {
+        if (this.files.some(f => f.file === p.file && f.line === p.line && f.message === p.message))
+            return;
         this.files.push(p);
         this.add(`${(0,jobdir/* relativeToWorkspace */.Tv)(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     }
@@ -35286,6 +35323,12 @@ class Problems {
     check() {
         if (this.list.length)
             throw new errors/* InputError */.dz(this.list.join('; '), this.files);
+    }
+    /** The same problems, whose check() leaves the throwing to the owner (to gather every part's). */
+    deferred() {
+        const view = Object.create(this);
+        view.check = () => undefined;
+        return view;
     }
 }
 function parseBoolean(name, raw, fallback, problems) {
@@ -35508,8 +35551,9 @@ function parseErrorBody(text) {
         const o = v;
         const str = (k) => (typeof o[k] === 'string' ? o[k] : undefined);
         const body = {
-            what: str('what'),
-            why: str('why'),
+            // the service's own fields; else OAuth's (error, error_description) or Spring's (error, message)
+            what: str('what') ?? str('error'),
+            why: str('why') ?? str('error_description') ?? str('message'),
             consequences: str('consequences'),
             countermeasures: str('countermeasures'),
             messages: Array.isArray(o.messages)

@@ -31,7 +31,8 @@ export interface DeployConfig {
   /** Where python-version came from, for the message when the service does not support it. */
   pythonFrom?: string
   vdkVersion?: string
-  enabled: boolean
+  /** Absent: the deployment keeps its enabled state (a new one is enabled). */
+  enabled?: boolean
   updateConfig: boolean
   wait: boolean
   timeoutMs: number
@@ -65,7 +66,10 @@ export const deploy: ActionDefinition<DeployConfig> = {
     if (pythonVersion && !/^\d+\.\d+$/.test(pythonVersion))
       problems.add(`python-version '${pythonVersion}' should look like 3.11`)
     const options = {
-      enabled: parseBoolean('enabled', src.input('enabled'), true, problems),
+      enabled:
+        src.input('enabled') === ''
+          ? undefined
+          : parseBoolean('enabled', src.input('enabled'), true, problems),
       updateConfig: parseBoolean('update-config', src.input('update-config'), true, problems),
       wait: parseBoolean('wait', src.input('wait'), true, problems),
       createIfMissing: parseBoolean(
@@ -170,23 +174,25 @@ export const deploy: ActionDefinition<DeployConfig> = {
       ]
     })
 
-    if (same && live.enabled === c.enabled && !configChanged) {
+    if (same && (c.enabled === undefined || live.enabled === c.enabled) && !configChanged) {
       ctx.info(`version ${version} is already deployed with these settings: nothing sent`)
       return { outputs: outputs('SUCCESS', true), summary: summary('SUCCESS (unchanged)') }
     }
     if (same) {
       // only `enabled` (or the job's config) changed: the deployment itself stays
-      if (live.enabled !== c.enabled) {
+      if (c.enabled !== undefined && live.enabled !== c.enabled) {
         await ctx.client.patchDeployment(ref, { enabled: c.enabled })
         ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
       }
+      const enabled = c.enabled ?? live.enabled
       return {
         outputs: outputs('SUCCESS', false),
-        summary: summary(c.enabled ? 'SUCCESS' : 'SUCCESS (disabled)')
+        summary: summary(enabled === false ? 'SUCCESS (disabled)' : 'SUCCESS')
       }
     }
 
-    const request: DataJobDeployment = { job_version: version, enabled: c.enabled }
+    const request: DataJobDeployment = { job_version: version }
+    if (c.enabled !== undefined) request.enabled = c.enabled
     if (c.pythonVersion) request.python_version = c.pythonVersion
     if (c.vdkVersion) request.vdk_version = c.vdkVersion
     const sent = await ctx.client.deploy(ref, request)
@@ -229,7 +235,11 @@ async function waitLive(
           `deployment status: ${status}${liveVersion ? ` (live version ${liveVersion})` : ''}`
         )
       last = status
-      if (liveVersion === version && status === 'SUCCESS') return { done: true, value: status }
+      // the same version again (new python or vdk version): live only once it was deployed anew
+      const fresh =
+        before?.jobVersion !== version || d?.lastDeployedDate !== before.lastDeployedDate
+      if (liveVersion === version && status === 'SUCCESS' && fresh)
+        return { done: true, value: status }
       // the status is not reset when a deployment starts: an error counts only once it changed
       if ((status === 'USER_ERROR' || status === 'PLATFORM_ERROR') && status !== before?.status)
         return { done: true, value: status }

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { JobRef } from '../core/client.js'
+import { splitLines, type JobRef } from '../core/client.js'
 import {
   parseBoolean,
   readConnection,
@@ -74,9 +74,12 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     let text = await ctx.client.logs(c.ref, id, c.tailLines)
     let source = 'the Control Service'
     if (!text && isTerminal(e.status)) {
-      const fromUrl = e.logs_url ? await ctx.client.readLogsUrl(e.logs_url) : undefined
+      // a log store that fails or cannot be reached: say where the logs are instead of failing
+      const fromUrl = e.logs_url
+        ? await ctx.client.readLogsUrl(e.logs_url).catch(() => undefined)
+        : undefined
       if (fromUrl !== undefined) {
-        const lines = fromUrl.replace(/\n$/, '').split('\n')
+        const lines = splitLines(fromUrl)
         text = (c.tailLines ? lines.slice(-c.tailLines) : lines).join('\n')
         source = e.logs_url as string
       } else if (e.logs_url) {

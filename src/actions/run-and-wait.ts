@@ -1,7 +1,7 @@
 // run-and-wait: start an execution of a deployed job and follow it — one line per status change,
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
-import type { JobRef } from '../core/client.js'
+import { splitLines, type JobRef } from '../core/client.js'
 import {
   parseBoolean,
   parseSeconds,
@@ -150,10 +150,12 @@ export const runAndWait: ActionDefinition<RunConfig> = {
         }
       }
     })
+    // the step fails, but with its outputs: a later step (if: failure()) needs the execution's id
     if (result.reason === 'aborted') {
       const status = await follower.cancel('the workflow was cancelled')
       ctx.saveState(STATE.settled, 'cancelled')
-      throw new ActionFailure(
+      return follower.stopped(
+        status,
         `the workflow was cancelled while execution ${id} ran: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`
       )
     }
@@ -162,12 +164,14 @@ export const runAndWait: ActionDefinition<RunConfig> = {
       if (c.cancelOnTimeout) {
         const status = await follower.cancel('timeout-seconds was reached')
         ctx.saveState(STATE.settled, 'cancelled')
-        throw new ActionFailure(
+        return follower.stopped(
+          status,
           `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`
         )
       }
       ctx.saveState(STATE.settled, 'left running')
-      throw new ActionFailure(
+      return follower.stopped(
+        result.last?.status ?? 'submitted',
         `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); it goes on, as cancel-on-timeout is false`
       )
     }
@@ -219,7 +223,18 @@ async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promis
     } catch (e) {
       if (!(e instanceof ControlServiceError) || e.status !== 409) throw e
       const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0]
-      if (!active) continue // it ended between the 409 and the look: start again
+      if (!active) {
+        // it ended between the 409 and the look: start again, after a pause and within the limit
+        // (a service that keeps answering 409 while listing nothing must not be hammered forever)
+        if (Date.now() >= deadline)
+          throw new ActionFailure(
+            `the Control Service refused to start '${c.ref.job}' as already running (HTTP 409) until timeout-seconds ${c.timeoutMs / 1000}, yet listed no running execution; nothing was started`
+          )
+        await realSleep(Math.min(c.pollIntervalMs, deadline - Date.now()), ctx.signal)
+        if (ctx.signal.aborted)
+          throw new ActionFailure('the workflow was cancelled before an execution was started')
+        continue
+      }
       if (c.onConflict === 'fail') {
         throw new ActionFailure(
           `execution ${active.id} of '${c.ref.job}' is already ${active.status}; set on-conflict: wait (start after it) or cancel (stop it first)`
@@ -291,7 +306,7 @@ class Follower {
       this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)
       return
     }
-    this.take(text ? text.split('\n') : [])
+    this.take(splitLines(text))
   }
 
   private take(lines: string[]): void {
@@ -310,13 +325,22 @@ class Follower {
 
   /** At the end: the rest of the log (from logs_url, as the pod is gone), and the failure report. */
   async finish(e: DataJobExecution): Promise<void> {
+    // the last lines (often the traceback): the pod may still be there just after the end…
+    if (this.c.logs !== 'none') await this.pullLogs()
+    // …and when it is gone, the log store behind logs_url has the whole log
     if (this.c.logs !== 'none' && e.logs_url) {
       const all = await this.ctx.client.readLogsUrl(e.logs_url).catch(() => undefined)
-      if (all !== undefined) this.take(all.replace(/\n$/, '').split('\n'))
+      if (all !== undefined) this.take(splitLines(all))
       else this.ctx.info(`complete logs: ${e.logs_url}`)
     }
     if (this.failed(e) && this.c.logs === 'on-failure' && this.tail.length)
       this.ctx.group(`last log lines of ${this.id}`, this.tail)
+  }
+
+  /** The step stopped following it (timeout, cancelled workflow): its outputs, and the reason. */
+  stopped(status: ExecutionStatus, failure: string): Outcome {
+    const e = this.last ?? { id: this.id, status }
+    return { ...this.outcome({ ...e, status }), failure }
   }
 
   private failed(e: DataJobExecution): boolean {

@@ -1,6 +1,7 @@
 // What every action does around its own work, in one place: read and check all inputs first
 // (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
 // Expected failures end as one actionable line and exit code 1, never a stack trace.
+import { randomUUID } from 'node:crypto'
 import * as core from '@actions/core'
 import type { ControlServiceClient } from '../core/client.js'
 import { connect, Problems, type ConnectionConfig, type InputSource } from '../core/connection.js'
@@ -99,7 +100,7 @@ async function writeSummary(table: SummaryTable): Promise<void> {
 }
 
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
-const CLEANUP_TIMEOUT_MS = 4000
+const CLEANUP_TIMEOUT_MS = 3000
 
 export async function runAction<C>(
   def: ActionDefinition<C>,
@@ -119,8 +120,16 @@ export async function runAction<C>(
   try {
     if (def.post && !post) core.saveState('isPost', 'true')
     const problems = new Problems()
-    const config = await def.config(src, problems)
-    problems.check()
+    let config: C
+    try {
+      config = await def.config(src, problems)
+      problems.check()
+    } catch (e) {
+      // the main step has reported bad inputs already: the post step has nothing to clean up
+      if (post && e instanceof InputError)
+        return core.info(`${name}: nothing to clean up (the inputs were refused)`)
+      throw e
+    }
     const connection = def.connection(config)
     const base = {
       mask: (secret: string) => core.setSecret(secret),
@@ -144,7 +153,11 @@ export async function runAction<C>(
         file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line),
       group: (title, lines) => {
         core.startGroup(title)
+        // a job's log lines are data: a line such as "::error::…" must not act as a command
+        const token = randomUUID()
+        core.info(`::stop-commands::${token}`)
         for (const line of lines) core.info(line)
+        core.info(`::${token}::`)
         core.endGroup()
       },
       saveState: (key, value) => core.saveState(key, value),

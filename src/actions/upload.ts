@@ -26,10 +26,15 @@ export async function uploadJob(
         `data job '${ref.job}' does not exist in team '${ref.team}': create it, or set create-if-missing: true`
       )
     }
-    await ctx.client.createJob(ref, {
+    const answer = await ctx.client.createJob(ref, {
       description: `Deployed from GitHub by vdk-actions (${job.path})`,
       config: mergeJobConfig({}, ini)
     })
+    if (answer === 'exists') {
+      throw new ActionFailure(
+        `a data job named '${ref.job}' exists, but not in team '${ref.team}': job names are unique across teams; check the team, or rename the job`
+      )
+    }
     created = true
     ctx.info(`created data job '${ref.job}' in team '${ref.team}'`)
   }
@@ -40,7 +45,8 @@ export async function uploadJob(
       last = zipJob(scan.entries, ref.job)
       return last.stream
     },
-    { reason: o.reason, timeoutMs: o.timeoutMs }
+    // the whole upload must fit in the time limit: a minute, and a second per MiB on top
+    { reason: o.reason, timeoutMs: o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000 }
   )
   const archiveBytes = last?.bytes() ?? 0
   ctx.info(

@@ -26,11 +26,17 @@ export function zipJob(entries: JobEntry[], topFolder: string): ZipStream {
       zip.addReadStreamLazy(
         name,
         { ...times, mode: 0o100000 | e.mode, size: e.size, compress: true, compressionLevel: 6 },
-        cb => cb(null, createReadStream(e.source))
+        cb => {
+          const file = createReadStream(e.source)
+          // a file that vanished or changed since the scan ends the upload with its reason
+          file.on('error', err =>
+            counter.destroy(new Error(`${e.path} could not be read while zipping: ${err.message}`))
+          )
+          cb(null, file)
+        }
       )
     }
   }
-  zip.end()
   let count = 0
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -38,6 +44,10 @@ export function zipJob(entries: JobEntry[], topFolder: string): ZipStream {
       done(null, chunk)
     }
   })
+  zip.on('error', (err: Error) =>
+    counter.destroy(new Error(`the job folder changed while it was zipped: ${err.message}`))
+  )
+  zip.end()
   const out = zip.outputStream as Readable
   out.on('error', e => counter.destroy(e))
   out.pipe(counter)

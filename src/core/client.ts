@@ -306,7 +306,7 @@ export class ControlServiceClient {
     }>(
       ref.team,
       DEPLOYMENT_STATUS_QUERY,
-      { job: ref.job },
+      { job: ref.job, team: ref.team },
       `read the deployment status of ${this.of(ref)}`
     )
     // the filter is a case-insensitive "contains": keep the exact job of the exact team
@@ -486,6 +486,10 @@ export class ControlServiceClient {
     })
   }
 }
+
+/** A log text as lines, without the empty one after a final newline. */
+export const splitLines = (text: string): string[] =>
+  text ? text.replace(/\n$/, '').split('\n') : []
 
 const secretsHint = (status: number): string | undefined =>
   status === 501

@@ -34,16 +34,25 @@ export class Problems {
   readonly list: string[] = []
   readonly files: FileProblem[] = []
   add(message: string): void {
-    this.list.push(message)
+    // parts of one action may check the same shared input: say it once
+    if (!this.list.includes(message)) this.list.push(message)
   }
   /** A problem of a file (and line), also shown there as an annotation. */
   addFile(p: FileProblem): void {
+    if (this.files.some(f => f.file === p.file && f.line === p.line && f.message === p.message))
+      return
     this.files.push(p)
     this.add(`${relativeToWorkspace(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`)
   }
   /** Throws one InputError naming every problem, in one line. */
   check(): void {
     if (this.list.length) throw new InputError(this.list.join('; '), this.files)
+  }
+  /** The same problems, whose check() leaves the throwing to the owner (to gather every part's). */
+  deferred(): Problems {
+    const view = Object.create(this) as Problems
+    view.check = () => undefined
+    return view
   }
 }
 

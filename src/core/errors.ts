@@ -128,8 +128,9 @@ export function parseErrorBody(text: string): ServiceErrorBody | undefined {
     const o = v as Record<string, unknown>
     const str = (k: string) => (typeof o[k] === 'string' ? o[k] : undefined)
     const body: ServiceErrorBody = {
-      what: str('what'),
-      why: str('why'),
+      // the service's own fields; else OAuth's (error, error_description) or Spring's (error, message)
+      what: str('what') ?? str('error'),
+      why: str('why') ?? str('error_description') ?? str('message'),
       consequences: str('consequences'),
       countermeasures: str('countermeasures'),
       messages: Array.isArray(o.messages)

@@ -4,8 +4,12 @@
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
 
 /** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-export const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!) {
-  jobs(pageNumber: 1, pageSize: 25, filter: [{ property: "jobName", pattern: $job }]) {
+export const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
+  jobs(
+    pageNumber: 1
+    pageSize: 100
+    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
+  ) {
     content {
       jobName
       config { team }

@@ -75,10 +75,9 @@ export async function scanJob(dir: string): Promise<JobScan> {
   }
   const entries: JobEntry[] = []
   const ignored: string[] = []
-  const visited = new Set<string>([root])
   const show = (rel: string): string => join(dir, ...rel.split('/'))
 
-  const walk = async (absDir: string, relDir: string): Promise<void> => {
+  const walk = async (absDir: string, relDir: string, ancestors: string[]): Promise<void> => {
     const names = (await readdir(absDir)).sort()
     for (const name of names) {
       const rel = relDir ? `${relDir}/${name}` : name
@@ -116,16 +115,15 @@ export async function scanJob(dir: string): Promise<JobScan> {
         continue
       }
       if (isDir) {
-        if (visited.has(source)) {
+        if (ancestors.includes(source)) {
           problems.push({
             file: show(rel),
-            message: 'a symbolic link that loops back into the folder it is in'
+            message: 'a symbolic link to a folder that contains it (a loop)'
           })
           continue
         }
-        visited.add(source)
         entries.push({ path: rel, source, dir: true, size: 0, mode: 0o755 })
-        await walk(source, rel)
+        await walk(source, rel, [...ancestors, source])
         continue
       }
       if (!st.isFile()) {
@@ -150,7 +148,7 @@ export async function scanJob(dir: string): Promise<JobScan> {
       })
     }
   }
-  await walk(root, '')
+  await walk(root, '', [root])
   entries.sort(byPath)
   const files = entries.filter(e => !e.dir)
   return {

@@ -677,27 +677,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const startExecution: Handler = async ctx => {
     const js = jobOr404(ctx)
-    const now = opts.clock()
-    const live =
-      js.live ??
-      fail(
-        problem(
-          404,
-          `Data job '${js.job.job_name}' is not deployed.`,
-          'An execution runs the deployed version, and there is none.',
-          'Deploy the job and wait until the deployment is live, then start it.'
-        )
+    const notDeployed = (): Reply =>
+      problem(
+        404,
+        `Data job '${js.job.job_name}' is not deployed.`,
+        'An execution runs the deployed version, and there is none.',
+        'Deploy the job and wait until the deployment is live, then start it.'
       )
-    const running = js.executions.find(e => isActive(executionStatus(e, now)))
-    if (running) {
-      return problem(
-        409,
-        `Data job '${js.job.job_name}' is already running.`,
-        `Execution '${running.id}' has not finished.`,
-        'Wait for it to end, or cancel it, then start again.',
-        'No new execution was started.'
-      )
-    }
+    if (!js.live) return notDeployed()
+    // everything that waits comes first: from the 409 check to the push nothing awaits, so two
+    // concurrent starts cannot both pass the check
     const body = requireObject(
       (await readJson(ctx.req, 'execution request', { required: false })) ?? {},
       'execution request'
@@ -708,6 +697,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         "The execution's args must be a JSON object.",
         `Got ${JSON.stringify(body.args).slice(0, 80)}.`,
         'Send args as an object of argument names to values.'
+      )
+    }
+    const stepFiles = await steps(js, js.live.job_version)
+    const live = js.live
+    if (!live) return notDeployed()
+    const now = opts.clock()
+    const running = js.executions.find(e => isActive(executionStatus(e, now)))
+    if (running) {
+      return problem(
+        409,
+        `Data job '${js.job.job_name}' is already running.`,
+        `Execution '${running.id}' has not finished.`,
+        'Wait for it to end, or cancel it, then start again.',
+        'No new execution was started.'
       )
     }
     const script = scriptsFor(js.job.team, js.job.job_name).executions.shift() ?? {
@@ -740,9 +743,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             }
           }
         : {}),
-      logs:
-        script.logs ??
-        defaultLogs(js.job.job_name, id, script.status, await steps(js, live.job_version)),
+      logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
       deployment: { ...live }
     })
     while (js.executions.length > MAX_EXECUTIONS_PER_JOB) {

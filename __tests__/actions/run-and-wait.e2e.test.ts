@@ -1,0 +1,733 @@
+// run-and-wait, end to end: the committed bundle runs as the runner runs it (main and post phases),
+// under Node 24, against the local Control Service in this process; what the service saw is read
+// from its journal and its state.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { executionStatus, type ExecutionRecord } from '../../src/emulator/model.js'
+import { startEmulator, type Emulator } from '../../src/emulator/server.js'
+import { jobFiles, until, zipOf } from '../helpers/fixtures.js'
+import { runAction, type ActionRun, type RunOptions, parseGroups } from '../helpers/runner.js'
+
+const TOKEN = 'e2e-run-token-3b8e1f0a'
+const TEAM = 'run team'
+const RUN_URL = 'acme/data-jobs/actions/runs/4242'
+const enc = encodeURIComponent
+
+let emu: Emulator
+let root: string
+
+/** Waits until `check` gives a value; it reads the service's state in this process (no request). */
+const whenTrue = <T>(what: string, check: () => T | undefined): Promise<T> =>
+  until(what, () => Promise.resolve(check()))
+
+/** A Control Service in this process, and what the tests do with it besides running actions. */
+class Service {
+  constructor(readonly emu: Emulator) {}
+
+  jobPath(job: string): string {
+    return `/data-jobs/for-team/${enc(TEAM)}/jobs/${enc(job)}`
+  }
+
+  execPath(job: string, id: string): string {
+    return `${this.jobPath(job)}/executions/${enc(id)}`
+  }
+
+  async call(method: string, path: string, body?: unknown, raw?: Buffer): Promise<Response> {
+    return fetch(`${this.emu.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...(raw ? { 'Content-Type': 'application/octet-stream' } : {})
+      },
+      body: raw ? new Uint8Array(raw) : body === undefined ? undefined : JSON.stringify(body)
+    })
+  }
+
+  async admin(path: string, body?: unknown, method = 'POST'): Promise<void> {
+    const res = await fetch(`${this.emu.url}/_emulator/${path}`, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    expect(res.status).toBeLessThan(300)
+  }
+
+  /** Creates the job, uploads sources and waits until the deployment is live: it can run. */
+  async deploy(job: string): Promise<void> {
+    const created = await this.call('POST', `/data-jobs/for-team/${enc(TEAM)}/jobs?name=${job}`, {
+      job_name: job,
+      team: TEAM,
+      description: 'made by a test',
+      config: {}
+    })
+    expect(created.status).toBe(201)
+    const uploaded = await this.call(
+      'POST',
+      `${this.jobPath(job)}/sources?reason=test`,
+      undefined,
+      await zipOf(jobFiles(job))
+    )
+    expect(uploaded.status).toBe(200)
+    const { version_sha: version } = (await uploaded.json()) as { version_sha: string }
+    const deployed = await this.call('POST', `${this.jobPath(job)}/deployments`, {
+      job_version: version
+    })
+    expect(deployed.status).toBe(202)
+    await until(`version ${version} of ${job} live`, async () => {
+      const res = await this.call('GET', `${this.jobPath(job)}/deployments`)
+      const list = (await res.json()) as Array<{ job_version: string }>
+      return list[0]?.job_version === version ? true : undefined
+    })
+  }
+
+  /** How the next execution of `job` goes (status, seconds, logs, becomes…). */
+  script(job: string, script: Record<string, unknown>): Promise<void> {
+    return this.admin(`jobs/${enc(TEAM)}/${job}/next-execution`, script)
+  }
+
+  fault(fault: Record<string, unknown>): Promise<void> {
+    return this.admin('faults', fault)
+  }
+
+  async start(job: string): Promise<string> {
+    const res = await this.call('POST', `${this.jobPath(job)}/deployments/production/executions`, {
+      started_by: 'manual/test'
+    })
+    expect(res.status).toBe(202)
+    return decodeURIComponent((res.headers.get('location') ?? '').split('/').pop() as string)
+  }
+
+  async read(job: string, id: string): Promise<ExecutionJson> {
+    const res = await this.call('GET', this.execPath(job, id))
+    expect(res.status).toBe(200)
+    return (await res.json()) as ExecutionJson
+  }
+
+  async cancel(job: string, id: string): Promise<number> {
+    return (await this.call('DELETE', this.execPath(job, id))).status
+  }
+
+  /** The executions of `job` as the service holds them (no request, so nothing in the journal). */
+  executions(job: string): ExecutionRecord[] {
+    return this.emu.state.jobs[job]?.executions ?? []
+  }
+
+  status(record: ExecutionRecord): string {
+    return executionStatus(record, Date.now())
+  }
+
+  /** The journal entries of one method and path (the path as sent, percent-encoded). */
+  requests(method: string, path: string): Array<{ at: string; status: number | null }> {
+    return this.emu.journal.filter(j => j.method === method && j.path === path)
+  }
+
+  /**
+   * Waits until the action started an execution of `job`, the execution runs, and the action has
+   * looked at it at least once: from then on it is waiting for it.
+   */
+  async waiting(job: string): Promise<string> {
+    return whenTrue(`the action to wait for a running execution of ${job}`, () => {
+      const e = this.executions(job).at(-1)
+      if (!e || this.status(e) !== 'running') return undefined
+      return this.requests('GET', this.execPath(job, e.id)).length ? e.id : undefined
+    })
+  }
+}
+
+interface ExecutionJson {
+  id: string
+  status: string
+  start_time: string
+  end_time?: string
+  started_by: string
+  logs_url?: string
+}
+
+let svc: Service
+
+const conn = (service: Service = svc): Record<string, string> => ({
+  'control-service-url': service.emu.url,
+  'access-token': TOKEN
+})
+
+/** Shown anywhere a person or a later step could read it: the token must not be. */
+function expectNoToken(run: ActionRun): void {
+  const shown = run.stdout
+    .split('\n')
+    .filter(l => !l.startsWith('::add-mask::'))
+    .join('\n')
+  expect(
+    shown + JSON.stringify(run.outputs) + JSON.stringify(run.state) + run.summary
+  ).not.toContain(TOKEN)
+}
+
+/** Runs the action against `service` (default the shared one) with short timings. */
+async function run(
+  inputs: Record<string, string>,
+  o: RunOptions = {},
+  service: Service = svc
+): Promise<ActionRun> {
+  const result = await runAction(
+    'run-and-wait',
+    { ...conn(service), team: TEAM, 'poll-interval-seconds': '0.2', ...inputs },
+    { workspace: root, timeoutMs: 20_000, ...o }
+  )
+  expectNoToken(result)
+  return result
+}
+
+/** The post phase, as the runner runs it after the main step, with the main step's state. */
+const post = (job: string, state: Record<string, string>, service: Service = svc) =>
+  run({ 'job-name': job }, { phase: 'post', state: { isPost: 'true', ...state } }, service)
+
+/** The `::error::` lines (the reason of a failed step). */
+const errors = (r: ActionRun): string[] => r.stdout.split('\n').filter(l => l.startsWith('::error'))
+
+const grouped = parseGroups
+
+/** The pid of the action's process that this test process spawned (the helper does not expose it). */
+function actionPid(): number {
+  const bundle = join('dist', 'run-and-wait', 'index.js')
+  const found = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map(l => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter(
+      (m): m is RegExpExecArray => !!m && Number(m[2]) === process.pid && m[3].includes(bundle)
+    )
+  expect(found).toHaveLength(1)
+  return Number(found[0][1])
+}
+
+/** A failure that is one line, with exit code 1, and sent nothing. */
+function expectRefusedBeforeAnyRequest(r: ActionRun, message: RegExp): void {
+  expect(r.code).toBe(1)
+  const lines = r.stdout.split('\n').filter(l => l.startsWith('::error::'))
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(message)
+  expect(r.log).not.toMatch(/\n\s+at /)
+  expect(emu.journal).toEqual([])
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'vdk-run-e2e-'))
+  emu = await startEmulator({
+    submitSeconds: 0.1,
+    executionSeconds: 0.5,
+    deploymentSeconds: 0.2,
+    tokens: [TOKEN]
+  })
+  svc = new Service(emu)
+})
+afterAll(async () => {
+  await emu.close()
+  rmSync(root, { recursive: true, force: true })
+})
+beforeEach(async () => {
+  await svc.admin('faults', undefined, 'DELETE')
+  await svc.admin('journal', undefined, 'DELETE')
+})
+
+describe('run-and-wait', () => {
+  test('success: outputs, summary row, status lines, started_by naming the workflow run, arguments', async () => {
+    const job = 'run-success-job'
+    await svc.deploy(job)
+    // the job folder gives the name (its folder's) and the team ([owner] team); nothing is uploaded
+    mkdirSync(join(root, job))
+    writeFileSync(join(root, job, 'config.ini'), `[owner]\nteam = ${TEAM}\n`)
+    await svc.admin('journal', undefined, 'DELETE')
+    const r = await run({ 'job-path': job, team: '', arguments: '{"day": "2026-11-23", "n": 3}' })
+    expect(r.code).toBe(0)
+    expect(errors(r)).toEqual([])
+    const id = r.outputs['execution-id']
+    expect(id).toMatch(/^run-success-job-\d+$/)
+    const e = await svc.read(job, id)
+    expect(r.outputs).toEqual({
+      'execution-id': id,
+      status: 'succeeded',
+      'logs-url': `${emu.url}/_emulator/logs/${enc(TEAM)}/${job}/${id}`,
+      'started-at': e.start_time,
+      'ended-at': e.end_time,
+      'duration-seconds': String(
+        Math.round((Date.parse(e.end_time as string) - Date.parse(e.start_time)) / 100) / 10
+      )
+    })
+    expect(Number(r.outputs['duration-seconds'])).toBeGreaterThanOrEqual(0.5)
+    expect(r.log).toContain(`started execution ${id} of '${job}' (team '${TEAM}')`)
+    expect(r.log).toMatch(/status: running — Job execution is running\.[\s\S]*status: succeeded/)
+    expect(r.summary).toContain(
+      `<tr><td>${job}</td><td>${id}</td><td>succeeded</td><td>${e.start_time}</td><td>${e.end_time}</td><td>${r.outputs['duration-seconds']} s</td>`
+    )
+    expect(r.summary).toContain(`<a href="${r.outputs['logs-url']}">logs</a>`)
+    expect(r.summary).toContain(`href="https://github.com/${RUN_URL}"`)
+    // who started it, as the service recorded it: the workflow run
+    expect(e.started_by).toContain(RUN_URL)
+    expect(svc.executions(job)[0].args).toEqual({ day: '2026-11-23', n: 3 })
+    // exactly one execution was started; the state tells the post step that nothing is left
+    expect(svc.requests('POST', `${svc.jobPath(job)}/deployments/production/executions`)).toEqual([
+      expect.objectContaining({ status: 202 })
+    ])
+    expect(r.state).toMatchObject({ isPost: 'true', 'execution-id': id, settled: 'ended' })
+  })
+
+  describe('a failing status exits 1 with its reason and the last log lines', () => {
+    test.each([
+      ['user_error', 'Job execution failed because of an error in the data job (user error).'],
+      ['platform_error', 'Job execution failed because of a platform error.']
+    ])('%s', async (status, message) => {
+      const job = `run-${status.replace('_', '-')}-job`
+      await svc.deploy(job)
+      const logs = ['step one', 'step two', 'step three', 'step four', `the job failed (${status})`]
+      await svc.script(job, { status, seconds: 0.3, logs: ['setting up', ...logs] })
+      const r = await run({ 'job-name': job })
+      expect(r.code).toBe(1)
+      expect(r.outputs.status).toBe(status)
+      const id = r.outputs['execution-id']
+      // the reason: the status, the service's message and the last 5 log lines
+      expect(errors(r)).toEqual([
+        `::error::run-and-wait: execution ${id} of '${job}' ended ${status}: ${message} — last log lines: ${logs.join(' | ')}`
+      ])
+      expect(r.summary).toContain(`<td>${id}</td><td>${status}</td>`)
+    })
+
+    test('a platform_error that becomes succeeded is reported as succeeded (it is read again once)', async () => {
+      const job = 'run-becomes-job'
+      await svc.deploy(job)
+      await svc.script(job, {
+        status: 'platform_error',
+        seconds: 0.3,
+        becomes: 'succeeded',
+        becomesAfterSeconds: 60
+      })
+      const running = run({ 'job-name': job, 'poll-interval-seconds': '1' })
+      // once the action has read the platform_error, the service overwrites it (as its watcher
+      // can); the action reads again after min(poll interval, 2 s) = 1 s
+      const record = await whenTrue('the action to read the platform_error', () => {
+        const e = svc.executions(job)[0]
+        if (!e) return undefined
+        const seen = svc
+          .requests('GET', svc.execPath(job, e.id))
+          .some(j => Date.parse(j.at) >= e.end_at - 2)
+        return seen ? e : undefined
+      })
+      ;(record.becomes as { at: number }).at = Date.now()
+      const r = await running
+      expect(r.code).toBe(0)
+      expect(r.outputs.status).toBe('succeeded')
+      expect(r.log).toMatch(/status: platform_error[^\n]*\n(.*\n)*.*status: succeeded/)
+      expect(errors(r)).toEqual([])
+    })
+
+    test('cancelled (through the API while the action waits)', async () => {
+      const job = 'run-cancelled-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60, logs: ['working', 'still working'] })
+      const running = run({ 'job-name': job })
+      const id = await svc.waiting(job)
+      expect(await svc.cancel(job, id)).toBe(200)
+      const r = await running
+      expect(r.code).toBe(1)
+      expect(r.outputs.status).toBe('cancelled')
+      expect(errors(r)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^::error::run-and-wait: execution ${id} of '${job}' ended cancelled: Job execution cancelled by user\\.`
+          )
+        )
+      ])
+      // the action did not cancel it again
+      expect(svc.requests('DELETE', svc.execPath(job, id))).toHaveLength(1)
+    })
+
+    test('skipped passes with a warning by default, and fails with fail-on-skipped: true', async () => {
+      const job = 'run-skipped-job'
+      await svc.deploy(job)
+      await svc.script(job, { status: 'skipped', seconds: 0.2 })
+      const passed = await run({ 'job-name': job })
+      expect(passed.code).toBe(0)
+      expect(passed.outputs.status).toBe('skipped')
+      expect(errors(passed)).toEqual([])
+      expect(passed.annotations).toEqual([
+        expect.objectContaining({
+          level: 'warning',
+          message: expect.stringMatching(
+            new RegExp(`^execution ${passed.outputs['execution-id']} was skipped by the service: `)
+          )
+        })
+      ])
+
+      await svc.script(job, { status: 'skipped', seconds: 0.2 })
+      const failed = await run({ 'job-name': job, 'fail-on-skipped': 'true' })
+      expect(failed.code).toBe(1)
+      expect(failed.outputs.status).toBe('skipped')
+      expect(errors(failed)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^::error::run-and-wait: execution ${failed.outputs['execution-id']} of '${job}' ended skipped: `
+          )
+        )
+      ])
+    })
+  })
+
+  describe('timeouts', () => {
+    test('the timeout cancels the execution remotely and names the limit and the last status', async () => {
+      const job = 'run-timeout-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60 })
+      const t0 = Date.now()
+      const r = await run({ 'job-name': job, 'timeout-seconds': '1.2' })
+      expect(r.code).toBe(1)
+      expect(Date.now() - t0).toBeLessThan(8000)
+      const id = svc.executions(job)[0].id
+      // the step failed, yet a later step (if: failure()) gets the execution and its status
+      expect(r.outputs).toMatchObject({ 'execution-id': id, status: 'cancelled', 'ended-at': '' })
+      expect(errors(r)).toEqual([
+        `::error::run-and-wait: execution ${id} did not end within timeout-seconds 1.2 (last status running); it was cancelled on the Control Service`
+      ])
+      expect(svc.requests('DELETE', svc.execPath(job, id))).toEqual([
+        expect.objectContaining({ status: 200 })
+      ])
+      expect((await svc.read(job, id)).status).toBe('cancelled')
+      expect(r.state.settled).toBe('cancelled')
+    })
+
+    test('with cancel-on-timeout: false it is left running (no DELETE)', async () => {
+      const job = 'run-timeout-keep-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60 })
+      const r = await run({ 'job-name': job, 'timeout-seconds': '1', 'cancel-on-timeout': 'false' })
+      expect(r.code).toBe(1)
+      const id = svc.executions(job)[0].id
+      expect(r.outputs).toMatchObject({ 'execution-id': id, status: 'running' })
+      expect(errors(r)).toEqual([
+        `::error::run-and-wait: execution ${id} did not end within timeout-seconds 1 (last status running); it goes on, as cancel-on-timeout is false`
+      ])
+      expect(emu.journal.filter(j => j.method === 'DELETE')).toEqual([])
+      expect((await svc.read(job, id)).status).toBe('running')
+      expect(r.state.settled).toBe('left running')
+      await svc.cancel(job, id)
+    })
+  })
+
+  describe('the workflow is cancelled: the runner signals the step', () => {
+    test.each(['SIGINT', 'SIGTERM'] as const)(
+      '%s during the wait cancels the execution within 7.5 s, then the step fails',
+      async signal => {
+        const job = `run-${signal.toLowerCase()}-job`
+        await svc.deploy(job)
+        await svc.script(job, { seconds: 60 })
+        // the default poll interval (5 s): the signal must cut the pause short
+        const running = run({ 'job-name': job, 'poll-interval-seconds': '5' })
+        const id = await svc.waiting(job)
+        const signalled = Date.now()
+        process.kill(actionPid(), signal)
+        const r = await running
+        const exited = Date.now()
+        expect(r.code).not.toBe(0)
+        expect(r.code).not.toBeNull()
+        const deletes = svc.requests('DELETE', svc.execPath(job, id))
+        expect(deletes).toEqual([expect.objectContaining({ status: 200 })])
+        expect(Date.parse(deletes[0].at) - signalled).toBeLessThan(7500)
+        expect(exited - Date.parse(deletes[0].at)).toBeLessThan(3000)
+        expect(r.annotations).toContainEqual(
+          expect.objectContaining({
+            level: 'warning',
+            message: `run-and-wait: received ${signal}, stopping`
+          })
+        )
+        expect(errors(r)).toEqual([
+          `::error::run-and-wait: the workflow was cancelled while execution ${id} ran: it was cancelled on the Control Service`
+        ])
+        expect((await svc.read(job, id)).status).toBe('cancelled')
+        expect(r.outputs).toMatchObject({ 'execution-id': id, status: 'cancelled' })
+        // the post step has nothing left to do
+        expect(r.state.settled).toBe('cancelled')
+      }
+    )
+  })
+
+  describe('the post step', () => {
+    test('cancels an execution the main step left running (an orphan)', async () => {
+      const job = 'run-orphan-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60 })
+      const id = await svc.start(job)
+      await svc.admin('journal', undefined, 'DELETE')
+      const r = await post(job, { 'execution-id': id, team: TEAM, job })
+      expect(r.code).toBe(0)
+      expect(svc.requests('DELETE', svc.execPath(job, id))).toEqual([
+        expect.objectContaining({ status: 200 })
+      ])
+      expect(r.annotations).toEqual([
+        expect.objectContaining({
+          level: 'warning',
+          message: expect.stringMatching(
+            new RegExp(
+              `^execution ${id} was still (submitted|running) after the step ended: cancelled it on the Control Service$`
+            )
+          )
+        })
+      ])
+      expect((await svc.read(job, id)).status).toBe('cancelled')
+    })
+
+    test.each(['ended', 'left running', 'cancelled'])(
+      'sends no DELETE when the main step settled it (%s)',
+      async settled => {
+        const job = `run-settled-${settled.replace(' ', '-')}-job`
+        await svc.deploy(job)
+        await svc.script(job, { seconds: 60 })
+        const id = await svc.start(job)
+        await svc.admin('journal', undefined, 'DELETE')
+        const r = await post(job, { 'execution-id': id, team: TEAM, job, settled })
+        expect(r.code).toBe(0)
+        expect(emu.journal).toEqual([])
+        expect(svc.status(svc.executions(job)[0])).toMatch(/submitted|running/)
+        await svc.cancel(job, id)
+      }
+    )
+  })
+
+  describe('on-conflict, when an execution of the job is already running', () => {
+    const executions = (job: string) => `${svc.jobPath(job)}/deployments/production/executions`
+
+    test('fail: exit 1 naming the running execution and the options', async () => {
+      const job = 'conflict-fail-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60 })
+      const first = await svc.start(job)
+      await svc.admin('journal', undefined, 'DELETE')
+      const r = await run({ 'job-name': job })
+      expect(r.code).toBe(1)
+      expect(errors(r)).toEqual([
+        `::error::run-and-wait: execution ${first} of '${job}' is already running; set on-conflict: wait (start after it) or cancel (stop it first)`
+      ])
+      expect(svc.requests('POST', executions(job))).toEqual([
+        expect.objectContaining({ status: 409 })
+      ])
+      expect(emu.journal.filter(j => j.method === 'DELETE')).toEqual([])
+      expect(svc.executions(job)).toHaveLength(1)
+      await svc.cancel(job, first)
+    })
+
+    test('wait: waits for the running one to end, then starts', async () => {
+      const job = 'conflict-wait-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 1.5 })
+      const first = await svc.start(job)
+      await svc.admin('journal', undefined, 'DELETE')
+      const r = await run({ 'job-name': job, 'on-conflict': 'wait' })
+      expect(r.code).toBe(0)
+      const second = r.outputs['execution-id']
+      expect(second).not.toBe(first)
+      expect(r.outputs.status).toBe('succeeded')
+      expect(r.log).toContain(
+        `execution ${first} is already running: waiting for it to end (on-conflict: wait)`
+      )
+      expect(svc.requests('POST', executions(job)).map(j => j.status)).toEqual([409, 202])
+      expect(emu.journal.filter(j => j.method === 'DELETE')).toEqual([])
+      const a = await svc.read(job, first)
+      const b = await svc.read(job, second)
+      expect(a.status).toBe('succeeded')
+      expect(Date.parse(a.end_time as string)).toBeLessThanOrEqual(Date.parse(b.start_time))
+    })
+
+    test('cancel: cancels the running one, then starts', async () => {
+      const job = 'conflict-cancel-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60 })
+      const first = await svc.start(job)
+      await svc.admin('journal', undefined, 'DELETE')
+      const r = await run({ 'job-name': job, 'on-conflict': 'cancel' })
+      expect(r.code).toBe(0)
+      const second = r.outputs['execution-id']
+      expect(r.outputs.status).toBe('succeeded')
+      const posts = svc.requests('POST', executions(job))
+      expect(posts.map(j => j.status)).toEqual([409, 202])
+      const deletes = svc.requests('DELETE', svc.execPath(job, first))
+      expect(deletes).toEqual([expect.objectContaining({ status: 200 })])
+      const order = (j: object) => emu.journal.indexOf(j as (typeof emu.journal)[number])
+      expect(order(deletes[0])).toBeGreaterThan(order(posts[0]))
+      expect(order(deletes[0])).toBeLessThan(order(posts[1]))
+      expect((await svc.read(job, first)).status).toBe('cancelled')
+      expect(second).not.toBe(first)
+    })
+
+    test('a 409 while no execution is listed as running: retried with pauses, within timeout-seconds', async () => {
+      const job = 'conflict-ghost-job'
+      await svc.deploy(job)
+      // the service refuses every start as "already running", yet lists nothing running
+      await svc.fault({ method: 'POST', path: '/executions$', status: 409, times: 0 })
+      const t0 = Date.now()
+      const r = await run({ 'job-name': job, 'timeout-seconds': '1' })
+      expect(r.code).toBe(1)
+      expect(Date.now() - t0).toBeLessThan(8000)
+      expect(errors(r)).toEqual([
+        `::error::run-and-wait: the Control Service refused to start '${job}' as already running (HTTP 409) until timeout-seconds 1, yet listed no running execution; nothing was started`
+      ])
+      // about one start per poll interval (0.2 s) until the limit (1 s), not a tight loop
+      const posts = svc.requests('POST', executions(job))
+      expect(posts.length).toBeGreaterThan(1)
+      expect(posts.length).toBeLessThan(15)
+      expect(r.outputs).toEqual({})
+      expect(r.state.settled).toBeUndefined()
+    })
+  })
+
+  describe('wait modes', () => {
+    let slow: Service
+    beforeAll(async () => {
+      // executions stay submitted for 5 s here, so that "submitted" is what the action sees
+      slow = new Service(
+        await startEmulator({
+          submitSeconds: 5,
+          executionSeconds: 60,
+          deploymentSeconds: 0.2,
+          tokens: [TOKEN]
+        })
+      )
+    })
+    afterAll(() => slow.emu.close())
+
+    test('wait: false returns at once (submitted); the post step then leaves it running', async () => {
+      const job = 'wait-false-job'
+      await slow.deploy(job)
+      const r = await run({ 'job-name': job, wait: 'false' }, {}, slow)
+      expect(r.code).toBe(0)
+      const id = r.outputs['execution-id']
+      expect(r.outputs).toMatchObject({
+        status: 'submitted',
+        'ended-at': '',
+        'duration-seconds': ''
+      })
+      expect(r.state).toMatchObject({ 'execution-id': id, settled: 'left running' })
+      expect(r.summary).toContain(`<td>${id}</td><td>submitted</td>`)
+      slow.emu.journal.splice(0)
+      const p = await post(job, r.state, slow)
+      expect(p.code).toBe(0)
+      expect(slow.emu.journal).toEqual([])
+      expect((await slow.read(job, id)).status).toBe('submitted')
+      await slow.cancel(job, id)
+    })
+
+    test('wait: running returns once it runs', async () => {
+      const job = 'wait-running-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 60 })
+      const r = await run({ 'job-name': job, wait: 'running' })
+      expect(r.code).toBe(0)
+      const id = r.outputs['execution-id']
+      expect(r.outputs).toMatchObject({ status: 'running', 'ended-at': '' })
+      expect(r.log).toMatch(/status: submitted[\s\S]*status: running/)
+      expect(r.state.settled).toBe('left running')
+      expect((await svc.read(job, id)).status).toBe('running')
+      await svc.cancel(job, id)
+    })
+  })
+
+  describe('logs', () => {
+    const lines = (n: number) =>
+      Array.from({ length: n }, (_, i) => `log line ${String(i + 1).padStart(2, '0')} of ${n}`)
+
+    test('streamed lines arrive complete, in order, without duplicates', async () => {
+      const job = 'logs-stream-job'
+      await svc.deploy(job)
+      const logs = lines(30)
+      await svc.script(job, { seconds: 3, logs })
+      const r = await run({ 'job-name': job, logs: 'stream' })
+      expect(r.code).toBe(0)
+      const { lines: printed, groups } = grouped(r.stdout)
+      expect(printed).toEqual(logs)
+      // they came in several groups while it ran, each naming its lines
+      expect(groups.length).toBeGreaterThan(2)
+      expect(groups[0]).toMatch(new RegExp(`^logs of ${r.outputs['execution-id']}: lines 1–\\d+$`))
+    })
+
+    test('when the logs endpoint fails mid-run, the run goes on and the rest comes from logs_url', async () => {
+      const job = 'logs-fallback-job'
+      await svc.deploy(job)
+      const logs = lines(20)
+      await svc.script(job, { seconds: 2, logs })
+      const running = run({ 'job-name': job, logs: 'stream' })
+      const id = await svc.waiting(job)
+      const logsPath = `${svc.execPath(job, id)}/logs`
+      await whenTrue('some lines streamed', () =>
+        svc.requests('GET', logsPath).length >= 2 ? true : undefined
+      )
+      await svc.fault({ method: 'GET', path: '/logs$', status: 404, times: 0 })
+      const r = await running
+      expect(r.code).toBe(0)
+      const { lines: printed } = grouped(r.stdout)
+      expect(printed).toEqual(logs)
+      expect(r.log).toContain('(logs unavailable for now: ')
+      // the last group comes after the final status: read from logs_url
+      expect(r.stdout.lastIndexOf('::group::')).toBeGreaterThan(
+        r.stdout.indexOf('status: succeeded')
+      )
+    })
+
+    test('logs: on-failure prints only the last lines, and only on failure', async () => {
+      const job = 'logs-on-failure-job'
+      await svc.deploy(job)
+      const logs = lines(25)
+      await svc.script(job, { status: 'user_error', seconds: 0.3, logs })
+      const r = await run({ 'job-name': job, logs: 'on-failure' })
+      expect(r.code).toBe(1)
+      const { lines: printed, groups } = grouped(r.stdout)
+      expect(groups).toEqual([`last log lines of ${r.outputs['execution-id']}`])
+      expect(printed).toEqual(logs.slice(-20))
+    })
+
+    test('transient 503s while polling do not fail the run', async () => {
+      const job = 'logs-503-job'
+      await svc.deploy(job)
+      await svc.script(job, { seconds: 2.5 })
+      const running = run({ 'job-name': job })
+      const id = await svc.waiting(job)
+      const path = svc.execPath(job, id)
+      await svc.fault({ method: 'GET', path: `${path}$`, status: 503, times: 3 })
+      const r = await running
+      expect(r.code).toBe(0)
+      expect(r.outputs.status).toBe('succeeded')
+      expect(svc.requests('GET', path).filter(j => j.status === 503)).toHaveLength(3)
+      expect(emu.journal.filter(j => j.fault === 'status 503')).toHaveLength(3)
+    })
+  })
+
+  test('the access token appears in no log line, output or summary (and the runner is told to mask it)', async () => {
+    const job = 'run-token-job'
+    await svc.deploy(job)
+    await svc.script(job, { status: 'user_error', seconds: 0.2, logs: ['one', 'two'] })
+    const failed = await run({ 'job-name': job })
+    const passed = await run({ 'job-name': job })
+    expect([failed.code, passed.code]).toEqual([1, 0])
+    for (const r of [failed, passed]) {
+      expectNoToken(r)
+      expect(r.stdout).toContain(`::add-mask::${TOKEN}`)
+    }
+  })
+})
+
+describe('bad input is rejected with one line before any request', () => {
+  test.each([
+    [{ arguments: '{day: 1}' }, /arguments is not valid JSON: /],
+    [{ arguments: '["2026-11-23"]' }, /arguments must be a JSON object such as .*, not a list/],
+    [{ wait: 'forever' }, /wait must be one of true, false, running, not 'forever'/],
+    [{ 'on-conflict': 'ignore' }, /on-conflict must be one of fail, wait, cancel, not 'ignore'/],
+    [{ logs: 'all' }, /logs must be one of stream, on-failure, none, not 'all'/],
+    [
+      { 'poll-interval-seconds': '0' },
+      /poll-interval-seconds must be a number of seconds above 0, not '0'/
+    ],
+    [{ 'timeout-seconds': '-5' }, /timeout-seconds must be a number of seconds above 0, not '-5'/],
+    [{ 'job-name': '' }, /job-name is required when job-path is not given/],
+    [{ 'job-name': 'Bad_Job' }, /job-name 'Bad_Job' is not a valid job name/]
+  ])('%p', async (inputs, message) => {
+    const r = await run({ 'job-name': 'valid-job-name', ...inputs })
+    expectRefusedBeforeAnyRequest(r, message)
+    expect(r.state.settled).toBeUndefined()
+  })
+})
