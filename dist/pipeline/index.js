@@ -31889,6 +31889,15 @@ function renamed(src, names) {
         input: name => (name in names ? (names[name] ? src.input(names[name]) : '') : src.input(name))
     };
 }
+/** Problems as the user reads them: a part's input names replaced by the pipeline's. */
+function saying(problems, names) {
+    const view = Object.create(problems);
+    view.add = (message) => {
+        const name = Object.keys(names).find(n => names[n] && message.startsWith(`${n} `));
+        problems.add(name ? `${names[name]}${message.slice(name.length)}` : message);
+    };
+    return view;
+}
 /** Whether any set-properties input is given. */
 const hasProperties = (src) => ['properties', 'properties-file', 'remove', 'secrets'].some(n => src.input(n) !== '');
 const pipeline = {
@@ -31898,12 +31907,13 @@ const pipeline = {
         // every part checks its inputs (the shared ones are said once); the whole is checked at the end
         const parts = problems.deferred();
         // the inputs that two parts would read with different meanings have their own names here
-        const d = await deploy.config(renamed(src, { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }), parts);
-        const r = run
-            ? await runAndWait.config(renamed(src, { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }), parts)
-            : undefined;
+        const forDeploy = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' };
+        const forRun = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' };
+        const forProperties = { mode: 'properties-mode', 'dry-run': '' };
+        const d = await deploy.config(renamed(src, forDeploy), saying(parts, forDeploy));
+        const r = run ? await runAndWait.config(renamed(src, forRun), saying(parts, forRun)) : undefined;
         const p = hasProperties(src)
-            ? await setProperties.config(renamed(src, { mode: 'properties-mode', 'dry-run': '' }), parts)
+            ? await setProperties.config(renamed(src, forProperties), saying(parts, forProperties))
             : undefined;
         problems.check();
         return { deploy: d, run: r, properties: p };

@@ -22,6 +22,16 @@ function renamed(src: InputSource, names: Record<string, string>): InputSource {
   }
 }
 
+/** Problems as the user reads them: a part's input names replaced by the pipeline's. */
+function saying(problems: Problems, names: Record<string, string>): Problems {
+  const view = Object.create(problems) as Problems
+  view.add = (message: string) => {
+    const name = Object.keys(names).find(n => names[n] && message.startsWith(`${n} `))
+    problems.add(name ? `${names[name]}${message.slice(name.length)}` : message)
+  }
+  return view
+}
+
 /** Whether any set-properties input is given. */
 const hasProperties = (src: InputSource): boolean =>
   ['properties', 'properties-file', 'remove', 'secrets'].some(n => src.input(n) !== '')
@@ -34,18 +44,13 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
     // every part checks its inputs (the shared ones are said once); the whole is checked at the end
     const parts = problems.deferred()
     // the inputs that two parts would read with different meanings have their own names here
-    const d = await deploy.config(
-      renamed(src, { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }),
-      parts
-    )
-    const r = run
-      ? await runAndWait.config(
-          renamed(src, { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }),
-          parts
-        )
-      : undefined
+    const forDeploy = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }
+    const forRun = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }
+    const forProperties = { mode: 'properties-mode', 'dry-run': '' }
+    const d = await deploy.config(renamed(src, forDeploy), saying(parts, forDeploy))
+    const r = run ? await runAndWait.config(renamed(src, forRun), saying(parts, forRun)) : undefined
     const p = hasProperties(src)
-      ? await setProperties.config(renamed(src, { mode: 'properties-mode', 'dry-run': '' }), parts)
+      ? await setProperties.config(renamed(src, forProperties), saying(parts, forProperties))
       : undefined
     problems.check()
     return { deploy: d, run: r, properties: p }
