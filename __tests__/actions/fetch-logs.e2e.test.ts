@@ -5,9 +5,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { executionStatus, visibleLogLines, type ExecutionRecord } from '../../src/emulator/model.js'
+import { executionStatus, visibleLogLines } from '../../src/emulator/model.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js'
-import { jobFiles, until, zipOf } from '../helpers/fixtures.js'
+import { until } from '../helpers/fixtures.js'
+import { LocalService } from '../helpers/local-service.js'
 import { runAction, type ActionRun, parseGroups } from '../helpers/runner.js'
 
 const TOKEN = 'e2e-logs-token-9d2c4b71'
@@ -21,82 +22,9 @@ const whenTrue = <T>(what: string, check: () => T | undefined): Promise<T> =>
   until(what, () => Promise.resolve(check()))
 
 /** A Control Service in this process, and what the tests do with it besides running actions. */
-class Service {
-  private constructor(readonly emu: Emulator) {}
-
-  static async start(options: EmulatorOptions = {}): Promise<Service> {
-    return new Service(
-      await startEmulator({
-        submitSeconds: 0.1,
-        executionSeconds: 0.3,
-        deploymentSeconds: 0.2,
-        tokens: [TOKEN],
-        ...options
-      })
-    )
-  }
-
-  jobPath(job: string): string {
-    return `/data-jobs/for-team/${enc(TEAM)}/jobs/${enc(job)}`
-  }
-
-  execPath(job: string, id: string): string {
-    return `${this.jobPath(job)}/executions/${enc(id)}`
-  }
-
-  async call(method: string, path: string, body?: unknown, raw?: Buffer): Promise<Response> {
-    return fetch(`${this.emu.url}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${TOKEN}`,
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        ...(raw ? { 'Content-Type': 'application/octet-stream' } : {})
-      },
-      body: raw ? new Uint8Array(raw) : body === undefined ? undefined : JSON.stringify(body)
-    })
-  }
-
-  async admin(path: string, body?: unknown, method = 'POST'): Promise<void> {
-    const res = await fetch(`${this.emu.url}/_emulator/${path}`, {
-      method,
-      headers: { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-    expect(res.status).toBeLessThan(300)
-  }
-
-  /** Creates the job, uploads sources and waits until the deployment is live: it can run. */
-  async deploy(job: string): Promise<void> {
-    const created = await this.call('POST', `/data-jobs/for-team/${enc(TEAM)}/jobs?name=${job}`, {
-      job_name: job,
-      team: TEAM,
-      description: 'made by a test',
-      config: {}
-    })
-    expect(created.status).toBe(201)
-    const uploaded = await this.call(
-      'POST',
-      `${this.jobPath(job)}/sources?reason=test`,
-      undefined,
-      await zipOf(jobFiles(job))
-    )
-    expect(uploaded.status).toBe(200)
-    const { version_sha: version } = (await uploaded.json()) as { version_sha: string }
-    const deployed = await this.call('POST', `${this.jobPath(job)}/deployments`, {
-      job_version: version
-    })
-    expect(deployed.status).toBe(202)
-    await until(`version ${version} of ${job} live`, async () => {
-      const res = await this.call('GET', `${this.jobPath(job)}/deployments`)
-      const list = (await res.json()) as Array<{ job_version: string }>
-      return list[0]?.job_version === version ? true : undefined
-    })
-  }
-
-  record(job: string, id: string): ExecutionRecord {
-    const e = this.emu.state.jobs[job]?.executions.find(x => x.id === id)
-    if (!e) throw new Error(`no execution ${id} of ${job}`)
-    return e
+class Service extends LocalService {
+  private constructor(emu: Emulator) {
+    super(emu, TEAM, TOKEN)
   }
 
   /** Starts an execution that logs `logs` over `seconds`; with `end`, waits until it ended. */
@@ -116,18 +44,16 @@ class Service {
     }
     return id
   }
-
-  async read(job: string, id: string): Promise<{ status: string; logs_url?: string }> {
-    return (await (await this.call('GET', this.execPath(job, id))).json()) as {
-      status: string
-      logs_url?: string
-    }
-  }
-
-  async serviceLogs(job: string, id: string): Promise<string> {
-    return (
-      (await (await this.call('GET', `${this.execPath(job, id)}/logs`)).json()) as { logs: string }
-    ).logs
+  static async start(options: EmulatorOptions = {}): Promise<Service> {
+    return new Service(
+      await startEmulator({
+        submitSeconds: 0.1,
+        executionSeconds: 0.3,
+        deploymentSeconds: 0.2,
+        tokens: [TOKEN],
+        ...options
+      })
+    )
   }
 }
 
