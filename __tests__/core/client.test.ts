@@ -433,6 +433,28 @@ describeIfSpec('core client against the local Control Service', () => {
       expect(journalOf(/^POST .*\/deployments$/)).toHaveLength(1)
     })
 
+    test('a request body that fails to be made is reported as such, once, not as a network fault', async () => {
+      const { client } = make(authed)
+      const ref = jobRef(TEAM, 'broken-body-job')
+      await client.createJob(ref, { description: '', config: {} })
+      const { Readable } = await import('node:stream')
+      let made = 0
+      const e = (await client
+        .uploadSources(ref, () => {
+          made++
+          return new Readable({
+            read() {
+              this.destroy(new Error('data/big.csv could not be read while zipping: ENOENT'))
+            }
+          })
+        })
+        .catch((x: unknown) => x)) as ControlServiceError
+      expect(e.kind).toBe('protocol')
+      expect(e.message).toContain('data/big.csv could not be read while zipping: ENOENT')
+      expect(e.message).not.toContain('Could not talk')
+      expect(made).toBe(1)
+    })
+
     test('a stalled answer times out at the configured limit', async () => {
       const { client } = make({ ...authed, 'request-timeout-seconds': '0.3' }, { retries: 0 })
       await admin('faults', { path: '/info$', delayMs: 2000 })

@@ -35162,6 +35162,10 @@ class Transport {
             body = spec.body();
             headers['content-type'] = spec.contentType ?? 'application/octet-stream';
         }
+        // a body that fails to be made (a file gone while zipping) is our failure, not the network's
+        let bodyError;
+        if (body && typeof body === 'object' && 'once' in body)
+            body.once('error', e => (bodyError = e));
         const limit = spec.timeoutMs ?? this.o.timeoutMs;
         const timer = new AbortController();
         const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit);
@@ -35203,6 +35207,14 @@ class Transport {
         catch (e) {
             if (body && typeof body === 'object' && 'destroy' in body)
                 body.destroy();
+            if (bodyError) {
+                throw new errors/* ControlServiceError */.RK({
+                    operation: spec.operation,
+                    kind: 'protocol',
+                    detail: bodyError.message,
+                    opId
+                });
+            }
             throw timer.signal.aborted && !this.o.signal?.aborted ? timer.signal.reason : e;
         }
         finally {
@@ -35591,7 +35603,8 @@ class InputError extends Error {
 }
 const sentence = (s) => {
     const t = s.trim();
-    const capital = t.charAt(0).toUpperCase() + t.slice(1);
+    // a sentence starts with a capital, but a path or a name keeps its case
+    const capital = /^[a-z]+[ ,]/.test(t) ? t.charAt(0).toUpperCase() + t.slice(1) : t;
     return capital && !/[.!?]$/.test(capital) ? `${capital}.` : capital;
 };
 /** Hints for answers that come without a body a person can act on. */

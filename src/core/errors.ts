@@ -75,7 +75,8 @@ export class InputError extends Error {
 
 const sentence = (s: string): string => {
   const t = s.trim()
-  const capital = t.charAt(0).toUpperCase() + t.slice(1)
+  // a sentence starts with a capital, but a path or a name keeps its case
+  const capital = /^[a-z]+[ ,]/.test(t) ? t.charAt(0).toUpperCase() + t.slice(1) : t
   return capital && !/[.!?]$/.test(capital) ? `${capital}.` : capital
 }
 

@@ -242,6 +242,9 @@ export class Transport {
       body = spec.body()
       headers['content-type'] = spec.contentType ?? 'application/octet-stream'
     }
+    // a body that fails to be made (a file gone while zipping) is our failure, not the network's
+    let bodyError: Error | undefined
+    if (body && typeof body === 'object' && 'once' in body) body.once('error', e => (bodyError = e))
     const limit = spec.timeoutMs ?? this.o.timeoutMs
     const timer = new AbortController()
     const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit)
@@ -280,6 +283,14 @@ export class Transport {
       }
     } catch (e) {
       if (body && typeof body === 'object' && 'destroy' in body) body.destroy()
+      if (bodyError) {
+        throw new ControlServiceError({
+          operation: spec.operation,
+          kind: 'protocol',
+          detail: bodyError.message,
+          opId
+        })
+      }
       throw timer.signal.aborted && !this.o.signal?.aborted ? timer.signal.reason : e
     } finally {
       clearTimeout(timeout)

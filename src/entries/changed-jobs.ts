@@ -1,0 +1,4 @@
+import { changedJobs } from '../actions/changed-jobs.js'
+import { runAction } from '../actions/runtime.js'
+
+await runAction(changedJobs)
