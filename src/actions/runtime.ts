@@ -19,6 +19,7 @@ export interface ActionContext {
   env: NodeJS.ProcessEnv
   info(line: string): void
   warning(line: string, file?: FileProblem): void
+  notice(line: string): void
   /** Masks a secret in everything the runner prints. */
   mask(secret: string): void
   /** A collapsible group of lines in the log. */
@@ -149,6 +150,7 @@ export async function runAction<C>(
       env: process.env,
       info: line => core.info(line),
       mask: secret => core.setSecret(secret),
+      notice: line => core.notice(line),
       warning: (line, file) =>
         file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line),
       group: (title, lines) => {

@@ -1,0 +1,4 @@
+import { validate } from '../actions/validate.js'
+import { runAction } from '../actions/runtime.js'
+
+await runAction(validate)
