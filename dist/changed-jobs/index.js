@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 683:
+/***/ 9955:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28381,8 +28381,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:util"
@@ -28528,7 +28528,7 @@ function eventRefs(src, problems) {
     }
     let payload;
     try {
-        payload = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        payload = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
     }
     catch (e) {
         problems.add(`the event payload at GITHUB_EVENT_PATH ('${path}') cannot be read: ${e.message.split('\n')[0]}; or set the base and head inputs`);
@@ -28621,9 +28621,9 @@ const changedJobs = {
         let workspace = (0,external_node_path_.resolve)(rawWorkspace);
         let top = '';
         try {
-            workspace = (0,external_node_fs_namespaceObject.realpathSync)(workspace);
+            workspace = (0,external_node_fs_.realpathSync)(workspace);
             top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim();
-            top = (0,external_node_fs_namespaceObject.realpathSync)(top);
+            top = (0,external_node_fs_.realpathSync)(top);
         }
         catch {
             problems.add(`the workspace '${rawWorkspace}' is not a git repository; check the repository out first (actions/checkout with fetch-depth: 0)`);
@@ -28635,8 +28635,8 @@ const changedJobs = {
             const abs = (0,external_node_path_.isAbsolute)(rawRoot) ? rawRoot : (0,external_node_path_.resolve)(workspace, rawRoot);
             let real;
             try {
-                if ((0,external_node_fs_namespaceObject.statSync)(abs).isDirectory())
-                    real = (0,external_node_fs_namespaceObject.realpathSync)(abs);
+                if ((0,external_node_fs_.statSync)(abs).isDirectory())
+                    real = (0,external_node_fs_.realpathSync)(abs);
                 else
                     problems.add(`jobs-root '${rawRoot}' is not a folder`);
             }
@@ -28817,6 +28817,7 @@ const changedJobs = {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction)
 });
 
@@ -28824,6 +28825,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -32968,6 +32973,8 @@ function connect(config, o) {
 
 
 
+
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -33096,6 +33103,22 @@ async function runAction(def, src = actionsInputs()) {
         await Promise.all(clients.map(c => c.close()));
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+    }
+}
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+function isMain(metaUrl) {
+    const started = process.argv[1];
+    if (!started)
+        return false;
+    try {
+        return (0,external_node_fs_.realpathSync)(started) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(metaUrl));
+    }
+    catch {
+        return false;
     }
 }
 
@@ -33235,14 +33258,21 @@ function parseErrorBody(text) {
 /***/ }),
 
 /***/ 1841:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_changed_jobs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(683);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_changed_jobs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9955);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6288);
 
 
-await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_changed_jobs_js__WEBPACK_IMPORTED_MODULE_0__/* .changedJobs */ .F);
+/** For @github/local-action, which imports this file and calls run(). */
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_changed_jobs_js__WEBPACK_IMPORTED_MODULE_0__/* .changedJobs */ .F);
+// run by the runner (node dist/changed-jobs/index.js): start at once
+if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
+    await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -33337,6 +33367,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -33581,4 +33618,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(1841);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

@@ -30843,7 +30843,7 @@ function bufferIncludes(buffer, content) {
 
 /***/ }),
 
-/***/ 6288:
+/***/ 1617:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30860,8 +30860,8 @@ var errors = __nccwpck_require__(4296);
 var jobdir = __nccwpck_require__(3538);
 // EXTERNAL MODULE: ./src/core/poll.ts
 var poll = __nccwpck_require__(8822);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
@@ -30982,7 +30982,7 @@ async function scanJob(dir) {
                 continue;
             }
             try {
-                await (0,promises_.access)(source, external_node_fs_namespaceObject.constants.R_OK);
+                await (0,promises_.access)(source, external_node_fs_.constants.R_OK);
             }
             catch {
                 problems.push({ file: show(rel), message: 'cannot be read (permission denied)' });
@@ -31032,7 +31032,7 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
             : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
         let isDir = false;
         try {
-            isDir = (0,external_node_fs_namespaceObject.statSync)(path).isDirectory();
+            isDir = (0,external_node_fs_.statSync)(path).isDirectory();
         }
         catch {
             problems.add(`job-path '${rawPath}' does not exist (resolved to ${path})`);
@@ -31107,7 +31107,7 @@ function zipJob(entries, topFolder) {
             zip.addEmptyDirectory(`${name}/`, { ...times, mode: 0o40755 });
         else {
             zip.addReadStreamLazy(name, { ...times, mode: 0o100000 | e.mode, size: e.size, compress: true, compressionLevel: 6 }, cb => {
-                const file = (0,external_node_fs_namespaceObject.createReadStream)(e.source);
+                const file = (0,external_node_fs_.createReadStream)(e.source);
                 // a file that vanished or changed since the scan ends the upload with its reason
                 file.on('error', err => counter.destroy(new Error(`${e.path} could not be read while zipping: ${err.message}`)));
                 cb(null, file);
@@ -31371,6 +31371,7 @@ async function waitLive(ctx, c, version, before) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction),
   ut: () => (/* binding */ runLink),
   Vp: () => (/* binding */ runUrl)
@@ -31380,6 +31381,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -34340,6 +34345,8 @@ var jobdir = __nccwpck_require__(3538);
 
 
 
+
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -34468,6 +34475,22 @@ async function runAction(def, src = actionsInputs()) {
         await Promise.all(clients.map(c => c.close()));
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+    }
+}
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+function isMain(metaUrl) {
+    const started = process.argv[1];
+    if (!started)
+        return false;
+    try {
+        return (0,external_node_fs_.realpathSync)(started) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(metaUrl));
+    }
+    catch {
+        return false;
     }
 }
 
@@ -35930,14 +35953,21 @@ async function poll(o) {
 /***/ }),
 
 /***/ 3269:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6288);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1617);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8000);
 
 
-await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .deploy */ .g);
+/** For @github/local-action, which imports this file and calls run(). */
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .deploy */ .g);
+// run by the runner (node dist/deploy/index.js): start at once
+if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
+    await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -36039,6 +36069,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -36629,4 +36666,6 @@ module.exports = index;
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(3269);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

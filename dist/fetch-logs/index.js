@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6360:
+/***/ 1964:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28381,8 +28381,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: PRINT_CAP
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
@@ -28430,7 +28430,7 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
             : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
         let isDir = false;
         try {
-            isDir = (0,external_node_fs_namespaceObject.statSync)(path).isDirectory();
+            isDir = (0,external_node_fs_.statSync)(path).isDirectory();
         }
         catch {
             problems.add(`job-path '${rawPath}' does not exist (resolved to ${path})`);
@@ -28551,9 +28551,9 @@ const fetchLogs = {
             }
         }
         const path = c.path ?? (0,external_node_path_.join)(c.tempDir, 'vdk-logs', c.ref.job, `${id}.log`);
-        (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
+        (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(path), { recursive: true });
         const content = text ? `${text}\n` : '';
-        (0,external_node_fs_namespaceObject.writeFileSync)(path, content);
+        (0,external_node_fs_.writeFileSync)(path, content);
         const bytes = Buffer.byteLength(content);
         if (c.print && text) {
             const lines = text.split('\n');
@@ -28575,6 +28575,7 @@ const fetchLogs = {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction)
 });
 
@@ -28582,6 +28583,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -31542,6 +31547,8 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31670,6 +31677,22 @@ async function runAction(def, src = actionsInputs()) {
         await Promise.all(clients.map(c => c.close()));
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+    }
+}
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+function isMain(metaUrl) {
+    const started = process.argv[1];
+    if (!started)
+        return false;
+    try {
+        return (0,external_node_fs_.realpathSync)(started) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(metaUrl));
+    }
+    catch {
+        return false;
     }
 }
 
@@ -33118,14 +33141,21 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 /***/ }),
 
 /***/ 7982:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_fetch_logs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6360);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_fetch_logs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1964);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5803);
 
 
-await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_fetch_logs_js__WEBPACK_IMPORTED_MODULE_0__/* .fetchLogs */ .W);
+/** For @github/local-action, which imports this file and calls run(). */
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_fetch_logs_js__WEBPACK_IMPORTED_MODULE_0__/* .fetchLogs */ .W);
+// run by the runner (node dist/fetch-logs/index.js): start at once
+if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
+    await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -33220,6 +33250,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -33464,4 +33501,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(7982);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

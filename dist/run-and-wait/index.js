@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6348:
+/***/ 6552:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28403,8 +28403,8 @@ const EXECUTION_STATUSES = (/* unused pure expression or super */ null && ([
 ]));
 const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
@@ -28430,7 +28430,7 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
             : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
         let isDir = false;
         try {
-            isDir = (0,external_node_fs_namespaceObject.statSync)(path).isDirectory();
+            isDir = (0,external_node_fs_.statSync)(path).isDirectory();
         }
         catch {
             problems.add(`job-path '${rawPath}' does not exist (resolved to ${path})`);
@@ -28800,6 +28800,7 @@ class Follower {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction),
   ut: () => (/* binding */ runLink)
 });
@@ -28808,6 +28809,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -31768,6 +31773,8 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31896,6 +31903,22 @@ async function runAction(def, src = actionsInputs()) {
         await Promise.all(clients.map(c => c.close()));
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+    }
+}
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+function isMain(metaUrl) {
+    const started = process.argv[1];
+    if (!started)
+        return false;
+    try {
+        return (0,external_node_fs_.realpathSync)(started) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(metaUrl));
+    }
+    catch {
+        return false;
     }
 }
 
@@ -33356,15 +33379,22 @@ async function poll(o) {
 /***/ }),
 
 /***/ 9071:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6348);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6552);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5803);
 
 
 // one bundle for runs.main and runs.post: the runtime tells them apart by the saved state
-await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__/* .runAndWait */ .o);
+/** For @github/local-action, which imports this file and calls run(). */
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__/* .runAndWait */ .o);
+// run by the runner (node dist/run-and-wait/index.js): start at once
+if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
+    await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -33459,6 +33489,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -33703,4 +33740,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(9071);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

@@ -28376,6 +28376,7 @@ module.exports = {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction)
 });
 
@@ -28383,6 +28384,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -31343,6 +31348,8 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31473,11 +31480,27 @@ async function runAction(def, src = actionsInputs()) {
         process.off('SIGTERM', onSignal);
     }
 }
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+function isMain(metaUrl) {
+    const started = process.argv[1];
+    if (!started)
+        return false;
+    try {
+        return (0,external_node_fs_.realpathSync)(started) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(metaUrl));
+    }
+    catch {
+        return false;
+    }
+}
 
 
 /***/ }),
 
-/***/ 9156:
+/***/ 3234:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31486,8 +31509,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   y: () => (/* binding */ setProperties)
 });
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -31519,7 +31542,7 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
             : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
         let isDir = false;
         try {
-            isDir = (0,external_node_fs_namespaceObject.statSync)(path).isDirectory();
+            isDir = (0,external_node_fs_.statSync)(path).isDirectory();
         }
         catch {
             problems.add(`job-path '${rawPath}' does not exist (resolved to ${path})`);
@@ -31639,7 +31662,7 @@ const setProperties = {
             else {
                 let text;
                 try {
-                    text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+                    text = (0,external_node_fs_.readFileSync)(path, 'utf8');
                 }
                 catch (e) {
                     problems.add(`properties-file '${file}' cannot be read (${e.code ?? e.message})`);
@@ -33205,14 +33228,21 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 /***/ }),
 
 /***/ 2436:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_set_properties_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9156);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_set_properties_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3234);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5803);
 
 
-await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_set_properties_js__WEBPACK_IMPORTED_MODULE_0__/* .setProperties */ .y);
+/** For @github/local-action, which imports this file and calls run(). */
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_set_properties_js__WEBPACK_IMPORTED_MODULE_0__/* .setProperties */ .y);
+// run by the runner (node dist/set-properties/index.js): start at once
+if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
+    await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -33314,6 +33344,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -42132,4 +42169,6 @@ exports.visitAsync = visitAsync;
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(2436);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

@@ -30015,6 +30015,7 @@ module.exports = {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction)
 });
 
@@ -30022,6 +30023,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -32982,6 +32987,8 @@ var jobdir = __nccwpck_require__(4721);
 
 
 
+
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -33112,11 +33119,27 @@ async function runAction(def, src = actionsInputs()) {
         process.off('SIGTERM', onSignal);
     }
 }
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+function isMain(metaUrl) {
+    const started = process.argv[1];
+    if (!started)
+        return false;
+    try {
+        return (0,external_node_fs_.realpathSync)(started) === (0,external_node_fs_.realpathSync)((0,external_node_url_.fileURLToPath)(metaUrl));
+    }
+    catch {
+        return false;
+    }
+}
 
 
 /***/ }),
 
-/***/ 5265:
+/***/ 4001:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33141,8 +33164,8 @@ var core_connection = __nccwpck_require__(6004);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/jobdir.ts
 var jobdir = __nccwpck_require__(4721);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
 var ignore = __nccwpck_require__(298);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
@@ -33259,7 +33282,7 @@ async function scanJob(dir) {
                 continue;
             }
             try {
-                await (0,promises_.access)(source, external_node_fs_namespaceObject.constants.R_OK);
+                await (0,promises_.access)(source, external_node_fs_.constants.R_OK);
             }
             catch {
                 problems.push({ file: show(rel), message: 'cannot be read (permission denied)' });
@@ -34950,14 +34973,21 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 /***/ }),
 
 /***/ 1448:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5265);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run)
+/* harmony export */ });
+/* harmony import */ var _actions_validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4001);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5803);
 
 
-await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_validate_js__WEBPACK_IMPORTED_MODULE_0__/* .validate */ .t);
+/** For @github/local-action, which imports this file and calls run(). */
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_validate_js__WEBPACK_IMPORTED_MODULE_0__/* .validate */ .t);
+// run by the runner (node dist/validate/index.js): start at once
+if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
+    await run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -35052,6 +35082,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -35315,4 +35352,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ // This entry module used 'module' so it can't be inlined
 /******/ var __webpack_exports__ = __nccwpck_require__(1448);
 /******/ __webpack_exports__ = await __webpack_exports__;
+/******/ var __webpack_exports__run = __webpack_exports__.e;
+/******/ export { __webpack_exports__run as run };
 /******/ 

@@ -2,6 +2,8 @@
 // (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
 // Expected failures end as one actionable line and exit code 1, never a stack trace.
 import { randomUUID } from 'node:crypto'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import * as core from '@actions/core'
 import type { ControlServiceClient } from '../core/client.js'
 import { connect, Problems, type ConnectionConfig, type InputSource } from '../core/connection.js'
@@ -186,5 +188,20 @@ export async function runAction<C>(
     await Promise.all(clients.map(c => c.close()))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+  }
+}
+
+/**
+ * Whether the module at `metaUrl` is the one node was started with (the runner runs
+ * `node dist/<name>/index.js`), also through symbolic links; false when a tool such as
+ * @github/local-action imports it to call its run().
+ */
+export function isMain(metaUrl: string): boolean {
+  const started = process.argv[1]
+  if (!started) return false
+  try {
+    return realpathSync(started) === realpathSync(fileURLToPath(metaUrl))
+  } catch {
+    return false
   }
 }

@@ -1,4 +1,8 @@
 import { changedJobs } from '../actions/changed-jobs.js'
-import { runAction } from '../actions/runtime.js'
+import { isMain, runAction } from '../actions/runtime.js'
 
-await runAction(changedJobs)
+/** For @github/local-action, which imports this file and calls run(). */
+export const run = (): Promise<void> => runAction(changedJobs)
+
+// run by the runner (node dist/changed-jobs/index.js): start at once
+if (isMain(import.meta.url)) await run()

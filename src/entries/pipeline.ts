@@ -1,5 +1,9 @@
 import { pipeline } from '../actions/pipeline.js'
-import { runAction } from '../actions/runtime.js'
+import { isMain, runAction } from '../actions/runtime.js'
 
 // the root action.yml: main and post share this bundle
-await runAction(pipeline)
+/** For @github/local-action, which imports this file and calls run(). */
+export const run = (): Promise<void> => runAction(pipeline)
+
+// run by the runner (node dist/pipeline/index.js): start at once
+if (isMain(import.meta.url)) await run()

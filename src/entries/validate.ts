@@ -1,4 +1,8 @@
 import { validate } from '../actions/validate.js'
-import { runAction } from '../actions/runtime.js'
+import { isMain, runAction } from '../actions/runtime.js'
 
-await runAction(validate)
+/** For @github/local-action, which imports this file and calls run(). */
+export const run = (): Promise<void> => runAction(validate)
+
+// run by the runner (node dist/validate/index.js): start at once
+if (isMain(import.meta.url)) await run()
