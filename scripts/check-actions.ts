@@ -83,6 +83,26 @@ for (const file of actionFiles) {
   }
 }
 
+// README blocks that show an example file whole stay equal to it:
+// <!-- example: <path> --> ```yaml … ``` <!-- end of example -->
+const readmePath = join(root, 'README.md')
+const readmeText = readFileSync(readmePath, 'utf8')
+const embedded = readmeText.replace(
+  /(<!-- example: (\S+) -->\n)[\s\S]*?(<!-- end of example -->)/g,
+  (_all, open: string, file: string, close: string) => {
+    const path = join(root, file)
+    if (!existsSync(path)) {
+      problems.push(`README.md shows ${file}, which does not exist`)
+      return `${open}${close}`
+    }
+    return `${open}\n\`\`\`yaml\n${readFileSync(path, 'utf8').trimEnd()}\n\`\`\`\n\n${close}`
+  }
+)
+if (embedded !== readmeText) {
+  if (write) writeFileSync(readmePath, embedded)
+  else problems.push('README.md: an example it shows differs from its file; run npm run docs')
+}
+
 const workflows = join(root, 'examples', 'workflows')
 for (const name of existsSync(workflows)
   ? readdirSync(workflows).filter(f => /\.ya?ml$/.test(f))
