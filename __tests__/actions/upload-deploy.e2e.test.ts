@@ -1,11 +1,12 @@
 // upload-sources and deploy, end to end: the committed bundles run as the runner runs them, under
 // Node 24, against the local Control Service; what the service stored is checked by download.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import yauzl from 'yauzl'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
+import { writeJobFolder } from '../helpers/fixtures.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 
 let emu: Emulator
@@ -17,14 +18,7 @@ function makeJob(
   files: Record<string, string>,
   config = '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * *\n'
 ): string {
-  const dir = join(root, name)
-  mkdirSync(dir, { recursive: true })
-  if (config !== '') writeFileSync(join(dir, 'config.ini'), config)
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true })
-    writeFileSync(join(dir, rel), content)
-  }
-  return dir
+  return writeJobFolder(root, name, files, config)
 }
 
 const conn = (): Record<string, string> => ({

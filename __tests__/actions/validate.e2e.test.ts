@@ -1,10 +1,11 @@
 // validate, end to end: the committed bundle runs as the runner runs it, under Node 24, against
 // the local Control Service; every problem is an annotation on its file and line, and the journal
 // shows that nothing but GET .../info was ever sent.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
+import { writeJobFolder } from '../helpers/fixtures.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 
 let emu: Emulator
@@ -15,14 +16,7 @@ const GOOD_INI =
   '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * 1-5\npython_version = 3.11\n\n[contacts]\nnotified_on_job_failure_user_error = ops@example.com, data@example.org\n'
 
 function makeJob(name: string, files: Record<string, string>, config = GOOD_INI): string {
-  const dir = join(root, name)
-  mkdirSync(dir, { recursive: true })
-  if (config !== '') writeFileSync(join(dir, 'config.ini'), config)
-  for (const [rel, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true })
-    writeFileSync(join(dir, rel), content)
-  }
-  return dir
+  return writeJobFolder(root, name, files, config)
 }
 
 const conn = (): Record<string, string> => ({

@@ -1,5 +1,7 @@
 // Small builders shared by the tests: zips in memory, paths, and the common journeys
 // (create → upload → deploy → run) through the contract-checked Api.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import yazl from 'yazl'
 import type { Api, ApiResponse } from './api.js'
 
@@ -152,4 +154,21 @@ export async function waitEnd(
     },
     timeoutMs
   )
+}
+
+/** A job folder on disk: its config.ini ('' for none) and files {relative path: content}. */
+export function writeJobFolder(
+  root: string,
+  name: string,
+  files: Record<string, string>,
+  config: string
+): string {
+  const dir = join(root, name)
+  mkdirSync(dir, { recursive: true })
+  if (config !== '') writeFileSync(join(dir, 'config.ini'), config)
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true })
+    writeFileSync(join(dir, rel), content)
+  }
+  return dir
 }
