@@ -32712,10 +32712,10 @@ function nonEmpty(value, what) {
     return value;
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/core/jobdir.ts
 // A data job folder's config.ini as VDK reads it: team, schedule, python version, contacts and
 // notification settings, each with its line for annotations. (The files to upload: scan.ts.)
@@ -32830,6 +32830,7 @@ const PRODUCT = 'vdk-actions';
 
 
 
+
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 /** Collects problems instead of stopping at the first, so one run reports them all. */
 class Problems {
@@ -32869,6 +32870,18 @@ function parseBoolean(name, raw, fallback, problems) {
     problems.add(`${name} must be true or false, not '${raw}'`);
     return fallback;
 }
+/** One of a few words; the first problem message names them all. */
+function choice(name, raw, allowed, fallback, problems) {
+    if (raw === '')
+        return fallback;
+    if (allowed.includes(raw))
+        return raw;
+    const words = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
+    problems.add(`${name} must be ${words}, not '${raw}'`);
+    return fallback;
+}
+/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
+const workspacePath = (src, raw) => resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), raw);
 function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
     if (raw === '')
         return fallback;

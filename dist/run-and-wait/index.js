@@ -28405,8 +28405,6 @@ const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
 var jobdir = __nccwpck_require__(8016);
 ;// CONCATENATED MODULE: ./src/actions/job.ts
@@ -28425,9 +28423,7 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
     if (!rawPath && pathRequired)
         problems.add('job-path is required: the folder of the data job (the one holding config.ini)');
     if (rawPath) {
-        path = (0,external_node_path_.isAbsolute)(rawPath)
-            ? rawPath
-            : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
+        path = (0,core_connection/* workspacePath */.X5)(src, rawPath);
         let isDir = false;
         try {
             isDir = (0,external_node_fs_.statSync)(path).isDirectory();
@@ -28493,14 +28489,6 @@ var runtime = __nccwpck_require__(5803);
 
 
 
-function choice(name, raw, allowed, fallback, problems) {
-    if (raw === '')
-        return fallback;
-    if (allowed.includes(raw))
-        return raw;
-    problems.add(`${name} must be one of ${allowed.join(', ')}, not '${raw}'`);
-    return fallback;
-}
 /** Who started it, as the service records it: the workflow run. */
 function startedBy(env) {
     const run = env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
@@ -28530,13 +28518,13 @@ const runAndWait = {
         const config = {
             connection,
             args,
-            wait: choice('wait', src.input('wait'), ['true', 'false', 'running'], 'true', problems),
+            wait: (0,core_connection/* choice */.Yq)('wait', src.input('wait'), ['true', 'false', 'running'], 'true', problems),
             timeoutMs: (0,core_connection/* parseSeconds */.fL)('timeout-seconds', src.input('timeout-seconds'), 3600, problems) * 1000,
             pollIntervalMs: (0,core_connection/* parseSeconds */.fL)('poll-interval-seconds', src.input('poll-interval-seconds'), 5, problems) *
                 1000,
             cancelOnTimeout: (0,core_connection/* parseBoolean */.yG)('cancel-on-timeout', src.input('cancel-on-timeout'), true, problems),
-            onConflict: choice('on-conflict', src.input('on-conflict'), ['fail', 'wait', 'cancel'], 'fail', problems),
-            logs: choice('logs', src.input('logs'), ['stream', 'on-failure', 'none'], 'stream', problems),
+            onConflict: (0,core_connection/* choice */.Yq)('on-conflict', src.input('on-conflict'), ['fail', 'wait', 'cancel'], 'fail', problems),
+            logs: (0,core_connection/* choice */.Yq)('logs', src.input('logs'), ['stream', 'on-failure', 'none'], 'stream', problems),
             failOnSkipped: (0,core_connection/* parseBoolean */.yG)('fail-on-skipped', src.input('fail-on-skipped'), false, problems),
             startedBy: startedBy(src.env)
         };
@@ -32383,10 +32371,12 @@ function nonEmpty(value, what) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Zw: () => (/* binding */ Problems),
+  Yq: () => (/* binding */ choice),
   Ng: () => (/* binding */ connect),
   yG: () => (/* binding */ parseBoolean),
   fL: () => (/* binding */ parseSeconds),
-  dC: () => (/* binding */ readConnection)
+  dC: () => (/* binding */ readConnection),
+  X5: () => (/* binding */ workspacePath)
 });
 
 // UNUSED EXPORTS: checkServiceUrl, userAgent
@@ -32851,6 +32841,8 @@ function apiTokenAuth(o) {
 
 // EXTERNAL MODULE: ./src/core/client.ts + 1 modules
 var client = __nccwpck_require__(5772);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
 var jobdir = __nccwpck_require__(8016);
 ;// CONCATENATED MODULE: ./src/core/version.ts
@@ -32861,6 +32853,7 @@ const PRODUCT = 'vdk-actions';
 ;// CONCATENATED MODULE: ./src/core/connection.ts
 // The connection inputs every action shares, with the official CLI's environment fallbacks, all
 // checked before any request; and the client built from them.
+
 
 
 
@@ -32906,6 +32899,18 @@ function parseBoolean(name, raw, fallback, problems) {
     problems.add(`${name} must be true or false, not '${raw}'`);
     return fallback;
 }
+/** One of a few words; the first problem message names them all. */
+function choice(name, raw, allowed, fallback, problems) {
+    if (raw === '')
+        return fallback;
+    if (allowed.includes(raw))
+        return raw;
+    const words = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
+    problems.add(`${name} must be ${words}, not '${raw}'`);
+    return fallback;
+}
+/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
+const workspacePath = (src, raw) => (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), raw);
 function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
     if (raw === '')
         return fallback;

@@ -31537,9 +31537,7 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
     if (!rawPath && pathRequired)
         problems.add('job-path is required: the folder of the data job (the one holding config.ini)');
     if (rawPath) {
-        path = (0,external_node_path_.isAbsolute)(rawPath)
-            ? rawPath
-            : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
+        path = (0,core_connection/* workspacePath */.X5)(src, rawPath);
         let isDir = false;
         try {
             isDir = (0,external_node_fs_.statSync)(path).isDirectory();
@@ -31654,9 +31652,7 @@ const setProperties = {
         else if (inline)
             properties = mapping('properties', inline, problems);
         else if (file) {
-            const path = (0,external_node_path_.isAbsolute)(file)
-                ? file
-                : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+            const path = (0,core_connection/* workspacePath */.X5)(src, file);
             if (!['.json', '.yaml', '.yml'].includes((0,external_node_path_.extname)(path).toLowerCase()))
                 problems.add(`properties-file '${file}' must be a .json, .yaml or .yml file`);
             else {
@@ -31671,9 +31667,7 @@ const setProperties = {
                     properties = mapping(`properties-file '${file}'`, text, problems);
             }
         }
-        const mode = src.input('mode') || 'merge';
-        if (mode !== 'merge' && mode !== 'replace')
-            problems.add(`mode must be merge or replace, not '${mode}'`);
+        const mode = (0,core_connection/* choice */.Yq)('mode', src.input('mode'), ['merge', 'replace'], 'merge', problems);
         let remove = [];
         const rawRemove = src.input('remove');
         if (rawRemove) {
@@ -32244,9 +32238,11 @@ function nonEmpty(value, what) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Zw: () => (/* binding */ Problems),
+  Yq: () => (/* binding */ choice),
   Ng: () => (/* binding */ connect),
   yG: () => (/* binding */ parseBoolean),
-  dC: () => (/* binding */ readConnection)
+  dC: () => (/* binding */ readConnection),
+  X5: () => (/* binding */ workspacePath)
 });
 
 // UNUSED EXPORTS: checkServiceUrl, parseSeconds, userAgent
@@ -32761,6 +32757,8 @@ function apiTokenAuth(o) {
 
 // EXTERNAL MODULE: ./src/core/client.ts + 1 modules
 var client = __nccwpck_require__(5772);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
 var jobdir = __nccwpck_require__(8016);
 ;// CONCATENATED MODULE: ./src/core/version.ts
@@ -32771,6 +32769,7 @@ const PRODUCT = 'vdk-actions';
 ;// CONCATENATED MODULE: ./src/core/connection.ts
 // The connection inputs every action shares, with the official CLI's environment fallbacks, all
 // checked before any request; and the client built from them.
+
 
 
 
@@ -32816,6 +32815,18 @@ function parseBoolean(name, raw, fallback, problems) {
     problems.add(`${name} must be true or false, not '${raw}'`);
     return fallback;
 }
+/** One of a few words; the first problem message names them all. */
+function choice(name, raw, allowed, fallback, problems) {
+    if (raw === '')
+        return fallback;
+    if (allowed.includes(raw))
+        return raw;
+    const words = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
+    problems.add(`${name} must be ${words}, not '${raw}'`);
+    return fallback;
+}
+/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
+const workspacePath = (src, raw) => (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), raw);
 function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
     if (raw === '')
         return fallback;

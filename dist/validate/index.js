@@ -33390,9 +33390,7 @@ const validate = {
         if (!rawPath)
             problems.add('job-path is required: the folder of the data job (the one holding config.ini)');
         else {
-            path = (0,external_node_path_.isAbsolute)(rawPath)
-                ? rawPath
-                : (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath);
+            path = (0,core_connection/* workspacePath */.X5)(src, rawPath);
             let isDir;
             try {
                 isDir = (await (0,promises_.stat)(path)).isDirectory();
@@ -34055,10 +34053,11 @@ const iniGet = (ini, section, key) => ini.sections.get(section)?.get(key.toLower
 __nccwpck_require__.d(__webpack_exports__, {
   Zw: () => (/* binding */ Problems),
   Ng: () => (/* binding */ connect),
-  dC: () => (/* binding */ readConnection)
+  dC: () => (/* binding */ readConnection),
+  X5: () => (/* binding */ workspacePath)
 });
 
-// UNUSED EXPORTS: checkServiceUrl, parseBoolean, parseSeconds, userAgent
+// UNUSED EXPORTS: checkServiceUrl, choice, parseBoolean, parseSeconds, userAgent
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
@@ -34570,6 +34569,8 @@ function apiTokenAuth(o) {
 
 // EXTERNAL MODULE: ./src/core/client.ts + 1 modules
 var client = __nccwpck_require__(5772);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/core/jobdir.ts
 var jobdir = __nccwpck_require__(4721);
 ;// CONCATENATED MODULE: ./src/core/version.ts
@@ -34580,6 +34581,7 @@ const PRODUCT = 'vdk-actions';
 ;// CONCATENATED MODULE: ./src/core/connection.ts
 // The connection inputs every action shares, with the official CLI's environment fallbacks, all
 // checked before any request; and the client built from them.
+
 
 
 
@@ -34625,6 +34627,18 @@ function parseBoolean(name, raw, fallback, problems) {
     problems.add(`${name} must be true or false, not '${raw}'`);
     return fallback;
 }
+/** One of a few words; the first problem message names them all. */
+function choice(name, raw, allowed, fallback, problems) {
+    if (raw === '')
+        return fallback;
+    if (allowed.includes(raw))
+        return raw;
+    const words = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
+    problems.add(`${name} must be ${words}, not '${raw}'`);
+    return fallback;
+}
+/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
+const workspacePath = (src, raw) => (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), raw);
 function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
     if (raw === '')
         return fallback;

@@ -3,9 +3,10 @@
 // logs_url, or says plainly that they are gone and where to look.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { splitLines, type JobRef } from '../core/client.js'
 import {
+  workspacePath,
   parseBoolean,
   readConnection,
   type ConnectionConfig,
@@ -43,12 +44,11 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
       else tailLines = Number(rawTail)
     }
     const rawPath = src.input('path')
-    const workspace = src.env.GITHUB_WORKSPACE ?? process.cwd()
     const config = {
       connection,
       executionId: src.input('execution-id') || undefined,
       tailLines,
-      path: rawPath ? (isAbsolute(rawPath) ? rawPath : resolve(workspace, rawPath)) : undefined,
+      path: rawPath ? workspacePath(src, rawPath) : undefined,
       print: parseBoolean('print', src.input('print'), true, problems),
       tempDir: src.env.RUNNER_TEMP ?? tmpdir()
     }

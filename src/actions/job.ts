@@ -2,9 +2,8 @@
 // name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
 // folder is read once here (config.ini, and for uploads the scan with its refusals).
 import { statSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
 import { JOB_NAME_RULE, jobRef, type JobRef } from '../core/client.js'
-import type { InputSource, Problems } from '../core/connection.js'
+import { workspacePath, type InputSource, type Problems } from '../core/connection.js'
 import { folderJobName, readJobConfig, type JobConfigIni } from '../core/jobdir.js'
 import type { JobScan } from '../core/scan.js'
 
@@ -28,9 +27,7 @@ export async function readJobInputs(
   if (!rawPath && pathRequired)
     problems.add('job-path is required: the folder of the data job (the one holding config.ini)')
   if (rawPath) {
-    path = isAbsolute(rawPath)
-      ? rawPath
-      : resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath)
+    path = workspacePath(src, rawPath)
     let isDir = false
     try {
       isDir = statSync(path).isDirectory()

@@ -3,6 +3,7 @@
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
 import { splitLines, type JobRef } from '../core/client.js'
 import {
+  choice,
   parseBoolean,
   parseSeconds,
   readConnection,
@@ -32,19 +33,6 @@ export interface RunConfig {
   logs: LogsMode
   failOnSkipped: boolean
   startedBy: string
-}
-
-function choice<T extends string>(
-  name: string,
-  raw: string,
-  allowed: readonly T[],
-  fallback: T,
-  problems: Problems
-): T {
-  if (raw === '') return fallback
-  if ((allowed as readonly string[]).includes(raw)) return raw as T
-  problems.add(`${name} must be one of ${allowed.join(', ')}, not '${raw}'`)
-  return fallback
 }
 
 /** Who started it, as the service records it: the workflow run. */

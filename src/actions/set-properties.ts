@@ -2,10 +2,12 @@
 // written through the secrets API with their values masked before anything is printed.
 // Read → change → write, then read back to say when someone else wrote in between.
 import { readFileSync } from 'node:fs'
-import { extname, isAbsolute, resolve } from 'node:path'
+import { extname } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type { JobRef } from '../core/client.js'
 import {
+  choice,
+  workspacePath,
   parseBoolean,
   readConnection,
   type ConnectionConfig,
@@ -82,9 +84,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
     if (inline && file) problems.add('set properties or properties-file, not both')
     else if (inline) properties = mapping('properties', inline, problems)
     else if (file) {
-      const path = isAbsolute(file)
-        ? file
-        : resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), file)
+      const path = workspacePath(src, file)
       if (!['.json', '.yaml', '.yml'].includes(extname(path).toLowerCase()))
         problems.add(`properties-file '${file}' must be a .json, .yaml or .yml file`)
       else {
@@ -99,9 +99,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
         if (text !== undefined) properties = mapping(`properties-file '${file}'`, text, problems)
       }
     }
-    const mode = src.input('mode') || 'merge'
-    if (mode !== 'merge' && mode !== 'replace')
-      problems.add(`mode must be merge or replace, not '${mode}'`)
+    const mode = choice('mode', src.input('mode'), ['merge', 'replace'] as const, 'merge', problems)
     let remove: string[] = []
     const rawRemove = src.input('remove')
     if (rawRemove) {
@@ -128,7 +126,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
       connection,
       ref: (job as NonNullable<typeof job>).ref,
       properties,
-      mode: mode as 'merge' | 'replace',
+      mode: mode,
       remove,
       secrets,
       dryRun

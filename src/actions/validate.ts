@@ -5,10 +5,11 @@
 // file and line; a bad job is the action's finding, not an input error, so config() checks only
 // the inputs and run() collects the problems.
 import { readFile, stat } from 'node:fs/promises'
-import { isAbsolute, join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { JOB_NAME_RULE } from '../core/client.js'
 import { iniGet, parseIni } from '../core/configini.js'
 import {
+  workspacePath,
   Problems,
   readConnection,
   type ConnectionConfig,
@@ -99,9 +100,7 @@ export const validate: ActionDefinition<ValidateConfig> = {
     if (!rawPath)
       problems.add('job-path is required: the folder of the data job (the one holding config.ini)')
     else {
-      path = isAbsolute(rawPath)
-        ? rawPath
-        : resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), rawPath)
+      path = workspacePath(src, rawPath)
       let isDir: boolean | undefined
       try {
         isDir = (await stat(path)).isDirectory()

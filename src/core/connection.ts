@@ -2,6 +2,7 @@
 // checked before any request; and the client built from them.
 import { accessTokenAuth, apiTokenAuth, noAuth } from './auth.js'
 import { ControlServiceClient } from './client.js'
+import { resolve } from 'node:path'
 import { InputError, type FileProblem } from './errors.js'
 import { Transport, type TransportOptions } from './http.js'
 import { relativeToWorkspace } from './jobdir.js'
@@ -68,6 +69,26 @@ export function parseBoolean(
   problems.add(`${name} must be true or false, not '${raw}'`)
   return fallback
 }
+
+/** One of a few words; the first problem message names them all. */
+export function choice<T extends string>(
+  name: string,
+  raw: string,
+  allowed: readonly T[],
+  fallback: T,
+  problems: Problems
+): T {
+  if (raw === '') return fallback
+  if ((allowed as readonly string[]).includes(raw)) return raw as T
+  const words =
+    allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`
+  problems.add(`${name} must be ${words}, not '${raw}'`)
+  return fallback
+}
+
+/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
+export const workspacePath = (src: InputSource, raw: string): string =>
+  resolve(src.env.GITHUB_WORKSPACE ?? process.cwd(), raw)
 
 export function parseSeconds(
   name: string,
