@@ -35014,28 +35014,26 @@ const NOT_SENT = new Set([
     'EHOSTUNREACH',
     'ENETUNREACH'
 ]);
-/** Every error code along the chain of causes, outermost first. */
-function errorCodes(e) {
-    const codes = [];
-    let cur = e;
-    for (let i = 0; i < 5 && cur; i++) {
-        const code = cur.code;
-        if (typeof code === 'string')
-            codes.push(code);
-        cur = cur.cause;
+/** An error and its causes, outermost first, at most 5 deep (a cycle of causes ends too). */
+function causes(e) {
+    const chain = [];
+    for (let cur = e; cur && chain.length < 5; cur = cur.cause) {
+        chain.push(cur);
     }
-    return codes;
+    return chain;
 }
+/** Every error code along the chain of causes, outermost first. */
+const errorCodes = (e) => causes(e)
+    .map(c => c.code)
+    .filter((c) => typeof c === 'string');
 const errorCode = (e) => errorCodes(e)[0];
 const neverSent = (e) => errorCodes(e).some(c => NOT_SENT.has(c));
 /** A proxy that refused the tunnel (undici: "Proxy response (407) !== 200 when HTTP Tunneling"): its status. */
 function proxyRefusal(e) {
-    let cur = e;
-    for (let i = 0; i < 5 && cur; i++) {
-        const m = /Proxy response \((\d{3})\)/.exec(cur.message);
+    for (const c of causes(e)) {
+        const m = typeof c.message === 'string' ? /Proxy response \((\d{3})\)/.exec(c.message) : null;
         if (m)
             return Number(m[1]);
-        cur = cur.cause;
     }
     return undefined;
 }

@@ -54,17 +54,24 @@ const NOT_SENT = new Set([
   'ENETUNREACH'
 ])
 
-/** Every error code along the chain of causes, outermost first. */
-export function errorCodes(e: unknown): string[] {
-  const codes: string[] = []
-  let cur: unknown = e
-  for (let i = 0; i < 5 && cur; i++) {
-    const code = (cur as { code?: unknown }).code
-    if (typeof code === 'string') codes.push(code)
-    cur = (cur as { cause?: unknown }).cause
+/** An error and its causes, outermost first, at most 5 deep (a cycle of causes ends too). */
+function causes(e: unknown): Array<{ code?: unknown; message?: unknown }> {
+  const chain: Array<{ code?: unknown; message?: unknown; cause?: unknown }> = []
+  for (
+    let cur = e as { cause?: unknown } | undefined;
+    cur && chain.length < 5;
+    cur = cur.cause as typeof cur
+  ) {
+    chain.push(cur)
   }
-  return codes
+  return chain
 }
+
+/** Every error code along the chain of causes, outermost first. */
+export const errorCodes = (e: unknown): string[] =>
+  causes(e)
+    .map(c => c.code)
+    .filter((c): c is string => typeof c === 'string')
 
 export const errorCode = (e: unknown): string | undefined => errorCodes(e)[0]
 
@@ -72,11 +79,9 @@ export const neverSent = (e: unknown): boolean => errorCodes(e).some(c => NOT_SE
 
 /** A proxy that refused the tunnel (undici: "Proxy response (407) !== 200 when HTTP Tunneling"): its status. */
 export function proxyRefusal(e: unknown): number | undefined {
-  let cur: unknown = e
-  for (let i = 0; i < 5 && cur; i++) {
-    const m = /Proxy response \((\d{3})\)/.exec((cur as { message?: unknown }).message as string)
+  for (const c of causes(e)) {
+    const m = typeof c.message === 'string' ? /Proxy response \((\d{3})\)/.exec(c.message) : null
     if (m) return Number(m[1])
-    cur = (cur as { cause?: unknown }).cause
   }
   return undefined
 }
