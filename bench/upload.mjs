@@ -393,15 +393,18 @@ async function main() {
   )
   const rss = done.map(r => r.action.rssMiB)
   const maxRss = Math.max(...rss)
-  const flat = done.length > 1 && maxRss <= rss[0] * RSS_FLAT_FACTOR
-  const under = done.length > 0 && maxRss < RSS_LIMIT_MIB
   const checked = done.filter(r => r.bytes >= RATIO_MIN_BYTES)
+  // flat: from the first tree of RATIO_MIN_BYTES and more to the largest (10x the data), the peak
+  // grows by at most RSS_FLAT_FACTOR; the small tree measures the start-up, shown beside it
+  const bigRss = checked.map(r => r.action.rssMiB)
+  const flat = bigRss.length > 1 && Math.max(...bigRss) <= bigRss[0] * RSS_FLAT_FACTOR
+  const under = done.length > 0 && maxRss < RSS_LIMIT_MIB
   const fast = checked.length > 0 && checked.every(r => r.ratio <= RATIO_LIMIT)
   const yes = ok => (ok ? 'yes' : 'NO')
   const incomplete = failure ? ' (of the trees that completed)' : ''
   console.log('')
   console.log(
-    `target: action peak RSS flat as the tree grows (max <= ${RSS_FLAT_FACTOR}x the small tree's)${incomplete}: ${yes(flat)} (${rss.map(r => r.toFixed(1)).join(' -> ')} MiB)`
+    `target: action peak RSS flat as the tree grows (on trees of ${formatBytes(RATIO_MIN_BYTES)} and more, max <= ${RSS_FLAT_FACTOR}x the first's)${incomplete}: ${bigRss.length > 1 ? yes(flat) : 'not judged (one tree that large; run without --quick)'} (${done.map(r => `${r.tree} ${r.action.rssMiB.toFixed(1)}`).join(' -> ')} MiB)`
   )
   console.log(
     `target: action peak RSS under ${RSS_LIMIT_MIB} MiB: ${yes(under)} (max ${maxRss.toFixed(1)} MiB)`

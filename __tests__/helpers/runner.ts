@@ -1,5 +1,8 @@
-// The end-to-end tests run the action bundles under Node 24, the runtime of GitHub Actions.
+// The end-to-end tests run the action bundles under Node 24, the runtime of GitHub Actions. Every
+// run goes through the leak scan (helpers/leaks.ts): a token or secret in what it printed or wrote
+// fails the test.
 import { runAction as run, type ActionRun, type RunOptions } from '../../scripts/action-runner.js'
+import { findLeaks, registerSecret, SECRET_NAME } from './leaks.js'
 import { node24 } from './node24.js'
 
 export {
@@ -10,8 +13,16 @@ export {
   type RunOptions
 } from '../../scripts/action-runner.js'
 
-export const runAction = (
+export async function runAction(
   name: string,
   inputs: Record<string, string>,
   o: RunOptions = {}
-): Promise<ActionRun> => run(name, inputs, { node: node24(), ...o })
+): Promise<ActionRun> {
+  for (const [k, v] of [...Object.entries(inputs), ...Object.entries(o.env ?? {})])
+    if (SECRET_NAME.test(k)) registerSecret(v)
+  const result = await run(name, inputs, { node: node24(), ...o })
+  const leaks = findLeaks(result)
+  if (leaks.length)
+    throw new Error(`${name || 'the root action'} leaked a secret: ${leaks.join('; ')}`)
+  return result
+}

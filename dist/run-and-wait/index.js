@@ -28476,8 +28476,8 @@ function defaultReason(env, runLink) {
     return parts.join(', ');
 }
 
-// EXTERNAL MODULE: ./src/actions/runtime.ts + 21 modules
-var runtime = __nccwpck_require__(5803);
+// EXTERNAL MODULE: ./src/actions/runtime.ts + 22 modules
+var runtime = __nccwpck_require__(4478);
 ;// CONCATENATED MODULE: ./src/actions/run-and-wait.ts
 // run-and-wait: start an execution of a deployed job and follow it — one line per status change,
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
@@ -28782,18 +28782,18 @@ class Follower {
 
 /***/ }),
 
-/***/ 5803:
+/***/ 4478:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  CA: () => (/* binding */ isMain),
   Cs: () => (/* binding */ runAction),
-  ut: () => (/* binding */ runLink)
+  ut: () => (/* binding */ runLink),
+  TD: () => (/* binding */ startIfMain)
 });
 
-// UNUSED EXPORTS: actionsInputs, runUrl
+// UNUSED EXPORTS: actionsInputs, isMain, runUrl
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -28801,6 +28801,8 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -31763,6 +31765,7 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31892,6 +31895,21 @@ async function runAction(def, src = actionsInputs()) {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
     }
+}
+/**
+ * Runs `run` when node was started with the module at `metaUrl` (the runner runs
+ * `node dist/<name>/index.js`); nothing when a tool such as @github/local-action imports it.
+ *
+ * In a process of its own, V8's young generation keeps its start size (growth factor 1) instead of
+ * doubling under the allocation rate of a streamed upload: measured by bench/upload.mjs on a 100 MiB,
+ * 2,000-file upload, the peak RSS fell from 146 to 121 MiB, no slower. Flags are changed only in
+ * our own process, never in a tool's (local-action, tests).
+ */
+async function startIfMain(metaUrl, run) {
+    if (!isMain(metaUrl))
+        return;
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--semi-space-growth-factor=1');
+    await run();
 }
 /**
  * Whether the module at `metaUrl` is the one node was started with (the runner runs
@@ -33389,15 +33407,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6552);
-/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5803);
+/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4478);
 
 
 // one bundle for runs.main and runs.post: the runtime tells them apart by the saved state
 /** For @github/local-action, which imports this file and calls run(). */
 const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__/* .runAndWait */ .o);
 // run by the runner (node dist/run-and-wait/index.js): start at once
-if ((0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .isMain */ .CA)(import.meta.url))
-    await run();
+await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .startIfMain */ .TD)(import.meta.url, run);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

@@ -1,55 +1,356 @@
 // The job's zip, streamed: one top folder, entries in sorted order, fixed timestamps and modes, so
-// the same tree gives the same bytes (and the service the same version). Files are read one at a
-// time as the zip is consumed; nothing holds the whole archive. Only upload bundles import this.
+// the same tree gives the same bytes (and the service the same version). Only upload bundles
+// import this module.
+//
+// The writer is our own (the format part is a few dozen lines of headers) because the measured
+// costs were in what a general zip library does around it: a JS CRC, one zlib stream per file fed
+// in 64 KiB steps, one file at a time. Here small files are read whole, checksummed by zlib.crc32
+// and deflated a few at a time on libuv's thread pool while earlier ones are being sent; a file
+// that deflate does not shrink is stored, as `zip` does; large files are streamed through one
+// deflate stream with a data descriptor. Nothing holds more than AHEAD_BYTES of file data, however
+// large the tree. Sizes and offsets must fit in 32 bits (no ZIP64): `archiveLimitProblem` refuses
+// larger trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES).
 import { createReadStream } from 'node:fs'
-import { Transform, type Readable } from 'node:stream'
-import yazl from 'yazl'
+import { readFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream'
+import { constants, crc32, createDeflateRaw, type DeflateRaw } from 'node:zlib'
 import type { JobEntry } from './scan.js'
 
-/** 1980-01-01 00:00, the first DOS date, in local time so that the stored DOS fields are the same everywhere. */
-const FIXED_TIME = new Date(1980, 0, 1, 0, 0, 0)
+/** Files up to this size are read whole and deflated in one step; larger ones are streamed. */
+export const SMALL_FILE = 1024 * 1024
+/** File data read ahead of the one being sent (at least one file is always read ahead). */
+const AHEAD_BYTES = 4 * 1024 * 1024
+/** Files read ahead of the one being sent, at most. */
+const AHEAD_FILES = 16
+/** Deflate contexts, each used for file after file: at most this many files are deflated at once. */
+const DEFLATERS = 4
+const LEVEL = 6
+/** 1980-01-01 00:00, the first DOS date: time 0, date (0 << 9) | (1 << 5) | 1. */
+const DOS_TIME = 0
+const DOS_DATE = 0x21
+const UTF8 = 0x0800
+const DATA_DESCRIPTOR = 0x0008
+const STORED = 0
+const DEFLATED = 8
+/** Version made by: Unix (3) so that the upper half of the external attributes is the mode; 2.0. */
+const MADE_BY = (3 << 8) | 20
+const NEEDED = 20
 
 export interface ZipStream {
   stream: Readable
-  /** Bytes of the archive, once it is fully read. */
+  /** Bytes of the archive sent so far (all of it, once the stream has ended). */
   bytes(): number
 }
 
+interface Entry {
+  name: Buffer
+  flags: number
+  method: number
+  crc: number
+  compressed: number
+  size: number
+  mode: number
+  offset: number
+}
+
+/** A file read and packed ahead: its data as it goes into the archive. */
+interface Packed {
+  method: number
+  crc: number
+  size: number
+  compressed: number
+  data: Buffer[]
+}
+
 export function zipJob(entries: JobEntry[], topFolder: string): ZipStream {
-  const zip = new yazl.ZipFile()
-  const times = { mtime: FIXED_TIME, forceDosTimestamp: true }
-  zip.addEmptyDirectory(`${topFolder}/`, { ...times, mode: 0o40755 })
-  for (const e of entries) {
-    const name = `${topFolder}/${e.path}`
-    if (e.dir) zip.addEmptyDirectory(`${name}/`, { ...times, mode: 0o40755 })
-    else {
-      zip.addReadStreamLazy(
-        name,
-        { ...times, mode: 0o100000 | e.mode, size: e.size, compress: true, compressionLevel: 6 },
-        cb => {
-          const file = createReadStream(e.source)
-          // a file that vanished or changed since the scan ends the upload with its reason
-          file.on('error', err =>
-            counter.destroy(new Error(`${e.path} could not be read while zipping: ${err.message}`))
-          )
-          cb(null, file)
-        }
-      )
+  const sent = { bytes: 0 }
+  const stream = Readable.from(writeZip(entries, topFolder, sent), { objectMode: false })
+  return { stream, bytes: () => sent.bytes }
+}
+
+async function* writeZip(
+  entries: JobEntry[],
+  top: string,
+  sent: { bytes: number }
+): AsyncGenerator<Buffer> {
+  const written: Entry[] = []
+  const out = (buf: Buffer): Buffer => {
+    sent.bytes += buf.length
+    return buf
+  }
+  const start = (name: string, mode: number): Entry => {
+    const entry = {
+      name: Buffer.from(name),
+      flags: UTF8,
+      method: STORED,
+      crc: 0,
+      compressed: 0,
+      size: 0,
+      mode,
+      offset: fits(sent.bytes)
+    }
+    written.push(entry)
+    return entry
+  }
+  yield out(localHeader(start(`${top}/`, DIR_MODE)))
+  const deflaters = new Deflaters()
+  const ahead = new ReadAhead(entries, deflaters)
+  try {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]
+      if (e.dir) {
+        yield out(localHeader(start(`${top}/${e.path}/`, DIR_MODE)))
+      } else if (e.size <= SMALL_FILE) {
+        const { method, crc, size, compressed, data } = await ahead.take(i)
+        const entry = start(`${top}/${e.path}`, FILE_TYPE | e.mode)
+        Object.assign(entry, { method, crc, size, compressed })
+        yield out(localHeader(entry))
+        for (const part of data) yield out(part)
+      } else {
+        const entry = start(`${top}/${e.path}`, FILE_TYPE | e.mode)
+        Object.assign(entry, { flags: UTF8 | DATA_DESCRIPTOR, method: DEFLATED })
+        yield out(localHeader(entry))
+        for await (const part of deflateFile(e, entry)) yield out(part)
+        yield out(dataDescriptor(entry))
+      }
+    }
+  } finally {
+    deflaters.close()
+  }
+  const directory = fits(sent.bytes)
+  for (let i = 0; i < written.length; i += 256)
+    yield out(Buffer.concat(written.slice(i, i + 256).map(centralHeader)))
+  yield out(endOfDirectory(written.length, fits(sent.bytes) - directory, directory))
+}
+
+const DIR_MODE = 0o40755
+const FILE_TYPE = 0o100000
+
+/** Reads and packs small files ahead of the one being sent, within AHEAD_BYTES and AHEAD_FILES. */
+class ReadAhead {
+  private readonly pending = new Map<number, Promise<Packed>>()
+  private next = 0
+  private bytes = 0
+
+  constructor(
+    private readonly entries: JobEntry[],
+    private readonly deflaters: Deflaters
+  ) {}
+
+  async take(i: number): Promise<Packed> {
+    this.fill(i)
+    const packed = this.pending.get(i)
+    if (!packed) throw new Error(`internal: ${this.entries[i].path} was not read ahead`)
+    this.pending.delete(i)
+    try {
+      return await packed
+    } finally {
+      this.bytes -= this.entries[i].size
+      this.fill(i + 1)
     }
   }
-  let count = 0
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      count += chunk.length
-      done(null, chunk)
+
+  private fill(from: number): void {
+    this.next = Math.max(this.next, from)
+    while (this.next < this.entries.length && this.pending.size < AHEAD_FILES) {
+      const e = this.entries[this.next]
+      if (e.dir) {
+        this.next++
+        continue
+      }
+      // a large file is streamed when its turn comes; nothing past it is read before that
+      if (e.size > SMALL_FILE) return
+      if (this.pending.size > 0 && this.bytes + e.size > AHEAD_BYTES) return
+      const packed = pack(e, this.deflaters)
+      packed.catch(() => undefined) // awaited in take(); not an unhandled rejection meanwhile
+      this.pending.set(this.next++, packed)
+      this.bytes += e.size
     }
+  }
+}
+
+async function pack(e: JobEntry, deflaters: Deflaters): Promise<Packed> {
+  let data: Buffer
+  try {
+    data = await readFile(e.source)
+  } catch (err) {
+    throw unreadable(e, err)
+  }
+  if (data.length !== e.size) throw changed(e, data.length)
+  const crc = crc32(data)
+  const size = data.length
+  if (size > 0) {
+    const parts = await deflaters.deflate(data)
+    const compressed = parts.reduce((n, p) => n + p.length, 0)
+    // what deflate does not shrink is stored, as zip does
+    if (compressed < size) return { method: DEFLATED, crc, size, compressed, data: parts }
+  }
+  return { method: STORED, crc, size, compressed: size, data: [data] }
+}
+
+/**
+ * Deflate contexts reused file after file (deflateReset between files). A context per file, as
+ * zlib.deflateRaw makes, costs some 300 KiB of native memory that only a garbage collection gives
+ * back: with thousands of small files that made the peak memory grow with the tree.
+ */
+class Deflaters {
+  private readonly free: DeflateRaw[] = []
+  private readonly all: DeflateRaw[] = []
+  private readonly waiting: Array<(z: DeflateRaw) => void> = []
+
+  async deflate(data: Buffer): Promise<Buffer[]> {
+    const z = this.free.pop() ?? (await this.acquire())
+    try {
+      return await finish(z, data)
+    } finally {
+      const next = this.waiting.shift()
+      if (next) next(z)
+      else this.free.push(z)
+    }
+  }
+
+  private acquire(): Promise<DeflateRaw> {
+    if (this.all.length < DEFLATERS) {
+      const z = createDeflateRaw({ level: LEVEL, chunkSize: 64 * 1024 })
+      this.all.push(z)
+      return Promise.resolve(z)
+    }
+    return new Promise(resolve => this.waiting.push(resolve))
+  }
+
+  close(): void {
+    for (const z of this.all) z.close()
+  }
+}
+
+/** Deflates `data` as one complete raw deflate stream, then resets the context for the next file. */
+function finish(z: DeflateRaw, data: Buffer): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    const collect = (part: Buffer): void => void parts.push(part)
+    const fail = (err: Error): void => {
+      z.off('data', collect)
+      reject(err)
+    }
+    z.on('data', collect)
+    z.once('error', fail)
+    z.write(data)
+    z.flush(constants.Z_FINISH, () => {
+      z.off('data', collect)
+      z.off('error', fail)
+      // closed meanwhile when the zip stopped early (an error, or the upload cut short)
+      if (!z.destroyed) z.reset()
+      resolve(parts)
+    })
   })
-  zip.on('error', (err: Error) =>
-    counter.destroy(new Error(`the job folder changed while it was zipped: ${err.message}`))
+}
+
+/** Streams a large file through deflate; sets the entry's CRC and sizes once it is read. */
+async function* deflateFile(e: JobEntry, entry: Entry): AsyncGenerator<Buffer> {
+  let crc = 0
+  let size = 0
+  let compressed = 0
+  const deflater = createDeflateRaw({ level: LEVEL, chunkSize: 256 * 1024 })
+  pipeline(
+    createReadStream(e.source, { highWaterMark: 1024 * 1024 }),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        crc = crc32(chunk, crc)
+        size += chunk.length
+        yield chunk
+      }
+    },
+    deflater,
+    () => undefined // an error reaches the loop below through the destroyed deflater
   )
-  zip.end()
-  const out = zip.outputStream as Readable
-  out.on('error', e => counter.destroy(e))
-  out.pipe(counter)
-  return { stream: counter, bytes: () => count }
+  try {
+    for await (const part of deflater as AsyncIterable<Buffer>) {
+      compressed += part.length
+      yield part
+    }
+  } catch (err) {
+    throw unreadable(e, err)
+  }
+  if (size !== e.size) throw changed(e, size)
+  Object.assign(entry, { crc, size, compressed: fits(compressed) })
+}
+
+function unreadable(e: JobEntry, err: unknown): Error {
+  return new Error(`${e.path} could not be read while zipping: ${(err as Error).message}`)
+}
+
+function changed(e: JobEntry, now: number): Error {
+  return new Error(
+    `${e.path} changed while it was zipped (${e.size} bytes when the folder was scanned, ${now} now): run again once the job folder is stable`
+  )
+}
+
+/** A size or offset of the archive, which must fit in the 32 bits of a zip without ZIP64. */
+function fits(n: number): number {
+  if (n > 0xffffffff)
+    throw new Error(
+      `the archive grew past 4 GiB, which needs ZIP64: leave large files out with .vdkignore`
+    )
+  return n
+}
+
+function localHeader(e: Entry): Buffer {
+  const b = Buffer.alloc(30 + e.name.length)
+  b.writeUInt32LE(0x04034b50, 0)
+  b.writeUInt16LE(NEEDED, 4)
+  b.writeUInt16LE(e.flags, 6)
+  b.writeUInt16LE(e.method, 8)
+  b.writeUInt16LE(DOS_TIME, 10)
+  b.writeUInt16LE(DOS_DATE, 12)
+  // with a data descriptor the CRC and sizes follow the data; here they stay 0
+  if (!(e.flags & DATA_DESCRIPTOR)) {
+    b.writeUInt32LE(e.crc >>> 0, 14)
+    b.writeUInt32LE(e.compressed, 18)
+    b.writeUInt32LE(e.size, 22)
+  }
+  b.writeUInt16LE(e.name.length, 26)
+  b.writeUInt16LE(0, 28)
+  e.name.copy(b, 30)
+  return b
+}
+
+function dataDescriptor(e: Entry): Buffer {
+  const b = Buffer.alloc(16)
+  b.writeUInt32LE(0x08074b50, 0)
+  b.writeUInt32LE(e.crc >>> 0, 4)
+  b.writeUInt32LE(e.compressed, 8)
+  b.writeUInt32LE(e.size, 12)
+  return b
+}
+
+function centralHeader(e: Entry): Buffer {
+  const b = Buffer.alloc(46 + e.name.length)
+  b.writeUInt32LE(0x02014b50, 0)
+  b.writeUInt16LE(MADE_BY, 4)
+  b.writeUInt16LE(NEEDED, 6)
+  b.writeUInt16LE(e.flags, 8)
+  b.writeUInt16LE(e.method, 10)
+  b.writeUInt16LE(DOS_TIME, 12)
+  b.writeUInt16LE(DOS_DATE, 14)
+  b.writeUInt32LE(e.crc >>> 0, 16)
+  b.writeUInt32LE(e.compressed, 20)
+  b.writeUInt32LE(e.size, 24)
+  b.writeUInt16LE(e.name.length, 28)
+  // extra field length, comment length, disk number, internal attributes: 0
+  const dosDir = (e.mode & 0o170000) === 0o040000 ? 0x10 : 0
+  b.writeUInt32LE(((e.mode << 16) | dosDir) >>> 0, 38)
+  b.writeUInt32LE(e.offset, 42)
+  e.name.copy(b, 46)
+  return b
+}
+
+function endOfDirectory(count: number, size: number, offset: number): Buffer {
+  const b = Buffer.alloc(22)
+  b.writeUInt32LE(0x06054b50, 0)
+  b.writeUInt16LE(count, 8)
+  b.writeUInt16LE(count, 10)
+  b.writeUInt32LE(size, 12)
+  b.writeUInt32LE(offset, 16)
+  return b
 }

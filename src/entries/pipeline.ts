@@ -1,9 +1,9 @@
 import { pipeline } from '../actions/pipeline.js'
-import { isMain, runAction } from '../actions/runtime.js'
+import { runAction, startIfMain } from '../actions/runtime.js'
 
 // the root action.yml: main and post share this bundle
 /** For @github/local-action, which imports this file and calls run(). */
 export const run = (): Promise<void> => runAction(pipeline)
 
 // run by the runner (node dist/pipeline/index.js): start at once
-if (isMain(import.meta.url)) await run()
+await startIfMain(import.meta.url, run)

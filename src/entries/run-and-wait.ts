@@ -1,9 +1,9 @@
 import { runAndWait } from '../actions/run-and-wait.js'
-import { isMain, runAction } from '../actions/runtime.js'
+import { runAction, startIfMain } from '../actions/runtime.js'
 
 // one bundle for runs.main and runs.post: the runtime tells them apart by the saved state
 /** For @github/local-action, which imports this file and calls run(). */
 export const run = (): Promise<void> => runAction(runAndWait)
 
 // run by the runner (node dist/run-and-wait/index.js): start at once
-if (isMain(import.meta.url)) await run()
+await startIfMain(import.meta.url, run)
