@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from '
 import { cpus, loadavg, totalmem, availableParallelism, release, type as osType } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse as parseYaml } from 'yaml'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const outDir = join(root, 'bench', 'out')
@@ -274,4 +275,63 @@ export function writeResults(name, data) {
   const file = join(outDir, `${name}.json`)
   writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`)
   return file
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b)
+  if (!v.length) return NaN
+  const mid = Math.floor(v.length / 2)
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+}
+
+/**
+ * The environment the GitHub runner gives a `node24` action step, as scripts/action-runner.ts
+ * builds it: this process's environment without INPUT_/STATE_/GITHUB_/RUNNER_/VDK_ variables or
+ * proxies, the file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY, GITHUB_ENV,
+ * GITHUB_PATH; created empty in `dir`), the runner's GITHUB_* variables, INPUT_<NAME> for every
+ * input default of the action.yml at `actionYml` (except `${{ }}` expressions; none without one),
+ * then `inputs`.
+ */
+export function runnerEnv({ actionYml, inputs = {}, dir, workspace, extra = {} }) {
+  const meta = actionYml ? parseYaml(readFileSync(actionYml, 'utf8')) : {}
+  const files = {
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_STATE: join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+    GITHUB_ENV: join(dir, 'env'),
+    GITHUB_PATH: join(dir, 'path')
+  }
+  mkdirSync(dir, { recursive: true })
+  for (const f of Object.values(files)) writeFileSync(f, '')
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(INPUT_|STATE_|GITHUB_|RUNNER_|ACTIONS_|VDK_)/i.test(k) && !/_proxy$/i.test(k)
+    )
+  )
+  Object.assign(env, files, {
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    RUNNER_TEMP: dir,
+    RUNNER_OS: 'Linux',
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: 'acme/data-jobs',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_WORKFLOW: 'bench',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_ACTION: 'bench'
+  })
+  for (const [k, spec] of Object.entries(meta.inputs ?? {})) {
+    const d = spec?.default
+    const value = ['string', 'number', 'boolean'].includes(typeof d) ? String(d) : undefined
+    if (value !== undefined && !value.includes('${{')) env[`INPUT_${k.toUpperCase()}`] = value
+  }
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
+  Object.assign(env, extra)
+  return { env, files, main: meta.runs?.main, post: meta.runs?.post }
 }

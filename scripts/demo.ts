@@ -2,8 +2,23 @@
 // the sample job exactly as the GitHub runner runs them (INPUT_*, GITHUB_OUTPUT, GITHUB_STATE,
 // GITHUB_STEP_SUMMARY, the post step): upload → deploy → run-and-wait → fetch-logs →
 // set-properties. Each step's log, outputs and job summary are printed.
+import { execFileSync } from 'node:child_process'
 import { startEmulator } from '../src/emulator/server.js'
 import { runAction, type ActionRun } from './action-runner.js'
+import { node24 } from './node24.js'
+
+/** The runner's Node (24); this process's when Node 24 cannot be had (offline, say so). */
+function actionsNode(): string {
+  try {
+    return node24()
+  } catch (e) {
+    console.log(
+      `(Node 24, the Actions runtime, is not available: ${(e as Error).message.split('\n')[0]}; running the bundles with this Node ${process.version})`
+    )
+    return process.execPath
+  }
+}
+const node = actionsNode()
 
 const started = Date.now()
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`
@@ -46,7 +61,7 @@ async function step(
   extra: Parameters<typeof runAction>[2] = {}
 ): Promise<ActionRun> {
   console.log(`\n[${elapsed()}] ${name}${extra.phase === 'post' ? ' (post step)' : ''}`)
-  const run = await runAction(name, inputs, extra)
+  const run = await runAction(name, inputs, { node, ...extra })
   show(run.stdout)
   for (const [k, v] of Object.entries(run.outputs)) console.log(`    output ${k} = ${v}`)
   for (const line of summary(run.summary)) console.log(`    summary ${line}`)
@@ -61,7 +76,7 @@ async function main(): Promise<void> {
     deploymentSeconds: 0.5
   })
   console.log(
-    `local Control Service on ${emu.url} (in-process); the sample job is ${JOB['job-path']}`
+    `local Control Service on ${emu.url} (in-process); the sample job is ${JOB['job-path']}; the bundles run under Node ${execFileSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()}`
   )
   const conn = { 'control-service-url': emu.url }
   try {

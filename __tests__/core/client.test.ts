@@ -245,7 +245,7 @@ describeIfSpec('core client against the local Control Service', () => {
     await until('two log lines', async () =>
       (await client.logs(ref, id)).split('\n').length >= 2 ? true : undefined
     )
-    expect(await client.logs(ref, id, 1)).toMatch(/^(two|three)$/)
+    expect(await client.logs(ref, id, { tailLines: 1 })).toMatch(/^(two|three)$/)
     expect(await client.cancelExecution(ref, id)).toBe('cancelled')
     expect(await client.cancelExecution(ref, id)).toBe('cancelled')
     expect((await client.latestExecutions(ref, 3))[0]).toMatchObject({ id, status: 'CANCELLED' })

@@ -33919,14 +33919,18 @@ class ControlServiceClient {
             return 'cancelled';
         return (await this.readExecution(ref, id)).status;
     }
-    /** The execution's logs as the service has them now ("" once its pod is gone). */
-    async logs(ref, id, tailLines) {
+    /**
+     * The execution's logs as the service has them now ("" once its pod is gone). `retries`: instead
+     * of the client's, e.g. 0 while following a run, whose next look reads them again anyway.
+     */
+    async logs(ref, id, o = {}) {
         const body = await this.json({
             operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
             path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
-            query: { tail_lines: tailLines },
-            idempotent: true
+            query: { tail_lines: o.tailLines },
+            idempotent: true,
+            retries: o.retries
         });
         return body.logs ?? '';
     }
@@ -34090,7 +34094,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   X5: () => (/* binding */ workspacePath)
 });
 
-// UNUSED EXPORTS: checkServiceUrl, choice, parseBoolean, parseSeconds, userAgent
+// UNUSED EXPORTS: MAX_SECONDS, checkServiceUrl, choice, parseBoolean, parseSeconds, userAgent
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
@@ -34333,10 +34337,11 @@ class Transport {
                 }
                 this.o.log?.(`${spec.operation}: the request did not take effect; sending it again`);
             }
-            if (attempt > this.o.retries)
+            const retries = spec.retries ?? this.o.retries;
+            if (attempt > retries)
                 throw failure;
             const delay = nextDelay(attempt, retryAfterMs, this.o.backoff);
-            this.o.log?.(`${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${this.o.retries} in ${delay} ms`);
+            this.o.log?.(`${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${retries} in ${delay} ms`);
             await sleep(delay, this.o.signal);
             if (this.o.signal?.aborted)
                 throw this.networkError(spec, this.o.signal.reason, attempt, opId);
@@ -34673,13 +34678,20 @@ const workspacePath = (src, raw) => (0,external_node_path_.resolve)(src.env.GITH
 function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
     if (raw === '')
         return fallback;
-    const n = Number(raw);
+    // plain decimals only: Number() would also take '0x10', '1e3' and ' '
+    const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
     if (!Number.isFinite(n) || n < min || (!allowZero && n === 0)) {
         problems.add(`${name} must be a number of seconds${allowZero ? ', 0 or more' : ' above 0'}, not '${raw}'`);
         return fallback;
     }
+    if (n > MAX_SECONDS) {
+        problems.add(`${name} must be at most ${MAX_SECONDS} seconds (24 days), not '${raw}'`);
+        return fallback;
+    }
     return n;
 }
+/** The longest time a Node timer can wait (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_SECONDS = 2_147_483;
 /** A URL the client may use: http(s), no credentials in it, plain http only on loopback unless allowed. */
 function checkServiceUrl(name, raw, allowInsecureHttp, problems) {
     let url;

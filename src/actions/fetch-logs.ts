@@ -1,7 +1,7 @@
 // fetch-logs: an execution's logs (by default the job's latest execution) into a file, and into
 // the log in a capped group. When the service no longer has them (the pod is gone), it uses
 // logs_url, or says plainly that they are gone and where to look.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { splitLines, type JobRef } from '../core/client.js'
@@ -15,7 +15,7 @@ import {
 } from '../core/connection.js'
 import { ActionFailure } from '../core/errors.js'
 import { isTerminal } from '../core/types.js'
-import { readJobInputs } from './job.js'
+import { NO_REF, readJobInputs } from './job.js'
 import type { ActionDefinition } from './runtime.js'
 
 /** Lines printed at most when print is true; the file always has everything. */
@@ -44,17 +44,20 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
       else tailLines = Number(rawTail)
     }
     const rawPath = src.input('path')
+    const path = rawPath ? workspacePath(src, rawPath) : undefined
+    if (path && existsSync(path) && statSync(path).isDirectory())
+      problems.add(`path '${rawPath}' is a folder: give the name of the file to write the logs to`)
     const config = {
       connection,
       executionId: src.input('execution-id') || undefined,
       tailLines,
-      path: rawPath ? workspacePath(src, rawPath) : undefined,
+      path,
       print: parseBoolean('print', src.input('print'), true, problems),
       tempDir: src.env.RUNNER_TEMP ?? tmpdir()
     }
     const job = await readJobInputs(src, problems, { pathRequired: false })
     problems.check()
-    return { ...config, ref: (job as NonNullable<typeof job>).ref }
+    return { ...config, ref: job?.ref ?? NO_REF }
   },
 
   connection: c => c.connection,
@@ -71,7 +74,7 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
       ctx.info(`the latest execution of '${c.ref.job}' is ${id}`)
     }
     const e = await ctx.client.readExecution(c.ref, id)
-    let text = await ctx.client.logs(c.ref, id, c.tailLines)
+    let text = await ctx.client.logs(c.ref, id, { tailLines: c.tailLines })
     let source = 'the Control Service'
     if (!text && isTerminal(e.status)) {
       // a log store that fails or cannot be reached: say where the logs are instead of failing

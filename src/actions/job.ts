@@ -15,6 +15,12 @@ export interface JobInputs {
   scan?: JobScan
 }
 
+/**
+ * The ref of a config whose job inputs had problems. It is never used: the problems make the
+ * config's owner throw (an action's own check, or the root action's check of all its parts).
+ */
+export const NO_REF: JobRef = Object.freeze({ team: '', job: '' })
+
 export async function readJobInputs(
   src: InputSource,
   problems: Problems,
@@ -50,8 +56,11 @@ export async function readJobInputs(
     }
   }
   const name = src.input('job-name') || (path ? folderJobName(path) : '')
-  if (!name) problems.add('job-name is required when job-path is not given')
-  else if (!JOB_NAME_RULE.test(name)) {
+  // a job-path that is not a folder was said: what it would have given is not asked for again
+  const badPath = rawPath !== '' && !path
+  if (!name) {
+    if (!badPath) problems.add('job-name is required when job-path is not given')
+  } else if (!JOB_NAME_RULE.test(name)) {
     const from = src.input('job-name')
       ? 'job-name'
       : `the job folder's name (job-name defaults to it)`
@@ -60,7 +69,7 @@ export async function readJobInputs(
     )
   }
   const team = src.input('team') || ini?.team?.value || ''
-  if (!team)
+  if (!team && !badPath)
     problems.add(
       path
         ? 'team is required: set the team input, or [owner] team in config.ini'

@@ -48,12 +48,13 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
     const forRun = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }
     const forProperties = { mode: 'properties-mode', 'dry-run': '' }
     const d = await deploy.config(renamed(src, forDeploy), saying(parts, forDeploy))
-    const r = run ? await runAndWait.config(renamed(src, forRun), saying(parts, forRun)) : undefined
+    // the run's inputs are checked even with run: false; a wrong value is wrong either way
+    const r = await runAndWait.config(renamed(src, forRun), saying(parts, forRun))
     const p = hasProperties(src)
       ? await setProperties.config(renamed(src, forProperties), saying(parts, forProperties))
       : undefined
     problems.check()
-    return { deploy: d, run: r, properties: p }
+    return { deploy: d, run: run ? r : undefined, properties: p }
   },
 
   connection: c => c.deploy.connection,

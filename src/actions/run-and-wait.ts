@@ -14,7 +14,7 @@ import {
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { poll, realSleep } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
-import { readJobInputs } from './job.js'
+import { NO_REF, readJobInputs } from './job.js'
 import { runLink, type ActionContext, type ActionDefinition, type Outcome } from './runtime.js'
 
 type WaitMode = 'true' | 'false' | 'running'
@@ -105,7 +105,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
     }
     const job = await readJobInputs(src, problems, { pathRequired: false })
     problems.check()
-    return { ...config, ref: (job as NonNullable<typeof job>).ref }
+    return { ...config, ref: job?.ref ?? NO_REF }
   },
 
   connection: c => c.connection,
@@ -190,14 +190,21 @@ export const runAndWait: ActionDefinition<RunConfig> = {
       team: ctx.getState(STATE.team) || c.ref.team,
       job: ctx.getState(STATE.job) || c.ref.job
     }
-    const e = await ctx.cleanup.readExecution(ref, id)
-    if (isTerminal(e.status)) {
-      ctx.info(`execution ${id} had ended (${e.status}); nothing to clean up`)
-      return
+    let was: string
+    try {
+      const e = await ctx.cleanup.readExecution(ref, id)
+      if (isTerminal(e.status)) {
+        ctx.info(`execution ${id} had ended (${e.status}); nothing to clean up`)
+        return
+      }
+      was = `was still ${e.status}`
+    } catch (err) {
+      // what cannot be read may still run: cancelling an ended execution changes nothing
+      was = `could not be read (${(err as Error).message})`
     }
     const status = await ctx.cleanup.cancelExecution(ref, id)
     ctx.warning(
-      `execution ${id} was still ${e.status} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`
+      `execution ${id} ${was} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`
     )
   }
 }
@@ -288,7 +295,8 @@ class Follower {
   private async pullLogs(): Promise<void> {
     let text: string
     try {
-      text = await this.ctx.client.logs(this.c.ref, this.id)
+      // no retries: the next look reads them again, and retrying here would delay that look
+      text = await this.ctx.client.logs(this.c.ref, this.id, { retries: 0 })
     } catch (e) {
       // logs are a courtesy: a failing logs endpoint must not fail the run
       this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)

@@ -15,7 +15,7 @@ import {
   type Problems
 } from '../core/connection.js'
 import type { JsonMap } from '../core/types.js'
-import { readJobInputs } from './job.js'
+import { NO_REF, readJobInputs } from './job.js'
 import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
 
 export interface SetPropertiesConfig {
@@ -124,7 +124,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
     problems.check()
     return {
       connection,
-      ref: (job as NonNullable<typeof job>).ref,
+      ref: job?.ref ?? NO_REF,
       properties,
       mode: mode,
       remove,

@@ -404,14 +404,22 @@ export class ControlServiceClient {
     return (await this.readExecution(ref, id)).status
   }
 
-  /** The execution's logs as the service has them now ("" once its pod is gone). */
-  async logs(ref: JobRef, id: string, tailLines?: number): Promise<string> {
+  /**
+   * The execution's logs as the service has them now ("" once its pod is gone). `retries`: instead
+   * of the client's, e.g. 0 while following a run, whose next look reads them again anyway.
+   */
+  async logs(
+    ref: JobRef,
+    id: string,
+    o: { tailLines?: number; retries?: number } = {}
+  ): Promise<string> {
     const body = await this.json<{ logs?: string }>({
       operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
       method: 'GET',
       path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
-      query: { tail_lines: tailLines },
-      idempotent: true
+      query: { tail_lines: o.tailLines },
+      idempotent: true,
+      retries: o.retries
     })
     return body.logs ?? ''
   }

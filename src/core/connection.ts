@@ -98,15 +98,23 @@ export function parseSeconds(
   { min = 0, allowZero = false } = {}
 ): number {
   if (raw === '') return fallback
-  const n = Number(raw)
+  // plain decimals only: Number() would also take '0x10', '1e3' and ' '
+  const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN
   if (!Number.isFinite(n) || n < min || (!allowZero && n === 0)) {
     problems.add(
       `${name} must be a number of seconds${allowZero ? ', 0 or more' : ' above 0'}, not '${raw}'`
     )
     return fallback
   }
+  if (n > MAX_SECONDS) {
+    problems.add(`${name} must be at most ${MAX_SECONDS} seconds (24 days), not '${raw}'`)
+    return fallback
+  }
   return n
 }
+
+/** The longest time a Node timer can wait (2^31 - 1 ms); a longer one would fire at once. */
+export const MAX_SECONDS = 2_147_483
 
 /** A URL the client may use: http(s), no credentials in it, plain http only on loopback unless allowed. */
 export function checkServiceUrl(

@@ -85,6 +85,8 @@ export interface RequestSpec {
   /** Statuses that are answers, not failures (e.g. 404 for "does it exist?"). */
   accept?: number[]
   timeoutMs?: number
+  /** Retries after a failure, instead of the transport's (e.g. 0 for what is read again anyway). */
+  retries?: number
   /** Return the body as a stream (the attempt's time limit then ends with the headers). */
   stream?: boolean
   /** A hint added to the error message of a failed answer. */
@@ -213,10 +215,11 @@ export class Transport {
         }
         this.o.log?.(`${spec.operation}: the request did not take effect; sending it again`)
       }
-      if (attempt > this.o.retries) throw failure
+      const retries = spec.retries ?? this.o.retries
+      if (attempt > retries) throw failure
       const delay = nextDelay(attempt, retryAfterMs, this.o.backoff)
       this.o.log?.(
-        `${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${this.o.retries} in ${delay} ms`
+        `${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${retries} in ${delay} ms`
       )
       await sleep(delay, this.o.signal)
       if (this.o.signal?.aborted) throw this.networkError(spec, this.o.signal.reason, attempt, opId)
