@@ -18,6 +18,7 @@ import {
   machine,
   median,
   onCleanup,
+  parseArgs,
   progress,
   requireTools,
   root,
@@ -34,6 +35,9 @@ const QUICK_RUNS = 1
 const BASELINE_RUNS = 5
 const LIMIT_S = 10
 
+/** --runs=<n>: a whole number above 0. */
+const wholeRuns = v => (/^[1-9]\d*$/.test(v) ? Number(v) : undefined)
+
 function usage() {
   console.log(`usage: node bench/demo.mjs [--quick] [--runs=<n>]
 
@@ -41,23 +45,6 @@ function usage() {
   --runs=<n>  this many runs of the demo (the baselines run ${BASELINE_RUNS} times each)
   The demo runs on the node that PATH gives (as \`npm run demo\` does; tsx starts with
   #!/usr/bin/env node), and so do the baselines.`)
-}
-
-function parseArgs(args) {
-  const o = { quick: false, help: false, runs: undefined }
-  const bad = []
-  for (const a of args) {
-    const [k, v] = a.split(/=(.*)/s)
-    if (a === '--quick') o.quick = true
-    else if (a === '--help' || a === '-h') o.help = true
-    else if (k === '--runs' && /^[1-9]\d*$/.test(v ?? '')) o.runs = Number(v)
-    else bad.push(a)
-  }
-  if (bad.length) {
-    usage()
-    throw new BenchError(`unknown argument(s): ${bad.join(' ')}`)
-  }
-  return o
 }
 
 /** The demo's steps from its "[1.4 s] run-and-wait" lines: name, start, length (seconds). */
@@ -78,7 +65,9 @@ function steps(stdout) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2))
+  const opts = parseArgs(process.argv.slice(2), usage, {
+    options: { '--runs': ['runs', wholeRuns] }
+  })
   if (opts.help) return usage()
   const runs = opts.runs ?? (opts.quick ? QUICK_RUNS : RUNS)
   requireTools([

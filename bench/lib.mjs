@@ -335,3 +335,36 @@ export function runnerEnv({ actionYml, inputs = {}, dir, workspace, extra = {} }
   Object.assign(env, extra)
   return { env, files, main: meta.runs?.main, post: meta.runs?.post }
 }
+
+/**
+ * A bench's arguments: --quick, --help (-h), `flags` (`--name` sets `flags[name]` true) and
+ * `options` (`--name=value` sets `options[name][0]` to `options[name][1](value)`, which returns
+ * undefined for a value it does not take). Anything else prints the usage and fails.
+ */
+export function parseArgs(args, usage, { flags = {}, options = {} } = {}) {
+  const o = { quick: false, help: false }
+  const bad = []
+  for (const a of args) {
+    const [k, v] = a.split(/=(.*)/s)
+    const option = v === undefined ? undefined : options[k]
+    const value = option?.[1](v)
+    if (a === '--quick') o.quick = true
+    else if (a === '--help' || a === '-h') o.help = true
+    else if (v === undefined && Object.hasOwn(flags, k)) o[flags[k]] = true
+    else if (option && value !== undefined) o[option[0]] = value
+    else bad.push(a)
+  }
+  if (bad.length) {
+    usage()
+    throw new BenchError(`unknown argument(s): ${bad.join(' ')}`)
+  }
+  return o
+}
+
+/** Which bundle a bench measured: its git blob id, and whether it differs from the committed one. */
+export function bundleIdentity(file) {
+  const git = args => spawnSync('git', args, { cwd: root, encoding: 'utf8' })
+  const blob = git(['hash-object', file]).stdout.trim() || 'unknown'
+  const changed = git(['diff', '--quiet', 'HEAD', '--', file]).status === 1
+  return { blob, changed }
+}

@@ -28,6 +28,7 @@ import {
   nodeForActions,
   nodeVersion,
   onCleanup,
+  parseArgs,
   parseGithubOutput,
   progress,
   requireTools,
@@ -46,29 +47,15 @@ const RATIO_LIMIT = 2
 const RUNS = 7
 const QUICK_RUNS = 3
 
+/** --runs=<n>: a whole number above 0. */
+const wholeRuns = v => (/^[1-9]\d*$/.test(v) ? Number(v) : undefined)
+
 function usage() {
   console.log(`usage: node bench/start.mjs [--quick] [--runs=<n>]
 
   --quick        ${QUICK_RUNS} runs of each instead of ${RUNS}
   --runs=<n>     this many timed runs of each (after one untimed warm-up run)
   env BENCH_NODE=<path>  the Node that runs the actions and the baseline (default: npx node@24)`)
-}
-
-function parseArgs(args) {
-  const o = { quick: false, help: false, runs: undefined }
-  const bad = []
-  for (const a of args) {
-    const [k, v] = a.split(/=(.*)/s)
-    if (a === '--quick') o.quick = true
-    else if (a === '--help' || a === '-h') o.help = true
-    else if (k === '--runs' && /^[1-9]\d*$/.test(v ?? '')) o.runs = Number(v)
-    else bad.push(a)
-  }
-  if (bad.length) {
-    usage()
-    throw new BenchError(`unknown argument(s): ${bad.join(' ')}`)
-  }
-  return o
 }
 
 /** Each action.yml (actions/*, and the root one) with the bundle its runs.main names. */
@@ -205,7 +192,9 @@ async function startServer() {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2))
+  const opts = parseArgs(process.argv.slice(2), usage, {
+    options: { '--runs': ['runs', wholeRuns] }
+  })
   if (opts.help) return usage()
   const runs = opts.runs ?? (opts.quick ? QUICK_RUNS : RUNS)
   requireTools([

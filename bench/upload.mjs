@@ -8,21 +8,22 @@
 import { randomFillSync } from 'node:crypto'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { statSync, writeFileSync, writevSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import {
   BenchError,
-  GiB,
-  MiB,
+  bundleIdentity,
   formatBytes,
+  GiB,
   load,
   machine,
+  MiB,
   nodeForActions,
   nodeVersion,
   onCleanup,
   outDir,
+  parseArgs,
   parseGithubOutput,
   progress,
   requireFreeSpace,
@@ -61,32 +62,6 @@ function usage() {
                                  action.yml default, as a workflow that does not set it)
   --cpu-prof                     run the action with --cpu-prof; profiles go to bench/out/profiles/
   env BENCH_NODE=<path>          the Node that runs the action and the service (default: npx node@24)`)
-}
-
-function parseArgs(args) {
-  const o = { quick: false, help: false, cpuProf: false, requestTimeout: undefined }
-  const bad = []
-  for (const a of args) {
-    const [k, v] = a.split(/=(.*)/s)
-    if (a === '--quick') o.quick = true
-    else if (a === '--help' || a === '-h') o.help = true
-    else if (a === '--cpu-prof') o.cpuProf = true
-    else if (k === '--request-timeout-seconds' && /^\d+$/.test(v ?? '')) o.requestTimeout = v
-    else bad.push(a)
-  }
-  if (bad.length) {
-    usage()
-    throw new BenchError(`unknown argument(s): ${bad.join(' ')}`)
-  }
-  return o
-}
-
-/** Which bundle was measured: its git blob id, and whether it differs from the committed one. */
-function bundleIdentity() {
-  const git = args => spawnSync('git', args, { cwd: root, encoding: 'utf8' })
-  const blob = git(['hash-object', ACTION]).stdout.trim() || 'unknown'
-  const changed = git(['diff', '--quiet', 'HEAD', '--', ACTION]).status === 1
-  return { blob, changed }
 }
 
 /**
@@ -170,7 +145,12 @@ const uploadUrl = (url, job) =>
   `${url}/data-jobs/for-team/${encodeURIComponent(TEAM)}/jobs/${job}/sources`
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2))
+  const opts = parseArgs(process.argv.slice(2), usage, {
+    flags: { '--cpu-prof': 'cpuProf' },
+    options: {
+      '--request-timeout-seconds': ['requestTimeout', v => (/^\d+$/.test(v) ? v : undefined)]
+    }
+  })
   if (opts.help) return usage()
   const { quick } = opts
   const trees = TREES.filter(t => !quick || t.quick)
@@ -193,7 +173,7 @@ async function main() {
   const m = machine()
   const nodeV = nodeVersion(node)
   console.log(`machine: ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, ${m.os}`)
-  const bundle = bundleIdentity()
+  const bundle = bundleIdentity(ACTION)
   console.log(`action:  ${ACTION} on Node ${nodeV} (${node})`)
   console.log(
     `bundle:  git blob ${bundle.blob.slice(0, 12)}${bundle.changed ? ' (differs from HEAD: uncommitted changes)' : ' (as committed)'}`

@@ -17,11 +17,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   BenchError,
+  bundleIdentity,
   load,
   machine,
   nodeForActions,
   nodeVersion,
   onCleanup,
+  parseArgs,
   parseGithubOutput,
   progress,
   requireTools,
@@ -48,6 +50,8 @@ const GAP_TOLERANCE_MS = 20
 const TERMINAL = new Set(['succeeded', 'user_error', 'platform_error', 'cancelled', 'skipped'])
 const jobPath = `/data-jobs/for-team/${encodeURIComponent(TEAM)}/jobs/${JOB}`
 
+const NUM = /^\d+(\.\d+)?$/
+
 function usage() {
   console.log(`usage: node bench/wait.mjs [--quick] [--poll-interval-seconds=<s>] [--durations=<s,s,...>]
 
@@ -55,35 +59,6 @@ function usage() {
   --poll-interval-seconds=<s>  the action's poll-interval-seconds, and the reference's (default ${POLL_SECONDS})
   --durations=<s,s,...>        how long the executions run, in seconds
   env BENCH_NODE=<path>        the Node that runs the action and the service (default: npx node@24)`)
-}
-
-function parseArgs(args) {
-  const o = { quick: false, help: false, poll: POLL_SECONDS, durations: undefined }
-  const bad = []
-  const num = /^\d+(\.\d+)?$/
-  for (const a of args) {
-    const [k, v] = a.split(/=(.*)/s)
-    if (a === '--quick') o.quick = true
-    else if (a === '--help' || a === '-h') o.help = true
-    else if (k === '--poll-interval-seconds' && num.test(v ?? '') && Number(v) > 0)
-      o.poll = Number(v)
-    else if (k === '--durations' && (v ?? '').split(',').every(d => num.test(d)))
-      o.durations = v.split(',').map(Number)
-    else bad.push(a)
-  }
-  if (bad.length) {
-    usage()
-    throw new BenchError(`unknown argument(s): ${bad.join(' ')}`)
-  }
-  return o
-}
-
-/** Which bundle was measured: its git blob id, and whether it differs from the committed one. */
-function bundleIdentity() {
-  const git = args => spawnSync('git', args, { cwd: root, encoding: 'utf8' })
-  const blob = git(['hash-object', ACTION]).stdout.trim() || 'unknown'
-  const changed = git(['diff', '--quiet', 'HEAD', '--', ACTION]).status === 1
-  return { blob, changed }
 }
 
 async function call(url, method, path, body, headers = {}) {
@@ -181,7 +156,21 @@ function figures({ journal, execution, pollMs, exitAt }) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2))
+  const opts = {
+    poll: POLL_SECONDS,
+    ...parseArgs(process.argv.slice(2), usage, {
+      options: {
+        '--poll-interval-seconds': [
+          'poll',
+          v => (NUM.test(v) && Number(v) > 0 ? Number(v) : undefined)
+        ],
+        '--durations': [
+          'durations',
+          v => (v.split(',').every(d => NUM.test(d)) ? v.split(',').map(Number) : undefined)
+        ]
+      }
+    })
+  }
   if (opts.help) return usage()
   const durations = opts.durations ?? (opts.quick ? QUICK_DURATIONS : DURATIONS)
   const pollMs = opts.poll * 1000
@@ -197,7 +186,7 @@ async function main() {
   const nodeV = nodeVersion(node)
   const m = machine()
   console.log(`machine:   ${m.cpu}, ${m.cores} cores, ${m.memory} RAM, ${m.os}`)
-  const bundle = bundleIdentity()
+  const bundle = bundleIdentity(ACTION)
   console.log(`action:    ${ACTION} on Node ${nodeV} (${node})`)
   console.log(
     `bundle:    git blob ${bundle.blob.slice(0, 12)}${bundle.changed ? ' (differs from HEAD: uncommitted changes)' : ' (as committed)'}`
