@@ -189,7 +189,15 @@ describe('zipJob', () => {
     const scan = await scanJob(job)
     appendFileSync(join(job, 'sql', 'report.sql'), 'SELECT 2;\n')
     await expect(collect(zipJob(scan.entries, 'j').stream)).rejects.toThrow(
-      /^sql\/report\.sql changed while it was zipped \(50000 bytes when the folder was scanned, 50010 now\)/
+      /^sql\/report\.sql changed while it was zipped \(50000 bytes when the folder was scanned, more now\)/
+    )
+  })
+
+  it('fails with the path when a large file grew after the scan, without reading all of it', async () => {
+    const scan = await scanJob(job)
+    appendFileSync(join(job, 'large.bin'), random)
+    await expect(collect(zipJob(scan.entries, 'j').stream)).rejects.toThrow(
+      /^large\.bin changed while it was zipped \(3145728 bytes when the folder was scanned, more now\)/
     )
   })
 

@@ -665,6 +665,29 @@ describeIfSpec('local Control Service, official API', () => {
       )
     })
 
+    test('…or once its final status was read n times (becomesAfterReads)', async () => {
+      const job = 'reads-platform-job'
+      await liveJob(api, job)
+      await admin(emu, 'POST', `jobs/${enc(TEAM)}/${job}/next-execution`, {
+        status: 'platform_error',
+        seconds: 0.2,
+        becomes: 'succeeded',
+        becomesAfterReads: 2
+      })
+      const id = await startExecution(api, TEAM, job)
+      // the read that sees the end is the first; the second sees the same; the third the new one
+      expect((await waitEnd(api, TEAM, job, id)).status).toBe('platform_error')
+      expect((await readExecution(api, TEAM, job, id)).status).toBe('platform_error')
+      expect((await readExecution(api, TEAM, job, id)).status).toBe('succeeded')
+      expect((await readExecution(api, TEAM, job, id)).status).toBe('succeeded')
+      const bad = await fetch(`${emu.url}/_emulator/jobs/${enc(TEAM)}/${job}/next-execution`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ becomes: 'succeeded', becomesAfterReads: 0 })
+      })
+      expect(bad.status).toBe(400)
+    })
+
     test('cancel stops a running execution (200); a finished one cannot be cancelled (400)', async () => {
       await liveJob(api, 'cancel-me-job')
       await admin(emu, 'POST', `jobs/${enc(TEAM)}/cancel-me-job/next-execution`, { seconds: 30 })

@@ -2,6 +2,7 @@
 // run goes through the leak scan (helpers/leaks.ts): a token or secret in what it printed or wrote
 // fails the test.
 import { runAction as run, type ActionRun, type RunOptions } from '../../scripts/action-runner.js'
+import { parse } from 'yaml'
 import { findLeaks, registerSecret, SECRET_NAME } from './leaks.js'
 import { node24 } from './node24.js'
 
@@ -13,13 +14,24 @@ export {
   type RunOptions
 } from '../../scripts/action-runner.js'
 
+/** The string values of a `secrets` input (YAML or JSON); none when it does not parse. */
+function secretValues(text: string): string[] {
+  try {
+    const map: unknown = parse(text)
+    if (map === null || typeof map !== 'object') return []
+    return Object.values(map).filter((v): v is string => typeof v === 'string')
+  } catch {
+    return []
+  }
+}
+
 export async function runAction(
   name: string,
   inputs: Record<string, string>,
   o: RunOptions = {}
 ): Promise<ActionRun> {
   for (const [k, v] of [...Object.entries(inputs), ...Object.entries(o.env ?? {})])
-    if (SECRET_NAME.test(k)) registerSecret(v)
+    if (SECRET_NAME.test(k)) registerSecret(v, ...secretValues(v))
   const result = await run(name, inputs, { node: node24(), ...o })
   const leaks = findLeaks(result)
   if (leaks.length)

@@ -30074,7 +30074,7 @@ const IGNORE_FILE = '.vdkignore';
  * folder is one) and offsets below 4 GiB; the file data is kept well below that, leaving room for
  * the headers and for what deflate adds to a file it cannot shrink.
  */
-const MAX_ENTRIES = 0xffff - 1;
+const MAX_ENTRIES = 0xffff - 2; // with the top folder, one below 0xffff: ZIP64's marker
 const MAX_BYTES = 4_000_000_000;
 const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 /**
@@ -30286,9 +30286,11 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 // in 64 KiB steps, one file at a time. Here small files are read whole, checksummed by zlib.crc32
 // and deflated a few at a time on libuv's thread pool while earlier ones are being sent; a file
 // that deflate does not shrink is stored, as `zip` does; large files are streamed through one
-// deflate stream with a data descriptor. Nothing holds more than AHEAD_BYTES of file data, however
-// large the tree. Sizes and offsets must fit in 32 bits (no ZIP64): `archiveLimitProblem` refuses
-// larger trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES).
+// deflate stream with a data descriptor. What is held at once is bounded, however large the tree:
+// AHEAD_BYTES of files read ahead, their deflated forms (at most as large, or stored instead), and
+// the chunk being sent. Sizes and offsets must fit in 32 bits (no ZIP64): the scan refuses larger
+// trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES), and the writer checks again.
+
 
 
 
@@ -30314,6 +30316,9 @@ const DEFLATED = 8;
 const MADE_BY = (3 << 8) | 20;
 const NEEDED = 20;
 function zipJob(entries, topFolder) {
+    // the scan refuses these trees; a caller that did not scan gets the same reason here
+    if (entries.length > MAX_ENTRIES)
+        throw new Error(`${entries.length} files and folders are more than one upload can hold`);
     const sent = { bytes: 0 };
     const stream = external_node_stream_.Readable.from(writeZip(entries, topFolder, sent), { objectMode: false });
     return { stream, bytes: () => sent.bytes };
@@ -30324,9 +30329,12 @@ async function* writeZip(entries, top, sent) {
         sent.bytes += buf.length;
         return buf;
     };
-    const start = (name, mode) => {
+    const start = (path, mode) => {
+        const name = Buffer.from(path);
+        if (name.length > 0xffff)
+            throw new Error(`${path}: a name longer than a zip can hold`);
         const entry = {
-            name: Buffer.from(name),
+            name,
             flags: UTF8,
             method: STORED,
             crc: 0,
@@ -30366,6 +30374,7 @@ async function* writeZip(entries, top, sent) {
         }
     }
     finally {
+        ahead.stop();
         deflaters.close();
     }
     const directory = fits(sent.bytes);
@@ -30382,6 +30391,7 @@ class ReadAhead {
     pending = new Map();
     next = 0;
     bytes = 0;
+    stopped = false;
     constructor(entries, deflaters) {
         this.entries = entries;
         this.deflaters = deflaters;
@@ -30392,15 +30402,18 @@ class ReadAhead {
         if (!packed)
             throw new Error(`internal: ${this.entries[i].path} was not read ahead`);
         this.pending.delete(i);
-        try {
-            return await packed;
-        }
-        finally {
-            this.bytes -= this.entries[i].size;
-            this.fill(i + 1);
-        }
+        const done = await packed;
+        this.bytes -= this.entries[i].size;
+        this.fill(i + 1);
+        return done;
+    }
+    /** The zip ended (done, failed, or its consumer stopped): read nothing more. */
+    stop() {
+        this.stopped = true;
     }
     fill(from) {
+        if (this.stopped)
+            return;
         this.next = Math.max(this.next, from);
         while (this.next < this.entries.length && this.pending.size < AHEAD_FILES) {
             const e = this.entries[this.next];
@@ -30421,15 +30434,7 @@ class ReadAhead {
     }
 }
 async function pack(e, deflaters) {
-    let data;
-    try {
-        data = await (0,promises_.readFile)(e.source);
-    }
-    catch (err) {
-        throw unreadable(e, err);
-    }
-    if (data.length !== e.size)
-        throw changed(e, data.length);
+    const data = await readExactly(e);
     const crc = (0,external_node_zlib_.crc32)(data);
     const size = data.length;
     if (size > 0) {
@@ -30448,32 +30453,58 @@ async function pack(e, deflaters) {
  */
 class Deflaters {
     free = [];
-    all = [];
+    all = new Set();
     waiting = [];
+    closed = false;
     async deflate(data) {
         const z = this.free.pop() ?? (await this.acquire());
+        if (!z)
+            throw new Error('the zip was closed');
+        let failed = false;
         try {
             return await finish(z, data);
         }
+        catch (err) {
+            // a context that failed is not used again
+            failed = true;
+            this.all.delete(z);
+            z.close();
+            throw err;
+        }
         finally {
-            const next = this.waiting.shift();
-            if (next)
-                next(z);
-            else
-                this.free.push(z);
+            if (!failed)
+                this.release(z);
+            else if (this.waiting.length && !this.closed)
+                this.waiting.shift()?.(this.create());
         }
     }
+    release(z) {
+        if (this.closed)
+            return;
+        const next = this.waiting.shift();
+        if (next)
+            next(z);
+        else
+            this.free.push(z);
+    }
+    create() {
+        const z = (0,external_node_zlib_.createDeflateRaw)({ level: LEVEL, chunkSize: 64 * 1024 });
+        this.all.add(z);
+        return z;
+    }
     acquire() {
-        if (this.all.length < DEFLATERS) {
-            const z = (0,external_node_zlib_.createDeflateRaw)({ level: LEVEL, chunkSize: 64 * 1024 });
-            this.all.push(z);
-            return Promise.resolve(z);
-        }
+        if (this.closed)
+            return Promise.resolve(undefined);
+        if (this.all.size < DEFLATERS)
+            return Promise.resolve(this.create());
         return new Promise(resolve => this.waiting.push(resolve));
     }
     close() {
+        this.closed = true;
         for (const z of this.all)
             z.close();
+        for (const w of this.waiting.splice(0))
+            w(undefined);
     }
 }
 /** Deflates `data` as one complete raw deflate stream, then resets the context for the next file. */
@@ -30488,15 +30519,44 @@ function finish(z, data) {
         z.on('data', collect);
         z.once('error', fail);
         z.write(data);
-        z.flush(external_node_zlib_.constants.Z_FINISH, () => {
+        z.flush(external_node_zlib_.constants.Z_FINISH, (err) => {
             z.off('data', collect);
             z.off('error', fail);
-            // closed meanwhile when the zip stopped early (an error, or the upload cut short)
-            if (!z.destroyed)
-                z.reset();
+            // closed meanwhile when the zip stopped early (an error, or the upload cut short): then the
+            // parts are not the whole file, and nothing may be written from them
+            if (err || z.destroyed)
+                return reject(err ?? new Error('the zip was closed'));
+            z.reset();
             resolve(parts);
         });
     });
+}
+/** The file's `e.size` bytes; one byte more is asked for, so that a file that grew is noticed. */
+async function readExactly(e) {
+    const buf = Buffer.allocUnsafe(e.size + 1);
+    let got = 0;
+    try {
+        const file = await (0,promises_.open)(e.source, 'r');
+        try {
+            for (;;) {
+                const { bytesRead } = await file.read(buf, got, buf.length - got, got);
+                if (bytesRead === 0)
+                    break;
+                got += bytesRead;
+                if (got === buf.length)
+                    break;
+            }
+        }
+        finally {
+            await file.close();
+        }
+    }
+    catch (err) {
+        throw unreadable(e, err);
+    }
+    if (got !== e.size)
+        throw changed(e, got);
+    return buf.subarray(0, got);
 }
 /** Streams a large file through deflate; sets the entry's CRC and sizes once it is read. */
 async function* deflateFile(e, entry) {
@@ -30504,7 +30564,9 @@ async function* deflateFile(e, entry) {
     let size = 0;
     let compressed = 0;
     const deflater = (0,external_node_zlib_.createDeflateRaw)({ level: LEVEL, chunkSize: 256 * 1024 });
-    (0,external_node_stream_.pipeline)((0,external_node_fs_.createReadStream)(e.source, { highWaterMark: 1024 * 1024 }), async function* (source) {
+    (0,external_node_stream_.pipeline)(
+    // `end` is inclusive: one byte past the scanned size is read, so that a file that grew is noticed
+    (0,external_node_fs_.createReadStream)(e.source, { highWaterMark: 1024 * 1024, end: e.size }), async function* (source) {
         for await (const chunk of source) {
             crc = (0,external_node_zlib_.crc32)(chunk, crc);
             size += chunk.length;
@@ -30528,7 +30590,9 @@ async function* deflateFile(e, entry) {
 function unreadable(e, err) {
     return new Error(`${e.path} could not be read while zipping: ${err.message}`);
 }
-function changed(e, now) {
+/** `read`: the bytes read, at most one past the scanned size (then the file grew). */
+function changed(e, read) {
+    const now = read > e.size ? 'more' : `${read}`;
     return new Error(`${e.path} changed while it was zipped (${e.size} bytes when the folder was scanned, ${now} now): run again once the job folder is stable`);
 }
 /** A size or offset of the archive, which must fit in the 32 bits of a zip without ZIP64. */

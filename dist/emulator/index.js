@@ -35112,7 +35112,7 @@ function executionStatus(e, now) {
         return 'submitted';
     if (now < e.end_at)
         return 'running';
-    if (e.becomes && now >= e.becomes.at)
+    if (e.becomes?.at !== undefined && now >= e.becomes.at)
         return e.becomes.status;
     return e.final;
 }
@@ -35202,7 +35202,17 @@ function parseExecutionScript(body, defaultSeconds) {
             throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`);
         }
         script.becomes = body.becomes;
-        script.becomesAfterSeconds = seconds(body.becomesAfterSeconds, 'becomesAfterSeconds', 1);
+        if (body.becomesAfterReads !== undefined) {
+            const n = body.becomesAfterReads;
+            if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+                throw new AdminInputError('becomesAfterReads must be a whole number above 0');
+            if (body.becomesAfterSeconds !== undefined)
+                throw new AdminInputError('give becomesAfterSeconds or becomesAfterReads, not both');
+            script.becomesAfterReads = n;
+        }
+        else {
+            script.becomesAfterSeconds = seconds(body.becomesAfterSeconds, 'becomesAfterSeconds', 1);
+        }
     }
     return script;
 }
@@ -36312,10 +36322,9 @@ async function startEmulator(options = {}) {
             final: script.status,
             ...(script.becomes
                 ? {
-                    becomes: {
-                        status: script.becomes,
-                        at: endAt + (script.becomesAfterSeconds ?? 1) * 1000
-                    }
+                    becomes: script.becomesAfterReads !== undefined
+                        ? { status: script.becomes, afterReads: script.becomesAfterReads, reads: 0 }
+                        : { status: script.becomes, at: endAt + (script.becomesAfterSeconds ?? 1) * 1000 }
                 }
                 : {}),
             logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
@@ -36354,7 +36363,19 @@ async function startEmulator(options = {}) {
         return (js.executions.find(e => e.id === ctx.params.id) ??
             fail(problem(404, `Cannot find execution '${ctx.params.id}' of data job '${js.job.job_name}'.`, 'The execution does not exist, or it was cleaned up (the service keeps the latest 100).', "List the job's executions to find a valid id.")));
     };
-    const readExecution = ctx => json(200, executionView(findExecution(ctx), opts.clock()));
+    const readExecution = ctx => {
+        const e = findExecution(ctx);
+        const now = opts.clock();
+        // a status that becomes another after N reads: this read counts once the execution has ended
+        const b = e.becomes;
+        if (b?.afterReads !== undefined && b.at === undefined && !e.cancelled_at && now >= e.end_at) {
+            b.reads = (b.reads ?? 0) + 1;
+            if (b.reads > b.afterReads)
+                b.at = now;
+            persist();
+        }
+        return json(200, executionView(e, now));
+    };
     const cancelExecution = ctx => {
         const e = findExecution(ctx);
         const now = opts.clock();

@@ -28515,7 +28515,7 @@ const fetchLogs = {
         }
         const rawPath = src.input('path');
         const path = rawPath ? (0,core_connection/* workspacePath */.X5)(src, rawPath) : undefined;
-        if (path && (0,external_node_fs_.existsSync)(path) && (0,external_node_fs_.statSync)(path).isDirectory())
+        if (path && (/[/\\]$/.test(rawPath) || ((0,external_node_fs_.existsSync)(path) && (0,external_node_fs_.statSync)(path).isDirectory())))
             problems.add(`path '${rawPath}' is a folder: give the name of the file to write the logs to`);
         const config = {
             connection,

@@ -28629,7 +28629,13 @@ const runAndWait = {
             // what cannot be read may still run: cancelling an ended execution changes nothing
             was = `could not be read (${err.message})`;
         }
-        const status = await ctx.cleanup.cancelExecution(ref, id);
+        let status;
+        try {
+            status = await ctx.cleanup.cancelExecution(ref, id);
+        }
+        catch (err) {
+            throw new errors/* ActionFailure */.dR(`execution ${id} ${was} after the step ended, and cancelling it failed too: ${err.message}`);
+        }
         ctx.warning(`execution ${id} ${was} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`);
     }
 };
@@ -28702,16 +28708,16 @@ class Follower {
             this.ctx.info(`status: ${e.status}${e.message ? ` — ${e.message}` : ''}`);
             this.lastStatus = e.status;
         }
+        // no retries while it runs: the next look reads them again, and retrying would delay that look
         if (this.c.logs !== 'none' && !isTerminal(e.status))
-            await this.pullLogs();
+            await this.pullLogs(0);
         return e;
     }
     /** New log lines since the last look; the service sends the whole log each time. */
-    async pullLogs() {
+    async pullLogs(retries) {
         let text;
         try {
-            // no retries: the next look reads them again, and retrying here would delay that look
-            text = await this.ctx.client.logs(this.c.ref, this.id, { retries: 0 });
+            text = await this.ctx.client.logs(this.c.ref, this.id, { retries });
         }
         catch (e) {
             // logs are a courtesy: a failing logs endpoint must not fail the run

@@ -33226,7 +33226,7 @@ const IGNORE_FILE = '.vdkignore';
  * folder is one) and offsets below 4 GiB; the file data is kept well below that, leaving room for
  * the headers and for what deflate adds to a file it cannot shrink.
  */
-const MAX_ENTRIES = 0xffff - 1;
+const MAX_ENTRIES = 0xffff - 2; // with the top folder, one below 0xffff: ZIP64's marker
 const MAX_BYTES = 4_000_000_000;
 const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 /**

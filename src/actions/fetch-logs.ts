@@ -45,7 +45,7 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     }
     const rawPath = src.input('path')
     const path = rawPath ? workspacePath(src, rawPath) : undefined
-    if (path && existsSync(path) && statSync(path).isDirectory())
+    if (path && (/[/\\]$/.test(rawPath) || (existsSync(path) && statSync(path).isDirectory())))
       problems.add(`path '${rawPath}' is a folder: give the name of the file to write the logs to`)
     const config = {
       connection,

@@ -202,7 +202,14 @@ export const runAndWait: ActionDefinition<RunConfig> = {
       // what cannot be read may still run: cancelling an ended execution changes nothing
       was = `could not be read (${(err as Error).message})`
     }
-    const status = await ctx.cleanup.cancelExecution(ref, id)
+    let status: string
+    try {
+      status = await ctx.cleanup.cancelExecution(ref, id)
+    } catch (err) {
+      throw new ActionFailure(
+        `execution ${id} ${was} after the step ended, and cancelling it failed too: ${(err as Error).message}`
+      )
+    }
     ctx.warning(
       `execution ${id} ${was} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`
     )
@@ -287,16 +294,16 @@ class Follower {
       this.ctx.info(`status: ${e.status}${e.message ? ` — ${e.message}` : ''}`)
       this.lastStatus = e.status
     }
-    if (this.c.logs !== 'none' && !isTerminal(e.status)) await this.pullLogs()
+    // no retries while it runs: the next look reads them again, and retrying would delay that look
+    if (this.c.logs !== 'none' && !isTerminal(e.status)) await this.pullLogs(0)
     return e
   }
 
   /** New log lines since the last look; the service sends the whole log each time. */
-  private async pullLogs(): Promise<void> {
+  private async pullLogs(retries?: number): Promise<void> {
     let text: string
     try {
-      // no retries: the next look reads them again, and retrying here would delay that look
-      text = await this.ctx.client.logs(this.c.ref, this.id, { retries: 0 })
+      text = await this.ctx.client.logs(this.c.ref, this.id, { retries })
     } catch (e) {
       // logs are a courtesy: a failing logs endpoint must not fail the run
       this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)

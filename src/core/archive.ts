@@ -7,15 +7,16 @@
 // in 64 KiB steps, one file at a time. Here small files are read whole, checksummed by zlib.crc32
 // and deflated a few at a time on libuv's thread pool while earlier ones are being sent; a file
 // that deflate does not shrink is stored, as `zip` does; large files are streamed through one
-// deflate stream with a data descriptor. Nothing holds more than AHEAD_BYTES of file data, however
-// large the tree. Sizes and offsets must fit in 32 bits (no ZIP64): `archiveLimitProblem` refuses
-// larger trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES).
+// deflate stream with a data descriptor. What is held at once is bounded, however large the tree:
+// AHEAD_BYTES of files read ahead, their deflated forms (at most as large, or stored instead), and
+// the chunk being sent. Sizes and offsets must fit in 32 bits (no ZIP64): the scan refuses larger
+// trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES), and the writer checks again.
 import { createReadStream } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { constants, crc32, createDeflateRaw, type DeflateRaw } from 'node:zlib'
-import type { JobEntry } from './scan.js'
+import { MAX_ENTRIES, type JobEntry } from './scan.js'
 
 /** Files up to this size are read whole and deflated in one step; larger ones are streamed. */
 export const SMALL_FILE = 1024 * 1024
@@ -64,6 +65,9 @@ interface Packed {
 }
 
 export function zipJob(entries: JobEntry[], topFolder: string): ZipStream {
+  // the scan refuses these trees; a caller that did not scan gets the same reason here
+  if (entries.length > MAX_ENTRIES)
+    throw new Error(`${entries.length} files and folders are more than one upload can hold`)
   const sent = { bytes: 0 }
   const stream = Readable.from(writeZip(entries, topFolder, sent), { objectMode: false })
   return { stream, bytes: () => sent.bytes }
@@ -79,9 +83,11 @@ async function* writeZip(
     sent.bytes += buf.length
     return buf
   }
-  const start = (name: string, mode: number): Entry => {
+  const start = (path: string, mode: number): Entry => {
+    const name = Buffer.from(path)
+    if (name.length > 0xffff) throw new Error(`${path}: a name longer than a zip can hold`)
     const entry = {
-      name: Buffer.from(name),
+      name,
       flags: UTF8,
       method: STORED,
       crc: 0,
@@ -116,6 +122,7 @@ async function* writeZip(
       }
     }
   } finally {
+    ahead.stop()
     deflaters.close()
   }
   const directory = fits(sent.bytes)
@@ -132,6 +139,7 @@ class ReadAhead {
   private readonly pending = new Map<number, Promise<Packed>>()
   private next = 0
   private bytes = 0
+  private stopped = false
 
   constructor(
     private readonly entries: JobEntry[],
@@ -143,15 +151,19 @@ class ReadAhead {
     const packed = this.pending.get(i)
     if (!packed) throw new Error(`internal: ${this.entries[i].path} was not read ahead`)
     this.pending.delete(i)
-    try {
-      return await packed
-    } finally {
-      this.bytes -= this.entries[i].size
-      this.fill(i + 1)
-    }
+    const done = await packed
+    this.bytes -= this.entries[i].size
+    this.fill(i + 1)
+    return done
+  }
+
+  /** The zip ended (done, failed, or its consumer stopped): read nothing more. */
+  stop(): void {
+    this.stopped = true
   }
 
   private fill(from: number): void {
+    if (this.stopped) return
     this.next = Math.max(this.next, from)
     while (this.next < this.entries.length && this.pending.size < AHEAD_FILES) {
       const e = this.entries[this.next]
@@ -171,13 +183,7 @@ class ReadAhead {
 }
 
 async function pack(e: JobEntry, deflaters: Deflaters): Promise<Packed> {
-  let data: Buffer
-  try {
-    data = await readFile(e.source)
-  } catch (err) {
-    throw unreadable(e, err)
-  }
-  if (data.length !== e.size) throw changed(e, data.length)
+  const data = await readExactly(e)
   const crc = crc32(data)
   const size = data.length
   if (size > 0) {
@@ -196,31 +202,51 @@ async function pack(e: JobEntry, deflaters: Deflaters): Promise<Packed> {
  */
 class Deflaters {
   private readonly free: DeflateRaw[] = []
-  private readonly all: DeflateRaw[] = []
-  private readonly waiting: Array<(z: DeflateRaw) => void> = []
+  private readonly all = new Set<DeflateRaw>()
+  private readonly waiting: Array<(z: DeflateRaw | undefined) => void> = []
+  private closed = false
 
   async deflate(data: Buffer): Promise<Buffer[]> {
     const z = this.free.pop() ?? (await this.acquire())
+    if (!z) throw new Error('the zip was closed')
+    let failed = false
     try {
       return await finish(z, data)
+    } catch (err) {
+      // a context that failed is not used again
+      failed = true
+      this.all.delete(z)
+      z.close()
+      throw err
     } finally {
-      const next = this.waiting.shift()
-      if (next) next(z)
-      else this.free.push(z)
+      if (!failed) this.release(z)
+      else if (this.waiting.length && !this.closed) this.waiting.shift()?.(this.create())
     }
   }
 
-  private acquire(): Promise<DeflateRaw> {
-    if (this.all.length < DEFLATERS) {
-      const z = createDeflateRaw({ level: LEVEL, chunkSize: 64 * 1024 })
-      this.all.push(z)
-      return Promise.resolve(z)
-    }
+  private release(z: DeflateRaw): void {
+    if (this.closed) return
+    const next = this.waiting.shift()
+    if (next) next(z)
+    else this.free.push(z)
+  }
+
+  private create(): DeflateRaw {
+    const z = createDeflateRaw({ level: LEVEL, chunkSize: 64 * 1024 })
+    this.all.add(z)
+    return z
+  }
+
+  private acquire(): Promise<DeflateRaw | undefined> {
+    if (this.closed) return Promise.resolve(undefined)
+    if (this.all.size < DEFLATERS) return Promise.resolve(this.create())
     return new Promise(resolve => this.waiting.push(resolve))
   }
 
   close(): void {
+    this.closed = true
     for (const z of this.all) z.close()
+    for (const w of this.waiting.splice(0)) w(undefined)
   }
 }
 
@@ -236,14 +262,39 @@ function finish(z: DeflateRaw, data: Buffer): Promise<Buffer[]> {
     z.on('data', collect)
     z.once('error', fail)
     z.write(data)
-    z.flush(constants.Z_FINISH, () => {
+    z.flush(constants.Z_FINISH, (err?: Error | null) => {
       z.off('data', collect)
       z.off('error', fail)
-      // closed meanwhile when the zip stopped early (an error, or the upload cut short)
-      if (!z.destroyed) z.reset()
+      // closed meanwhile when the zip stopped early (an error, or the upload cut short): then the
+      // parts are not the whole file, and nothing may be written from them
+      if (err || z.destroyed) return reject(err ?? new Error('the zip was closed'))
+      z.reset()
       resolve(parts)
     })
   })
+}
+
+/** The file's `e.size` bytes; one byte more is asked for, so that a file that grew is noticed. */
+async function readExactly(e: JobEntry): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(e.size + 1)
+  let got = 0
+  try {
+    const file = await open(e.source, 'r')
+    try {
+      for (;;) {
+        const { bytesRead } = await file.read(buf, got, buf.length - got, got)
+        if (bytesRead === 0) break
+        got += bytesRead
+        if (got === buf.length) break
+      }
+    } finally {
+      await file.close()
+    }
+  } catch (err) {
+    throw unreadable(e, err)
+  }
+  if (got !== e.size) throw changed(e, got)
+  return buf.subarray(0, got)
 }
 
 /** Streams a large file through deflate; sets the entry's CRC and sizes once it is read. */
@@ -253,7 +304,8 @@ async function* deflateFile(e: JobEntry, entry: Entry): AsyncGenerator<Buffer> {
   let compressed = 0
   const deflater = createDeflateRaw({ level: LEVEL, chunkSize: 256 * 1024 })
   pipeline(
-    createReadStream(e.source, { highWaterMark: 1024 * 1024 }),
+    // `end` is inclusive: one byte past the scanned size is read, so that a file that grew is noticed
+    createReadStream(e.source, { highWaterMark: 1024 * 1024, end: e.size }),
     async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         crc = crc32(chunk, crc)
@@ -280,7 +332,9 @@ function unreadable(e: JobEntry, err: unknown): Error {
   return new Error(`${e.path} could not be read while zipping: ${(err as Error).message}`)
 }
 
-function changed(e: JobEntry, now: number): Error {
+/** `read`: the bytes read, at most one past the scanned size (then the file grew). */
+function changed(e: JobEntry, read: number): Error {
+  const now = read > e.size ? 'more' : `${read}`
   return new Error(
     `${e.path} changed while it was zipped (${e.size} bytes when the folder was scanned, ${now} now): run again once the job folder is stable`
   )

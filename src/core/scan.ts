@@ -58,7 +58,7 @@ export interface JobScan {
  * folder is one) and offsets below 4 GiB; the file data is kept well below that, leaving room for
  * the headers and for what deflate adds to a file it cannot shrink.
  */
-export const MAX_ENTRIES = 0xffff - 1
+export const MAX_ENTRIES = 0xffff - 2 // with the top folder, one below 0xffff: ZIP64's marker
 export const MAX_BYTES = 4_000_000_000
 
 const byPath = (a: JobEntry, b: JobEntry): number =>

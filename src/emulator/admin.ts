@@ -81,7 +81,16 @@ export function parseExecutionScript(body: unknown, defaultSeconds: number): Exe
       throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`)
     }
     script.becomes = body.becomes as ExecutionScript['status']
-    script.becomesAfterSeconds = seconds(body.becomesAfterSeconds, 'becomesAfterSeconds', 1)
+    if (body.becomesAfterReads !== undefined) {
+      const n = body.becomesAfterReads
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+        throw new AdminInputError('becomesAfterReads must be a whole number above 0')
+      if (body.becomesAfterSeconds !== undefined)
+        throw new AdminInputError('give becomesAfterSeconds or becomesAfterReads, not both')
+      script.becomesAfterReads = n
+    } else {
+      script.becomesAfterSeconds = seconds(body.becomesAfterSeconds, 'becomesAfterSeconds', 1)
+    }
   }
   return script
 }

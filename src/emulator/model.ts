@@ -67,6 +67,8 @@ export interface ExecutionScript {
   /** A platform_error that the service later overwrites (the real watcher can do that). */
   becomes?: FinalStatus
   becomesAfterSeconds?: number
+  /** Instead of a time: the final status is read this many times (GET execution), then it becomes. */
+  becomesAfterReads?: number
 }
 
 export interface DeploymentScript {
@@ -86,7 +88,8 @@ export interface ExecutionRecord {
   running_at: number
   end_at: number
   final: FinalStatus
-  becomes?: { status: FinalStatus; at: number }
+  /** `at`: when it becomes; unset while it waits for `afterReads` reads (`reads` so far). */
+  becomes?: { status: FinalStatus; at?: number; afterReads?: number; reads?: number }
   cancelled_at?: number
   logs: string[]
   deployment: LiveDeployment
@@ -144,7 +147,7 @@ export function executionStatus(e: ExecutionRecord, now: number): ExecutionStatu
   if (e.cancelled_at !== undefined) return 'cancelled'
   if (now < e.running_at) return 'submitted'
   if (now < e.end_at) return 'running'
-  if (e.becomes && now >= e.becomes.at) return e.becomes.status
+  if (e.becomes?.at !== undefined && now >= e.becomes.at) return e.becomes.status
   return e.final
 }
 

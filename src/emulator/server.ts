@@ -737,10 +737,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       final: script.status,
       ...(script.becomes
         ? {
-            becomes: {
-              status: script.becomes,
-              at: endAt + (script.becomesAfterSeconds ?? 1) * 1000
-            }
+            becomes:
+              script.becomesAfterReads !== undefined
+                ? { status: script.becomes, afterReads: script.becomesAfterReads, reads: 0 }
+                : { status: script.becomes, at: endAt + (script.becomesAfterSeconds ?? 1) * 1000 }
           }
         : {}),
       logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
@@ -801,7 +801,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     )
   }
 
-  const readExecution: Handler = ctx => json(200, executionView(findExecution(ctx), opts.clock()))
+  const readExecution: Handler = ctx => {
+    const e = findExecution(ctx)
+    const now = opts.clock()
+    // a status that becomes another after N reads: this read counts once the execution has ended
+    const b = e.becomes
+    if (b?.afterReads !== undefined && b.at === undefined && !e.cancelled_at && now >= e.end_at) {
+      b.reads = (b.reads ?? 0) + 1
+      if (b.reads > b.afterReads) b.at = now
+      persist()
+    }
+    return json(200, executionView(e, now))
+  }
 
   const cancelExecution: Handler = ctx => {
     const e = findExecution(ctx)
