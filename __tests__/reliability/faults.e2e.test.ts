@@ -91,12 +91,12 @@ const errors = (r: ActionRun): string[] => r.stdout.split('\n').filter(l => l.st
  * `failure`; the service holds at most one execution of `job` (none started twice) and none of
  * them is still running.
  */
-async function expectSafe(
+function expectSafe(
   r: ActionRun,
   job: string,
   outcome: 'succeeded' | RegExp,
   s: LocalService = svc
-): Promise<void> {
+): void {
   if (outcome === 'succeeded') {
     expect(errors(r)).toEqual([])
     expect(r.code).toBe(0)
@@ -127,7 +127,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'GET', path: statusPath(job), status: 503, times: 3 })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(faulted(job).map(j => j.status)).toEqual([503, 503, 503])
     expect(r.outputs.status).toBe('succeeded')
   })
@@ -137,7 +137,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'POST', path: startPath, status: 429, retryAfter: 1 })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     const posts = starts(job)
     expect(posts.map(j => j.status)).toEqual([429, 202])
     expect(Date.parse(posts[1].at) - Date.parse(posts[0].at)).toBeGreaterThanOrEqual(900)
@@ -154,7 +154,7 @@ describe('run-and-wait meets a fault', () => {
       retryAfterAsDate: true
     })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     const posts = starts(job)
     expect(posts.map(j => j.status)).toEqual([429, 202])
     // an HTTP date has whole seconds: at least one second passes
@@ -166,7 +166,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'GET', path: statusPath(job), reset: true, times: 2 })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(faulted(job)).toHaveLength(2)
   })
 
@@ -175,7 +175,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'GET', path: statusPath(job), delayMs: 3000, times: 1 })
     const r = await run('run-and-wait', { 'job-name': job, 'request-timeout-seconds': '1' })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     // the slow answer was given up on: the next look came before it would have arrived (3 s)
     const looks = journalOf(job, 'GET').filter(j => /\/executions\/[^/]+$/.test(j.path))
     const slow = looks.findIndex(j => j.fault)
@@ -188,7 +188,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'POST', path: startPath, status: 503, when: 'after' })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(starts(job).map(j => j.status)).toEqual([503])
     expect(svc.executions(job)).toHaveLength(1)
     expect(r.outputs['execution-id']).toBe(svc.executions(job)[0].id)
@@ -199,11 +199,28 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'POST', path: startPath, delayMs: 2500, when: 'after' })
     const r = await run('run-and-wait', { 'job-name': job, 'request-timeout-seconds': '1' })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     // the one start was delayed past the limit, and not sent again: found by its op id
     expect(starts(job).map(j => Boolean(j.fault))).toEqual([true])
     expect(svc.executions(job)).toHaveLength(1)
     expect(r.outputs['execution-id']).toBe(svc.executions(job)[0].id)
+  })
+
+  test('the workflow is cancelled while the start is on its way: the execution it made is cancelled', async () => {
+    const job = 'fault-cut-start'
+    await svc.deploy(job)
+    await svc.script(job, { status: 'succeeded', seconds: 30 })
+    // the start is processed at once, its answer held back; the runner's SIGINT comes meanwhile
+    await svc.fault({ method: 'POST', path: startPath, delayMs: 5000, when: 'after' })
+    const r = await run('run-and-wait', { 'job-name': job }, { signalAfterMs: 1500 })
+    expectSafe(
+      r,
+      job,
+      /^::error::run-and-wait: the workflow was cancelled while execution \S+ was being started: it was cancelled on the Control Service$/
+    )
+    expect(svc.executions(job)).toHaveLength(1)
+    expect(svc.status(svc.executions(job)[0])).toBe('cancelled')
+    expect(journalOf(job, 'DELETE').map(j => j.status)).toEqual([200])
   })
 
   test('409 on the start though nothing runs: started again after a pause, once', async () => {
@@ -211,7 +228,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.deploy(job)
     await svc.fault({ method: 'POST', path: startPath, status: 409 })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(starts(job).map(j => j.status)).toEqual([409, 202])
   })
 
@@ -226,7 +243,7 @@ describe('run-and-wait meets a fault', () => {
       becomesAfterReads: 1
     })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(r.stdout).toMatch(/^status: platform_error\b/m)
     expect(r.stdout).toMatch(/^status: succeeded\b/m)
     expect(r.outputs.status).toBe('succeeded')
@@ -245,7 +262,7 @@ describe('run-and-wait meets a fault', () => {
       times: 0
     })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(
+    expectSafe(
       r,
       job,
       /^::error::run-and-wait: read execution '.*' failed: HTTP 200 came with a body that is not JSON: .*A proxy or gateway may have answered instead of the Control Service/
@@ -264,7 +281,7 @@ describe('run-and-wait meets a fault', () => {
     await svc.script(job, { status: 'succeeded', seconds: 1, logs: ['line one', 'line two'] })
     await svc.fault({ method: 'GET', path: '/logs$', status: 500, times: 0 })
     const r = await run('run-and-wait', { 'job-name': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(faulted(job).length).toBeGreaterThan(0)
     expect(r.stdout).toMatch(
       /^\(logs unavailable for now: read the logs of execution .* \(HTTP 500\)/m
@@ -294,7 +311,7 @@ describe('run-and-wait meets a fault', () => {
     )
     await svc.admin('auth/expire')
     const r = await running
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(emu.journal.filter(j => j.path === '/auth/token').map(j => j.status)).toEqual([200, 200])
     expect(journalOf(job, 'GET').filter(j => j.status === 401)).toHaveLength(1)
   })
@@ -310,7 +327,7 @@ describe('run-and-wait meets a fault', () => {
       { 'job-name': job },
       { env: { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: '', no_proxy: '' } }
     )
-    await expectSafe(r, job, /^::error::run-and-wait: .*proxy refused.*HTTP 403/)
+    expectSafe(r, job, /^::error::run-and-wait: .*proxy refused.*HTTP 403/)
     expect(emu.journal.length).toBe(before)
     expect(proxy.requests.length).toBeGreaterThan(0)
     expect(svc.executions(job)).toHaveLength(0)
@@ -338,7 +355,7 @@ describe('run-and-wait meets a fault', () => {
     try {
       const after = new LocalService(own, TEAM, TOKEN)
       const r = await running
-      await expectSafe(r, job, 'succeeded', after)
+      expectSafe(r, job, 'succeeded', after)
       expect(r.outputs.status).toBe('succeeded')
       expect(after.executions(job)).toHaveLength(1)
       expect(r.outputs['execution-id']).toBe(after.executions(job)[0].id)
@@ -360,7 +377,7 @@ describe('deploy meets a fault', () => {
     jobFolder(job)
     await svc.fault({ method: 'POST', path: '/sources$', status: 503, times: 2 })
     const r = await run('deploy', { 'job-path': job })
-    await expectSafe(r, job, 'succeeded')
+    expectSafe(r, job, 'succeeded')
     expect(journalOf(job, 'POST').filter(j => j.path.endsWith('/sources'))).toHaveLength(3)
     expect(r.outputs['job-version']).toMatch(/^[0-9a-f]{40}$/)
   })
@@ -378,7 +395,7 @@ describe('deploy meets a fault', () => {
       seconds: 600
     })
     const r = await run('deploy', { 'job-path': job, 'timeout-seconds': '1.5' })
-    await expectSafe(
+    expectSafe(
       r,
       job,
       /^::error::deploy: version [0-9a-f]{40} of 'fault-stuck-deploy' was not live after timeout-seconds 1\.5: the last deployment status seen was/

@@ -31970,6 +31970,7 @@ class Transport {
         for (let attempt = 1;; attempt++) {
             const opId = this.newOpId();
             opIds.push(opId);
+            spec.onSend?.(opId);
             let failure;
             let retryAfterMs;
             let mayHaveTakenEffect;
@@ -32566,9 +32567,10 @@ class ControlServiceClient {
      * execution started by one of its own attempts (the service records the request's X-OPID as the
      * execution's op_id) before it sends again, so an execution is never started twice.
      */
-    async startExecution(ref, request) {
+    async startExecution(ref, request, o = {}) {
         const operation = `start an execution of ${this.of(ref)}`;
         return this.transport.send({
+            onSend: o.onSend,
             operation,
             method: 'POST',
             path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/executions`,

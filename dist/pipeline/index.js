@@ -31057,14 +31057,33 @@ const runAndWait = {
         ctx.warning(`execution ${id} ${was} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`);
     }
 };
+/**
+ * The workflow was cancelled while a start was on its way: the execution it may have made is found
+ * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
+ * cancelled, so that no execution runs on that nobody follows.
+ */
+async function cancelCutStart(c, ctx, sent) {
+    const made = (await ctx.cleanup.listExecutions(c.ref)).find(e => e.op_id !== undefined && sent.includes(e.op_id));
+    if (!made)
+        throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
+    const status = isTerminal(made.status)
+        ? made.status
+        : await ctx.cleanup.cancelExecution(c.ref, made.id);
+    throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`);
+}
 /** Starts the execution, applying on-conflict when one is already running. */
 async function start(c, ctx, deadline) {
     const request = { started_by: c.startedBy, args: c.args };
     for (;;) {
+        // the op ids of the start's attempts: a start cut short by a cancelled workflow may have
+        // reached the service, and only they find the execution it made
+        const sent = [];
         try {
-            return await ctx.client.startExecution(c.ref, request);
+            return await ctx.client.startExecution(c.ref, request, { onSend: id => sent.push(id) });
         }
         catch (e) {
+            if (ctx.signal.aborted && sent.length)
+                await cancelCutStart(c, ctx, sent);
             if (!(e instanceof errors/* ControlServiceError */.RK) || e.status !== 409)
                 throw e;
             const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0];
@@ -34949,9 +34968,10 @@ class ControlServiceClient {
      * execution started by one of its own attempts (the service records the request's X-OPID as the
      * execution's op_id) before it sends again, so an execution is never started twice.
      */
-    async startExecution(ref, request) {
+    async startExecution(ref, request, o = {}) {
         const operation = `start an execution of ${this.of(ref)}`;
         return this.transport.send({
+            onSend: o.onSend,
             operation,
             method: 'POST',
             path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/executions`,
@@ -35268,6 +35288,7 @@ class Transport {
         for (let attempt = 1;; attempt++) {
             const opId = this.newOpId();
             opIds.push(opId);
+            spec.onSend?.(opId);
             let failure;
             let retryAfterMs;
             let mayHaveTakenEffect;

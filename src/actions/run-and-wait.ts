@@ -216,13 +216,35 @@ export const runAndWait: ActionDefinition<RunConfig> = {
   }
 }
 
+/**
+ * The workflow was cancelled while a start was on its way: the execution it may have made is found
+ * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
+ * cancelled, so that no execution runs on that nobody follows.
+ */
+async function cancelCutStart(c: RunConfig, ctx: ActionContext, sent: string[]): Promise<never> {
+  const made = (await ctx.cleanup.listExecutions(c.ref)).find(
+    e => e.op_id !== undefined && sent.includes(e.op_id)
+  )
+  if (!made) throw new ActionFailure('the workflow was cancelled before an execution was started')
+  const status = isTerminal(made.status)
+    ? made.status
+    : await ctx.cleanup.cancelExecution(c.ref, made.id)
+  throw new ActionFailure(
+    `the workflow was cancelled while execution ${made.id} was being started: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`
+  )
+}
+
 /** Starts the execution, applying on-conflict when one is already running. */
 async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promise<string> {
   const request = { started_by: c.startedBy, args: c.args }
   for (;;) {
+    // the op ids of the start's attempts: a start cut short by a cancelled workflow may have
+    // reached the service, and only they find the execution it made
+    const sent: string[] = []
     try {
-      return await ctx.client.startExecution(c.ref, request)
+      return await ctx.client.startExecution(c.ref, request, { onSend: id => sent.push(id) })
     } catch (e) {
+      if (ctx.signal.aborted && sent.length) await cancelCutStart(c, ctx, sent)
       if (!(e instanceof ControlServiceError) || e.status !== 409) throw e
       const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0]
       if (!active) {

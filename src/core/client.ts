@@ -330,10 +330,15 @@ export class ControlServiceClient {
    * execution started by one of its own attempts (the service records the request's X-OPID as the
    * execution's op_id) before it sends again, so an execution is never started twice.
    */
-  async startExecution(ref: JobRef, request: DataJobExecutionRequest): Promise<string> {
+  async startExecution(
+    ref: JobRef,
+    request: DataJobExecutionRequest,
+    o: { onSend?: (opId: string) => void } = {}
+  ): Promise<string> {
     const operation = `start an execution of ${this.of(ref)}`
     return this.transport.send(
       {
+        onSend: o.onSend,
         operation,
         method: 'POST',
         path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/executions`,

@@ -87,6 +87,8 @@ export interface RequestSpec {
   timeoutMs?: number
   /** Retries after a failure, instead of the transport's (e.g. 0 for what is read again anyway). */
   retries?: number
+  /** Told each attempt's op id (X-OPID) before it is sent: what a caller may look for later. */
+  onSend?: (opId: string) => void
   /** Return the body as a stream (the attempt's time limit then ends with the headers). */
   stream?: boolean
   /** A hint added to the error message of a failed answer. */
@@ -178,6 +180,7 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       const opId = this.newOpId()
       opIds.push(opId)
+      spec.onSend?.(opId)
       let failure: ControlServiceError
       let retryAfterMs: number | undefined
       let mayHaveTakenEffect: boolean
