@@ -218,6 +218,29 @@ describe('zipJob', () => {
     )
   })
 
+  it('keeps order and content past the read-ahead limits (4 MiB, 16 files, a large file between)', async () => {
+    const many = join(dir, 'many')
+    mkdirSync(many)
+    const expected = new Map<string, Buffer>()
+    for (let i = 0; i < 40; i++) {
+      // alternately text (deflated) and random (stored), 300 KB each: 12 MB past a 4 MiB budget
+      const content =
+        i % 2
+          ? random.subarray(i * 1000, i * 1000 + 300_000)
+          : Buffer.from(`${i}\n`.repeat(100_000))
+      const name = `f${String(i).padStart(2, '0')}.bin`
+      writeFileSync(join(many, name), content)
+      expected.set(`m/${name}`, content)
+    }
+    writeFileSync(join(many, 'f20-large.bin'), random) // streamed, between small ones
+    expected.set('m/f20-large.bin', random)
+    const scan = await scanJob(many)
+    const read = await readBack(await collect(zipJob(scan.entries, 'm').stream))
+    const files = read.filter(e => !e.name.endsWith('/'))
+    expect(files.map(e => e.name)).toEqual([...expected.keys()].sort())
+    for (const e of files) expect(e.content.equals(expected.get(e.name) as Buffer)).toBe(true)
+  })
+
   it('stops reading when the consumer stops (an upload cut short)', async () => {
     const scan = await scanJob(job)
     const z = zipJob(scan.entries, 'j')

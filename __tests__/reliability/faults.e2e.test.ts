@@ -286,6 +286,11 @@ describe('run-and-wait meets a fault', () => {
     expect(r.stdout).toMatch(
       /^\(logs unavailable for now: read the logs of execution .* \(HTTP 500\)/m
     )
+    // one logs request per look while it ran (no retries that would delay the next look); the
+    // last read, after the end, is retried (the client's 4 retries)
+    const looks = journalOf(job, 'GET').filter(j => /\/executions\/[^/]+$/.test(j.path)).length
+    const logReads = journalOf(job, 'GET').filter(j => j.path.endsWith('/logs')).length
+    expect(logReads).toBeLessThanOrEqual(looks + 4)
   })
 
   test('a 401 once the access token expired: exchanged again once, the run succeeds', async () => {
@@ -372,13 +377,19 @@ describe('deploy meets a fault', () => {
     writeFileSync(join(root, job, 'step.py'), 'def run(job_input):\n    pass\n')
   }
 
-  test('a burst of 503 on the upload: the same archive is sent again, one version', async () => {
+  test('a burst of 503 on the upload: a fresh archive is streamed again until one lands', async () => {
     const job = 'fault-503-upload'
     jobFolder(job)
     await svc.fault({ method: 'POST', path: '/sources$', status: 503, times: 2 })
     const r = await run('deploy', { 'job-path': job })
     expectSafe(r, job, 'succeeded')
-    expect(journalOf(job, 'POST').filter(j => j.path.endsWith('/sources'))).toHaveLength(3)
+    const uploads = journalOf(job, 'POST').filter(j => j.path.endsWith('/sources'))
+    expect(uploads.map(j => j.status)).toEqual([503, 503, 200])
+    // the one that landed was a whole archive: the service read both files from it
+    const res = await svc.call('GET', `${svc.jobPath(job)}/sources`)
+    expect(res.status).toBe(200)
+    const zip = Buffer.from(await res.arrayBuffer())
+    for (const name of ['config.ini', 'step.py']) expect(zip.includes(`${job}/${name}`)).toBe(true)
     expect(r.outputs['job-version']).toMatch(/^[0-9a-f]{40}$/)
   })
 
