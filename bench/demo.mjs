@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   BenchError,
+  GNU_TIME,
   load,
   machine,
   median,
@@ -25,6 +26,7 @@ import {
   run,
   table,
   timed,
+  wholeNumber,
   writeResults
 } from './lib.mjs'
 
@@ -34,9 +36,6 @@ const RUNS = 3
 const QUICK_RUNS = 1
 const BASELINE_RUNS = 5
 const LIMIT_S = 10
-
-/** --runs=<n>: a whole number above 0. */
-const wholeRuns = v => (/^[1-9]\d*$/.test(v) ? Number(v) : undefined)
 
 function usage() {
   console.log(`usage: node bench/demo.mjs [--quick] [--runs=<n>]
@@ -66,18 +65,11 @@ function steps(stdout) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2), usage, {
-    options: { '--runs': ['runs', wholeRuns] }
+    options: { '--runs': ['runs', wholeNumber] }
   })
   if (opts.help) return usage()
   const runs = opts.runs ?? (opts.quick ? QUICK_RUNS : RUNS)
-  requireTools([
-    { name: 'tsx', path: TSX, hint: 'npm ci installs it' },
-    {
-      name: 'time',
-      path: '/usr/bin/time',
-      hint: 'GNU time measures peak RSS: apt-get install time'
-    }
-  ])
+  requireTools([{ name: 'tsx', path: TSX, hint: 'npm ci installs it' }, GNU_TIME])
   // the node tsx runs on: the first on PATH, as `#!/usr/bin/env node`
   const node = execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim()
   if (!existsSync(node)) throw new BenchError('no node on PATH')

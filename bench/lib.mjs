@@ -336,6 +336,16 @@ export function runnerEnv({ actionYml, inputs = {}, dir, workspace, extra = {} }
   return { env, files, main: meta.runs?.main, post: meta.runs?.post }
 }
 
+/** GNU time, which the benches measure peak RSS with (requireTools). */
+export const GNU_TIME = {
+  name: 'time',
+  path: '/usr/bin/time',
+  hint: 'GNU time measures peak RSS: apt-get install time'
+}
+
+/** An option value that is a whole number above 0 (e.g. --runs=<n>), for parseArgs. */
+export const wholeNumber = v => (/^[1-9]\d*$/.test(v) ? Number(v) : undefined)
+
 /**
  * A bench's arguments: --quick, --help (-h), `flags` (`--name` sets `flags[name]` true) and
  * `options` (`--name=value` sets `options[name][0]` to `options[name][1](value)`, which returns

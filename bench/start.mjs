@@ -22,6 +22,7 @@ import { parse as parseYaml } from 'yaml'
 import {
   BenchError,
   formatBytes,
+  GNU_TIME,
   load,
   machine,
   median,
@@ -37,6 +38,7 @@ import {
   runnerEnv,
   table,
   timed,
+  wholeNumber,
   writeResults
 } from './lib.mjs'
 
@@ -46,9 +48,6 @@ const JOB = 'bench-start-job'
 const RATIO_LIMIT = 2
 const RUNS = 7
 const QUICK_RUNS = 3
-
-/** --runs=<n>: a whole number above 0. */
-const wholeRuns = v => (/^[1-9]\d*$/.test(v) ? Number(v) : undefined)
 
 function usage() {
   console.log(`usage: node bench/start.mjs [--quick] [--runs=<n>]
@@ -193,18 +192,11 @@ async function startServer() {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2), usage, {
-    options: { '--runs': ['runs', wholeRuns] }
+    options: { '--runs': ['runs', wholeNumber] }
   })
   if (opts.help) return usage()
   const runs = opts.runs ?? (opts.quick ? QUICK_RUNS : RUNS)
-  requireTools([
-    { name: 'git', hint: 'changed-jobs needs it: apt-get install git' },
-    {
-      name: 'time',
-      path: '/usr/bin/time',
-      hint: 'GNU time measures peak RSS: apt-get install time'
-    }
-  ])
+  requireTools([{ name: 'git', hint: 'changed-jobs needs it: apt-get install git' }, GNU_TIME])
   const node = nodeForActions()
   const nodeV = nodeVersion(node)
   const m = machine()

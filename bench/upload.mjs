@@ -16,6 +16,7 @@ import {
   bundleIdentity,
   formatBytes,
   GiB,
+  GNU_TIME,
   load,
   machine,
   MiB,
@@ -158,11 +159,7 @@ async function main() {
   requireTools([
     { name: 'zip', hint: 'the baseline zips with it: apt-get install zip' },
     { name: 'curl', hint: 'the baseline uploads with it: apt-get install curl' },
-    {
-      name: 'time',
-      path: '/usr/bin/time',
-      hint: 'GNU time measures peak RSS: apt-get install time'
-    }
+    GNU_TIME
   ])
   // Per tree at most: the tree, the baseline's zip, the service's stored blobs and its copy of the
   // body being read, plus slack.

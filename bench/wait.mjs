@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import {
   BenchError,
   bundleIdentity,
+  GNU_TIME,
   load,
   machine,
   nodeForActions,
@@ -176,11 +177,7 @@ async function main() {
   const pollMs = opts.poll * 1000
   requireTools([
     { name: 'zip', hint: 'the job is uploaded zipped with it: apt-get install zip' },
-    {
-      name: 'time',
-      path: '/usr/bin/time',
-      hint: 'GNU time measures peak RSS: apt-get install time'
-    }
+    GNU_TIME
   ])
   const node = nodeForActions()
   const nodeV = nodeVersion(node)

@@ -28576,7 +28576,7 @@ const runAndWait = {
         if (result.reason === 'aborted') {
             const status = await follower.cancel('the workflow was cancelled');
             ctx.saveState(STATE.settled, 'cancelled');
-            return follower.stopped(status, `the workflow was cancelled while execution ${id} ran: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`);
+            return follower.stopped(status, `the workflow was cancelled while execution ${id} ran: ${cancelledOrEnded(status)}`);
         }
         if (result.reason === 'timeout') {
             const last = result.last?.status ?? 'unknown';
@@ -28639,6 +28639,10 @@ const runAndWait = {
         ctx.warning(`execution ${id} ${was} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`);
     }
 };
+/** What a cancel sent because the workflow was cancelled came to. */
+const cancelledOrEnded = (status) => status === 'cancelled'
+    ? 'it was cancelled on the Control Service'
+    : `it had already ended (${status})`;
 /**
  * The workflow was cancelled while a start was on its way: the execution it may have made is found
  * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
@@ -28651,7 +28655,7 @@ async function cancelCutStart(c, ctx, sent) {
     const status = isTerminal(made.status)
         ? made.status
         : await ctx.cleanup.cancelExecution(c.ref, made.id);
-    throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`);
+    throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`);
 }
 /** Starts the execution, applying on-conflict when one is already running. */
 async function start(c, ctx, deadline) {

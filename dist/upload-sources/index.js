@@ -33606,23 +33606,20 @@ class Deflaters {
         const z = this.free.pop() ?? (await this.acquire());
         if (!z)
             throw new Error('the zip was closed');
-        let failed = false;
+        let parts;
         try {
-            return await finish(z, data);
+            parts = await finish(z, data);
         }
         catch (err) {
-            // a context that failed is not used again
-            failed = true;
+            // a context that failed is not used again: a new one takes its place for whoever waits
             this.all.delete(z);
             z.close();
+            if (this.waiting.length && !this.closed)
+                this.release(this.create());
             throw err;
         }
-        finally {
-            if (!failed)
-                this.release(z);
-            else if (this.waiting.length && !this.closed)
-                this.waiting.shift()?.(this.create());
-        }
+        this.release(z);
+        return parts;
     }
     release(z) {
         if (this.closed)

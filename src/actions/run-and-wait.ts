@@ -144,7 +144,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
       ctx.saveState(STATE.settled, 'cancelled')
       return follower.stopped(
         status,
-        `the workflow was cancelled while execution ${id} ran: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`
+        `the workflow was cancelled while execution ${id} ran: ${cancelledOrEnded(status)}`
       )
     }
     if (result.reason === 'timeout') {
@@ -216,6 +216,12 @@ export const runAndWait: ActionDefinition<RunConfig> = {
   }
 }
 
+/** What a cancel sent because the workflow was cancelled came to. */
+const cancelledOrEnded = (status: string): string =>
+  status === 'cancelled'
+    ? 'it was cancelled on the Control Service'
+    : `it had already ended (${status})`
+
 /**
  * The workflow was cancelled while a start was on its way: the execution it may have made is found
  * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
@@ -230,7 +236,7 @@ async function cancelCutStart(c: RunConfig, ctx: ActionContext, sent: string[]):
     ? made.status
     : await ctx.cleanup.cancelExecution(c.ref, made.id)
   throw new ActionFailure(
-    `the workflow was cancelled while execution ${made.id} was being started: ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it had already ended (${status})`}`
+    `the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`
   )
 }
 
