@@ -35042,7 +35042,7 @@ function bufferIncludes(buffer, content) {
 
 /***/ }),
 
-/***/ 6110:
+/***/ 3872:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35197,6 +35197,8 @@ function parseExecutionScript(body, defaultSeconds) {
         seconds: seconds(body.seconds, 'seconds', defaultSeconds),
         logs: logs
     };
+    if (body.submitSeconds !== undefined)
+        script.submitSeconds = seconds(body.submitSeconds, 'submitSeconds', 0);
     if (body.becomes !== undefined) {
         if (!FINAL_STATUSES.includes(body.becomes)) {
             throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`);
@@ -35215,6 +35217,19 @@ function parseExecutionScript(body, defaultSeconds) {
         }
     }
     return script;
+}
+function parseClockChange(body) {
+    if (!isObject(body))
+        throw new AdminInputError('the body must be a JSON object');
+    const unknown = Object.keys(body).filter(k => k !== 'freeze' && k !== 'advance_seconds');
+    if (unknown.length)
+        throw new AdminInputError(`unknown field ${JSON.stringify(unknown[0])}: give freeze (true/false) and/or advance_seconds`);
+    if (body.freeze !== undefined && typeof body.freeze !== 'boolean')
+        throw new AdminInputError('freeze must be true (stop the clock) or false (let it run)');
+    return {
+        freeze: body.freeze,
+        advanceSeconds: seconds(body.advance_seconds, 'advance_seconds', 0)
+    };
 }
 function parseDeploymentScript(body, defaultSeconds) {
     if (!isObject(body))
@@ -35284,6 +35299,61 @@ function describeFault(f) {
     if (f.status)
         return `status ${f.status}`;
     return `delay ${f.delayMs} ms`;
+}
+
+;// CONCATENATED MODULE: ./src/emulator/clock.ts
+// The local Control Service's time. Everything that changes with time (a deployment going live,
+// an execution running and ending, logs growing, tokens expiring) is derived from this clock on
+// each read, so whoever holds the clock decides what a client sees: a test freezes it and moves it
+// on at the moments it chooses, and a status then depends on what the test did, never on how
+// fast the machine is. Running (the default), it follows the wall clock; frozen, it stands still
+// until it is advanced; it never goes back.
+class ServiceClock {
+    wall;
+    /** While running: service time = wall time + offset. */
+    offset = 0;
+    /** While frozen: the service time it stands at. */
+    standing;
+    constructor(options = {}, wall = Date.now) {
+        this.wall = wall;
+        const start = options.start ?? wall();
+        this.offset = start - wall();
+        if (options.frozen)
+            this.standing = start;
+    }
+    now() {
+        return this.standing ?? this.wall() + this.offset;
+    }
+    get frozen() {
+        return this.standing !== undefined;
+    }
+    /** Stops the clock where it is. */
+    freeze() {
+        this.standing ??= this.now();
+    }
+    /** Lets it run on from where it stands, at the wall clock's pace. */
+    resume() {
+        if (this.standing === undefined)
+            return;
+        this.offset = this.standing - this.wall();
+        this.standing = undefined;
+    }
+    /** Moves it on by `ms` (frozen or not). */
+    advance(ms) {
+        if (!Number.isFinite(ms) || ms < 0)
+            throw new RangeError(`the clock moves only forward: ${ms} ms`);
+        if (this.standing !== undefined)
+            this.standing += ms;
+        else
+            this.offset += ms;
+    }
+    /** Moves it on to `at` (ms since the epoch); a time already past leaves it where it is. */
+    advanceTo(at) {
+        this.advance(Math.max(0, at - this.now()));
+    }
+    view() {
+        return { now: this.now(), frozen: this.frozen };
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/graphql/index.js
@@ -35879,6 +35949,7 @@ async function* entries(zip) {
 
 
 
+
 const EMULATOR_VERSION = '0.1.0';
 const DEFAULT_LOGS_URL = '{base}/_emulator/logs/{team}/{job_name}/{execution_id}';
 const JOB_NAME = /^[a-z][a-z0-9-]{5,49}$/;
@@ -35907,9 +35978,9 @@ async function startEmulator(options = {}) {
         logsRetentionSeconds: 0,
         logsUrlTemplate: DEFAULT_LOGS_URL,
         secrets: true,
-        clock: Date.now,
         ...options
     };
+    const clock = options.clock ?? new ServiceClock({ frozen: options.frozenClock });
     if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
         throw new Error(`the default python version ${opts.defaultPythonVersion} is not among the supported ones (${opts.pythonVersions.join(', ')})`);
     }
@@ -35923,6 +35994,8 @@ async function startEmulator(options = {}) {
         ? { ...emptyState(), ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(stateFile, 'utf8')) }
         : emptyState();
     const journal = [];
+    /** Numbers requests across clears of the journal: a later request has a higher one. */
+    let journalSeq = 0;
     let faults = [];
     let faultSeq = 0;
     let base = '';
@@ -35947,7 +36020,7 @@ async function startEmulator(options = {}) {
     const logsUrl = (e) => {
         if (!opts.logsUrlTemplate)
             return undefined;
-        const end = executionEnd(e, opts.clock());
+        const end = executionEnd(e, clock.now());
         const values = {
             base,
             team: enc(e.team),
@@ -36069,9 +36142,9 @@ async function startEmulator(options = {}) {
         }
         const qc = {
             state,
-            now: opts.clock(),
+            now: clock.now(),
             logsUrl,
-            message: e => executionMessage(executionStatus(e, opts.clock()))
+            message: e => executionMessage(executionStatus(e, clock.now()))
         };
         const answer = await runJobsQuery(qc, query, variables, q.get('operation_name') ?? undefined);
         return json(answer.status, answer.body);
@@ -36156,7 +36229,7 @@ async function startEmulator(options = {}) {
             version,
             tree: result.tree,
             reason: ctx.url.searchParams.get('reason') ?? undefined,
-            uploaded_at: opts.clock(),
+            uploaded_at: clock.now(),
             uploaded_by: ctx.user,
             files: result.files.length,
             bytes: result.bytes
@@ -36220,7 +36293,7 @@ async function startEmulator(options = {}) {
         }
         const pythonChanged = previous !== undefined && previous.python_version !== python;
         const vdk = body.vdk_version ?? (pythonChanged ? undefined : previous?.vdk_version);
-        const now = opts.clock();
+        const now = clock.now();
         const script = scriptsFor(js.job.team, js.job.job_name).deployments.shift() ?? {
             status: 'SUCCESS',
             seconds: opts.deploymentSeconds
@@ -36293,7 +36366,7 @@ async function startEmulator(options = {}) {
         const live = js.live;
         if (!live)
             return notDeployed();
-        const now = opts.clock();
+        const now = clock.now();
         const running = js.executions.find(e => isActive(executionStatus(e, now)));
         if (running) {
             return problem(409, `Data job '${js.job.job_name}' is already running.`, `Execution '${running.id}' has not finished.`, 'Wait for it to end, or cancel it, then start again.', 'No new execution was started.');
@@ -36306,7 +36379,7 @@ async function startEmulator(options = {}) {
         for (let n = 2; js.executions.some(e => e.id === id); n++)
             id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`;
         const startedBy = `${typeof body.started_by === 'string' ? body.started_by : 'manual'}/${ctx.user}`;
-        const runningAt = now + opts.submitSeconds * 1000;
+        const runningAt = now + (script.submitSeconds ?? opts.submitSeconds) * 1000;
         const endAt = runningAt + script.seconds * 1000;
         js.executions.push({
             id,
@@ -36354,7 +36427,7 @@ async function startEmulator(options = {}) {
                 return problem(404, `Unknown execution status '${s}'.`, `Valid statuses: ${EXECUTION_STATUSES.join(', ')}.`, 'Filter by lowercase execution statuses.');
             }
         }
-        const now = opts.clock();
+        const now = clock.now();
         const list = js.executions.filter(e => !wanted.length || wanted.includes(executionStatus(e, now)));
         return json(200, list.map(e => executionView(e, now)));
     };
@@ -36365,7 +36438,7 @@ async function startEmulator(options = {}) {
     };
     const readExecution = ctx => {
         const e = findExecution(ctx);
-        const now = opts.clock();
+        const now = clock.now();
         // a status that becomes another after N reads: this read counts once the execution has ended
         const b = e.becomes;
         if (b?.afterReads !== undefined && b.at === undefined && !e.cancelled_at && now >= e.end_at) {
@@ -36378,7 +36451,7 @@ async function startEmulator(options = {}) {
     };
     const cancelExecution = ctx => {
         const e = findExecution(ctx);
-        const now = opts.clock();
+        const now = clock.now();
         const status = executionStatus(e, now);
         if (!isActive(status)) {
             return problem(400, `Execution '${e.id}' cannot be cancelled.`, `It is not running: its status is ${status}.`, 'Only submitted or running executions can be cancelled.');
@@ -36392,7 +36465,7 @@ async function startEmulator(options = {}) {
         if (tail !== null && !/^-?\d+$/.test(tail)) {
             return problem(400, `tail_lines must be an integer, not '${tail}'.`, 'It is the number of last lines to return (0: all).', 'Send ?tail_lines=<n>.');
         }
-        const now = opts.clock();
+        const now = clock.now();
         const end = executionEnd(e, now);
         const gone = end !== undefined && now >= end + opts.logsRetentionSeconds * 1000;
         let lines = gone ? [] : visibleLogLines(e, now);
@@ -36423,7 +36496,7 @@ async function startEmulator(options = {}) {
             return json(400, { error: 'invalid_grant', error_description: 'the API token is not valid' });
         }
         const token = `emu-${hex(24)}`;
-        state.issued_tokens[token] = opts.clock() + opts.accessTokenTtlSeconds * 1000;
+        state.issued_tokens[token] = clock.now() + opts.accessTokenTtlSeconds * 1000;
         return json(200, {
             access_token: token,
             token_type: 'bearer',
@@ -36478,6 +36551,7 @@ async function startEmulator(options = {}) {
                 default_python_version: opts.defaultPythonVersion,
                 execution_seconds: opts.executionSeconds,
                 submit_seconds: opts.submitSeconds,
+                clock: clockView(),
                 deployment_seconds: opts.deploymentSeconds,
                 logs_retention_seconds: opts.logsRetentionSeconds,
                 logs_url_template: opts.logsUrlTemplate,
@@ -36519,6 +36593,20 @@ async function startEmulator(options = {}) {
             }
         ],
         ['DELETE', '/_emulator/faults', () => ((faults = []), empty(204))],
+        ['GET', '/_emulator/clock', () => json(200, clockView())],
+        [
+            'POST',
+            '/_emulator/clock',
+            async (ctx) => {
+                const change = parseClockChange(await readJson(ctx.req, 'clock change'));
+                if (change.freeze === true)
+                    clock.freeze();
+                if (change.freeze === false)
+                    clock.resume();
+                clock.advance(change.advanceSeconds * 1000);
+                return json(200, clockView());
+            }
+        ],
         ['GET', '/_emulator/journal', () => json(200, journal)],
         ['DELETE', '/_emulator/journal', () => (journal.splice(0), empty(204))],
         [
@@ -36526,7 +36614,7 @@ async function startEmulator(options = {}) {
             '/_emulator/logs/:team/:job/:id',
             ctx => {
                 const e = findExecution(ctx);
-                const lines = visibleLogLines(e, opts.clock());
+                const lines = visibleLogLines(e, clock.now());
                 return raw(200, lines.length ? `${lines.join('\n')}\n` : '', 'text/plain; charset=utf-8');
             }
         ],
@@ -36542,6 +36630,7 @@ async function startEmulator(options = {}) {
             }
         ]
     ];
+    const clockView = () => ({ now: iso(clock.now()), frozen: clock.frozen });
     const match = (table, method, path) => {
         const parts = path.split('/');
         let pathMatched = false;
@@ -36572,7 +36661,7 @@ async function startEmulator(options = {}) {
         }
         return pathMatched ? 'method' : undefined;
     };
-    const notFound = (path, status = 404, error = 'Not Found') => json(status, { timestamp: iso(opts.clock()), status, error, path });
+    const notFound = (path, status = 404, error = 'Not Found') => json(status, { timestamp: iso(clock.now()), status, error, path });
     const authorized = (req) => {
         if (!authOn)
             return undefined;
@@ -36581,7 +36670,7 @@ async function startEmulator(options = {}) {
         if (!bearer)
             return empty(401, { 'WWW-Authenticate': 'Bearer' });
         const expiry = state.issued_tokens[bearer];
-        if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > opts.clock()))
+        if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > clock.now()))
             return undefined;
         return empty(401, {
             'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is invalid or expired."'
@@ -36618,7 +36707,7 @@ async function startEmulator(options = {}) {
         const headers = {};
         if (f.retryAfter !== undefined) {
             headers['Retry-After'] = f.retryAfterAsDate
-                ? new Date(opts.clock() + f.retryAfter * 1000).toUTCString()
+                ? new Date(clock.now() + f.retryAfter * 1000).toUTCString()
                 : String(Math.round(f.retryAfter));
         }
         const reply = f.body !== undefined
@@ -36641,8 +36730,8 @@ async function startEmulator(options = {}) {
             query[k] = all.length === 1 ? all[0] : all;
         }
         const entry = {
-            seq: journal.length ? journal[journal.length - 1].seq + 1 : 1,
-            at: iso(opts.clock()),
+            seq: ++journalSeq,
+            at: iso(clock.now()),
             method,
             path: url.pathname,
             query,
@@ -36663,7 +36752,7 @@ async function startEmulator(options = {}) {
             await sleep(fault.delayMs);
         if (fault && answers && !after)
             return applyFault(req, res, fault);
-        const now = opts.clock();
+        const now = clock.now();
         let changed = false;
         for (const js of Object.values(state.jobs))
             changed = settleDeployment(js, now) || changed;
@@ -36707,6 +36796,7 @@ async function startEmulator(options = {}) {
             return state;
         },
         journal,
+        clock,
         async close() {
             await new Promise(resolve => {
                 server.close(() => resolve());
@@ -36768,6 +36858,8 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
   --deployment-seconds <s>      time a deployment takes to go live (default 1)
   --logs-retention <s>          logs stay readable this long after the end (default 0)
   --logs-url-template <t>       template of executions' logs_url ("" for none)
+  --frozen-clock                start with the service's clock frozen: deployments and executions
+                                move on only when POST /_emulator/clock advances it
   --no-secrets                  answer 501 on the secrets API, as a service without a vault
   --verbose                     print one line per request
   --help                        show this text`;
@@ -36797,6 +36889,7 @@ function parseCli(argv) {
             'logs-retention': { type: 'string' },
             'logs-url-template': { type: 'string' },
             'no-secrets': { type: 'boolean' },
+            'frozen-clock': { type: 'boolean' },
             verbose: { type: 'boolean' },
             help: { type: 'boolean', short: 'h' }
         },
@@ -36826,6 +36919,7 @@ function parseCli(argv) {
         logsRetentionSeconds: number(values['logs-retention'], 'logs-retention'),
         logsUrlTemplate: values['logs-url-template'],
         secrets: values['no-secrets'] ? false : undefined,
+        frozenClock: values['frozen-clock'] ? true : undefined,
         log: values.verbose ? line => console.log(line) : undefined
     };
 }
@@ -36867,7 +36961,7 @@ async function main(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6110);
+/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3872);
 
 process.exitCode = await (0,_emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 

@@ -31072,6 +31072,8 @@ async function cancelCutStart(c, ctx, sent) {
         : await ctx.cleanup.cancelExecution(c.ref, made.id);
     throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`);
 }
+/** How an execution in the way of a start is named: a submitted one has not started running. */
+const alreadyActive = (status) => status === 'submitted' ? 'was already submitted (it is about to run)' : `is already ${status}`;
 /** Starts the execution, applying on-conflict when one is already running. */
 async function start(c, ctx, deadline) {
     const request = { started_by: c.startedBy, args: c.args };
@@ -31099,14 +31101,14 @@ async function start(c, ctx, deadline) {
                 continue;
             }
             if (c.onConflict === 'fail') {
-                throw new errors/* ActionFailure */.dR(`execution ${active.id} of '${c.ref.job}' is already ${active.status}; set on-conflict: wait (start after it) or cancel (stop it first)`);
+                throw new errors/* ActionFailure */.dR(`execution ${active.id} of '${c.ref.job}' ${alreadyActive(active.status)}; set on-conflict: wait (start after it) or cancel (stop it first)`);
             }
             if (c.onConflict === 'cancel') {
-                ctx.info(`execution ${active.id} is already ${active.status}: cancelling it (on-conflict: cancel)`);
+                ctx.info(`execution ${active.id} ${alreadyActive(active.status)}: cancelling it (on-conflict: cancel)`);
                 await ctx.client.cancelExecution(c.ref, active.id);
             }
             else
-                ctx.info(`execution ${active.id} is already ${active.status}: waiting for it to end (on-conflict: wait)`);
+                ctx.info(`execution ${active.id} ${alreadyActive(active.status)}: waiting for it to end (on-conflict: wait)`);
             const ended = await (0,poll/* poll */.w)({
                 intervalMs: c.pollIntervalMs,
                 timeoutMs: Math.max(0, deadline - Date.now()),

@@ -240,6 +240,10 @@ async function cancelCutStart(c: RunConfig, ctx: ActionContext, sent: string[]):
   )
 }
 
+/** How an execution in the way of a start is named: a submitted one has not started running. */
+const alreadyActive = (status: ExecutionStatus): string =>
+  status === 'submitted' ? 'was already submitted (it is about to run)' : `is already ${status}`
+
 /** Starts the execution, applying on-conflict when one is already running. */
 async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promise<string> {
   const request = { started_by: c.startedBy, args: c.args }
@@ -267,17 +271,17 @@ async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promis
       }
       if (c.onConflict === 'fail') {
         throw new ActionFailure(
-          `execution ${active.id} of '${c.ref.job}' is already ${active.status}; set on-conflict: wait (start after it) or cancel (stop it first)`
+          `execution ${active.id} of '${c.ref.job}' ${alreadyActive(active.status)}; set on-conflict: wait (start after it) or cancel (stop it first)`
         )
       }
       if (c.onConflict === 'cancel') {
         ctx.info(
-          `execution ${active.id} is already ${active.status}: cancelling it (on-conflict: cancel)`
+          `execution ${active.id} ${alreadyActive(active.status)}: cancelling it (on-conflict: cancel)`
         )
         await ctx.client.cancelExecution(c.ref, active.id)
       } else
         ctx.info(
-          `execution ${active.id} is already ${active.status}: waiting for it to end (on-conflict: wait)`
+          `execution ${active.id} ${alreadyActive(active.status)}: waiting for it to end (on-conflict: wait)`
         )
       const ended = await poll({
         intervalMs: c.pollIntervalMs,

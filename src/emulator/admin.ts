@@ -76,6 +76,8 @@ export function parseExecutionScript(body: unknown, defaultSeconds: number): Exe
     seconds: seconds(body.seconds, 'seconds', defaultSeconds),
     logs: logs as string[] | undefined
   }
+  if (body.submitSeconds !== undefined)
+    script.submitSeconds = seconds(body.submitSeconds, 'submitSeconds', 0)
   if (body.becomes !== undefined) {
     if (!FINAL_STATUSES.includes(body.becomes as never)) {
       throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`)
@@ -93,6 +95,27 @@ export function parseExecutionScript(body: unknown, defaultSeconds: number): Exe
     }
   }
   return script
+}
+
+/** A change to the service's clock: freeze or resume it, then move it on. */
+export interface ClockChange {
+  freeze?: boolean
+  advanceSeconds: number
+}
+
+export function parseClockChange(body: unknown): ClockChange {
+  if (!isObject(body)) throw new AdminInputError('the body must be a JSON object')
+  const unknown = Object.keys(body).filter(k => k !== 'freeze' && k !== 'advance_seconds')
+  if (unknown.length)
+    throw new AdminInputError(
+      `unknown field ${JSON.stringify(unknown[0])}: give freeze (true/false) and/or advance_seconds`
+    )
+  if (body.freeze !== undefined && typeof body.freeze !== 'boolean')
+    throw new AdminInputError('freeze must be true (stop the clock) or false (let it run)')
+  return {
+    freeze: body.freeze,
+    advanceSeconds: seconds(body.advance_seconds, 'advance_seconds', 0)
+  }
 }
 
 export function parseDeploymentScript(body: unknown, defaultSeconds: number): DeploymentScript {

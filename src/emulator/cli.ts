@@ -19,6 +19,8 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
   --deployment-seconds <s>      time a deployment takes to go live (default 1)
   --logs-retention <s>          logs stay readable this long after the end (default 0)
   --logs-url-template <t>       template of executions' logs_url ("" for none)
+  --frozen-clock                start with the service's clock frozen: deployments and executions
+                                move on only when POST /_emulator/clock advances it
   --no-secrets                  answer 501 on the secrets API, as a service without a vault
   --verbose                     print one line per request
   --help                        show this text`
@@ -49,6 +51,7 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
       'logs-retention': { type: 'string' },
       'logs-url-template': { type: 'string' },
       'no-secrets': { type: 'boolean' },
+      'frozen-clock': { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     },
@@ -77,6 +80,7 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
     logsRetentionSeconds: number(values['logs-retention'], 'logs-retention'),
     logsUrlTemplate: values['logs-url-template'],
     secrets: values['no-secrets'] ? false : undefined,
+    frozenClock: values['frozen-clock'] ? true : undefined,
     log: values.verbose ? line => console.log(line) : undefined
   }
 }

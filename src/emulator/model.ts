@@ -63,6 +63,8 @@ export interface PendingDeployment {
 export interface ExecutionScript {
   status: FinalStatus
   seconds: number
+  /** How long it stays submitted (default: the service's submitSeconds); 0: running at once. */
+  submitSeconds?: number
   logs?: string[]
   /** A platform_error that the service later overwrites (the real watcher can do that). */
   becomes?: FinalStatus

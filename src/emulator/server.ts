@@ -19,12 +19,14 @@ import {
   AdminInputError,
   describeFault,
   parseDeploymentScript,
+  parseClockChange,
   parseExecutionScript,
   parseFault,
   takeFault,
   type ActiveFault,
   type JournalEntry
 } from './admin.js'
+import { ServiceClock } from './clock.js'
 import { runJobsQuery, type QueryContext } from './graphql.js'
 import {
   EXECUTION_STATUSES,
@@ -76,8 +78,11 @@ export interface EmulatorOptions {
   logsUrlTemplate?: string
   /** Serve the secrets API (default true); false answers 501 as a service without a vault. */
   secrets?: boolean
-  /** Milliseconds since the epoch; tests inject their own. */
-  clock?: () => number
+  /** The service's time (default: one that follows the wall clock). A test that holds it decides
+   * when deployments go live and executions run and end; see clock.ts. */
+  clock?: ServiceClock
+  /** Start with the clock frozen (ignored when `clock` is given). */
+  frozenClock?: boolean
   /** One line per request, for the console (default: silent). */
   log?: (line: string) => void
 }
@@ -88,6 +93,8 @@ export interface Emulator {
   readonly server: Server
   readonly state: ServiceState
   readonly journal: JournalEntry[]
+  /** The service's time: freeze it and move it on to decide what clients see. */
+  readonly clock: ServiceClock
   close(): Promise<void>
 }
 
@@ -129,9 +136,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logsRetentionSeconds: 0,
     logsUrlTemplate: DEFAULT_LOGS_URL,
     secrets: true,
-    clock: Date.now,
     ...options
   }
+  const clock = options.clock ?? new ServiceClock({ frozen: options.frozenClock })
   if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
     throw new Error(
       `the default python version ${opts.defaultPythonVersion} is not among the supported ones (${opts.pythonVersions.join(', ')})`
@@ -147,6 +154,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ? { ...emptyState(), ...(JSON.parse(readFileSync(stateFile, 'utf8')) as ServiceState) }
     : emptyState()
   const journal: JournalEntry[] = []
+  /** Numbers requests across clears of the journal: a later request has a higher one. */
+  let journalSeq = 0
   let faults: ActiveFault[] = []
   let faultSeq = 0
   let base = ''
@@ -183,7 +192,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const logsUrl = (e: ExecutionRecord): string | undefined => {
     if (!opts.logsUrlTemplate) return undefined
-    const end = executionEnd(e, opts.clock())
+    const end = executionEnd(e, clock.now())
     const values: Record<string, string> = {
       base,
       team: enc(e.team),
@@ -372,9 +381,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const qc: QueryContext = {
       state,
-      now: opts.clock(),
+      now: clock.now(),
       logsUrl,
-      message: e => executionMessage(executionStatus(e, opts.clock()))
+      message: e => executionMessage(executionStatus(e, clock.now()))
     }
     const answer = await runJobsQuery(qc, query, variables, q.get('operation_name') ?? undefined)
     return json(answer.status, answer.body)
@@ -498,7 +507,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       version,
       tree: result.tree,
       reason: ctx.url.searchParams.get('reason') ?? undefined,
-      uploaded_at: opts.clock(),
+      uploaded_at: clock.now(),
       uploaded_by: ctx.user,
       files: result.files.length,
       bytes: result.bytes
@@ -605,7 +614,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const pythonChanged = previous !== undefined && previous.python_version !== python
     const vdk = body.vdk_version ?? (pythonChanged ? undefined : previous?.vdk_version)
-    const now = opts.clock()
+    const now = clock.now()
     const script = scriptsFor(js.job.team, js.job.job_name).deployments.shift() ?? {
       status: 'SUCCESS' as const,
       seconds: opts.deploymentSeconds
@@ -702,7 +711,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const stepFiles = await steps(js, js.live.job_version)
     const live = js.live
     if (!live) return notDeployed()
-    const now = opts.clock()
+    const now = clock.now()
     const running = js.executions.find(e => isActive(executionStatus(e, now)))
     if (running) {
       return problem(
@@ -721,7 +730,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for (let n = 2; js.executions.some(e => e.id === id); n++)
       id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`
     const startedBy = `${typeof body.started_by === 'string' ? body.started_by : 'manual'}/${ctx.user}`
-    const runningAt = now + opts.submitSeconds * 1000
+    const runningAt = now + (script.submitSeconds ?? opts.submitSeconds) * 1000
     const endAt = runningAt + script.seconds * 1000
     js.executions.push({
       id,
@@ -776,7 +785,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         )
       }
     }
-    const now = opts.clock()
+    const now = clock.now()
     const list = js.executions.filter(
       e => !wanted.length || wanted.includes(executionStatus(e, now))
     )
@@ -803,7 +812,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const readExecution: Handler = ctx => {
     const e = findExecution(ctx)
-    const now = opts.clock()
+    const now = clock.now()
     // a status that becomes another after N reads: this read counts once the execution has ended
     const b = e.becomes
     if (b?.afterReads !== undefined && b.at === undefined && !e.cancelled_at && now >= e.end_at) {
@@ -816,7 +825,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const cancelExecution: Handler = ctx => {
     const e = findExecution(ctx)
-    const now = opts.clock()
+    const now = clock.now()
     const status = executionStatus(e, now)
     if (!isActive(status)) {
       return problem(
@@ -841,7 +850,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         'Send ?tail_lines=<n>.'
       )
     }
-    const now = opts.clock()
+    const now = clock.now()
     const end = executionEnd(e, now)
     const gone = end !== undefined && now >= end + opts.logsRetentionSeconds * 1000
     let lines = gone ? [] : visibleLogLines(e, now)
@@ -885,7 +894,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return json(400, { error: 'invalid_grant', error_description: 'the API token is not valid' })
     }
     const token = `emu-${hex(24)}`
-    state.issued_tokens[token] = opts.clock() + opts.accessTokenTtlSeconds * 1000
+    state.issued_tokens[token] = clock.now() + opts.accessTokenTtlSeconds * 1000
     return json(200, {
       access_token: token,
       token_type: 'bearer',
@@ -945,6 +954,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           default_python_version: opts.defaultPythonVersion,
           execution_seconds: opts.executionSeconds,
           submit_seconds: opts.submitSeconds,
+          clock: clockView(),
           deployment_seconds: opts.deploymentSeconds,
           logs_retention_seconds: opts.logsRetentionSeconds,
           logs_url_template: opts.logsUrlTemplate,
@@ -996,6 +1006,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     ],
     ['DELETE', '/_emulator/faults', () => ((faults = []), empty(204))],
+    ['GET', '/_emulator/clock', () => json(200, clockView())],
+    [
+      'POST',
+      '/_emulator/clock',
+      async ctx => {
+        const change = parseClockChange(await readJson(ctx.req, 'clock change'))
+        if (change.freeze === true) clock.freeze()
+        if (change.freeze === false) clock.resume()
+        clock.advance(change.advanceSeconds * 1000)
+        return json(200, clockView())
+      }
+    ],
     ['GET', '/_emulator/journal', () => json(200, journal)],
     ['DELETE', '/_emulator/journal', () => (journal.splice(0), empty(204))],
     [
@@ -1003,7 +1025,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       '/_emulator/logs/:team/:job/:id',
       ctx => {
         const e = findExecution(ctx)
-        const lines = visibleLogLines(e, opts.clock())
+        const lines = visibleLogLines(e, clock.now())
         return raw(200, lines.length ? `${lines.join('\n')}\n` : '', 'text/plain; charset=utf-8')
       }
     ],
@@ -1019,6 +1041,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     ]
   ]
+
+  const clockView = () => ({ now: iso(clock.now()), frozen: clock.frozen })
 
   const match = (table: Array<[string, string, Handler]>, method: string, path: string) => {
     const parts = path.split('/')
@@ -1046,7 +1070,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   const notFound = (path: string, status = 404, error = 'Not Found') =>
-    json(status, { timestamp: iso(opts.clock()), status, error, path })
+    json(status, { timestamp: iso(clock.now()), status, error, path })
 
   const authorized = (req: IncomingMessage): Reply | undefined => {
     if (!authOn) return undefined
@@ -1054,7 +1078,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1]
     if (!bearer) return empty(401, { 'WWW-Authenticate': 'Bearer' })
     const expiry = state.issued_tokens[bearer]
-    if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > opts.clock()))
+    if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > clock.now()))
       return undefined
     return empty(401, {
       'WWW-Authenticate':
@@ -1100,7 +1124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const headers: Record<string, string> = {}
     if (f.retryAfter !== undefined) {
       headers['Retry-After'] = f.retryAfterAsDate
-        ? new Date(opts.clock() + f.retryAfter * 1000).toUTCString()
+        ? new Date(clock.now() + f.retryAfter * 1000).toUTCString()
         : String(Math.round(f.retryAfter))
     }
     const reply: Reply =
@@ -1130,8 +1154,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       query[k] = all.length === 1 ? all[0] : all
     }
     const entry: JournalEntry = {
-      seq: journal.length ? journal[journal.length - 1].seq + 1 : 1,
-      at: iso(opts.clock()),
+      seq: ++journalSeq,
+      at: iso(clock.now()),
       method,
       path: url.pathname,
       query,
@@ -1150,7 +1174,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (fault?.delayMs && !after) await sleep(fault.delayMs)
     if (fault && answers && !after) return applyFault(req, res, fault)
 
-    const now = opts.clock()
+    const now = clock.now()
     let changed = false
     for (const js of Object.values(state.jobs)) changed = settleDeployment(js, now) || changed
     const denied = PUBLIC.has(url.pathname) ? undefined : authorized(req)
@@ -1190,6 +1214,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return state
     },
     journal,
+    clock,
     async close() {
       await new Promise<void>(resolve => {
         server.close(() => resolve())
