@@ -2,7 +2,7 @@
 // defaults, the file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY), the runner's
 // GITHUB_* variables, and optionally signals (the runner sends SIGINT, then SIGTERM 7.5 s later).
 // Used by the end-to-end tests (under Node 24) and by `npm run demo`.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -118,6 +118,8 @@ export interface RunOptions {
   node?: string
   /** Called with each chunk of the step's output as it comes. */
   onOutput?: (chunk: string) => void
+  /** Called with the step's process once it is spawned (to signal it at a moment of one's own). */
+  onSpawn?: (child: ChildProcess) => void
 }
 
 export async function runAction(
@@ -175,6 +177,7 @@ export async function runAction(
     cwd: o.workspace ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  o.onSpawn?.(child)
   let stdout = ''
   const take = (c: Buffer): void => {
     stdout += c.toString()

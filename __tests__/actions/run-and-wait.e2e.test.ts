@@ -3,7 +3,8 @@
 // from its journal and its state. The service's clock is frozen: an execution stays submitted
 // until the test moves the clock on (LocalService.drive and act), so what the action sees — each
 // status, each batch of log lines — is what the test chose, whatever the machine's speed.
-import { execFileSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,19 +61,6 @@ const post = (job: string, state: Record<string, string>, service: LocalService 
 const errors = (r: ActionRun): string[] => r.stdout.split('\n').filter(l => l.startsWith('::error'))
 
 const grouped = parseGroups
-
-/** The pid of the action's process that this test process spawned (the helper does not expose it). */
-function actionPid(): number {
-  const bundle = join('dist', 'run-and-wait', 'index.js')
-  const found = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map(l => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .filter(
-      (m): m is RegExpExecArray => !!m && Number(m[2]) === process.pid && m[3].includes(bundle)
-    )
-  expect(found).toHaveLength(1)
-  return Number(found[0][1])
-}
 
 /** A failure that is one line, with exit code 1, and sent nothing. */
 function expectRefusedBeforeAnyRequest(r: ActionRun, message: RegExp): void {
@@ -185,17 +173,19 @@ describe('run-and-wait', () => {
         becomes: 'succeeded',
         becomesAfterReads: 1
       })
-      const { run: r, id } = await svc.drive(job, () =>
-        run({ 'job-name': job, 'poll-interval-seconds': '1' })
-      )
+      const driven = svc.act(job, () => run({ 'job-name': job, 'poll-interval-seconds': '1' }))
+      expect(await driven.started()).toBe(true)
+      expect(await driven.to('running')).toBe(true)
+      // the requests from here on see it ended
+      const mark = svc.mark()
+      const r = await driven.end()
       expect(r.code).toBe(0)
       expect(r.outputs.status).toBe('succeeded')
       expect(r.log).toMatch(/status: platform_error[^\n]*\n(.*\n)*.*status: succeeded/)
       expect(errors(r)).toEqual([])
       // it looked once more after the platform_error, not again and again
-      const ended = svc.record(job, id).end_at
       expect(
-        svc.requests('GET', svc.execPath(job, id)).filter(j => Date.parse(j.at) >= ended)
+        svc.requests('GET', svc.execPath(job, driven.id)).filter(j => j.seq > mark)
       ).toHaveLength(2)
     })
 
@@ -304,10 +294,13 @@ describe('run-and-wait', () => {
         await svc.script(job, { seconds: 60 })
         // a pause of 120 s between looks: only a signal that cuts it short lets the step end
         // before the runner's kill (the test's own, after 20 s, leaves no exit code)
-        const driven = svc.act(job, () => run({ 'job-name': job, 'poll-interval-seconds': '120' }))
+        let step: ChildProcess | undefined
+        const driven = svc.act(job, () =>
+          run({ 'job-name': job, 'poll-interval-seconds': '120' }, { onSpawn: c => (step = c) })
+        )
         expect(await driven.started()).toBe(true)
         const id = driven.id
-        process.kill(actionPid(), signal)
+        step?.kill(signal)
         const r = await driven.result
         expect(r.code).not.toBe(0)
         expect(r.code).not.toBeNull()

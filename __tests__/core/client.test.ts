@@ -234,6 +234,8 @@ describeIfSpec('core client against the local Control Service', () => {
       seconds: 5,
       logs: ['one', 'two', 'three']
     })
+    // the service's clock stands still from here: the execution is where the test moves it
+    emu.clock.freeze()
     const id = await client.startExecution(ref, { started_by: 'manual/core-test', args: { a: 1 } })
     expect(await client.readExecution(ref, id)).toMatchObject({
       id,
@@ -242,11 +244,13 @@ describeIfSpec('core client against the local Control Service', () => {
     expect(await client.listExecutions(ref, ['submitted', 'running'])).toEqual([
       expect.objectContaining({ id })
     ])
-    await until('two log lines', async () =>
-      (await client.logs(ref, id)).split('\n').length >= 2 ? true : undefined
-    )
-    expect(await client.logs(ref, id, { tailLines: 1 })).toMatch(/^(two|three)$/)
+    // half-way through its running time: two of its three lines
+    const e = emu.state.jobs['lifecycle-job'].executions[0]
+    emu.clock.advanceTo(e.running_at + (e.end_at - e.running_at) / 2)
+    expect(await client.logs(ref, id)).toBe('one\ntwo')
+    expect(await client.logs(ref, id, { tailLines: 1 })).toBe('two')
     expect(await client.cancelExecution(ref, id)).toBe('cancelled')
+    emu.clock.resume()
     expect(await client.cancelExecution(ref, id)).toBe('cancelled')
     expect((await client.latestExecutions(ref, 3))[0]).toMatchObject({ id, status: 'CANCELLED' })
 
@@ -353,14 +357,26 @@ describeIfSpec('core client against the local Control Service', () => {
     })
 
     test('Retry-After is honoured in seconds and as an HTTP date', async () => {
-      const { client, sleeps } = make(authed)
-      await admin('faults', { path: '/info$', status: 429, retryAfter: 2 })
-      await client.info(TEAM)
-      expect(sleeps).toEqual([2000])
-      await admin('faults', { path: '/info$', status: 503, retryAfter: 4, retryAfterAsDate: true })
-      await client.info(TEAM)
-      expect(sleeps[1]).toBeGreaterThan(2000)
-      expect(sleeps[1]).toBeLessThanOrEqual(4000)
+      // the client reads the time from the service's clock, frozen on a whole second (an HTTP
+      // date has no milliseconds): the date says exactly 4 s from now
+      emu.clock.freeze()
+      emu.clock.advance(1000 - (emu.clock.now() % 1000))
+      try {
+        const { client, sleeps } = make(authed, { clock: () => emu.clock.now() })
+        await admin('faults', { path: '/info$', status: 429, retryAfter: 2 })
+        await client.info(TEAM)
+        expect(sleeps).toEqual([2000])
+        await admin('faults', {
+          path: '/info$',
+          status: 503,
+          retryAfter: 4,
+          retryAfterAsDate: true
+        })
+        await client.info(TEAM)
+        expect(sleeps).toEqual([2000, 4000])
+      } finally {
+        emu.clock.resume()
+      }
     })
 
     test('a dropped connection on a read is retried', async () => {
@@ -457,11 +473,11 @@ describeIfSpec('core client against the local Control Service', () => {
 
     test('a stalled answer times out at the configured limit', async () => {
       const { client } = make({ ...authed, 'request-timeout-seconds': '0.3' }, { retries: 0 })
-      await admin('faults', { path: '/info$', delayMs: 2000 })
-      const t0 = Date.now()
+      // an answer that would come only after the test's own limit: only the client's ends it
+      await admin('faults', { path: '/info$', delayMs: 120_000 })
       const e = (await client.info(TEAM).catch((x: unknown) => x)) as ControlServiceError
-      expect(Date.now() - t0).toBeLessThan(1500)
       expect(e.kind).toBe('timeout')
+
       expect(e.message).toMatch(
         /failed: No complete answer from http:\/\/127\.0\.0\.1:\d+ within 0\.3 s\. .*request-timeout-seconds/
       )

@@ -1,6 +1,7 @@
 // poll(): the loop's timing under an injected clock and sleep (no real time passes), its three
 // endings (done, timeout, aborted), its checks of the options; and realSleep, the default sleep,
-// in real time.
+// under jest's fake timers.
+import { jest } from '@jest/globals'
 import { poll, realSleep, type PollOptions } from '../../src/core/poll.js'
 
 const START = 1_700_000_000_000
@@ -385,38 +386,54 @@ describe('poll with an injected clock and sleep', () => {
 })
 
 describe('realSleep', () => {
-  test('resolves after about the time asked', async () => {
-    const t0 = performance.now()
-    await realSleep(30)
-    // timers may fire a millisecond early
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(28)
+  // Node's timers under jest's fake clock: time passes only when a test moves it
+  beforeEach(() => jest.useFakeTimers())
+  afterEach(() => jest.useRealTimers())
+
+  /** Whether `p` has settled, after the microtasks queued so far have run. */
+  const settled = async (p: Promise<unknown>): Promise<boolean> => {
+    let done = false
+    void p.then(() => (done = true))
+    await Promise.resolve()
+    await Promise.resolve()
+    return done
+  }
+
+  test('resolves once the time asked has passed, not before', async () => {
+    const sleeping = realSleep(30)
+    await jest.advanceTimersByTimeAsync(29)
+    expect(await settled(sleeping)).toBe(false)
+    await jest.advanceTimersByTimeAsync(1)
+    expect(await settled(sleeping)).toBe(true)
   })
 
-  test('an abort wakes it early', async () => {
+  test('an abort wakes it at once, and its timer is cleared', async () => {
     const controller = new AbortController()
-    const t0 = performance.now()
-    setTimeout(() => controller.abort(), 10)
-    await realSleep(5000, controller.signal)
-    expect(performance.now() - t0).toBeLessThan(100)
+    const sleeping = realSleep(5000, controller.signal)
+    await jest.advanceTimersByTimeAsync(10)
+    expect(await settled(sleeping)).toBe(false)
+    controller.abort()
+    expect(await settled(sleeping)).toBe(true)
+    expect(jest.getTimerCount()).toBe(0)
   })
 
-  test('an already aborted signal: it resolves at once', async () => {
-    const t0 = performance.now()
-    await realSleep(5000, AbortSignal.abort())
-    expect(performance.now() - t0).toBeLessThan(100)
+  test('an already aborted signal: it resolves at once, with no timer', async () => {
+    expect(await settled(realSleep(5000, AbortSignal.abort()))).toBe(true)
+    expect(jest.getTimerCount()).toBe(0)
   })
 
   test('poll with the real sleep stops waiting when the signal aborts', async () => {
     const controller = new AbortController()
-    const t0 = performance.now()
-    setTimeout(() => controller.abort(), 20)
-    const result = await poll({
+    const polling = poll({
       probe: attempt => Promise.resolve({ done: false, value: attempt }),
       intervalMs: 5000,
       timeoutMs: 60_000,
       signal: controller.signal
     })
-    expect(result).toMatchObject({ reason: 'aborted', last: 1, attempts: 1 })
-    expect(performance.now() - t0).toBeLessThan(1000)
+    await jest.advanceTimersByTimeAsync(20)
+    expect(await settled(polling)).toBe(false)
+    controller.abort()
+    expect(await polling).toMatchObject({ reason: 'aborted', last: 1, attempts: 1 })
+    expect(jest.getTimerCount()).toBe(0)
   })
 })

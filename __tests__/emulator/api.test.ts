@@ -2,7 +2,10 @@
 // Api (request and response validated against ../shared/reference/vdk-datajob-api.yaml); where the
 // real service differs from its spec, the call names the difference.
 import yauzl from 'yauzl'
+import type { ServiceClock } from '../../src/emulator/clock.js'
+import type { ExecutionRecord } from '../../src/emulator/model.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js'
+
 import { QUERIES } from '../../src/core/queries.js'
 import { Api } from '../helpers/api.js'
 import { Contract, specAvailable, SPEC_PATH } from '../helpers/contract.js'
@@ -15,7 +18,6 @@ import {
   readExecution,
   startExecution,
   teamPath,
-  until,
   upload,
   waitEnd,
   zipOf
@@ -85,6 +87,24 @@ describeIfSpec('local Control Service, official API', () => {
     contract = await Contract.load()
     ;({ emu, api } = await service())
   })
+  /**
+   * Runs `fn` with the service's clock frozen: what a read shows in between (submitted, some log
+   * lines, a build not done yet) then holds until `fn` moves the clock on, however slow the
+   * machine. The clock runs again afterwards, from where it stands.
+   */
+  async function frozen(fn: (clock: ServiceClock) => Promise<void>): Promise<void> {
+    emu.clock.freeze()
+    try {
+      await fn(emu.clock)
+    } finally {
+      emu.clock.resume()
+    }
+  }
+  const execution = (job: string, id: string): ExecutionRecord => {
+    const e = emu.state.jobs[job]?.executions.find(x => x.id === id)
+    if (!e) throw new Error(`no execution ${id} of ${job}`)
+    return e
+  }
   afterAll(async () => {
     await Promise.all(running.map(e => e.close()))
   })
@@ -422,50 +442,59 @@ describeIfSpec('local Control Service, official API', () => {
   })
 
   describe('deployments', () => {
-    test('POST answers 202; the version goes live only later; GraphQL status goes NONE → SUCCESS', async () => {
-      await createJob(api, TEAM, 'deploy-job')
-      // a build long enough that a slow machine still sees the in-between state
-      await admin(emu, 'POST', `jobs/${enc(TEAM)}/deploy-job/next-deployment`, { seconds: 1 })
-      expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual([])
-      const status = async () =>
-        (
-          (await gql(api, QUERIES.DeploymentStatus, { job: 'deploy-job', team: TEAM })).json as {
-            data: {
-              content: Array<{ deployments: Array<{ status: string; jobVersion: string | null }> }>
+    test('POST answers 202; the version goes live only later; GraphQL status goes NONE → SUCCESS', () =>
+      frozen(async clock => {
+        await createJob(api, TEAM, 'deploy-job')
+        await admin(emu, 'POST', `jobs/${enc(TEAM)}/deploy-job/next-deployment`, { seconds: 1 })
+        expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual(
+          []
+        )
+        const status = async () =>
+          (
+            (await gql(api, QUERIES.DeploymentStatus, { job: 'deploy-job', team: TEAM })).json as {
+              data: {
+                content: Array<{
+                  deployments: Array<{ status: string; jobVersion: string | null }>
+                }>
+              }
             }
-          }
-        ).data.content[0].deployments
-      expect(await status()).toEqual([])
-      const version = await upload(api, TEAM, 'deploy-job', await zipOf(jobFiles('deploy-job')))
-      const res = await api.call('POST', `${jobPath(TEAM, 'deploy-job')}/deployments`, {
-        json: { job_version: version, python_version: '3.11' }
-      })
-      expect(res.status).toBe(202)
-      expect(res.text).toBe('')
-      expect(await status()).toEqual([
-        expect.objectContaining({ status: 'NONE', jobVersion: null })
-      ])
-      expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual([])
-      await until('SUCCESS', async () =>
-        (await status())[0].status === 'SUCCESS' ? true : undefined
-      )
-      expect(await status()).toEqual([
-        expect.objectContaining({ status: 'SUCCESS', jobVersion: version })
-      ])
-      const list = (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json
-      expect(list).toEqual([
-        expect.objectContaining({
-          job_version: version,
-          python_version: '3.11',
-          enabled: true,
-          mode: 'release',
-          last_deployed_by: 'anonymousUser'
+          ).data.content[0].deployments
+        expect(await status()).toEqual([])
+        const version = await upload(api, TEAM, 'deploy-job', await zipOf(jobFiles('deploy-job')))
+        const res = await api.call('POST', `${jobPath(TEAM, 'deploy-job')}/deployments`, {
+          json: { job_version: version, python_version: '3.11' }
         })
-      ])
-      expect(
-        (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments/production`)).json
-      ).toMatchObject({ job_version: version })
-    })
+        expect(res.status).toBe(202)
+        expect(res.text).toBe('')
+        expect(await status()).toEqual([
+          expect.objectContaining({ status: 'NONE', jobVersion: null })
+        ])
+        expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual(
+          []
+        )
+        // the build takes 1 s on the service's clock: not done a moment before, done then
+        clock.advance(999)
+        expect(await status()).toEqual([
+          expect.objectContaining({ status: 'NONE', jobVersion: null })
+        ])
+        clock.advance(1)
+        expect(await status()).toEqual([
+          expect.objectContaining({ status: 'SUCCESS', jobVersion: version })
+        ])
+        const list = (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json
+        expect(list).toEqual([
+          expect.objectContaining({
+            job_version: version,
+            python_version: '3.11',
+            enabled: true,
+            mode: 'release',
+            last_deployed_by: 'anonymousUser'
+          })
+        ])
+        expect(
+          (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments/production`)).json
+        ).toMatchObject({ job_version: version })
+      }))
 
     test('an unsupported python version is a 409 naming the supported ones; resources are a 400', async () => {
       const version = await liveJob(api, 'python-check-job')
@@ -488,31 +517,37 @@ describeIfSpec('local Control Service, official API', () => {
 
     test('a failing deployment keeps the live version; its status stays stale until the build ends (as the real service)', async () => {
       const v1 = await liveJob(api, 'failing-deploy-job')
-      await admin(emu, 'POST', `jobs/${enc(TEAM)}/failing-deploy-job/next-deployment`, {
-        status: 'USER_ERROR',
-        seconds: 1.5
+      await frozen(async clock => {
+        await admin(emu, 'POST', `jobs/${enc(TEAM)}/failing-deploy-job/next-deployment`, {
+          status: 'USER_ERROR',
+          seconds: 1.5
+        })
+        const v2 = await upload(
+          api,
+          TEAM,
+          'failing-deploy-job',
+          await zipOf(jobFiles('failing-deploy-job', { 'broken.py': 'raise' }))
+        )
+        await api.call('POST', `${jobPath(TEAM, 'failing-deploy-job')}/deployments`, {
+          json: { job_version: v2 }
+        })
+        const status = async () =>
+          (
+            (await gql(api, QUERIES.DeploymentStatus, { job: 'failing-deploy-job', team: TEAM }))
+              .json as {
+              data: {
+                content: Array<{ deployments: Array<{ status: string; jobVersion: string }> }>
+              }
+            }
+          ).data.content[0].deployments[0]
+        expect(await status()).toEqual(
+          expect.objectContaining({ status: 'SUCCESS', jobVersion: v1 })
+        )
+        clock.advance(1500)
+        expect(await status()).toEqual(
+          expect.objectContaining({ status: 'USER_ERROR', jobVersion: v1 })
+        )
       })
-      const v2 = await upload(
-        api,
-        TEAM,
-        'failing-deploy-job',
-        await zipOf(jobFiles('failing-deploy-job', { 'broken.py': 'raise' }))
-      )
-      await api.call('POST', `${jobPath(TEAM, 'failing-deploy-job')}/deployments`, {
-        json: { job_version: v2 }
-      })
-      const status = async () =>
-        (
-          (await gql(api, QUERIES.DeploymentStatus, { job: 'failing-deploy-job', team: TEAM }))
-            .json as {
-            data: { content: Array<{ deployments: Array<{ status: string; jobVersion: string }> }> }
-          }
-        ).data.content[0].deployments[0]
-      expect(await status()).toEqual(expect.objectContaining({ status: 'SUCCESS', jobVersion: v1 }))
-      await until('USER_ERROR', async () =>
-        (await status()).status === 'USER_ERROR' ? true : undefined
-      )
-      expect((await status()).jobVersion).toBe(v1)
     })
 
     test('PATCH enables and disables; it cannot change the version; DELETE removes the deployment', async () => {
@@ -555,42 +590,48 @@ describeIfSpec('local Control Service, official API', () => {
 
   describe('executions', () => {
     test('start answers 202 with the id in Location; it goes submitted → running → succeeded; a second start is a 409', async () => {
-      // a longer submitted phase than the other tests, so that a slow machine still sees it
-      const { api } = await service({ submitSeconds: 1 })
       const version = await liveJob(api, 'run-me-job')
-      const id = await startExecution(api, TEAM, 'run-me-job', {
-        started_by: 'manual/vdk-actions',
-        args: { day: '2026-11-23' }
+      await frozen(async clock => {
+        const id = await startExecution(api, TEAM, 'run-me-job', {
+          started_by: 'manual/vdk-actions',
+          args: { day: '2026-11-23' }
+        })
+        expect(id).toMatch(/^run-me-job-\d+/)
+        const first = await readExecution(api, TEAM, 'run-me-job', id)
+        expect(first).toMatchObject({
+          status: 'submitted',
+          type: 'manual',
+          started_by: 'manual/vdk-actions/anonymousUser',
+          deployment: { job_version: version }
+        })
+        const conflict = await api.call(
+          'POST',
+          `${jobPath(TEAM, 'run-me-job')}/deployments/production/executions`,
+          { json: { started_by: 'manual/x' }, deviations: ['error-body'] }
+        )
+        expect(conflict.status).toBe(409)
+        expect(conflict.json).toMatchObject({
+          what: expect.stringContaining('already running'),
+          why: expect.stringContaining(id)
+        })
+        // submitted for 0.15 s, then running for 0.6 s (FAST), on the service's clock
+        clock.advance(149)
+        expect((await readExecution(api, TEAM, 'run-me-job', id)).status).toBe('submitted')
+        clock.advance(1)
+        expect((await readExecution(api, TEAM, 'run-me-job', id)).status).toBe('running')
+        clock.advance(599)
+        expect((await readExecution(api, TEAM, 'run-me-job', id)).status).toBe('running')
+        clock.advance(1)
+        const done = await readExecution(api, TEAM, 'run-me-job', id)
+        expect(done).toMatchObject({
+          status: 'succeeded',
+          end_time: new Date(execution('run-me-job', id).end_at).toISOString(),
+          message: expect.any(String)
+        })
+        // a new start is fine once it ended
+        const next = await startExecution(api, TEAM, 'run-me-job')
+        expect((await readExecution(api, TEAM, 'run-me-job', next)).status).toBe('submitted')
       })
-      expect(id).toMatch(/^run-me-job-\d+/)
-      const first = await readExecution(api, TEAM, 'run-me-job', id)
-      expect(first).toMatchObject({
-        status: 'submitted',
-        type: 'manual',
-        started_by: 'manual/vdk-actions/anonymousUser',
-        deployment: { job_version: version }
-      })
-      const conflict = await api.call(
-        'POST',
-        `${jobPath(TEAM, 'run-me-job')}/deployments/production/executions`,
-        { json: { started_by: 'manual/x' }, deviations: ['error-body'] }
-      )
-      expect(conflict.status).toBe(409)
-      expect(conflict.json).toMatchObject({
-        what: expect.stringContaining('already running'),
-        why: expect.stringContaining(id)
-      })
-      await until('running', async () =>
-        (await readExecution(api, TEAM, 'run-me-job', id)).status === 'running' ? true : undefined
-      )
-      const done = await waitEnd(api, TEAM, 'run-me-job', id)
-      expect(done).toMatchObject({
-        status: 'succeeded',
-        end_time: expect.any(String),
-        message: expect.any(String)
-      })
-      // a new start is fine once it ended
-      await waitEnd(api, TEAM, 'run-me-job', await startExecution(api, TEAM, 'run-me-job'))
     })
 
     test('logs grow line by line while it runs, honour tail_lines, are empty once it ends, and logs_url keeps them', async () => {
@@ -601,29 +642,25 @@ describeIfSpec('local Control Service, official API', () => {
         seconds: 1.6,
         logs: lines
       })
-      const id = await startExecution(api, TEAM, 'log-lines-job')
+      let id = ''
+      await frozen(async clock => {
+        id = await startExecution(api, TEAM, 'log-lines-job')
+        const path = `${jobPath(TEAM, 'log-lines-job')}/executions/${enc(id)}/logs`
+        const read = async (query = '') =>
+          ((await api.call('GET', `${path}${query}`)).json as { logs: string }).logs
+        // none while submitted; then one more line every 1.6 s / 8 = 0.2 s of its running time
+        expect(await read()).toBe('')
+        const e = execution('log-lines-job', id)
+        for (let k = 0; k < 8; k++) {
+          clock.advanceTo(e.running_at + k * 200)
+          expect(await read()).toBe(lines.slice(0, k + 1).join('\n'))
+          expect(await read('?tail_lines=2')).toBe(
+            lines.slice(Math.max(0, k - 1), k + 1).join('\n')
+          )
+        }
+        clock.advanceTo(e.end_at)
+      })
       const logsPath = `${jobPath(TEAM, 'log-lines-job')}/executions/${enc(id)}/logs`
-      const seen: number[] = []
-      const tails: string[][] = []
-      for (;;) {
-        const logs = (await api.call('GET', logsPath)).json as { logs: string }
-        const tail = (await api.call('GET', `${logsPath}?tail_lines=2`)).json as { logs: string }
-        // read the status last: if it still runs, both reads above happened while it ran
-        const e = await readExecution(api, TEAM, 'log-lines-job', id)
-        if (e.status !== 'running' && e.status !== 'submitted') break
-        const got = logs.logs ? logs.logs.split('\n') : []
-        expect(got).toEqual(lines.slice(0, got.length))
-        seen.push(got.length)
-        if (got.length >= 2) tails.push(tail.logs.split('\n'))
-        await new Promise(r => setTimeout(r, 60))
-      }
-      expect(seen).toEqual([...seen].sort((a, b) => a - b))
-      expect(new Set(seen).size).toBeGreaterThan(3)
-      expect(tails.length).toBeGreaterThan(0)
-      for (const t of tails) {
-        expect(t).toHaveLength(2)
-        expect(lines.indexOf(t[1])).toBe(lines.indexOf(t[0]) + 1)
-      }
       const after = (await api.call('GET', logsPath)).json
       expect(after).toEqual({ logs: '' })
       const e = await readExecution(api, TEAM, 'log-lines-job', id)
@@ -650,19 +687,25 @@ describeIfSpec('local Control Service, official API', () => {
 
     test('a platform error can later turn into a success, as the real service may overwrite it', async () => {
       await liveJob(api, 'flaky-platform-job')
-      await admin(emu, 'POST', `jobs/${enc(TEAM)}/flaky-platform-job/next-execution`, {
-        status: 'platform_error',
-        seconds: 0.2,
-        becomes: 'succeeded',
-        becomesAfterSeconds: 0.4
+      await frozen(async clock => {
+        await admin(emu, 'POST', `jobs/${enc(TEAM)}/flaky-platform-job/next-execution`, {
+          status: 'platform_error',
+          seconds: 0.2,
+          becomes: 'succeeded',
+          becomesAfterSeconds: 0.4
+        })
+        const id = await startExecution(api, TEAM, 'flaky-platform-job')
+        clock.advanceTo(execution('flaky-platform-job', id).end_at)
+        expect((await readExecution(api, TEAM, 'flaky-platform-job', id)).status).toBe(
+          'platform_error'
+        )
+        clock.advance(399)
+        expect((await readExecution(api, TEAM, 'flaky-platform-job', id)).status).toBe(
+          'platform_error'
+        )
+        clock.advance(1)
+        expect((await readExecution(api, TEAM, 'flaky-platform-job', id)).status).toBe('succeeded')
       })
-      const id = await startExecution(api, TEAM, 'flaky-platform-job')
-      expect((await waitEnd(api, TEAM, 'flaky-platform-job', id)).status).toBe('platform_error')
-      await until('succeeded', async () =>
-        (await readExecution(api, TEAM, 'flaky-platform-job', id)).status === 'succeeded'
-          ? true
-          : undefined
-      )
     })
 
     test('…or once its final status was read n times (becomesAfterReads)', async () => {
@@ -946,11 +989,17 @@ describeIfSpec('local Control Service, official API', () => {
         retryAfter: 5,
         retryAfterAsDate: true
       })
-      const res = await f.api.call('GET', info, { deviations: ['injected-fault'] })
-      expect(res.status).toBe(429)
-      const when = Date.parse(res.headers.get('retry-after') ?? '')
-      expect(when - Date.now()).toBeGreaterThan(3000)
-      expect(when - Date.now()).toBeLessThan(6000)
+      // the service's clock stands at a known moment: the date is exactly 5 s after it
+      f.emu.clock.freeze()
+      try {
+        const res = await f.api.call('GET', info, { deviations: ['injected-fault'] })
+        expect(res.status).toBe(429)
+        expect(res.headers.get('retry-after')).toBe(
+          new Date(f.emu.clock.now() + 5000).toUTCString()
+        )
+      } finally {
+        f.emu.clock.resume()
+      }
     })
 
     test('a dropped connection before the service sees the request', async () => {

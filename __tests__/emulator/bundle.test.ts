@@ -81,6 +81,39 @@ describe('dist/emulator/index.js command line (Node 24)', () => {
   })
 })
 
+test('--frozen-clock: the service time stands still until POST /_emulator/clock moves it on', async () => {
+  const service = await startServiceProcess(['--frozen-clock'])
+  const clock = async (body?: object): Promise<{ status: number; json: unknown }> => {
+    const res = await fetch(`${service.url}/_emulator/clock`, {
+      method: body ? 'POST' : 'GET',
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined
+    })
+    return { status: res.status, json: await res.json() }
+  }
+  try {
+    const first = (await clock()).json as { now: string; frozen: boolean }
+    expect(first.frozen).toBe(true)
+    const at = Date.parse(first.now)
+    expect((await clock()).json).toEqual(first)
+    expect((await clock({ advance_seconds: 2.5 })).json).toEqual({
+      now: new Date(at + 2500).toISOString(),
+      frozen: true
+    })
+    const resumed = (await clock({ freeze: false })).json as { now: string; frozen: boolean }
+    expect(resumed.frozen).toBe(false)
+    expect(Date.parse(resumed.now)).toBeGreaterThanOrEqual(at + 2500)
+    for (const [body, error] of [
+      [{ advance_seconds: -1 }, 'advance_seconds must be a number of seconds, 0 or more'],
+      [{ freeze: 'yes' }, 'freeze must be true (stop the clock) or false (let it run)'],
+      [{ rewind: 1 }, 'unknown field "rewind": give freeze (true/false) and/or advance_seconds']
+    ] as const)
+      expect(await clock(body)).toEqual({ status: 400, json: { error } })
+  } finally {
+    expect(await service.stop()).toBe(0)
+  }
+})
+
 describeIfSpec('--data-dir: a restart loses nothing', () => {
   let dir: string
   let service: ServiceProcess | undefined
@@ -121,9 +154,19 @@ describeIfSpec('--data-dir: a restart loses nothing', () => {
     await fetch(`${service.url}/_emulator/jobs/${enc(TEAM)}/${job}/next-execution`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ seconds: 6, logs: ['a', 'b', 'c'] })
+      body: JSON.stringify({ seconds: 600, logs: ['a', 'b', 'c'] })
     })
     const active = await startExecution(api, TEAM, job)
+    // the service's clock moved on by a minute (as a test may move it): a restart keeps that
+    const sentAt = Date.now()
+    const moved = await fetch(`${service.url}/_emulator/clock`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advance_seconds: 60 })
+    })
+    expect(moved.status).toBe(200)
+    const movedTo = Date.parse(((await moved.json()) as { now: string }).now)
+    expect(movedTo).toBeGreaterThanOrEqual(sentAt + 60_000)
     const base = `${jobPath(TEAM, job)}/deployments/TODO`
     await api.call('PUT', `${base}/properties`, { json: { rows: 10, nested: { a: true } } })
     await api.call('PUT', `${base}/secrets`, { json: { password: 'kept' } })
@@ -150,15 +193,30 @@ describeIfSpec('--data-dir: a restart loses nothing', () => {
     })
     expect((await api.call('GET', `${base}/secrets`)).json).toEqual({ password: 'kept' })
     expect((await readExecution(api, TEAM, job, done)).status).toBe('succeeded')
-    // the execution that was running goes on where it was, and is still the one that blocks a start
-    expect(['submitted', 'running']).toContain((await readExecution(api, TEAM, job, active)).status)
+    // the clock goes on from where it stood, with the minute it was moved on
+    const clock = (await (await fetch(`${service.url}/_emulator/clock`)).json()) as {
+      now: string
+      frozen: boolean
+    }
+    expect(clock.frozen).toBe(false)
+    expect(Date.parse(clock.now)).toBeGreaterThanOrEqual(movedTo)
+    // the execution that was running goes on where it was (600 s of it), and still blocks a start
+    expect((await readExecution(api, TEAM, job, active)).status).toBe('running')
     const conflict = await api.call(
       'POST',
       `${jobPath(TEAM, job)}/deployments/production/executions`,
       { json: {}, deviations: ['error-body'] }
     )
     expect(conflict.status).toBe(409)
-    expect((await waitEnd(api, TEAM, job, active)).status).toBe('succeeded')
+    // moved on past its end, it has ended
+    const end = await fetch(`${service.url}/_emulator/clock`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ advance_seconds: 600 })
+    })
+    expect(end.status).toBe(200)
+    expect((await readExecution(api, TEAM, job, active)).status).toBe('succeeded')
+
     // same tree, same version after the restart
     expect(
       await upload(api, TEAM, job, await zipOf(jobFiles(job, { 'lib/helper.py': 'z = 3\n' })))

@@ -2,7 +2,9 @@
 // is met by the committed bundles under Node 24, as the runner runs them. For each, the action
 // either succeeds or fails with one clear line, and the service's own records prove that no
 // execution was started twice and none was left running.
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
@@ -173,14 +175,14 @@ describe('run-and-wait meets a fault', () => {
   test('a status answer slower than request-timeout-seconds: given up on, asked again', async () => {
     const job = 'fault-slow-poll'
     await svc.deploy(job)
-    await svc.fault({ method: 'GET', path: statusPath(job), delayMs: 3000, times: 1 })
+    // an answer that would take longer than the whole test may: only giving up on it ends the run
+    await svc.fault({ method: 'GET', path: statusPath(job), delayMs: 120_000, times: 1 })
     const r = await run('run-and-wait', { 'job-name': job, 'request-timeout-seconds': '1' })
     expectSafe(r, job, 'succeeded')
-    // the slow answer was given up on: the next look came before it would have arrived (3 s)
     const looks = journalOf(job, 'GET').filter(j => /\/executions\/[^/]+$/.test(j.path))
     const slow = looks.findIndex(j => j.fault)
     expect(slow).toBeGreaterThanOrEqual(0)
-    expect(Date.parse(looks[slow + 1].at) - Date.parse(looks[slow].at)).toBeLessThan(3000)
+    expect(looks.length).toBeGreaterThan(slow + 1)
   })
 
   test('the start is processed but its answer is lost: found again by its op id, not started twice', async () => {
@@ -197,7 +199,8 @@ describe('run-and-wait meets a fault', () => {
   test('a slow start answer past the time limit: reconciled by op id, not started twice', async () => {
     const job = 'fault-slow-start'
     await svc.deploy(job)
-    await svc.fault({ method: 'POST', path: startPath, delayMs: 2500, when: 'after' })
+    // processed at once, answered only after the test would have ended
+    await svc.fault({ method: 'POST', path: startPath, delayMs: 120_000, when: 'after' })
     const r = await run('run-and-wait', { 'job-name': job, 'request-timeout-seconds': '1' })
     expectSafe(r, job, 'succeeded')
     // the one start was delayed past the limit, and not sent again: found by its op id
@@ -210,9 +213,16 @@ describe('run-and-wait meets a fault', () => {
     const job = 'fault-cut-start'
     await svc.deploy(job)
     await svc.script(job, { status: 'succeeded', seconds: 30 })
-    // the start is processed at once, its answer held back; the runner's SIGINT comes meanwhile
-    await svc.fault({ method: 'POST', path: startPath, delayMs: 5000, when: 'after' })
-    const r = await run('run-and-wait', { 'job-name': job }, { signalAfterMs: 1500 })
+    // the start is processed at once, its answer held back; the runner's SIGINT comes meanwhile,
+    // once the start has reached the service
+    await svc.fault({ method: 'POST', path: startPath, delayMs: 120_000, when: 'after' })
+    let step: ChildProcess | undefined
+    const running = run('run-and-wait', { 'job-name': job }, { onSpawn: c => (step = c) })
+    await until('the start to reach the service', () =>
+      Promise.resolve(svc.executions(job).length ? true : undefined)
+    )
+    step?.kill('SIGINT')
+    const r = await running
     expectSafe(
       r,
       job,
@@ -296,27 +306,31 @@ describe('run-and-wait meets a fault', () => {
   test('a 401 once the access token expired: exchanged again once, the run succeeds', async () => {
     const job = 'fault-token-expiry'
     await svc.deploy(job)
-    await svc.script(job, { status: 'succeeded', seconds: 3 })
-    const running = runAction(
-      'run-and-wait',
-      {
-        'control-service-url': emu.url,
-        'api-token': API_TOKEN,
-        'api-token-authorization-url': `${emu.url}/auth/token`,
-        team: TEAM,
-        'job-name': job,
-        'poll-interval-seconds': '0.2'
-      },
-      { workspace: root, timeoutMs: 30_000 }
-    )
-    await until('the action to poll the execution', () =>
-      Promise.resolve(
-        journalOf(job, 'GET').some(j => /\/executions\/[^/]+$/.test(j.path)) ? true : undefined
+    // the clock stands still while the token expires: the execution is still running after it
+    svc.clock.freeze()
+    try {
+      const driven = svc.act(job, () =>
+        runAction(
+          'run-and-wait',
+          {
+            'control-service-url': emu.url,
+            'api-token': API_TOKEN,
+            'api-token-authorization-url': `${emu.url}/auth/token`,
+            team: TEAM,
+            'job-name': job,
+            'poll-interval-seconds': '0.2'
+          },
+          { workspace: root, timeoutMs: 30_000 }
+        )
       )
-    )
-    await svc.admin('auth/expire')
-    const r = await running
-    expectSafe(r, job, 'succeeded')
+      expect(await driven.started()).toBe(true)
+      await svc.admin('auth/expire')
+      expect(await driven.to('running')).toBe(true)
+      const r = await driven.end()
+      expectSafe(r, job, 'succeeded')
+    } finally {
+      svc.clock.resume()
+    }
     expect(emu.journal.filter(j => j.path === '/auth/token').map(j => j.status)).toEqual([200, 200])
     expect(journalOf(job, 'GET').filter(j => j.status === 401)).toHaveLength(1)
   })

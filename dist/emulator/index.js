@@ -35351,6 +35351,18 @@ class ServiceClock {
     advanceTo(at) {
         this.advance(Math.max(0, at - this.now()));
     }
+    snapshot() {
+        return this.standing === undefined
+            ? { offset_ms: this.offset }
+            : { offset_ms: this.offset, frozen_at: this.standing };
+    }
+    /** The clock of a snapshot: frozen where it stood, or running with the same offset. */
+    static restore(s, wall = Date.now) {
+        const clock = new ServiceClock({}, wall);
+        clock.offset = s.offset_ms;
+        clock.standing = s.frozen_at;
+        return clock;
+    }
     view() {
         return { now: this.now(), frozen: this.frozen };
     }
@@ -35980,7 +35992,6 @@ async function startEmulator(options = {}) {
         secrets: true,
         ...options
     };
-    const clock = options.clock ?? new ServiceClock({ frozen: options.frozenClock });
     if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
         throw new Error(`the default python version ${opts.defaultPythonVersion} is not among the supported ones (${opts.pythonVersions.join(', ')})`);
     }
@@ -35993,6 +36004,10 @@ async function startEmulator(options = {}) {
     let state = (0,external_node_fs_namespaceObject.existsSync)(stateFile)
         ? { ...emptyState(), ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(stateFile, 'utf8')) }
         : emptyState();
+    // a restart goes on from the clock it stopped with, so that nothing that had ended runs again
+    const clock = options.clock ?? (state.clock ? ServiceClock.restore(state.clock) : new ServiceClock());
+    if (options.frozenClock)
+        clock.freeze();
     const journal = [];
     /** Numbers requests across clears of the journal: a later request has a higher one. */
     let journalSeq = 0;
@@ -36002,6 +36017,7 @@ async function startEmulator(options = {}) {
     const persist = () => {
         if (!opts.dataDir)
             return;
+        state.clock = clock.snapshot();
         (0,external_node_fs_namespaceObject.writeFileSync)(`${stateFile}.tmp`, JSON.stringify(state));
         (0,external_node_fs_namespaceObject.renameSync)(`${stateFile}.tmp`, stateFile);
     };
@@ -36604,6 +36620,7 @@ async function startEmulator(options = {}) {
                 if (change.freeze === false)
                     clock.resume();
                 clock.advance(change.advanceSeconds * 1000);
+                persist();
                 return json(200, clockView());
             }
         ],
@@ -36731,7 +36748,9 @@ async function startEmulator(options = {}) {
         }
         const entry = {
             seq: ++journalSeq,
-            at: iso(clock.now()),
+            // when it arrived, by the wall clock: a client's pacing is measured in real time, whatever
+            // the service's own (possibly frozen) clock says
+            at: iso(Date.now()),
             method,
             path: url.pathname,
             query,

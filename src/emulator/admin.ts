@@ -38,7 +38,9 @@ export interface ActiveFault extends FaultSpec {
 }
 
 export interface JournalEntry {
+  /** Numbers the requests in the order they arrived (it goes on across clears of the journal). */
   seq: number
+  /** When it arrived, by the wall clock (not the service's clock, which a test may freeze). */
   at: string
   method: string
   path: string

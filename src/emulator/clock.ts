@@ -5,6 +5,14 @@
 // fast the machine is. Running (the default), it follows the wall clock; frozen, it stands still
 // until it is advanced; it never goes back.
 
+/** What a restart from --data-dir needs to go on from the same moment (see server.ts). */
+export interface ClockSnapshot {
+  /** Service time minus wall time, while it runs. */
+  offset_ms: number
+  /** The service time it stands at, when frozen. */
+  frozen_at?: number
+}
+
 export interface ClockView {
   /** Milliseconds since the epoch, as the service sees them. */
   now: number
@@ -57,6 +65,20 @@ export class ServiceClock {
   /** Moves it on to `at` (ms since the epoch); a time already past leaves it where it is. */
   advanceTo(at: number): void {
     this.advance(Math.max(0, at - this.now()))
+  }
+
+  snapshot(): ClockSnapshot {
+    return this.standing === undefined
+      ? { offset_ms: this.offset }
+      : { offset_ms: this.offset, frozen_at: this.standing }
+  }
+
+  /** The clock of a snapshot: frozen where it stood, or running with the same offset. */
+  static restore(s: ClockSnapshot, wall: () => number = Date.now): ServiceClock {
+    const clock = new ServiceClock({}, wall)
+    clock.offset = s.offset_ms
+    clock.standing = s.frozen_at
+    return clock
   }
 
   view(): ClockView {

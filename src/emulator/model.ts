@@ -3,6 +3,8 @@
 // logs growing) is stored as timestamps and derived from the clock on each read: no timers, so a
 // restart from --data-dir resumes exactly where it was.
 
+import type { ClockSnapshot } from './clock.js'
+
 export type DeploymentOutcome = 'SUCCESS' | 'USER_ERROR' | 'PLATFORM_ERROR'
 export type DeploymentStatus = 'NONE' | DeploymentOutcome
 
@@ -121,6 +123,8 @@ export interface ServiceState {
   scripts: Record<string, Scripts>
   /** Access tokens handed out by the token endpoint, with their expiry (epoch ms). */
   issued_tokens: Record<string, number>
+  /** The service's clock as it was at the last write (restored on a restart; see clock.ts). */
+  clock?: ClockSnapshot
 }
 
 export const emptyState = (): ServiceState => ({

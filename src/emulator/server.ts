@@ -81,7 +81,7 @@ export interface EmulatorOptions {
   /** The service's time (default: one that follows the wall clock). A test that holds it decides
    * when deployments go live and executions run and end; see clock.ts. */
   clock?: ServiceClock
-  /** Start with the clock frozen (ignored when `clock` is given). */
+  /** Start with the clock frozen (where it stood at the last stop, with `dataDir`). */
   frozenClock?: boolean
   /** One line per request, for the console (default: silent). */
   log?: (line: string) => void
@@ -138,7 +138,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     secrets: true,
     ...options
   }
-  const clock = options.clock ?? new ServiceClock({ frozen: options.frozenClock })
   if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
     throw new Error(
       `the default python version ${opts.defaultPythonVersion} is not among the supported ones (${opts.pythonVersions.join(', ')})`
@@ -153,6 +152,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let state: ServiceState = existsSync(stateFile)
     ? { ...emptyState(), ...(JSON.parse(readFileSync(stateFile, 'utf8')) as ServiceState) }
     : emptyState()
+  // a restart goes on from the clock it stopped with, so that nothing that had ended runs again
+  const clock =
+    options.clock ?? (state.clock ? ServiceClock.restore(state.clock) : new ServiceClock())
+  if (options.frozenClock) clock.freeze()
   const journal: JournalEntry[] = []
   /** Numbers requests across clears of the journal: a later request has a higher one. */
   let journalSeq = 0
@@ -162,6 +165,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const persist = (): void => {
     if (!opts.dataDir) return
+    state.clock = clock.snapshot()
     writeFileSync(`${stateFile}.tmp`, JSON.stringify(state))
     renameSync(`${stateFile}.tmp`, stateFile)
   }
@@ -1015,6 +1019,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         if (change.freeze === true) clock.freeze()
         if (change.freeze === false) clock.resume()
         clock.advance(change.advanceSeconds * 1000)
+        persist()
         return json(200, clockView())
       }
     ],
@@ -1155,7 +1160,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     const entry: JournalEntry = {
       seq: ++journalSeq,
-      at: iso(clock.now()),
+      // when it arrived, by the wall clock: a client's pacing is measured in real time, whatever
+      // the service's own (possibly frozen) clock says
+      at: iso(Date.now()),
       method,
       path: url.pathname,
       query,
