@@ -237,7 +237,7 @@ describeIfSpec('local Control Service, official API', () => {
       }
     })
 
-    test('delete removes the job with its properties', async () => {
+    test('delete removes the job but not its properties, as on the real service', async () => {
       await createJob(api, TEAM, 'delete-me-job')
       await api.call('PUT', `${jobPath(TEAM, 'delete-me-job')}/deployments/TODO/properties`, {
         json: { a: 1 }
@@ -247,10 +247,11 @@ describeIfSpec('local Control Service, official API', () => {
         (await api.call('GET', jobPath(TEAM, 'delete-me-job'), { deviations: ['empty-404'] }))
           .status
       ).toBe(404)
+      // JobsService.deleteJob leaves the properties table alone (the spec says otherwise)
       expect(
         (await api.call('GET', `${jobPath(TEAM, 'delete-me-job')}/deployments/TODO/properties`))
           .json
-      ).toEqual({})
+      ).toEqual({ a: 1 })
     })
 
     test("jobsQuery lists a team's jobs through GraphQL; the team path segment does not filter", async () => {
@@ -276,13 +277,60 @@ describeIfSpec('local Control Service, official API', () => {
       })
       const page2 = await gql(api, query, { team: 'list team', page: 2, size: 2 })
       expect((page2.json as { data: { content: unknown[] } }).data.content).toEqual([
-        expect.objectContaining({ jobName: 'list-gamma-job', deployments: [] })
+        expect.objectContaining({ jobName: 'list-gamma-job', deployments: null })
       ])
       const search = await gql(
         api,
         '{ jobs(pageNumber: 1, search: "beta") { content { jobName } } }'
       )
       expect(search.json).toEqual({ data: { content: [{ jobName: 'list-beta-job' }] } })
+    })
+
+    test('jobsQuery filters as the real service: config.team is a regular expression, other fields equal or a * wildcard', async () => {
+      for (const [team, job] of [
+        ['axb', 'regex-team-job'],
+        ['a.b', 'dotted-team-job'],
+        ['A(B', 'paren-team-job']
+      ])
+        await createJob(api, team, job)
+      const names = async (property: string, pattern: string) => {
+        const res = await gql(
+          api,
+          `query ($p: String!) { jobs(pageNumber: 1, pageSize: 100, filter: [{property: "${property}", pattern: $p}]) { content { jobName } } }`,
+          { p: pattern }
+        )
+        return {
+          status: res.status,
+          json: res.json as { data?: { content: Array<{ jobName: string }> }; errors?: unknown[] }
+        }
+      }
+      // '.' is any character: the team 'a.b' also finds 'axb' and 'A(B' (JobFieldStrategyByTeam)
+      const dotted = await names('config.team', 'a.b')
+      expect(dotted.json.data?.content.map(j => j.jobName).sort()).toEqual([
+        'dotted-team-job',
+        'paren-team-job',
+        'regex-team-job'
+      ])
+      expect((await names('config.team', 'a%')).json.data?.content.map(j => j.jobName)).toEqual(
+        expect.arrayContaining(['regex-team-job', 'dotted-team-job', 'paren-team-job'])
+      )
+      // a team name that is not a valid expression makes the whole query fail
+      const broken = await names('config.team', 'a(b')
+      expect(broken.status).toBe(400)
+      expect(broken.json.data).toBeUndefined()
+      expect(broken.json.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('not a valid regular expression')
+        })
+      ])
+      // names: equal ignoring case, or a wildcard with * (FieldStrategy.checkMatch)
+      expect((await names('jobName', 'REGEX-team-job')).json.data?.content).toEqual([
+        { jobName: 'regex-team-job' }
+      ])
+      expect((await names('jobName', 'regex-team')).json.data?.content).toEqual([])
+      expect(
+        (await names('jobName', '*-team-j?b')).json.data?.content.map(j => j.jobName).sort()
+      ).toEqual(['dotted-team-job', 'paren-team-job', 'regex-team-job'])
     })
 
     test('jobsQuery pages are 1-based: the default pageNumber 0 is a 400 with GraphQL errors', async () => {
@@ -442,58 +490,77 @@ describeIfSpec('local Control Service, official API', () => {
   })
 
   describe('deployments', () => {
-    test('POST answers 202; the version goes live only later; GraphQL status goes NONE → SUCCESS', () =>
+    /** The job's deployments as GraphQL lists them. */
+    const gqlDeployments = async (job: string) =>
+      (
+        (
+          await gql(
+            api,
+            '{ jobs(pageNumber: 1, filter: [{property: "jobName", pattern: "' +
+              job +
+              '"}]) { content { deployments { status jobVersion lastDeployedDate } } } }'
+          )
+        ).json as { data: { content: Array<{ deployments: unknown }> } }
+      ).data.content[0].deployments
+
+    test('POST answers 202; the version is listed only once the build is done; GraphQL lists no deployment before (null) and never a status', () =>
       frozen(async clock => {
         await createJob(api, TEAM, 'deploy-job')
+        await api.call('PUT', jobPath(TEAM, 'deploy-job'), {
+          json: {
+            job_name: 'deploy-job',
+            team: TEAM,
+            description: 'deployed by a test',
+            config: { contacts: { notified_on_job_deploy: ['owner@example.com'] } }
+          },
+          deviations: ['update-200']
+        })
+        await admin(emu, 'DELETE', 'notifications')
         await admin(emu, 'POST', `jobs/${enc(TEAM)}/deploy-job/next-deployment`, { seconds: 1 })
-        expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual(
-          []
-        )
-        const status = async () =>
-          (
-            (await gql(api, QUERIES.DeploymentStatus, { job: 'deploy-job', team: TEAM })).json as {
-              data: {
-                content: Array<{
-                  deployments: Array<{ status: string; jobVersion: string | null }>
-                }>
-              }
-            }
-          ).data.content[0].deployments
-        expect(await status()).toEqual([])
+        const list = async (): Promise<unknown> =>
+          (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json
+        expect(await list()).toEqual([])
+        expect(await gqlDeployments('deploy-job')).toBeNull()
         const version = await upload(api, TEAM, 'deploy-job', await zipOf(jobFiles('deploy-job')))
         const res = await api.call('POST', `${jobPath(TEAM, 'deploy-job')}/deployments`, {
           json: { job_version: version, python_version: '3.11' }
         })
         expect(res.status).toBe(202)
         expect(res.text).toBe('')
-        expect(await status()).toEqual([
-          expect.objectContaining({ status: 'NONE', jobVersion: null })
-        ])
-        expect((await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json).toEqual(
-          []
-        )
-        // the build takes 1 s on the service's clock: not done a moment before, done then
+        // the build takes 1 s on the service's clock: nothing listed a moment before, live then
         clock.advance(999)
-        expect(await status()).toEqual([
-          expect.objectContaining({ status: 'NONE', jobVersion: null })
-        ])
+        expect(await list()).toEqual([])
+        expect(await gqlDeployments('deploy-job')).toBeNull()
         clock.advance(1)
-        expect(await status()).toEqual([
-          expect.objectContaining({ status: 'SUCCESS', jobVersion: version })
-        ])
-        const list = (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments`)).json
-        expect(list).toEqual([
+        const live = new Date(clock.now()).toISOString()
+        expect(await list()).toEqual([
           expect.objectContaining({
             job_version: version,
             python_version: '3.11',
             enabled: true,
             mode: 'release',
-            last_deployed_by: 'anonymousUser'
+            last_deployed_by: 'anonymousUser',
+            last_deployed_date: live
           })
+        ])
+        expect(await gqlDeployments('deploy-job')).toEqual([
+          { status: null, jobVersion: version, lastDeployedDate: live }
         ])
         expect(
           (await api.call('GET', `${jobPath(TEAM, 'deploy-job')}/deployments/production`)).json
         ).toMatchObject({ job_version: version })
+        // the outcome went only to the deploy contacts, by e-mail
+        expect((await admin(emu, 'GET', 'notifications')).json).toEqual([
+          {
+            at: live,
+            job_name: 'deploy-job',
+            team: TEAM,
+            job_version: version,
+            outcome: 'SUCCESS',
+            recipients: ['owner@example.com'],
+            live_version: version
+          }
+        ])
       }))
 
     test('an unsupported python version is a 409 naming the supported ones; resources are a 400', async () => {
@@ -515,8 +582,15 @@ describeIfSpec('local Control Service, official API', () => {
       expect(resources.json).toMatchObject({ what: 'Setting of job resources is not allowed.' })
     })
 
-    test('a failing deployment keeps the live version; its status stays stale until the build ends (as the real service)', async () => {
+    test('a failing build keeps the live version, shows nothing in the API, and is told only by e-mail', async () => {
       const v1 = await liveJob(api, 'failing-deploy-job')
+      const before = (
+        (await api.call('GET', `${jobPath(TEAM, 'failing-deploy-job')}/deployments`))
+          .json as Array<{
+          last_deployed_date: string
+        }>
+      )[0]
+      await admin(emu, 'DELETE', 'notifications')
       await frozen(async clock => {
         await admin(emu, 'POST', `jobs/${enc(TEAM)}/failing-deploy-job/next-deployment`, {
           status: 'USER_ERROR',
@@ -531,23 +605,42 @@ describeIfSpec('local Control Service, official API', () => {
         await api.call('POST', `${jobPath(TEAM, 'failing-deploy-job')}/deployments`, {
           json: { job_version: v2 }
         })
-        const status = async () =>
-          (
-            (await gql(api, QUERIES.DeploymentStatus, { job: 'failing-deploy-job', team: TEAM }))
-              .json as {
-              data: {
-                content: Array<{ deployments: Array<{ status: string; jobVersion: string }> }>
-              }
-            }
-          ).data.content[0].deployments[0]
-        expect(await status()).toEqual(
-          expect.objectContaining({ status: 'SUCCESS', jobVersion: v1 })
-        )
         clock.advance(1500)
-        expect(await status()).toEqual(
-          expect.objectContaining({ status: 'USER_ERROR', jobVersion: v1 })
-        )
+        const list = (await api.call('GET', `${jobPath(TEAM, 'failing-deploy-job')}/deployments`))
+          .json
+        expect(list).toEqual([
+          expect.objectContaining({
+            job_version: v1,
+            last_deployed_date: before.last_deployed_date
+          })
+        ])
+        expect(await gqlDeployments('failing-deploy-job')).toEqual([
+          { status: null, jobVersion: v1, lastDeployedDate: before.last_deployed_date }
+        ])
+        expect((await admin(emu, 'GET', 'notifications')).json).toEqual([
+          expect.objectContaining({
+            job_name: 'failing-deploy-job',
+            job_version: v2,
+            outcome: 'USER_ERROR',
+            recipients: [],
+            live_version: v1
+          })
+        ])
       })
+    })
+
+    test('send_notification=false: no e-mail; a redeploy without enabled keeps the disabled state', async () => {
+      const version = await liveJob(api, 'quiet-deploy-job')
+      const path = `${jobPath(TEAM, 'quiet-deploy-job')}/deployments`
+      expect(
+        (await api.call('PATCH', `${path}/production`, { json: { enabled: false } })).status
+      ).toBe(202)
+      await admin(emu, 'DELETE', 'notifications')
+      await deployLive(api, TEAM, 'quiet-deploy-job', version, {}, 'send_notification=false')
+      expect((await admin(emu, 'GET', 'notifications')).json).toEqual([])
+      expect((await api.call('GET', path)).json).toEqual([
+        expect.objectContaining({ job_version: version, enabled: false })
+      ])
     })
 
     test('PATCH enables and disables; it cannot change the version; DELETE removes the deployment', async () => {

@@ -84,6 +84,7 @@ describe('deployment settling', () => {
       started_at: 0,
       ready_at: 1000,
       outcome: 'SUCCESS',
+      notify: true,
       target: {
         job_version: 'v2',
         python_version: '3.9',
@@ -97,13 +98,13 @@ describe('deployment settling', () => {
 
   test('nothing changes before the deployment is ready; then the version is live and the status SUCCESS', () => {
     const js = job()
-    expect(settleDeployment(js, 999)).toBe(false)
+    expect(settleDeployment(js, 999)).toBeUndefined()
     expect(js.live).toBeUndefined()
-    expect(settleDeployment(js, 1000)).toBe(true)
+    expect(settleDeployment(js, 1000)).toMatchObject({ outcome: 'SUCCESS', ready_at: 1000 })
     expect(js.live?.job_version).toBe('v2')
     expect(js.live?.last_deployed_date).toBe(new Date(1000).toISOString())
     expect(js.deployment_status).toBe('SUCCESS')
-    expect(settleDeployment(js, 2000)).toBe(false)
+    expect(settleDeployment(js, 2000)).toBeUndefined()
   })
 
   test('a failed deployment keeps the previous live version and records its status', () => {

@@ -82,23 +82,35 @@ export async function until<T>(
   }
 }
 
-/** POST a deployment of `version` and wait until GET .../deployments shows it live. */
+/**
+ * POST a deployment of `version` and wait until GET .../deployments shows it live: that version,
+ * deployed after the POST (a redeploy of the live version changes its last_deployed_date).
+ */
 export async function deployLive(
   api: Api,
   team: string,
   job: string,
   version: string,
-  extra: object = {}
+  extra: object = {},
+  query = ''
 ): Promise<void> {
-  const res = await api.call('POST', `${jobPath(team, job)}/deployments`, {
-    json: { job_version: version, ...extra }
-  })
+  type Listed = Array<{ job_version: string; last_deployed_date: string }>
+  const list = async () =>
+    (await api.call('GET', `${jobPath(team, job)}/deployments`)).json as Listed
+  const before = (await list())[0]
+  const res = await api.call(
+    'POST',
+    `${jobPath(team, job)}/deployments${query ? `?${query}` : ''}`,
+    {
+      json: { job_version: version, ...extra }
+    }
+  )
   expect(res.status).toBe(202)
   await until(`version ${version} live`, async () => {
-    const list = (await api.call('GET', `${jobPath(team, job)}/deployments`)).json as Array<{
-      job_version: string
-    }>
-    return list[0]?.job_version === version ? true : undefined
+    const live = (await list())[0]
+    const fresh =
+      before?.job_version !== version || live?.last_deployed_date !== before.last_deployed_date
+    return live?.job_version === version && fresh ? true : undefined
   })
 }
 

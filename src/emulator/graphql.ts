@@ -245,6 +245,45 @@ const latest = (list: ExecutionRecord[]) =>
     undefined
   )
 
+/**
+ * The `config.team` filter as the real service applies it (JobFieldStrategyByTeam
+ * .computeFilterCriteria): every `%` becomes `.*`, the pattern is trimmed and lowercased, and a
+ * team matches when its lowercase name matches the pattern as a whole regular expression, or
+ * equals it. So `.` or `(` in a team name act as regular-expression syntax, and a pattern that is
+ * not a valid expression makes the whole query fail (Java's PatternSyntaxException inside the
+ * data fetcher; JavaScript's RegExp stands in for java.util.regex, which agree on plain names).
+ */
+function teamMatcher(pattern: string): (team: string) => boolean {
+  const want = pattern.replace(/%/g, '.*').trim().toLowerCase()
+  let re: RegExp
+  try {
+    re = new RegExp(`^(?:${want})$`, 's')
+  } catch (e) {
+    throw new Error(
+      `Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${(e as Error).message}`,
+      { cause: e }
+    )
+  }
+  return team => re.test(team.toLowerCase()) || team.toLowerCase().trim() === want
+}
+
+/**
+ * Every other job filter (FieldStrategy.checkMatch): equal ignoring case, or with a `*` in the
+ * pattern a wildcard match (`*` any run, `?` one character, as commons-io wildcardMatch).
+ */
+function fieldMatcher(pattern: string): (value: string) => boolean {
+  if (!pattern.includes('*')) return value => value.toLowerCase() === pattern.toLowerCase()
+  const re = new RegExp(
+    `^${pattern
+      .toLowerCase()
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's'
+  )
+  return value => re.test(value.toLowerCase())
+}
+
 function filterJobs(
   ctx: QueryContext,
   filter: Predicate[] | null | undefined,
@@ -260,8 +299,12 @@ function filterJobs(
       )
     }
     if (p.pattern) {
-      const want = p.pattern.toLowerCase()
-      jobs = jobs.filter(js => (get(js, ctx) ?? '').toLowerCase().includes(want))
+      const matches =
+        p.property === 'config.team' ? teamMatcher(p.pattern) : fieldMatcher(p.pattern)
+      jobs = jobs.filter(js => {
+        const value = get(js, ctx)
+        return value !== undefined && matches(value)
+      })
     }
   }
   if (search) {
@@ -352,37 +395,39 @@ function jobView(ctx: QueryContext, js: JobState) {
   const lastEnd = last && executionEnd(last, ctx.now)
   const count = (statuses: string[]) =>
     ended.filter(e => statuses.includes(executionStatus(e, ctx.now))).length
-  const deployments =
-    js.deployment_status === undefined
-      ? []
-      : [
-          {
-            id: 'production',
-            enabled: live?.enabled ?? null,
-            jobVersion: live?.job_version ?? null,
-            jobPythonVersion: live?.python_version ?? null,
-            lastDeployedDate: live?.last_deployed_date ?? null,
-            lastDeployedBy: live?.last_deployed_by ?? null,
-            mode: live?.mode ?? null,
-            vdkVersion: live?.vdk_version ?? null,
-            schedule: {
-              scheduleCron: schedule(js).schedule_cron ?? null,
-              nextRunEpochSeconds: null
-            },
-            status: js.deployment_status,
-            executions: (args: ExecutionArgs) =>
-              page(filterExecutions(ctx, js.executions, args), args, {
-                size: 10,
-                cap: 100
-              }).content.map(e => executionView(ctx, js, e)),
-            lastExecutionStatus: last ? executionStatus(last, ctx.now).toUpperCase() : null,
-            lastExecutionTime: last ? iso(last.created_at) : null,
-            lastExecutionDuration:
-              last && lastEnd !== undefined ? Math.round((lastEnd - last.created_at) / 1000) : null,
-            successfulExecutions: count(['succeeded']),
-            failedExecutions: count(['user_error', 'platform_error'])
-          }
-        ]
+  // a job without a deployment has none listed — null, not [] — and the outcome of a build is
+  // not a field of it: V2DataJobDeployment has no status, so `status` is always null
+  // (GraphQLDataFetchers.populateDeployments; graphql/model/V2DataJobDeployment.java)
+  const deployments = !live
+    ? null
+    : [
+        {
+          id: 'production',
+          enabled: live?.enabled ?? null,
+          jobVersion: live?.job_version ?? null,
+          jobPythonVersion: live?.python_version ?? null,
+          lastDeployedDate: live?.last_deployed_date ?? null,
+          lastDeployedBy: live?.last_deployed_by ?? null,
+          mode: live?.mode ?? null,
+          vdkVersion: live?.vdk_version ?? null,
+          schedule: {
+            scheduleCron: schedule(js).schedule_cron ?? null,
+            nextRunEpochSeconds: null
+          },
+          status: null,
+          executions: (args: ExecutionArgs) =>
+            page(filterExecutions(ctx, js.executions, args), args, {
+              size: 10,
+              cap: 100
+            }).content.map(e => executionView(ctx, js, e)),
+          lastExecutionStatus: last ? executionStatus(last, ctx.now).toUpperCase() : null,
+          lastExecutionTime: last ? iso(last.created_at) : null,
+          lastExecutionDuration:
+            last && lastEnd !== undefined ? Math.round((lastEnd - last.created_at) / 1000) : null,
+          successfulExecutions: count(['succeeded']),
+          failedExecutions: count(['user_error', 'platform_error'])
+        }
+      ]
   const c = contacts(js)
   return {
     jobName: js.job.job_name,

@@ -60,6 +60,25 @@ export interface PendingDeployment {
   ready_at: number
   outcome: DeploymentOutcome
   target: LiveDeployment
+  /** `send_notification` of the POST (default true): whether the outcome is e-mailed. */
+  notify: boolean
+}
+
+/**
+ * An e-mail the real service would send about a deployment, to the job's notified_on_job_deploy
+ * contacts, for a success and for a failure alike (DeploymentNotificationHelper,
+ * NotificationContent). It is the only place the outcome of a build reaches users: no REST or
+ * GraphQL field carries it. The local service records it for GET /_emulator/notifications.
+ */
+export interface DeploymentNotification {
+  at: string
+  job_name: string
+  team: string
+  job_version: string
+  outcome: DeploymentOutcome
+  recipients: string[]
+  /** The version that runs after it: the new one, or after a failure the one live before. */
+  live_version: string | null
 }
 
 export interface ExecutionScript {
@@ -119,10 +138,13 @@ export interface ServiceState {
   jobs: Record<string, JobState>
   /** Keyed by job name only, as the real service does (team and deployment id are ignored). */
   properties: Record<string, Record<string, unknown>>
+  /** Keyed `team/job`, as the real service keys them in Vault. */
   secrets: Record<string, Record<string, unknown>>
   scripts: Record<string, Scripts>
   /** Access tokens handed out by the token endpoint, with their expiry (epoch ms). */
   issued_tokens: Record<string, number>
+  /** The deployment e-mails the real service would have sent, oldest first. */
+  notifications: DeploymentNotification[]
   /** The service's clock as it was at the last write (restored on a restart; see clock.ts). */
   clock?: ClockSnapshot
 }
@@ -132,21 +154,28 @@ export const emptyState = (): ServiceState => ({
   properties: {},
   secrets: {},
   scripts: {},
-  issued_tokens: {}
+  issued_tokens: {},
+  notifications: []
 })
 
 export const iso = (ms: number): string => new Date(ms).toISOString()
 
-/** Applies a deployment whose build time has passed; returns true when something changed. */
-export function settleDeployment(js: JobState, now: number): boolean {
+/**
+ * Applies a deployment whose build time has passed and returns it (undefined: nothing to apply).
+ * As on the real service, the CronJob — what GET .../deployments shows — is written only after a
+ * successful build, and its deployed date is the moment it is written (DeploymentService
+ * .updateDeployment, JobImageDeployer.updateCronJob); a failed build leaves the old one running
+ * and its outcome only in latest_job_deployment_status (DeploymentMonitor.recordDeploymentStatus).
+ */
+export function settleDeployment(js: JobState, now: number): PendingDeployment | undefined {
   const p = js.pending
-  if (!p || now < p.ready_at) return false
+  if (!p || now < p.ready_at) return undefined
   js.deployment_status = p.outcome
   if (p.outcome === 'SUCCESS') {
     js.live = { ...p.target, last_deployed_date: iso(p.ready_at) }
   }
   js.pending = undefined
-  return true
+  return p
 }
 
 export function executionStatus(e: ExecutionRecord, now: number): ExecutionStatus {

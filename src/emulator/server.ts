@@ -104,6 +104,7 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024
 const MAX_SECRETS_BYTES = 1024 * 1024
 const MAX_EXECUTIONS_PER_JOB = 100
 const MAX_JOURNAL = 50_000
+const MAX_NOTIFICATIONS = 10_000
 const RESOURCES = { cpu_request: 1, cpu_limit: 2, memory_request: 500, memory_limit: 1000 }
 
 interface Ctx {
@@ -171,6 +172,30 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   // ---- lookups and views ------------------------------------------------------------------
+
+  const schedule = (js: JobState): string | undefined =>
+    (js.job.config.schedule as { schedule_cron?: string } | undefined)?.schedule_cron
+
+  /** Applies a finished build, and records the e-mail the real service would send about it. */
+  const settle = (js: JobState, now: number): boolean => {
+    const done = settleDeployment(js, now)
+    if (!done) return false
+    if (done.notify) {
+      const contacts = (js.job.config.contacts ?? {}) as { notified_on_job_deploy?: unknown }
+      const to = contacts.notified_on_job_deploy
+      state.notifications.push({
+        at: iso(done.ready_at),
+        job_name: js.job.job_name,
+        team: js.job.team,
+        job_version: done.target.job_version,
+        outcome: done.outcome,
+        recipients: Array.isArray(to) ? to.filter((r): r is string => typeof r === 'string') : [],
+        live_version: js.live?.job_version ?? null
+      })
+      if (state.notifications.length > MAX_NOTIFICATIONS) state.notifications.shift()
+    }
+    return true
+  }
 
   /** The job if it exists with this team; the real service compares both. */
   const findJob = (team: string, name: string): JobState | undefined => {
@@ -465,9 +490,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const deleteJob: Handler = ctx => {
     const js = jobOrEmpty404(ctx)
+    // the job's properties and secrets stay: JobsService.deleteJob removes the credentials, the
+    // deployment and the job, nothing else
     delete state.jobs[js.job.job_name]
-    delete state.properties[js.job.job_name]
-    delete state.secrets[js.job.job_name]
     return empty(200)
   }
 
@@ -627,22 +652,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       started_at: now,
       ready_at: now + script.seconds * 1000,
       outcome: script.status,
+      notify: notify !== 'false',
       target: {
         job_version: version,
         python_version: python,
         ...(typeof vdk === 'string' ? { vdk_version: vdk } : {}),
-        enabled: typeof body.enabled === 'boolean' ? body.enabled : true,
+        // absent: the CronJob keeps its enabled state, a new one is enabled
+        // (DeploymentModelConverter.mergeDeployments; JobImageDeployer.updateCronJob)
+        enabled: typeof body.enabled === 'boolean' ? body.enabled : (previous?.enabled ?? true),
         mode: body.mode ?? previous?.mode ?? 'release',
         last_deployed_by: ctx.user,
         last_deployed_date: iso(now),
-        schedule: {
-          schedule_cron: (js.job.config.schedule as { schedule_cron?: string } | undefined)
-            ?.schedule_cron
-        }
+        // the CronJob takes the job config's schedule at deploy time; the body's is ignored
+        // (JobImageDeployer.updateCronJob)
+        schedule: { schedule_cron: schedule(js) }
       }
     }
     js.deployment_status ??= 'NONE'
-    settleDeployment(js, now)
+    settle(js, now)
     return empty(202)
   }
 
@@ -673,9 +700,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         )
       }
     }
+    // synchronous: the CronJob is written again at once, without a new image, with the schedule of
+    // the job's config (not the body's) and a new deployed date (DeploymentService
+    // .patchDeployment → JobImageDeployer.scheduleJob / updateCronJob)
     if (typeof body.enabled === 'boolean') live.enabled = body.enabled
     if (typeof body.vdk_version === 'string') live.vdk_version = body.vdk_version
-    if (isObject(body.schedule)) live.schedule = body.schedule
+    live.schedule = { schedule_cron: schedule(js) }
+    live.last_deployed_by = ctx.user
+    live.last_deployed_date = iso(clock.now())
     return empty(202)
   }
 
@@ -740,7 +772,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       id,
       job_name: js.job.job_name,
       team: js.job.team,
-      type: startedBy.includes('scheduled') ? 'scheduled' : 'manual',
+      // recorded as manual whatever started_by says: a started_by holding "scheduled" only marks
+      // the Kubernetes job (JobExecutionService.startDataJobExecution, saveDataJobExecution)
+      type: 'manual',
       started_by: startedBy,
       args: (body.args as Record<string, unknown> | undefined) ?? {},
       op_id: ctx.opId,
@@ -863,16 +897,25 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return json(200, { logs: lines.join('\n') })
   }
 
+  /**
+   * Where a job's properties or secrets are kept. Neither checks that the job exists, nor (for
+   * properties) the team: properties are keyed by the job name alone (DataJobsPropertiesController
+   * → PropertiesService.updateJobProperties(jobName, …)), secrets by team/job in Vault
+   * (VaultJobSecretsService), so a wrong team reads {} and writes elsewhere.
+   */
+  const mapKey = (store: 'properties' | 'secrets', ctx: Ctx): string =>
+    store === 'properties' ? ctx.params.job : `${ctx.params.team}/${ctx.params.job}`
+
   const readMap =
     (store: 'properties' | 'secrets'): Handler =>
     ctx =>
-      json(200, state[store][ctx.params.job] ?? {})
+      json(200, state[store][mapKey(store, ctx)] ?? {})
 
   const writeMap =
     (store: 'properties' | 'secrets', limit: number): Handler =>
     async ctx => {
       const body = requireObject(await readJson(ctx.req, store, { limit }), store)
-      state[store][ctx.params.job] = body
+      state[store][mapKey(store, ctx)] = body
       return empty(204)
     }
 
@@ -1023,6 +1066,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return json(200, clockView())
       }
     ],
+    ['GET', '/_emulator/notifications', () => json(200, state.notifications)],
+    ['DELETE', '/_emulator/notifications', () => ((state.notifications = []), empty(204))],
     ['GET', '/_emulator/journal', () => json(200, journal)],
     ['DELETE', '/_emulator/journal', () => (journal.splice(0), empty(204))],
     [
@@ -1183,7 +1228,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     const now = clock.now()
     let changed = false
-    for (const js of Object.values(state.jobs)) changed = settleDeployment(js, now) || changed
+    for (const js of Object.values(state.jobs)) changed = settle(js, now) || changed
     const denied = PUBLIC.has(url.pathname) ? undefined : authorized(req)
     const reply = denied ?? (await run(() => dispatch(routes, req, url, opId)))
     if (changed || (method !== 'GET' && method !== 'HEAD')) persist()
