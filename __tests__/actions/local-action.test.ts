@@ -22,6 +22,13 @@ afterAll(async () => {
 })
 
 test('npx local-action run actions/set-properties ../../src/entries/set-properties.ts <.env> works', async () => {
+  // set-properties writes only to a job that exists in the team
+  const created = await fetch(`${emu.url}/data-jobs/for-team/local%20team/jobs`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ job_name: 'local-action-job', team: 'local team', config: {} })
+  })
+  expect(created.status).toBe(201)
   const env = join(dir, '.env')
   writeFileSync(
     env,

@@ -54,7 +54,7 @@ test('upload, deploy, run and set properties in one step; outputs and one summar
   })
   expect(run.code).toBe(0)
   expect(run.outputs).toMatchObject({
-    'deployment-status': 'SUCCESS',
+    'deployment-status': 'live',
     skipped: 'false',
     status: 'succeeded',
     'property-count': '2'

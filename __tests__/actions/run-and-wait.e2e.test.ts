@@ -142,6 +142,22 @@ describe('run-and-wait', () => {
     expect(r.state).toMatchObject({ isPost: 'true', 'execution-id': id, settled: 'ended' })
   })
 
+  test("a repository named scheduled-jobs still starts a manual execution: started_by holds no 'scheduled'", async () => {
+    const job = 'run-repo-name-job'
+    await svc.deploy(job)
+    const { run: r, id } = await svc.drive(job, () =>
+      run({ 'job-name': job }, { env: { GITHUB_REPOSITORY: 'acme/scheduled-jobs' } })
+    )
+    expect(r.code).toBe(0)
+    const e = await svc.read(job, id)
+    // the real service takes any started_by holding "scheduled" (case-sensitive) for a schedule's
+    expect(e.started_by).not.toContain('scheduled')
+    expect(e.started_by).toBe(
+      'manual/vdk-actions/acme/Scheduled-jobs/actions/runs/4242/emulator-user'
+    )
+    expect(e).toMatchObject({ type: 'manual' })
+  })
+
   describe('a failing status exits 1 with its reason and the last log lines', () => {
     test.each([
       ['user_error', 'Job execution failed because of an error in the data job (user error).'],

@@ -14,7 +14,29 @@ const SECRET = 'S3cr3t-value-for-the-warehouse'
 // every run below is searched for it (and for the token) by the leak scan of helpers/runner.ts
 registerSecret(SECRET)
 
-const props = (job: string, inputs: Record<string, string>): Promise<ActionRun> =>
+/** Creates the job in TEAM unless it exists (set-properties checks that it does). */
+const made = new Set<string>()
+async function ensureJob(job: string): Promise<void> {
+  if (made.has(job)) return
+  const res = await fetch(`${emu.url}/data-jobs/for-team/${encodeURIComponent(TEAM)}/jobs`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ job_name: job, team: TEAM, description: 'a test job', config: {} })
+  })
+  expect(res.status).toBe(201)
+  made.add(job)
+  emu.journal.splice(0)
+}
+
+const props = async (
+  job: string,
+  inputs: Record<string, string>,
+  { create = true }: { create?: boolean } = {}
+): Promise<ActionRun> => {
+  if (create) await ensureJob(job)
+  return run(job, inputs)
+}
+const run = (job: string, inputs: Record<string, string>): Promise<ActionRun> =>
   runAction(
     'set-properties',
     {
@@ -55,6 +77,34 @@ afterAll(async () => {
 })
 beforeEach(() => {
   emu.journal.splice(0)
+})
+
+test('a job that does not exist in the team is refused before anything is written (the service would store them anyway)', async () => {
+  await ensureJob('props-elsewhere-job')
+  for (const [job, team] of [
+    ['props-missing-job', TEAM],
+    ['props-elsewhere-job', 'another team']
+  ]) {
+    emu.journal.splice(0)
+    const r = await runAction(
+      'set-properties',
+      {
+        'control-service-url': emu.url,
+        'access-token': TOKEN,
+        team,
+        'job-name': job,
+        properties: 'a: 1',
+        secrets: `password: ${SECRET}`
+      },
+      { workspace: root }
+    )
+    expect(r.code).toBe(1)
+    expect(r.stdout.split('\n').filter(l => l.startsWith('::error'))).toEqual([
+      `::error::set-properties: data job '${job}' does not exist in team '${team}': check job-name and team (the Control Service would store its properties anyway, where no job reads them)`
+    ])
+    expect(puts()).toEqual([])
+  }
+  expect(await read('props-missing-job')).toEqual({})
 })
 
 test('merge keeps the other keys and their types: numbers stay numbers, nested stays nested', async () => {

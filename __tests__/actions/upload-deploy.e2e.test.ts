@@ -164,16 +164,33 @@ describe('upload-sources', () => {
     })
   })
 
-  test('explicit job-name and team win over the folder name and config.ini', async () => {
+  test('an explicit job-name wins over the folder name; a team equal to config.ini is fine', async () => {
     makeJob('folder_with_bad_name', { 'a.py': '' }, '[owner]\nteam = ini team\n')
     const run = await upload({
       'job-path': 'folder_with_bad_name',
       'job-name': 'explicit-name-job',
-      team: 'input team'
+      team: 'ini team'
     })
     expect(run.code).toBe(0)
-    expect(run.outputs).toMatchObject({ 'job-name': 'explicit-name-job', team: 'input team' })
+    expect(run.outputs).toMatchObject({ 'job-name': 'explicit-name-job', team: 'ini team' })
   })
+
+  test.each(['upload-sources', 'deploy'])(
+    '%s: a team input that differs from [owner] team in config.ini is refused before any request, as the CLI does',
+    async action => {
+      makeJob('team-mismatch-job', { 'a.py': '' }, '[owner]\nteam = ini team\n')
+      await admin('journal', undefined, 'DELETE')
+      const run = await runAction(
+        action,
+        { ...conn(), 'job-path': 'team-mismatch-job', team: 'input team' },
+        { workspace: root }
+      )
+      expectRefusedBeforeAnyRequest(
+        run,
+        /^::error::[a-z-]+: team 'input team' \(the team input\) and \[owner\] team 'ini team' in team-mismatch-job\/config\.ini line 2 do not match: leave the team input empty to take config\.ini's, or make them the same$/
+      )
+    }
+  )
 
   test('without create-if-missing, a missing job fails with what to do', async () => {
     makeJob('not-created-job', { 'a.py': '' })
@@ -193,20 +210,35 @@ describe('upload-sources', () => {
       )
     })
 
-    test('a symlink leading outside the job folder, and one leading nowhere', async () => {
+    test('a symlink leading outside the repository checkout, and one leading nowhere', async () => {
       const dir = makeJob('symlink-job', { 'a.py': '' })
-      writeFileSync(join(root, 'outside.txt'), 'secret')
-      symlinkSync(join(root, 'outside.txt'), join(dir, 'link.txt'))
+      const elsewhere = mkdtempSync(join(tmpdir(), 'not-the-checkout-'))
+      writeFileSync(join(elsewhere, 'id_ed25519'), 'secret')
+      symlinkSync(join(elsewhere, 'id_ed25519'), join(dir, 'link.txt'))
       symlinkSync(join(dir, 'missing.txt'), join(dir, 'dangling.txt'))
       const run = await upload({ 'job-path': 'symlink-job' })
       expectRefusedBeforeAnyRequest(
         run,
-        /symlink-job\/dangling\.txt: a symbolic link that leads nowhere; .*symlink-job\/link\.txt: a symbolic link that leads outside the job folder/
+        /symlink-job\/dangling\.txt: a symbolic link that leads nowhere; .*symlink-job\/link\.txt: a symbolic link that leads outside the repository checkout \(to .*not-the-checkout-.*id_ed25519\)/
       )
       expect(run.annotations.map(a => a.file)).toEqual([
         'symlink-job/dangling.txt',
         'symlink-job/link.txt'
       ])
+    })
+
+    test('a symlink to a file of the checkout outside the job (../common/requirements.txt) is archived with its content', async () => {
+      writeJobFolder(root, 'common', { 'requirements.txt': 'pandas==2.2.3\n' }, '')
+      const dir = makeJob('shared-reqs-job', { 'a.py': '' })
+      symlinkSync('../common/requirements.txt', join(dir, 'requirements.txt'))
+      const run = await upload({ 'job-path': 'shared-reqs-job' })
+      expect(run.code).toBe(0)
+      expect(await storedFiles('data team', 'shared-reqs-job')).toEqual({
+        'shared-reqs-job/a.py': '',
+        'shared-reqs-job/config.ini':
+          '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * *\n',
+        'shared-reqs-job/requirements.txt': 'pandas==2.2.3\n'
+      })
     })
 
     test('a symlink inside the folder is uploaded as the file it points to', async () => {
@@ -250,8 +282,18 @@ describe('upload-sources', () => {
   })
 })
 
+const posts = (suffix: string) =>
+  emu.journal.filter(j => j.method === 'POST' && j.path.endsWith(suffix))
+const puts = () => emu.journal.filter(j => j.method === 'PUT')
+const liveOf = async (team: string, job: string) =>
+  (
+    (await (
+      await api(`/data-jobs/for-team/${encodeURIComponent(team)}/jobs/${job}/deployments`)
+    ).json()) as Array<{ job_version: string; python_version: string; last_deployed_date: string }>
+  )[0]
+
 describe('deploy', () => {
-  test('a new job is created, uploaded and deployed; deploying it again sends nothing (skipped)', async () => {
+  test('a brand-new job deploys and reports live; the same sources and config again are unchanged and send nothing', async () => {
     makeJob(
       'deploy-new-job',
       { '10_step.py': 'def run(job_input):\n    pass\n' },
@@ -260,18 +302,16 @@ describe('deploy', () => {
     const run = await deploy({ 'job-path': 'deploy-new-job' })
     expect(run.code).toBe(0)
     expect(run.outputs).toMatchObject({
-      'deployment-status': 'SUCCESS',
+      'deployment-status': 'live',
       skipped: 'false',
       'deployment-id': 'production'
     })
-    expect(run.log).toContain(`version ${run.outputs['job-version']} is live`)
+    expect(run.log).toContain(`version ${run.outputs['job-version']} is live (deployed `)
     expect(run.summary).toContain('<td>deploy-new-job</td><td>deploy team</td>')
-    const live = (await (
-      await api('/data-jobs/for-team/deploy%20team/jobs/deploy-new-job/deployments')
-    ).json()) as Array<{ job_version: string; python_version: string }>
-    expect(live).toEqual([
-      expect.objectContaining({ job_version: run.outputs['job-version'], python_version: '3.11' })
-    ])
+    expect(await liveOf('deploy team', 'deploy-new-job')).toMatchObject({
+      job_version: run.outputs['job-version'],
+      python_version: '3.11'
+    })
 
     await admin('journal', undefined, 'DELETE')
     const again = await deploy({ 'job-path': 'deploy-new-job' })
@@ -279,51 +319,110 @@ describe('deploy', () => {
     expect(again.outputs).toMatchObject({
       skipped: 'true',
       'job-version': run.outputs['job-version'],
-      'deployment-status': 'SUCCESS'
+      'deployment-status': 'unchanged'
     })
-    expect(emu.journal.filter(j => j.method === 'POST' && j.path.endsWith('/deployments'))).toEqual(
-      []
-    )
+    expect(posts('/deployments')).toEqual([])
+    expect(puts()).toEqual([])
   })
 
-  test("config.ini's schedule and contacts are written; fields it does not set are kept", async () => {
-    makeJob('config-merge-job', { 'a.py': '' })
-    expect((await upload({ 'job-path': 'config-merge-job' })).code).toBe(0)
-    const path = '/data-jobs/for-team/data%20team/jobs/config-merge-job'
+  test('the same sources while the job on the service has another schedule_cron: the job is updated and a new deployment sent, which takes the schedule', async () => {
+    // config.ini is part of the sources, so a changed config.ini is a new version anyway; the
+    // same version with another schedule is a job whose config was changed on the service
+    makeJob('reschedule-job', { 'a.py': '' })
+    const first = await deploy({ 'job-path': 'reschedule-job' })
+    expect(first.outputs['deployment-status']).toBe('live')
+    const before = await liveOf('data team', 'reschedule-job')
+    const path = '/data-jobs/for-team/data%20team/jobs/reschedule-job'
     await fetch(`${emu.url}${path}`, {
       method: 'PUT',
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({
-        job_name: 'config-merge-job',
+        job_name: 'reschedule-job',
+        team: 'data team',
+        description: 'changed by hand',
+        config: { schedule: { schedule_cron: '30 7 * * 1-5' } }
+      })
+    })
+    await admin('journal', undefined, 'DELETE')
+    const second = await deploy({ 'job-path': 'reschedule-job' })
+    expect(second.code).toBe(0)
+    expect(second.outputs).toMatchObject({
+      'job-version': first.outputs['job-version'],
+      'deployment-status': 'live',
+      skipped: 'false'
+    })
+    expect(puts().map(j => j.path)).toEqual([path])
+    expect(posts('/deployments').map(j => j.status)).toEqual([202])
+    // the same version, deployed anew: a later deployed date, and config.ini's schedule again
+    const after = await liveOf('data team', 'reschedule-job')
+    expect(after.job_version).toBe(before.job_version)
+    expect(Date.parse(after.last_deployed_date)).toBeGreaterThan(
+      Date.parse(before.last_deployed_date)
+    )
+    expect(emu.state.jobs['reschedule-job'].live?.schedule).toEqual({ schedule_cron: '0 6 * * *' })
+  })
+
+  test('config.ini owns schedule, contacts and notifications: what it no longer says is cleared or defaulted; what it cannot say is kept', async () => {
+    makeJob('config-owned-job', { 'a.py': '' })
+    expect((await upload({ 'job-path': 'config-owned-job' })).code).toBe(0)
+    const path = '/data-jobs/for-team/data%20team/jobs/config-owned-job'
+    await fetch(`${emu.url}${path}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        job_name: 'config-owned-job',
         team: 'data team',
         description: 'kept',
         config: {
           db_default_type: 'trino',
           generate_keytab: false,
-          schedule: { schedule_cron: '1 1 1 1 1' }
+          schedule: { schedule_cron: '1 1 1 1 1' },
+          contacts: { notified_on_job_success: ['old@example.com'] },
+          enable_execution_notifications: false,
+          notification_delay_period_minutes: 5
         }
       })
     })
+    // no schedule_cron any more; one contact list; the delay set, enable_execution_notifications not
     makeJob(
-      'config-merge-job',
+      'config-owned-job',
       {},
-      '[owner]\nteam = data team\n\n[job]\nschedule_cron = 30 2 * * *\n\n[contacts]\nnotified_on_job_failure_user_error = oncall@example.com\nnotification_delay_period_minutes = 15\n'
+      '[owner]\nteam = data team\n\n[contacts]\nnotified_on_job_failure_user_error = oncall@example.com\nnotification_delay_period_minutes = 15\n'
     )
-    expect((await deploy({ 'job-path': 'config-merge-job' })).code).toBe(0)
-    const job = (await (await api(path)).json()) as {
-      description: string
-      config: Record<string, unknown>
-    }
+    const run = await deploy({ 'job-path': 'config-owned-job' })
+    expect(run.code).toBe(0)
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({
+        level: 'warning',
+        message:
+          'config-owned-job/config.ini has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started'
+      })
+    )
+    const job = (await (await api(path)).json()) as { description: string; config: object }
+    expect(job.description).toBe('kept')
     expect(job).toMatchObject({
-      description: 'kept',
       config: {
         db_default_type: 'trino',
         generate_keytab: false,
-        schedule: { schedule_cron: '30 2 * * *' },
-        contacts: { notified_on_job_failure_user_error: ['oncall@example.com'] },
+        schedule: { schedule_cron: '' },
+        contacts: {
+          notified_on_job_failure_user_error: ['oncall@example.com'],
+          notified_on_job_failure_platform_error: [],
+          notified_on_job_success: [],
+          notified_on_job_deploy: []
+        },
+        enable_execution_notifications: true,
         notification_delay_period_minutes: 15
       }
     })
+    expect(Object.keys(job.config).sort()).toEqual([
+      'contacts',
+      'db_default_type',
+      'enable_execution_notifications',
+      'generate_keytab',
+      'notification_delay_period_minutes',
+      'schedule'
+    ])
   })
 
   test('disabling a deployed version is a PATCH, not a new deployment', async () => {
@@ -332,11 +431,10 @@ describe('deploy', () => {
     await admin('journal', undefined, 'DELETE')
     const off = await deploy({ 'job-path': 'toggle-job', enabled: 'false' })
     expect(off.code).toBe(0)
+    expect(off.outputs['deployment-status']).toBe('live')
     expect(off.log).toContain('disabled the deployment')
     expect(emu.journal.filter(j => j.method === 'PATCH')).toHaveLength(1)
-    expect(emu.journal.filter(j => j.method === 'POST' && j.path.endsWith('/deployments'))).toEqual(
-      []
-    )
+    expect(posts('/deployments')).toEqual([])
     const d = (await (
       await api('/data-jobs/for-team/data%20team/jobs/toggle-job/deployments/production')
     ).json()) as { enabled: boolean }
@@ -351,23 +449,49 @@ describe('deploy', () => {
     expect(v2.outputs['job-version']).not.toBe(v1)
     const back = await deploy({ 'job-version': v1, 'job-name': 'rollback-job', team: 'data team' })
     expect(back.code).toBe(0)
-    expect(back.outputs).toMatchObject({ 'job-version': v1, 'deployment-status': 'SUCCESS' })
+    expect(back.outputs).toMatchObject({ 'job-version': v1, 'deployment-status': 'live' })
   })
 
-  test('a USER_ERROR deployment fails with the reason; the live version is named', async () => {
-    makeJob('user-error-job', { 'a.py': '' })
-    await admin(`jobs/${encodeURIComponent('data team')}/user-error-job/next-deployment`, {
+  test('a build that fails is seen only as not live in time: the old version still runs, the message says so and where the outcome went, the e-mail is recorded', async () => {
+    const config =
+      '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * *\n\n[contacts]\nnotified_on_job_deploy = owner@example.com\n'
+    makeJob('failing-build-job', { 'a.py': 'v = 1\n' }, config)
+    const v1 = (await deploy({ 'job-path': 'failing-build-job' })).outputs['job-version']
+    const before = await liveOf('data team', 'failing-build-job')
+    await admin('notifications', undefined, 'DELETE')
+    await admin(`jobs/${encodeURIComponent('data team')}/failing-build-job/next-deployment`, {
       status: 'USER_ERROR',
       seconds: 0.3
     })
-    const run = await deploy({ 'job-path': 'user-error-job' })
-    expect(run.code).toBe(1)
-    expect(run.stdout).toMatch(
-      /::error::deploy: the deployment of version [0-9a-f]{40} of 'user-error-job' failed with a problem of the job \(USER_ERROR\): check requirements\.txt and the python version; the live version is still none/
+    makeJob(
+      'failing-build-job',
+      { 'a.py': 'v = 2\n', 'requirements.txt': 'no-such-package\n' },
+      config
     )
+    const run = await deploy({ 'job-path': 'failing-build-job', 'timeout-seconds': '1.5' })
+    expect(run.code).toBe(1)
+    const v2 = run.outputs['job-version']
+    expect(v2).not.toBe(v1)
+    // outputs for an if: failure() step
+    expect(run.outputs).toMatchObject({ 'deployment-status': 'not-live', skipped: 'false' })
+    const errorLines = run.stdout.split('\n').filter(l => l.startsWith('::error'))
+    expect(errorLines).toEqual([
+      `::error::deploy: version ${v2} of 'failing-build-job' was not live after timeout-seconds 1.5: version ${v1} (deployed ${before.last_deployed_date}) still runs. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, the service e-mailed the outcome to owner@example.com (notified_on_job_deploy), and its operators see it in the service's metrics; if the build is only slow, the version may still go live (raise timeout-seconds)`
+    ])
+    expect(await liveOf('data team', 'failing-build-job')).toEqual(before)
+    const sent = (await (await fetch(`${emu.url}/_emulator/notifications`)).json()) as unknown[]
+    expect(sent).toEqual([
+      expect.objectContaining({
+        job_name: 'failing-build-job',
+        job_version: v2,
+        outcome: 'USER_ERROR',
+        recipients: ['owner@example.com'],
+        live_version: v1
+      })
+    ])
   })
 
-  test('a deployment that never completes: the timeout names the limit and the last status', async () => {
+  test('a first deployment that never completes: not live, nothing runs, and the job has no deploy contacts', async () => {
     makeJob('stuck-deploy-job', { 'a.py': '' })
     await admin(`jobs/${encodeURIComponent('data team')}/stuck-deploy-job/next-deployment`, {
       status: 'SUCCESS',
@@ -376,8 +500,9 @@ describe('deploy', () => {
     // it would take 600 s: only the action's own limit can end the wait
     const run = await deploy({ 'job-path': 'stuck-deploy-job', 'timeout-seconds': '1.5' })
     expect(run.code).toBe(1)
+    expect(run.outputs['deployment-status']).toBe('not-live')
     expect(run.stdout).toMatch(
-      /::error::deploy: version [0-9a-f]{40} of 'stuck-deploy-job' was not live after timeout-seconds 1\.5: the last deployment status seen was NONE, and the live version none/
+      /::error::deploy: version [0-9a-f]{40} of 'stuck-deploy-job' was not live after timeout-seconds 1\.5: no version of it runs\. .* the service e-mails the outcome to the notified_on_job_deploy contacts, and the job has none: add \[contacts\] notified_on_job_deploy to config\.ini,/
     )
   })
 
@@ -406,8 +531,44 @@ describe('deploy', () => {
     makeJob('no-wait-job', { 'a.py': '' })
     const run = await deploy({ 'job-path': 'no-wait-job', wait: 'false' })
     expect(run.code).toBe(0)
-    expect(run.outputs['deployment-status']).toBe('NONE')
+    expect(run.outputs['deployment-status']).toBe('started')
     expect(run.summary).toContain('started (not waited for)')
+  })
+
+  test('a lost answer to the create of the job: found in its team, so it was created, and the deploy goes on', async () => {
+    makeJob('lost-create-deploy-job', { 'a.py': '' })
+    await admin('faults', { method: 'POST', path: '/jobs$', reset: true, when: 'after' })
+    const run = await deploy({ 'job-path': 'lost-create-deploy-job' })
+    expect(run.code).toBe(0)
+    expect(run.log).toContain("created data job 'lost-create-deploy-job' in team 'data team'")
+    expect(run.outputs['deployment-status']).toBe('live')
+  })
+
+  test('an upload refused for want of a Content-Length (411) is sent again from a file with one', async () => {
+    makeJob('length-job', { 'a.py': 'x = 1\n', 'data/rows.csv': 'a,b\n1,2\n' })
+    // a proxy that refuses chunked bodies, whatever the request
+    await admin('faults', {
+      method: 'POST',
+      path: '/sources$',
+      status: 411,
+      times: 0,
+      unlessContentLength: true
+    })
+    try {
+      const run = await upload({ 'job-path': 'length-job' })
+      expect(run.code).toBe(0)
+      expect(run.log).toMatch(
+        /refused the streamed upload \(HTTP 411: it wants a Content-Length\): uploading the archive again from a file of \d+ bytes in RUNNER_TEMP/
+      )
+      expect(posts('/length-job/sources').map(j => j.status)).toEqual([411, 200])
+      expect(await storedFiles('data team', 'length-job')).toEqual({
+        'length-job/a.py': 'x = 1\n',
+        'length-job/config.ini': '[owner]\nteam = data team\n\n[job]\nschedule_cron = 0 6 * * *\n',
+        'length-job/data/rows.csv': 'a,b\n1,2\n'
+      })
+    } finally {
+      await admin('faults', undefined, 'DELETE')
+    }
   })
 })
 

@@ -84,8 +84,9 @@ test('one problem of each kind: each annotated on its file and line, exit 1, one
     ''
   ].join('\n')
   const dir = makeJob('Bad_Job', { 'a.py': '', 'secrets/service.keytab': 'KEY' }, ini)
-  writeFileSync(join(root, 'outside.txt'), 'secret')
-  symlinkSync(join(root, 'outside.txt'), join(dir, 'link.txt'))
+  const elsewhere = mkdtempSync(join(tmpdir(), 'not-the-checkout-'))
+  writeFileSync(join(elsewhere, 'outside.txt'), 'secret')
+  symlinkSync(join(elsewhere, 'outside.txt'), join(dir, 'link.txt'))
 
   const run = await validate({ 'job-path': 'Bad_Job' })
   expect(run.code).toBe(1)
@@ -129,7 +130,9 @@ test('one problem of each kind: each annotated on its file and line, exit 1, one
       {
         file: 'Bad_Job/link.txt',
         line: undefined,
-        message: expect.stringContaining('a symbolic link that leads outside the job folder')
+        message: expect.stringContaining(
+          'a symbolic link that leads outside the repository checkout'
+        )
       }
     ])
   )

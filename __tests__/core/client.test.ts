@@ -206,7 +206,7 @@ describeIfSpec('core client against the local Control Service', () => {
     )
 
     expect(await client.readDeployment(ref)).toBeUndefined()
-    expect(await client.deploymentStatus(ref)).toBeUndefined()
+    expect(await client.listDeployments(ref)).toEqual([])
     expect(
       await client.deploy(
         ref,
@@ -214,9 +214,8 @@ describeIfSpec('core client against the local Control Service', () => {
         { sendNotification: false }
       )
     ).toBe('sent')
-    expect(await client.deploymentStatus(ref)).toMatchObject({ status: 'NONE', jobVersion: null })
-    await until('SUCCESS', async () =>
-      (await client.deploymentStatus(ref))?.status === 'SUCCESS' ? true : undefined
+    await until('live', async () =>
+      (await client.listDeployments(ref))[0]?.job_version === version ? true : undefined
     )
     expect(await client.readDeployment(ref)).toMatchObject({
       job_version: version,
@@ -227,7 +226,7 @@ describeIfSpec('core client against the local Control Service', () => {
       expect.objectContaining({ job_version: version })
     ])
     await client.patchDeployment(ref, { enabled: false })
-    expect((await client.deploymentStatus(ref))?.enabled).toBe(false)
+    expect((await client.readDeployment(ref))?.enabled).toBe(false)
     await client.patchDeployment(ref, { enabled: true })
 
     await admin(`jobs/${encodeURIComponent(TEAM)}/lifecycle-job/next-execution`, {
@@ -431,22 +430,64 @@ describeIfSpec('core client against the local Control Service', () => {
       await client.cancelExecution(ref, first)
     })
 
-    test('a lost answer to a job create: read back, found, reported as existing; sent once', async () => {
+    test('a lost answer to our own job create: read back, found in our team, reported as created; sent once', async () => {
       const { client } = make(authed)
       await admin('faults', { method: 'POST', path: '/jobs$', reset: true, when: 'after' })
       expect(
         await client.createJob(jobRef(TEAM, 'lost-create-job'), { description: '', config: {} })
-      ).toBe('exists')
+      ).toBe('created')
       expect(journalOf(/^POST .*\/jobs$/)).toHaveLength(1)
+      // a second create: it exists in this team; the same name in another team is taken
+      expect(
+        await client.createJob(jobRef(TEAM, 'lost-create-job'), { description: '', config: {} })
+      ).toBe('exists')
+      expect(
+        await client.createJob(jobRef('other team', 'lost-create-job'), {
+          description: '',
+          config: {}
+        })
+      ).toBe('taken')
     })
 
-    test('a lost answer to a deployment whose version is already live: not sent again', async () => {
+    test('a lost answer to a deployment that is live since, with all it asked for: not sent again', async () => {
       const { client } = make(authed)
       const { ref, version } = await liveJob(client, 'lost-deploy-job')
+      const before = (await client.readDeployment(ref))?.last_deployed_date
+      // the next build is done at once, a second later on the service's clock
+      emu.clock.advance(1000)
+      await admin(`jobs/${encodeURIComponent(TEAM)}/lost-deploy-job/next-deployment`, {
+        seconds: 0
+      })
       await admin('journal', undefined, 'DELETE')
       await admin('faults', { method: 'POST', path: '/deployments$', reset: true, when: 'after' })
-      expect(await client.deploy(ref, { job_version: version })).toBe('already-live')
+      expect(
+        await client.deploy(
+          ref,
+          { job_version: version, python_version: '3.10' },
+          { since: before }
+        )
+      ).toBe('already-live')
       expect(journalOf(/^POST .*\/deployments$/)).toHaveLength(1)
+    })
+
+    test('a lost answer to a deployment: the same version live, but not since and not as asked — sent again', async () => {
+      const { client } = make(authed)
+      const { ref, version } = await liveJob(client, 'resent-deploy-job')
+      const before = (await client.readDeployment(ref))?.last_deployed_date
+      // a slow build: when the client reads back, the old deployment (python 3.9) is still live
+      await admin(`jobs/${encodeURIComponent(TEAM)}/resent-deploy-job/next-deployment`, {
+        seconds: 600
+      })
+      await admin('journal', undefined, 'DELETE')
+      await admin('faults', { method: 'POST', path: '/deployments$', reset: true, when: 'after' })
+      expect(
+        await client.deploy(
+          ref,
+          { job_version: version, python_version: '3.10' },
+          { since: before }
+        )
+      ).toBe('sent')
+      expect(journalOf(/^POST .*\/deployments$/).map(j => j.status)).toEqual([null, 202])
     })
 
     test('a request body that fails to be made is reported as such, once, not as a network fault', async () => {

@@ -16,6 +16,7 @@ export interface ExecutionJson {
   start_time: string
   end_time?: string
   started_by: string
+  type?: string
   logs_url?: string
 }
 

@@ -285,10 +285,10 @@ const rows: Row[] = [
   },
   {
     action: 'upload-sources',
-    title: 'a symbolic link that leads outside the job folder',
+    title: 'a symbolic link that leads outside the repository checkout',
     inputs: { 'job-path': 'jobs/escape-job' },
     message:
-      /^jobs\/escape-job\/passwd\.txt: a symbolic link that leads outside the job folder \(to \/.*\/outside\.txt\)$/,
+      /^jobs\/escape-job\/passwd\.txt: a symbolic link that leads outside the repository checkout \(to \/.*\/outside\.txt\)$/,
     input: null,
     annotation: { file: 'jobs/escape-job/passwd.txt' }
   },
@@ -913,8 +913,9 @@ beforeAll(async () => {
   job('keytab-job', GOOD_INI, { ...LOAD, 'secrets/service.keytab': 'not really a keytab' })
   job('My_Job', GOOD_INI)
   job('teamless-job', '[job]\nschedule_cron = 0 6 * * *\n')
-  writeFileSync(join(ws, 'outside.txt'), 'outside the job folder\n')
-  symlinkSync(join(ws, 'outside.txt'), join(job('escape-job', GOOD_INI), 'passwd.txt'))
+  // a file of the machine outside the checkout (the workspace)
+  writeFileSync(join(plain, 'outside.txt'), 'outside the repository checkout\n')
+  symlinkSync(join(plain, 'outside.txt'), join(job('escape-job', GOOD_INI), 'passwd.txt'))
   symlinkSync('nowhere.py', join(job('dangling-job', GOOD_INI), 'gone.py'))
   writeFileSync(join(ws, 'notes.txt'), 'a file, not a folder\n')
   writeFileSync(join(ws, 'props.yaml'), 'rows: 100\n')

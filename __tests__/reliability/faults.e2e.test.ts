@@ -423,7 +423,7 @@ describe('deploy meets a fault', () => {
     expectSafe(
       r,
       job,
-      /^::error::deploy: version [0-9a-f]{40} of 'fault-stuck-deploy' was not live after timeout-seconds 1\.5: the last deployment status seen was/
+      /^::error::deploy: version [0-9a-f]{40} of 'fault-stuck-deploy' was not live after timeout-seconds 1\.5: no version of it runs\. The Control Service tells no client whether a build failed: /
     )
   })
 })

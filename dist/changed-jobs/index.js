@@ -32043,6 +32043,8 @@ class Transport {
         else if (spec.body) {
             body = spec.body();
             headers['content-type'] = spec.contentType ?? 'application/octet-stream';
+            if (spec.contentLength !== undefined)
+                headers['content-length'] = String(spec.contentLength);
         }
         // a body that fails to be made (a file gone while zipping) is our failure, not the network's
         let bodyError;
@@ -32285,27 +32287,6 @@ function apiTokenAuth(o) {
 // one place so that a test can validate each against the official schema
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
-/** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
-  jobs(
-    pageNumber: 1
-    pageSize: 100
-    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
-  ) {
-    content {
-      jobName
-      config { team }
-      deployments {
-        status
-        jobVersion
-        jobPythonVersion
-        enabled
-        lastDeployedDate
-        lastDeployedBy
-      }
-    }
-  }
-}`;
 /** The latest executions of one job, newest first. */
 const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: String!, $size: Int!) {
   executions(
@@ -32318,20 +32299,23 @@ const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: St
     totalItems
   }
 }`;
-/** The jobs of a team (the `pattern` is a case-insensitive "contains", so callers re-check the team). */
+/**
+ * The jobs of a team. The real service reads the `config.team` pattern as a regular expression
+ * (JobFieldStrategyByTeam), so a team holding `.` or `(` matches others or fails the query: a
+ * caller re-checks the team, and nothing that must work for every team name relies on it.
+ */
 const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!) {
   jobs(pageNumber: $page, pageSize: $size, filter: [{ property: "config.team", pattern: $team }]) {
     content {
       jobName
       config { team description schedule { scheduleCron } }
-      deployments { status jobVersion enabled lastExecutionStatus }
+      deployments { jobVersion enabled lastExecutionStatus }
     }
     totalItems
     totalPages
   }
 }`;
 const QUERIES = {
-    DeploymentStatus: DEPLOYMENT_STATUS_QUERY,
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
     TeamJobs: TEAM_JOBS_QUERY
 };
@@ -32367,6 +32351,24 @@ const parseJson = (res, operation) => {
         });
     }
 };
+/**
+ * Whether the live deployment `live` is `wanted` done: the same version, python and vdk version
+ * and enabled state (each where `wanted` names it), deployed after `since` when that is given.
+ */
+function isDeploymentOf(live, wanted, since) {
+    return (live.job_version === wanted.job_version &&
+        (wanted.python_version === undefined || live.python_version === wanted.python_version) &&
+        (wanted.vdk_version === undefined || live.vdk_version === wanted.vdk_version) &&
+        (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
+        (since === undefined || deployedAfter(live.last_deployed_date, since)));
+}
+/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+function deployedAfter(date, since) {
+    if (date === undefined)
+        return false;
+    const [a, b] = [Date.parse(date), Date.parse(since)];
+    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+}
 class ControlServiceClient {
     transport;
     constructor(transport) {
@@ -32406,9 +32408,14 @@ class ControlServiceClient {
         const operation = `read ${this.of(ref)}`;
         return this.transport.send({ operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] }, res => (res.status === 404 ? undefined : parseJson(res, operation)));
     }
-    /** Creates the job; "exists" when it already did (409, or a lost answer to our own create). */
+    /**
+     * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
+     * job of another team (names are unique across teams: the real service answers 409 with an
+     * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
+     * found in this team is the one we created.
+     */
     async createJob(ref, job) {
-        return this.transport.send({
+        const answer = await this.transport.send({
             operation: `create ${this.of(ref)}`,
             method: 'POST',
             path: `${this.teamPath(ref.team)}/jobs`,
@@ -32417,7 +32424,10 @@ class ControlServiceClient {
             idempotent: false,
             accept: [409],
             hint: s => s === 409 ? undefined : s === 400 ? 'check the job name and the config sent' : undefined
-        }, res => (res.status === 409 ? 'exists' : 'created'), async () => ((await this.readJob(ref)) ? 'exists' : undefined));
+        }, res => (res.status === 409 ? 'conflict' : 'created'), async () => ((await this.readJob(ref)) ? 'created' : undefined));
+        if (answer === 'created')
+            return 'created';
+        return (await this.readJob(ref)) ? 'exists' : 'taken';
     }
     async updateJob(ref, job) {
         return this.none({
@@ -32441,6 +32451,7 @@ class ControlServiceClient {
             query: { reason: options.reason },
             body: zip,
             contentType: 'application/octet-stream',
+            contentLength: options.length,
             idempotent: true,
             timeoutMs: options.timeoutMs,
             hint: s => s === 404
@@ -32489,9 +32500,11 @@ class ControlServiceClient {
         }, res => (res.status === 404 ? undefined : parseJson(res, operation)));
     }
     /**
-     * Starts a deployment (202: it goes on asynchronously). After a lost answer it reads back: when
-     * the version is already live nothing is sent again ("already-live"); otherwise the same
-     * deployment is sent again, which converges to the same state.
+     * Starts a deployment (202: the build goes on asynchronously). After a lost answer it reads
+     * back: only a deployment that is everything this one asks for — version, python and vdk
+     * version, enabled — and was deployed after `since` (the last_deployed_date read before) is
+     * taken as this one done ("already-live"); otherwise the deployment is sent again, which
+     * converges (a second POST replaces a build in progress, JobImageBuilder.buildImage).
      */
     async deploy(ref, deployment, options = {}) {
         return this.transport.send({
@@ -32503,9 +32516,8 @@ class ControlServiceClient {
             idempotent: false,
             hint: s => s === 409 ? 'use a python version from the service info (GET .../info)' : undefined
         }, () => 'sent', async () => {
-            const live = await this.listDeployments(ref);
-            return deployment.job_version !== undefined &&
-                live[0]?.job_version === deployment.job_version
+            const live = (await this.listDeployments(ref))[0];
+            return live && isDeploymentOf(live, deployment, options.since)
                 ? 'already-live'
                 : undefined;
         });
@@ -32549,13 +32561,6 @@ class ControlServiceClient {
             });
         }
         return body.body.data;
-    }
-    /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
-    async deploymentStatus(ref) {
-        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job, team: ref.team }, `read the deployment status of ${this.of(ref)}`);
-        // the filter is a case-insensitive "contains": keep the exact job of the exact team
-        const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team);
-        return job?.deployments[0];
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
@@ -32803,18 +32808,38 @@ async function readJobConfig(dir) {
     }
     return { config, problems };
 }
-/** What config.ini sets, over the job's current config: fields it does not set are kept. */
-function mergeJobConfig(current, ini) {
-    const next = { ...current };
-    if (ini.scheduleCron)
-        next.schedule = { ...current.schedule, schedule_cron: ini.scheduleCron.value };
-    if (Object.keys(ini.contacts).length)
-        next.contacts = { ...current.contacts, ...ini.contacts };
-    if (ini.enableExecutionNotifications !== undefined)
-        next.enable_execution_notifications = ini.enableExecutionNotifications;
-    if (ini.notificationDelayPeriodMinutes !== undefined)
-        next.notification_delay_period_minutes = ini.notificationDelayPeriodMinutes;
-    return next;
+/** What the job's config holds where config.ini says nothing, as the official CLI sends it. */
+const CONFIG_DEFAULTS = {
+    enable_execution_notifications: true,
+    notification_delay_period_minutes: 240
+};
+/**
+ * The job's config with config.ini as the owner of schedule, contacts and notification settings,
+ * as the official CLI writes them on deploy (vdk-control-cli deploy_cli_impl.py, job_config.py):
+ * what config.ini does not say is cleared (no schedule, empty contact lists) or set to the CLI's
+ * defaults. Unlike the CLI, the fields config.ini cannot express (db_default_type,
+ * generate_keytab, …) are kept from `current` rather than dropped.
+ */
+function jobConfigFromIni(current, ini) {
+    return {
+        ...current,
+        schedule: { ...current.schedule, schedule_cron: ini.scheduleCron?.value ?? '' },
+        contacts: Object.fromEntries(CONTACT_KEYS.map(k => [k, ini.contacts[k] ?? []])),
+        enable_execution_notifications: ini.enableExecutionNotifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        notification_delay_period_minutes: ini.notificationDelayPeriodMinutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    };
+}
+/**
+ * The fields of a job's config that config.ini owns, with an absent value read as the service's
+ * default: two configs with the same view need no update (and no new deployment).
+ */
+function iniOwnedView(config) {
+    return JSON.stringify([
+        config.schedule?.schedule_cron ?? '',
+        CONTACT_KEYS.map(k => config.contacts?.[k] ?? []),
+        config.enable_execution_notifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        config.notification_delay_period_minutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    ]);
 }
 /** The job name VDK would use by default: the folder's name. */
 const folderJobName = (dir) => basename(resolve(dir));

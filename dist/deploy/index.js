@@ -30009,7 +30009,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1617:
+/***/ 4651:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30079,11 +30079,22 @@ const MAX_BYTES = 4_000_000_000;
 const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 /**
  * Walks the job folder: what goes into the archive (sorted), what the ignore rules left out, and
- * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside the folder
- * or nowhere, a special file, an unreadable file.
+ * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside `within`
+ * (the repository checkout; by default the job folder) or nowhere, a special file, an unreadable
+ * file. A symlink that stays inside `within` is followed and its target's content archived, as
+ * the official CLI's zip (shutil.make_archive) stores a linked file's content: a job may share
+ * `requirements.txt -> ../common/requirements.txt` with others.
  */
-async function scanJob(dir) {
+async function scanJob(dir, within = dir) {
     const root = await (0,promises_.realpath)(dir);
+    let boundary = root;
+    try {
+        boundary = await (0,promises_.realpath)(within);
+    }
+    catch {
+        // a checkout that cannot be resolved: links may lead only inside the job folder
+    }
+    const inside = (path) => path === boundary || path.startsWith(boundary.endsWith(external_node_path_.sep) ? boundary : boundary + external_node_path_.sep);
     const rules = ignore_default()().add(DEFAULT_IGNORES);
     const problems = [];
     try {
@@ -30125,10 +30136,10 @@ async function scanJob(dir) {
                     problems.push({ file: show(rel), message: 'a symbolic link that leads nowhere' });
                     continue;
                 }
-                if (source !== root && !source.startsWith(root + external_node_path_.sep)) {
+                if (!inside(source)) {
                     problems.push({
                         file: show(rel),
-                        message: `a symbolic link that leads outside the job folder (to ${source})`
+                        message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
                     });
                     continue;
                 }
@@ -30233,7 +30244,8 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
         for (const p of read.problems)
             problems.addFile(p);
         if (scan && ini) {
-            scanned = await scan(path);
+            // links may lead anywhere inside the repository checkout (the workspace)
+            scanned = await scan(path, (0,core_connection/* workspacePath */.X5)(src, '.'));
             for (const p of scanned.problems)
                 problems.addFile(p);
         }
@@ -30251,7 +30263,12 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
             : `the job folder's name (job-name defaults to it)`;
         problems.add(`${from} '${name}' is not a valid job name: 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes${src.input('job-name') ? '' : '; rename the folder or set job-name'}`);
     }
-    const team = src.input('team') || ini?.team?.value || '';
+    // two teams named for one job: refused, as the official CLI refuses them
+    // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
+    const given = src.input('team');
+    if (given && ini?.team && ini.team.value !== given)
+        problems.add(`team '${given}' (the team input) and [owner] team '${ini.team.value}' in ${(0,jobdir/* relativeToWorkspace */.Tv)(ini.file)} line ${ini.team.line} do not match: leave the team input empty to take config.ini's, or make them the same`);
+    const team = given || ini?.team?.value || '';
     if (!team && !badPath)
         problems.add(path
             ? 'team is required: set the team input, or [owner] team in config.ini'
@@ -30272,6 +30289,12 @@ function defaultReason(env, runLink) {
 
 // EXTERNAL MODULE: ./src/actions/runtime.ts + 22 modules
 var runtime = __nccwpck_require__(4478);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:zlib"
@@ -30660,6 +30683,12 @@ function endOfDirectory(count, size, offset) {
 
 
 
+
+
+
+
+
+
 /** Creates the job when it is missing (if allowed), then uploads its folder; the version it got. */
 async function uploadJob(ctx, job, o) {
     const { ref, ini, scan } = job;
@@ -30670,31 +30699,71 @@ async function uploadJob(ctx, job, o) {
         }
         const answer = await ctx.client.createJob(ref, {
             description: `Deployed from GitHub by vdk-actions (${job.path})`,
-            config: (0,jobdir/* mergeJobConfig */.qe)({}, ini)
+            config: (0,jobdir/* jobConfigFromIni */.A1)({}, ini)
         });
-        if (answer === 'exists') {
+        if (answer === 'taken') {
             throw new errors/* ActionFailure */.dR(`a data job named '${ref.job}' exists, but not in team '${ref.team}': job names are unique across teams; check the team, or rename the job`);
         }
-        created = true;
-        ctx.info(`created data job '${ref.job}' in team '${ref.team}'`);
+        // 'exists': made meanwhile by someone else, in this team
+        created = answer === 'created';
+        ctx.info(created
+            ? `created data job '${ref.job}' in team '${ref.team}'`
+            : `data job '${ref.job}' was created meanwhile in team '${ref.team}'`);
     }
     let last;
-    const version = await ctx.client.uploadSources(ref, () => {
-        last = zipJob(scan.entries, ref.job);
-        return last.stream;
-    }, 
     // the whole upload must fit in the time limit: a minute, and a second per MiB on top
-    { reason: o.reason, timeoutMs: o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000 });
-    const archiveBytes = last?.bytes() ?? 0;
+    const timeoutMs = o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000;
+    let version;
+    let spooledBytes;
+    try {
+        version = await ctx.client.uploadSources(ref, () => {
+            last = zipJob(scan.entries, ref.job);
+            return last.stream;
+        }, { reason: o.reason, timeoutMs });
+    }
+    catch (e) {
+        if (!wantsLength(e))
+            throw e;
+        ({ version, bytes: spooledBytes } = await uploadSpooled(ctx, job, o.reason, timeoutMs, e.status));
+    }
+    const archiveBytes = spooledBytes ?? last?.bytes() ?? 0;
     ctx.info(`uploaded ${scan.files} files (${archiveBytes} bytes zipped) of '${ref.job}': version ${version}`);
     if (scan.ignored.length)
         ctx.info(`left out by the ignore rules: ${scan.ignored.slice(0, 20).join(', ')}${scan.ignored.length > 20 ? ` and ${scan.ignored.length - 20} more` : ''}`);
     return { version, archiveBytes, files: scan.files, created };
 }
+/** A refusal of a body without a Content-Length: 411, or a 413 that says it is about the length. */
+function wantsLength(e) {
+    return (e instanceof errors/* ControlServiceError */.RK &&
+        (e.status === 411 || (e.status === 413 && /length/i.test(e.message))));
+}
+/**
+ * The archive written to a file in RUNNER_TEMP, then uploaded from it with a Content-Length;
+ * memory stays as flat as when streaming. The file is removed afterwards.
+ */
+async function uploadSpooled(ctx, job, reason, timeoutMs, status) {
+    const file = (0,external_node_path_.join)(ctx.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `vdk-upload-${job.ref.job}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.zip`);
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(zipJob(job.scan.entries, job.ref.job).stream, (0,external_node_fs_.createWriteStream)(file));
+        const { size } = await (0,promises_.stat)(file);
+        ctx.info(`the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in RUNNER_TEMP`);
+        const version = await ctx.client.uploadSources(job.ref, () => (0,external_node_fs_.createReadStream)(file), {
+            reason,
+            timeoutMs,
+            length: size
+        });
+        return { version, bytes: size };
+    }
+    finally {
+        await (0,promises_.rm)(file, { force: true });
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/actions/deploy.ts
 // deploy: upload the job folder (or take a version already uploaded), write config.ini's schedule,
-// contacts and notifications to the job, deploy, and wait until the new version is live.
+// contacts and notifications to the job, deploy, and wait until the new version is live — which
+// the real service shows only in GET .../deployments: no API reports a failed build.
+
 
 
 
@@ -30771,59 +30840,30 @@ const deploy = {
         // config() requires job-path or job-version, so there is always one
         if (!version)
             throw new errors/* ActionFailure */.dR('there is no version to deploy');
+        // config.ini owns the schedule, contacts and notification settings of the job; a change of
+        // them reaches the CronJob only with a new deployment, which takes the job's schedule at
+        // deploy time (JobImageDeployer.updateCronJob)
+        let config;
         let configChanged = false;
         if (c.updateConfig && c.job.ini) {
             const current = await ctx.client.readJob(ref);
             if (!current)
                 throw new errors/* ActionFailure */.dR(`data job '${ref.job}' does not exist in team '${ref.team}'`);
-            const next = (0,jobdir/* mergeJobConfig */.qe)(current.config, c.job.ini);
-            if (JSON.stringify(next) !== JSON.stringify(current.config)) {
-                await ctx.client.updateJob(ref, { description: current.description, config: next });
+            const ini = (0,jobdir/* relativeToWorkspace */.Tv)(c.job.ini.file);
+            if (!c.job.ini.scheduleCron)
+                ctx.warning(`${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`);
+            config = (0,jobdir/* jobConfigFromIni */.A1)(current.config, c.job.ini);
+            if ((0,jobdir/* iniOwnedView */.pT)(config) !== (0,jobdir/* iniOwnedView */.pT)(current.config)) {
+                await ctx.client.updateJob(ref, { description: current.description, config });
                 configChanged = true;
-                ctx.info(`updated the job's schedule, contacts and notification settings from ${(0,jobdir/* relativeToWorkspace */.Tv)(c.job.ini.file)}`);
+                ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`);
             }
+            else
+                config = current.config;
         }
+        // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
+        // deployment the API has (no field tells whether a build succeeded or failed)
         const live = await ctx.client.readDeployment(ref);
-        const before = await ctx.client.deploymentStatus(ref);
-        const same = live?.job_version === version &&
-            (!c.pythonVersion || live.python_version === c.pythonVersion) &&
-            (!c.vdkVersion || live.vdk_version === c.vdkVersion) &&
-            before?.status === 'SUCCESS';
-        const outputs = (status, skipped) => ({
-            'job-version': version,
-            'deployment-id': 'production',
-            'deployment-status': status,
-            skipped
-        });
-        const summary = (status) => ({
-            heading: 'VDK data job deployed',
-            columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
-            rows: [
-                [
-                    ref.job,
-                    ref.team,
-                    version,
-                    status,
-                    (0,runtime/* runLink */.ut)(ctx.env, c.job.path ? (0,jobdir/* relativeToWorkspace */.Tv)(c.job.path) : '')
-                ]
-            ]
-        });
-        if (same && (c.enabled === undefined || live.enabled === c.enabled) && !configChanged) {
-            ctx.info(`version ${version} is already deployed with these settings: nothing sent`);
-            return { outputs: outputs('SUCCESS', true), summary: summary('SUCCESS (unchanged)') };
-        }
-        if (same) {
-            // only `enabled` (or the job's config) changed: the deployment itself stays
-            if (c.enabled !== undefined && live.enabled !== c.enabled) {
-                await ctx.client.patchDeployment(ref, { enabled: c.enabled });
-                ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`);
-            }
-            const enabled = c.enabled ?? live.enabled;
-            return {
-                outputs: outputs('SUCCESS', false),
-                summary: summary(enabled === false ? 'SUCCESS (disabled)' : 'SUCCESS')
-            };
-        }
         const request = { job_version: version };
         if (c.enabled !== undefined)
             request.enabled = c.enabled;
@@ -30831,22 +30871,67 @@ const deploy = {
             request.python_version = c.pythonVersion;
         if (c.vdkVersion)
             request.vdk_version = c.vdkVersion;
-        const sent = await ctx.client.deploy(ref, request);
-        ctx.info(`deployment of version ${version} ${sent === 'already-live' ? 'was already live' : 'started'}`);
-        if (!c.wait)
+        const outputs = (status) => ({
+            'job-version': version,
+            'deployment-id': 'production',
+            'deployment-status': status,
+            skipped: status === 'unchanged'
+        });
+        const summary = (shown) => ({
+            heading: 'VDK data job deployed',
+            columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
+            rows: [
+                [
+                    ref.job,
+                    ref.team,
+                    version,
+                    shown,
+                    (0,runtime/* runLink */.ut)(ctx.env, c.job.path ? (0,jobdir/* relativeToWorkspace */.Tv)(c.job.path) : '')
+                ]
+            ]
+        });
+        const sameDeployment = live !== undefined && (0,client/* isDeploymentOf */.vu)(live, { ...request, enabled: undefined });
+        if (sameDeployment && !configChanged) {
+            if (c.enabled === undefined || live.enabled === c.enabled) {
+                ctx.info(`version ${version} is already deployed with these settings and this config: nothing sent`);
+                return { outputs: outputs('unchanged'), summary: summary('unchanged') };
+            }
+            // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
+            await ctx.client.patchDeployment(ref, { enabled: c.enabled });
+            ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`);
             return {
-                outputs: outputs(before?.status ?? 'NONE', false),
-                summary: summary('started (not waited for)')
+                outputs: outputs('live'),
+                summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
             };
-        const status = await waitLive(ctx, c, version, before);
-        return { outputs: outputs(status, false), summary: summary(status) };
+        }
+        const since = live?.last_deployed_date;
+        const sent = await ctx.client.deploy(ref, request, { since });
+        ctx.info(sent === 'already-live'
+            ? `deployment of version ${version} was already live (its answer was lost)`
+            : `deployment of version ${version} sent; the Control Service builds it now`);
+        if (!c.wait)
+            return { outputs: outputs('started'), summary: summary('started (not waited for)') };
+        if (sent === 'already-live')
+            return { outputs: outputs('live'), summary: summary('live') };
+        const result = await waitLive(ctx, c, version, live);
+        if (result.live)
+            return { outputs: outputs('live'), summary: summary('live') };
+        const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts;
+        return {
+            outputs: outputs('not-live'),
+            summary: summary('not live'),
+            failure: notLiveReason(c, version, result, contacts?.notified_on_job_deploy ?? [])
+        };
     }
 };
-/** Waits until `version` is live and GraphQL says SUCCESS; fails on USER_ERROR / PLATFORM_ERROR. */
+/**
+ * Waits until GET .../deployments shows `version` deployed after `before` (the new CronJob is
+ * written only once the image is built). A build that fails shows nothing: the old deployment
+ * stays, so the wait ends only at timeout-seconds.
+ */
 async function waitLive(ctx, c, version, before) {
     const { ref } = c.job;
-    let last = before?.status ?? 'NONE';
-    let liveVersion;
+    let last = before;
     const result = await (0,poll/* poll */.w)({
         intervalMs: Math.min(c.pollIntervalMs, 2000),
         maxIntervalMs: c.pollIntervalMs,
@@ -30854,38 +30939,29 @@ async function waitLive(ctx, c, version, before) {
         timeoutMs: c.timeoutMs,
         signal: ctx.signal,
         probe: async () => {
-            const d = await ctx.client.deploymentStatus(ref);
-            liveVersion = d?.jobVersion ?? undefined;
-            const status = d?.status ?? 'NONE';
-            if (status !== last)
-                ctx.info(`deployment status: ${status}${liveVersion ? ` (live version ${liveVersion})` : ''}`);
-            last = status;
-            // the same version again (new python or vdk version): live only once it was deployed anew
-            const fresh = before?.jobVersion !== version || d?.lastDeployedDate !== before.lastDeployedDate;
-            if (liveVersion === version && status === 'SUCCESS' && fresh)
-                return { done: true, value: status };
-            // the status is not reset when a deployment starts: an error counts only once it changed
-            if ((status === 'USER_ERROR' || status === 'PLATFORM_ERROR') && status !== before?.status)
-                return { done: true, value: status };
-            return { done: false, value: status };
+            last = (await ctx.client.listDeployments(ref))[0];
+            const fresh = before?.job_version !== version ||
+                (0,client/* deployedAfter */.xv)(last?.last_deployed_date, before.last_deployed_date ?? '');
+            return { done: last?.job_version === version && fresh, value: last };
         }
     });
-    if (result.reason === 'done' && result.value === 'SUCCESS') {
-        ctx.info(`version ${version} is live`);
-        return 'SUCCESS';
-    }
     if (result.reason === 'done') {
-        const who = result.value === 'USER_ERROR'
-            ? 'a problem of the job (USER_ERROR): check requirements.txt and the python version'
-            : 'a platform problem (PLATFORM_ERROR): retry, or ask the operators of the Control Service';
-        throw new errors/* ActionFailure */.dR(`the deployment of version ${version} of '${ref.job}' failed with ${who}; the live version is still ${liveVersion ?? 'none'}`);
+        ctx.info(`version ${version} is live (deployed ${last?.last_deployed_date ?? 'just now'})`);
+        return { live: true, aborted: false, last };
     }
-    if (result.reason === 'aborted')
-        throw new errors/* ActionFailure */.dR(`stopped while waiting for the deployment of version ${version}; it goes on on the service`);
-    const stale = last === before?.status && (last === 'USER_ERROR' || last === 'PLATFORM_ERROR')
-        ? ` (${last} was already the status before this deployment, so this one most likely failed too)`
-        : '';
-    throw new errors/* ActionFailure */.dR(`version ${version} of '${ref.job}' was not live after timeout-seconds ${c.timeoutMs / 1000}: the last deployment status seen was ${last}${stale}, and the live version ${liveVersion ?? 'none'}`);
+    return { live: false, aborted: result.reason === 'aborted', last };
+}
+/** Why the version is not live, what still runs, and where the real outcome went. */
+function notLiveReason(c, version, result, recipients) {
+    const running = result.last?.job_version
+        ? `version ${result.last.job_version} (deployed ${result.last.last_deployed_date ?? 'earlier'}) still runs`
+        : 'no version of it runs';
+    if (result.aborted)
+        return `stopped while waiting for version ${version} of '${c.job.ref.job}' to go live (${running}); the build goes on on the Control Service`;
+    const mail = recipients.length
+        ? `the service e-mailed the outcome to ${recipients.join(', ')} (notified_on_job_deploy)`
+        : 'the service e-mails the outcome to the notified_on_job_deploy contacts, and the job has none: add [contacts] notified_on_job_deploy to config.ini';
+    return `version ${version} of '${c.job.ref.job}' was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, the version may still go live (raise timeout-seconds)`;
 }
 
 
@@ -34049,6 +34125,8 @@ function isMain(metaUrl) {
 __nccwpck_require__.d(__webpack_exports__, {
   GN: () => (/* binding */ ControlServiceClient),
   zd: () => (/* binding */ JOB_NAME_RULE),
+  xv: () => (/* binding */ deployedAfter),
+  vu: () => (/* binding */ isDeploymentOf),
   XB: () => (/* binding */ jobRef)
 });
 
@@ -34061,27 +34139,6 @@ var errors = __nccwpck_require__(4296);
 // one place so that a test can validate each against the official schema
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
-/** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
-  jobs(
-    pageNumber: 1
-    pageSize: 100
-    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
-  ) {
-    content {
-      jobName
-      config { team }
-      deployments {
-        status
-        jobVersion
-        jobPythonVersion
-        enabled
-        lastDeployedDate
-        lastDeployedBy
-      }
-    }
-  }
-}`;
 /** The latest executions of one job, newest first. */
 const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: String!, $size: Int!) {
   executions(
@@ -34094,20 +34151,23 @@ const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: St
     totalItems
   }
 }`;
-/** The jobs of a team (the `pattern` is a case-insensitive "contains", so callers re-check the team). */
+/**
+ * The jobs of a team. The real service reads the `config.team` pattern as a regular expression
+ * (JobFieldStrategyByTeam), so a team holding `.` or `(` matches others or fails the query: a
+ * caller re-checks the team, and nothing that must work for every team name relies on it.
+ */
 const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!) {
   jobs(pageNumber: $page, pageSize: $size, filter: [{ property: "config.team", pattern: $team }]) {
     content {
       jobName
       config { team description schedule { scheduleCron } }
-      deployments { status jobVersion enabled lastExecutionStatus }
+      deployments { jobVersion enabled lastExecutionStatus }
     }
     totalItems
     totalPages
   }
 }`;
 const QUERIES = {
-    DeploymentStatus: DEPLOYMENT_STATUS_QUERY,
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
     TeamJobs: TEAM_JOBS_QUERY
 };
@@ -34143,6 +34203,24 @@ const parseJson = (res, operation) => {
         });
     }
 };
+/**
+ * Whether the live deployment `live` is `wanted` done: the same version, python and vdk version
+ * and enabled state (each where `wanted` names it), deployed after `since` when that is given.
+ */
+function isDeploymentOf(live, wanted, since) {
+    return (live.job_version === wanted.job_version &&
+        (wanted.python_version === undefined || live.python_version === wanted.python_version) &&
+        (wanted.vdk_version === undefined || live.vdk_version === wanted.vdk_version) &&
+        (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
+        (since === undefined || deployedAfter(live.last_deployed_date, since)));
+}
+/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+function deployedAfter(date, since) {
+    if (date === undefined)
+        return false;
+    const [a, b] = [Date.parse(date), Date.parse(since)];
+    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+}
 class ControlServiceClient {
     transport;
     constructor(transport) {
@@ -34182,9 +34260,14 @@ class ControlServiceClient {
         const operation = `read ${this.of(ref)}`;
         return this.transport.send({ operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] }, res => (res.status === 404 ? undefined : parseJson(res, operation)));
     }
-    /** Creates the job; "exists" when it already did (409, or a lost answer to our own create). */
+    /**
+     * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
+     * job of another team (names are unique across teams: the real service answers 409 with an
+     * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
+     * found in this team is the one we created.
+     */
     async createJob(ref, job) {
-        return this.transport.send({
+        const answer = await this.transport.send({
             operation: `create ${this.of(ref)}`,
             method: 'POST',
             path: `${this.teamPath(ref.team)}/jobs`,
@@ -34193,7 +34276,10 @@ class ControlServiceClient {
             idempotent: false,
             accept: [409],
             hint: s => s === 409 ? undefined : s === 400 ? 'check the job name and the config sent' : undefined
-        }, res => (res.status === 409 ? 'exists' : 'created'), async () => ((await this.readJob(ref)) ? 'exists' : undefined));
+        }, res => (res.status === 409 ? 'conflict' : 'created'), async () => ((await this.readJob(ref)) ? 'created' : undefined));
+        if (answer === 'created')
+            return 'created';
+        return (await this.readJob(ref)) ? 'exists' : 'taken';
     }
     async updateJob(ref, job) {
         return this.none({
@@ -34217,6 +34303,7 @@ class ControlServiceClient {
             query: { reason: options.reason },
             body: zip,
             contentType: 'application/octet-stream',
+            contentLength: options.length,
             idempotent: true,
             timeoutMs: options.timeoutMs,
             hint: s => s === 404
@@ -34265,9 +34352,11 @@ class ControlServiceClient {
         }, res => (res.status === 404 ? undefined : parseJson(res, operation)));
     }
     /**
-     * Starts a deployment (202: it goes on asynchronously). After a lost answer it reads back: when
-     * the version is already live nothing is sent again ("already-live"); otherwise the same
-     * deployment is sent again, which converges to the same state.
+     * Starts a deployment (202: the build goes on asynchronously). After a lost answer it reads
+     * back: only a deployment that is everything this one asks for — version, python and vdk
+     * version, enabled — and was deployed after `since` (the last_deployed_date read before) is
+     * taken as this one done ("already-live"); otherwise the deployment is sent again, which
+     * converges (a second POST replaces a build in progress, JobImageBuilder.buildImage).
      */
     async deploy(ref, deployment, options = {}) {
         return this.transport.send({
@@ -34279,9 +34368,8 @@ class ControlServiceClient {
             idempotent: false,
             hint: s => s === 409 ? 'use a python version from the service info (GET .../info)' : undefined
         }, () => 'sent', async () => {
-            const live = await this.listDeployments(ref);
-            return deployment.job_version !== undefined &&
-                live[0]?.job_version === deployment.job_version
+            const live = (await this.listDeployments(ref))[0];
+            return live && isDeploymentOf(live, deployment, options.since)
                 ? 'already-live'
                 : undefined;
         });
@@ -34325,13 +34413,6 @@ class ControlServiceClient {
             });
         }
         return body.body.data;
-    }
-    /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
-    async deploymentStatus(ref) {
-        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job, team: ref.team }, `read the deployment status of ${this.of(ref)}`);
-        // the filter is a case-insensitive "contains": keep the exact job of the exact team
-        const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team);
-        return job?.deployments[0];
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
@@ -34735,6 +34816,8 @@ class Transport {
         else if (spec.body) {
             body = spec.body();
             headers['content-type'] = spec.contentType ?? 'application/octet-stream';
+            if (spec.contentLength !== undefined)
+                headers['content-length'] = String(spec.contentLength);
         }
         // a body that fails to be made (a file gone while zipping) is our failure, not the network's
         let bodyError;
@@ -35288,12 +35371,13 @@ function parseErrorBody(text) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Vv: () => (/* binding */ folderJobName),
-  qe: () => (/* binding */ mergeJobConfig),
+  pT: () => (/* binding */ iniOwnedView),
+  A1: () => (/* binding */ jobConfigFromIni),
   md: () => (/* binding */ readJobConfig),
   Tv: () => (/* binding */ relativeToWorkspace)
 });
 
-// UNUSED EXPORTS: CONTACT_KEYS
+// UNUSED EXPORTS: CONFIG_DEFAULTS, CONTACT_KEYS
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -35440,18 +35524,38 @@ async function readJobConfig(dir) {
     }
     return { config, problems };
 }
-/** What config.ini sets, over the job's current config: fields it does not set are kept. */
-function mergeJobConfig(current, ini) {
-    const next = { ...current };
-    if (ini.scheduleCron)
-        next.schedule = { ...current.schedule, schedule_cron: ini.scheduleCron.value };
-    if (Object.keys(ini.contacts).length)
-        next.contacts = { ...current.contacts, ...ini.contacts };
-    if (ini.enableExecutionNotifications !== undefined)
-        next.enable_execution_notifications = ini.enableExecutionNotifications;
-    if (ini.notificationDelayPeriodMinutes !== undefined)
-        next.notification_delay_period_minutes = ini.notificationDelayPeriodMinutes;
-    return next;
+/** What the job's config holds where config.ini says nothing, as the official CLI sends it. */
+const CONFIG_DEFAULTS = {
+    enable_execution_notifications: true,
+    notification_delay_period_minutes: 240
+};
+/**
+ * The job's config with config.ini as the owner of schedule, contacts and notification settings,
+ * as the official CLI writes them on deploy (vdk-control-cli deploy_cli_impl.py, job_config.py):
+ * what config.ini does not say is cleared (no schedule, empty contact lists) or set to the CLI's
+ * defaults. Unlike the CLI, the fields config.ini cannot express (db_default_type,
+ * generate_keytab, …) are kept from `current` rather than dropped.
+ */
+function jobConfigFromIni(current, ini) {
+    return {
+        ...current,
+        schedule: { ...current.schedule, schedule_cron: ini.scheduleCron?.value ?? '' },
+        contacts: Object.fromEntries(CONTACT_KEYS.map(k => [k, ini.contacts[k] ?? []])),
+        enable_execution_notifications: ini.enableExecutionNotifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        notification_delay_period_minutes: ini.notificationDelayPeriodMinutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    };
+}
+/**
+ * The fields of a job's config that config.ini owns, with an absent value read as the service's
+ * default: two configs with the same view need no update (and no new deployment).
+ */
+function iniOwnedView(config) {
+    return JSON.stringify([
+        config.schedule?.schedule_cron ?? '',
+        CONTACT_KEYS.map(k => config.contacts?.[k] ?? []),
+        config.enable_execution_notifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        config.notification_delay_period_minutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    ]);
 }
 /** The job name VDK would use by default: the folder's name. */
 const folderJobName = (dir) => (0,external_node_path_.basename)((0,external_node_path_.resolve)(dir));
@@ -35531,7 +35635,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1617);
+/* harmony import */ var _actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4651);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4478);
 
 

@@ -35090,20 +35090,27 @@ const emptyState = () => ({
     properties: {},
     secrets: {},
     scripts: {},
-    issued_tokens: {}
+    issued_tokens: {},
+    notifications: []
 });
 const iso = (ms) => new Date(ms).toISOString();
-/** Applies a deployment whose build time has passed; returns true when something changed. */
+/**
+ * Applies a deployment whose build time has passed and returns it (undefined: nothing to apply).
+ * As on the real service, the CronJob — what GET .../deployments shows — is written only after a
+ * successful build, and its deployed date is the moment it is written (DeploymentService
+ * .updateDeployment, JobImageDeployer.updateCronJob); a failed build leaves the old one running
+ * and its outcome only in latest_job_deployment_status (DeploymentMonitor.recordDeploymentStatus).
+ */
 function settleDeployment(js, now) {
     const p = js.pending;
     if (!p || now < p.ready_at)
-        return false;
+        return undefined;
     js.deployment_status = p.outcome;
     if (p.outcome === 'SUCCESS') {
         js.live = { ...p.target, last_deployed_date: iso(p.ready_at) };
     }
     js.pending = undefined;
-    return true;
+    return p;
 }
 function executionStatus(e, now) {
     if (e.cancelled_at !== undefined)
@@ -35276,11 +35283,13 @@ function parseFault(body, id) {
     return { ...spec, times: spec.times ?? 1, skip: spec.skip ?? 0, id, hits: 0, seen: 0, pattern };
 }
 /** The first active fault for this request, counting it; spent faults are dropped. */
-function takeFault(faults, method, path) {
+function takeFault(faults, method, path, hasContentLength = false) {
     for (const f of faults) {
         if (f.method && f.method !== '*' && f.method.toUpperCase() !== method)
             continue;
         if (!f.pattern.test(path))
+            continue;
+        if (f.unlessContentLength && hasContentLength)
             continue;
         f.seen++;
         if (f.seen <= (f.skip ?? 0))
@@ -35572,6 +35581,39 @@ const schedule = (js) => js.job.config.schedule ?? {};
 const contacts = (js) => (js.job.config.contacts ?? {});
 const contactsPresent = (js) => Object.values(contacts(js)).some(v => v?.length);
 const latest = (list) => list.reduce((a, e) => (!a || e.created_at > a.created_at ? e : a), undefined);
+/**
+ * The `config.team` filter as the real service applies it (JobFieldStrategyByTeam
+ * .computeFilterCriteria): every `%` becomes `.*`, the pattern is trimmed and lowercased, and a
+ * team matches when its lowercase name matches the pattern as a whole regular expression, or
+ * equals it. So `.` or `(` in a team name act as regular-expression syntax, and a pattern that is
+ * not a valid expression makes the whole query fail (Java's PatternSyntaxException inside the
+ * data fetcher; JavaScript's RegExp stands in for java.util.regex, which agree on plain names).
+ */
+function teamMatcher(pattern) {
+    const want = pattern.replace(/%/g, '.*').trim().toLowerCase();
+    let re;
+    try {
+        re = new RegExp(`^(?:${want})$`, 's');
+    }
+    catch (e) {
+        throw new Error(`Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${e.message}`, { cause: e });
+    }
+    return team => re.test(team.toLowerCase()) || team.toLowerCase().trim() === want;
+}
+/**
+ * Every other job filter (FieldStrategy.checkMatch): equal ignoring case, or with a `*` in the
+ * pattern a wildcard match (`*` any run, `?` one character, as commons-io wildcardMatch).
+ */
+function fieldMatcher(pattern) {
+    if (!pattern.includes('*'))
+        return value => value.toLowerCase() === pattern.toLowerCase();
+    const re = new RegExp(`^${pattern
+        .toLowerCase()
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`, 's');
+    return value => re.test(value.toLowerCase());
+}
 function filterJobs(ctx, filter, search) {
     let jobs = Object.values(ctx.state.jobs);
     const predicates = filter ?? [];
@@ -35581,8 +35623,11 @@ function filterJobs(ctx, filter, search) {
             throw new Error(`unsupported filter property '${p.property}'; use one of ${Object.keys(JOB_FIELDS).join(', ')}`);
         }
         if (p.pattern) {
-            const want = p.pattern.toLowerCase();
-            jobs = jobs.filter(js => (get(js, ctx) ?? '').toLowerCase().includes(want));
+            const matches = p.property === 'config.team' ? teamMatcher(p.pattern) : fieldMatcher(p.pattern);
+            jobs = jobs.filter(js => {
+                const value = get(js, ctx);
+                return value !== undefined && matches(value);
+            });
         }
     }
     if (search) {
@@ -35672,8 +35717,11 @@ function jobView(ctx, js) {
     const last = latest(js.executions);
     const lastEnd = last && executionEnd(last, ctx.now);
     const count = (statuses) => ended.filter(e => statuses.includes(executionStatus(e, ctx.now))).length;
-    const deployments = js.deployment_status === undefined
-        ? []
+    // a job without a deployment has none listed — null, not [] — and the outcome of a build is
+    // not a field of it: V2DataJobDeployment has no status, so `status` is always null
+    // (GraphQLDataFetchers.populateDeployments; graphql/model/V2DataJobDeployment.java)
+    const deployments = !live
+        ? null
         : [
             {
                 id: 'production',
@@ -35688,7 +35736,7 @@ function jobView(ctx, js) {
                     scheduleCron: schedule(js).schedule_cron ?? null,
                     nextRunEpochSeconds: null
                 },
-                status: js.deployment_status,
+                status: null,
                 executions: (args) => page(filterExecutions(ctx, js.executions, args), args, {
                     size: 10,
                     cap: 100
@@ -35969,6 +36017,7 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const MAX_SECRETS_BYTES = 1024 * 1024;
 const MAX_EXECUTIONS_PER_JOB = 100;
 const MAX_JOURNAL = 50_000;
+const MAX_NOTIFICATIONS = 10_000;
 const RESOURCES = { cpu_request: 1, cpu_limit: 2, memory_request: 500, memory_limit: 1000 };
 /** A value from a request, for an error message. */
 const show = (v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing'));
@@ -36022,6 +36071,29 @@ async function startEmulator(options = {}) {
         (0,external_node_fs_namespaceObject.renameSync)(`${stateFile}.tmp`, stateFile);
     };
     // ---- lookups and views ------------------------------------------------------------------
+    const schedule = (js) => js.job.config.schedule?.schedule_cron;
+    /** Applies a finished build, and records the e-mail the real service would send about it. */
+    const settle = (js, now) => {
+        const done = settleDeployment(js, now);
+        if (!done)
+            return false;
+        if (done.notify) {
+            const contacts = (js.job.config.contacts ?? {});
+            const to = contacts.notified_on_job_deploy;
+            state.notifications.push({
+                at: iso(done.ready_at),
+                job_name: js.job.job_name,
+                team: js.job.team,
+                job_version: done.target.job_version,
+                outcome: done.outcome,
+                recipients: Array.isArray(to) ? to.filter((r) => typeof r === 'string') : [],
+                live_version: js.live?.job_version ?? null
+            });
+            if (state.notifications.length > MAX_NOTIFICATIONS)
+                state.notifications.shift();
+        }
+        return true;
+    };
     /** The job if it exists with this team; the real service compares both. */
     const findJob = (team, name) => {
         const js = state.jobs[name];
@@ -36211,9 +36283,9 @@ async function startEmulator(options = {}) {
     };
     const deleteJob = ctx => {
         const js = jobOrEmpty404(ctx);
+        // the job's properties and secrets stay: JobsService.deleteJob removes the credentials, the
+        // deployment and the job, nothing else
         delete state.jobs[js.job.job_name];
-        delete state.properties[js.job.job_name];
-        delete state.secrets[js.job.job_name];
         return empty(200);
     };
     const changeTeam = ctx => {
@@ -36318,22 +36390,24 @@ async function startEmulator(options = {}) {
             started_at: now,
             ready_at: now + script.seconds * 1000,
             outcome: script.status,
+            notify: notify !== 'false',
             target: {
                 job_version: version,
                 python_version: python,
                 ...(typeof vdk === 'string' ? { vdk_version: vdk } : {}),
-                enabled: typeof body.enabled === 'boolean' ? body.enabled : true,
+                // absent: the CronJob keeps its enabled state, a new one is enabled
+                // (DeploymentModelConverter.mergeDeployments; JobImageDeployer.updateCronJob)
+                enabled: typeof body.enabled === 'boolean' ? body.enabled : (previous?.enabled ?? true),
                 mode: body.mode ?? previous?.mode ?? 'release',
                 last_deployed_by: ctx.user,
                 last_deployed_date: iso(now),
-                schedule: {
-                    schedule_cron: js.job.config.schedule
-                        ?.schedule_cron
-                }
+                // the CronJob takes the job config's schedule at deploy time; the body's is ignored
+                // (JobImageDeployer.updateCronJob)
+                schedule: { schedule_cron: schedule(js) }
             }
         };
         js.deployment_status ??= 'NONE';
-        settleDeployment(js, now);
+        settle(js, now);
         return empty(202);
     };
     const patchDeployment = async (ctx) => {
@@ -36350,12 +36424,16 @@ async function startEmulator(options = {}) {
                 return problem(400, `'${key}' cannot be changed by PATCH.`, `PATCH changes only enabled, vdk_version and schedule; ${key} needs a new deployment.`, `POST .../deployments with the new ${key}.`);
             }
         }
+        // synchronous: the CronJob is written again at once, without a new image, with the schedule of
+        // the job's config (not the body's) and a new deployed date (DeploymentService
+        // .patchDeployment → JobImageDeployer.scheduleJob / updateCronJob)
         if (typeof body.enabled === 'boolean')
             live.enabled = body.enabled;
         if (typeof body.vdk_version === 'string')
             live.vdk_version = body.vdk_version;
-        if (isObject(body.schedule))
-            live.schedule = body.schedule;
+        live.schedule = { schedule_cron: schedule(js) };
+        live.last_deployed_by = ctx.user;
+        live.last_deployed_date = iso(clock.now());
         return empty(202);
     };
     const deleteDeployment = ctx => {
@@ -36401,7 +36479,9 @@ async function startEmulator(options = {}) {
             id,
             job_name: js.job.job_name,
             team: js.job.team,
-            type: startedBy.includes('scheduled') ? 'scheduled' : 'manual',
+            // recorded as manual whatever started_by says: a started_by holding "scheduled" only marks
+            // the Kubernetes job (JobExecutionService.startDataJobExecution, saveDataJobExecution)
+            type: 'manual',
             started_by: startedBy,
             args: body.args ?? {},
             op_id: ctx.opId,
@@ -36490,10 +36570,17 @@ async function startEmulator(options = {}) {
             lines = lines.slice(-n);
         return json(200, { logs: lines.join('\n') });
     };
-    const readMap = (store) => ctx => json(200, state[store][ctx.params.job] ?? {});
+    /**
+     * Where a job's properties or secrets are kept. Neither checks that the job exists, nor (for
+     * properties) the team: properties are keyed by the job name alone (DataJobsPropertiesController
+     * → PropertiesService.updateJobProperties(jobName, …)), secrets by team/job in Vault
+     * (VaultJobSecretsService), so a wrong team reads {} and writes elsewhere.
+     */
+    const mapKey = (store, ctx) => store === 'properties' ? ctx.params.job : `${ctx.params.team}/${ctx.params.job}`;
+    const readMap = (store) => ctx => json(200, state[store][mapKey(store, ctx)] ?? {});
     const writeMap = (store, limit) => async (ctx) => {
         const body = requireObject(await readJson(ctx.req, store, { limit }), store);
-        state[store][ctx.params.job] = body;
+        state[store][mapKey(store, ctx)] = body;
         return empty(204);
     };
     const secretsOff = () => problem(501, 'Secrets are not supported by this service.', 'No secrets storage is configured.', 'Ask the operators of the Control Service to configure a secrets backend.');
@@ -36624,6 +36711,8 @@ async function startEmulator(options = {}) {
                 return json(200, clockView());
             }
         ],
+        ['GET', '/_emulator/notifications', () => json(200, state.notifications)],
+        ['DELETE', '/_emulator/notifications', () => ((state.notifications = []), empty(204))],
         ['GET', '/_emulator/journal', () => json(200, journal)],
         ['DELETE', '/_emulator/journal', () => (journal.splice(0), empty(204))],
         [
@@ -36762,7 +36851,7 @@ async function startEmulator(options = {}) {
             journal.splice(0, journal.length - MAX_JOURNAL);
         res.on('finish', () => (entry.status = res.statusCode));
         opts.log?.(`${method} ${req.url}`);
-        const fault = takeFault(faults, method, url.pathname);
+        const fault = takeFault(faults, method, url.pathname, req.headers['content-length'] !== undefined);
         if (fault)
             entry.fault = describeFault(fault);
         const after = fault?.when === 'after';
@@ -36774,7 +36863,7 @@ async function startEmulator(options = {}) {
         const now = clock.now();
         let changed = false;
         for (const js of Object.values(state.jobs))
-            changed = settleDeployment(js, now) || changed;
+            changed = settle(js, now) || changed;
         const denied = PUBLIC.has(url.pathname) ? undefined : authorized(req);
         const reply = denied ?? (await run(() => dispatch(routes, req, url, opId)));
         if (changed || (method !== 'GET' && method !== 'HEAD'))

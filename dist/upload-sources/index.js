@@ -33159,7 +33159,7 @@ function isMain(metaUrl) {
 
 /***/ }),
 
-/***/ 1005:
+/***/ 6527:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33225,11 +33225,22 @@ const MAX_BYTES = 4_000_000_000;
 const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 /**
  * Walks the job folder: what goes into the archive (sorted), what the ignore rules left out, and
- * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside the folder
- * or nowhere, a special file, an unreadable file.
+ * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside `within`
+ * (the repository checkout; by default the job folder) or nowhere, a special file, an unreadable
+ * file. A symlink that stays inside `within` is followed and its target's content archived, as
+ * the official CLI's zip (shutil.make_archive) stores a linked file's content: a job may share
+ * `requirements.txt -> ../common/requirements.txt` with others.
  */
-async function scanJob(dir) {
+async function scanJob(dir, within = dir) {
     const root = await (0,promises_.realpath)(dir);
+    let boundary = root;
+    try {
+        boundary = await (0,promises_.realpath)(within);
+    }
+    catch {
+        // a checkout that cannot be resolved: links may lead only inside the job folder
+    }
+    const inside = (path) => path === boundary || path.startsWith(boundary.endsWith(external_node_path_.sep) ? boundary : boundary + external_node_path_.sep);
     const rules = ignore_default()().add(DEFAULT_IGNORES);
     const problems = [];
     try {
@@ -33271,10 +33282,10 @@ async function scanJob(dir) {
                     problems.push({ file: show(rel), message: 'a symbolic link that leads nowhere' });
                     continue;
                 }
-                if (source !== root && !source.startsWith(root + external_node_path_.sep)) {
+                if (!inside(source)) {
                     problems.push({
                         file: show(rel),
-                        message: `a symbolic link that leads outside the job folder (to ${source})`
+                        message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
                     });
                     continue;
                 }
@@ -33379,7 +33390,8 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
         for (const p of read.problems)
             problems.addFile(p);
         if (scan && ini) {
-            scanned = await scan(path);
+            // links may lead anywhere inside the repository checkout (the workspace)
+            scanned = await scan(path, (0,core_connection/* workspacePath */.X5)(src, '.'));
             for (const p of scanned.problems)
                 problems.addFile(p);
         }
@@ -33397,7 +33409,12 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
             : `the job folder's name (job-name defaults to it)`;
         problems.add(`${from} '${name}' is not a valid job name: 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes${src.input('job-name') ? '' : '; rename the folder or set job-name'}`);
     }
-    const team = src.input('team') || ini?.team?.value || '';
+    // two teams named for one job: refused, as the official CLI refuses them
+    // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
+    const given = src.input('team');
+    if (given && ini?.team && ini.team.value !== given)
+        problems.add(`team '${given}' (the team input) and [owner] team '${ini.team.value}' in ${(0,jobdir/* relativeToWorkspace */.Tv)(ini.file)} line ${ini.team.line} do not match: leave the team input empty to take config.ini's, or make them the same`);
+    const team = given || ini?.team?.value || '';
     if (!team && !badPath)
         problems.add(path
             ? 'team is required: set the team input, or [owner] team in config.ini'
@@ -33418,6 +33435,12 @@ function defaultReason(env, runLink) {
 
 // EXTERNAL MODULE: ./src/actions/runtime.ts + 22 modules
 var runtime = __nccwpck_require__(4478);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: external "node:zlib"
@@ -33808,6 +33831,12 @@ var errors = __nccwpck_require__(4296);
 
 
 
+
+
+
+
+
+
 /** Creates the job when it is missing (if allowed), then uploads its folder; the version it got. */
 async function uploadJob(ctx, job, o) {
     const { ref, ini, scan } = job;
@@ -33818,26 +33847,64 @@ async function uploadJob(ctx, job, o) {
         }
         const answer = await ctx.client.createJob(ref, {
             description: `Deployed from GitHub by vdk-actions (${job.path})`,
-            config: (0,jobdir/* mergeJobConfig */.qe)({}, ini)
+            config: (0,jobdir/* jobConfigFromIni */.A1)({}, ini)
         });
-        if (answer === 'exists') {
+        if (answer === 'taken') {
             throw new errors/* ActionFailure */.dR(`a data job named '${ref.job}' exists, but not in team '${ref.team}': job names are unique across teams; check the team, or rename the job`);
         }
-        created = true;
-        ctx.info(`created data job '${ref.job}' in team '${ref.team}'`);
+        // 'exists': made meanwhile by someone else, in this team
+        created = answer === 'created';
+        ctx.info(created
+            ? `created data job '${ref.job}' in team '${ref.team}'`
+            : `data job '${ref.job}' was created meanwhile in team '${ref.team}'`);
     }
     let last;
-    const version = await ctx.client.uploadSources(ref, () => {
-        last = zipJob(scan.entries, ref.job);
-        return last.stream;
-    }, 
     // the whole upload must fit in the time limit: a minute, and a second per MiB on top
-    { reason: o.reason, timeoutMs: o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000 });
-    const archiveBytes = last?.bytes() ?? 0;
+    const timeoutMs = o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000;
+    let version;
+    let spooledBytes;
+    try {
+        version = await ctx.client.uploadSources(ref, () => {
+            last = zipJob(scan.entries, ref.job);
+            return last.stream;
+        }, { reason: o.reason, timeoutMs });
+    }
+    catch (e) {
+        if (!wantsLength(e))
+            throw e;
+        ({ version, bytes: spooledBytes } = await uploadSpooled(ctx, job, o.reason, timeoutMs, e.status));
+    }
+    const archiveBytes = spooledBytes ?? last?.bytes() ?? 0;
     ctx.info(`uploaded ${scan.files} files (${archiveBytes} bytes zipped) of '${ref.job}': version ${version}`);
     if (scan.ignored.length)
         ctx.info(`left out by the ignore rules: ${scan.ignored.slice(0, 20).join(', ')}${scan.ignored.length > 20 ? ` and ${scan.ignored.length - 20} more` : ''}`);
     return { version, archiveBytes, files: scan.files, created };
+}
+/** A refusal of a body without a Content-Length: 411, or a 413 that says it is about the length. */
+function wantsLength(e) {
+    return (e instanceof errors/* ControlServiceError */.RK &&
+        (e.status === 411 || (e.status === 413 && /length/i.test(e.message))));
+}
+/**
+ * The archive written to a file in RUNNER_TEMP, then uploaded from it with a Content-Length;
+ * memory stays as flat as when streaming. The file is removed afterwards.
+ */
+async function uploadSpooled(ctx, job, reason, timeoutMs, status) {
+    const file = (0,external_node_path_.join)(ctx.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `vdk-upload-${job.ref.job}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.zip`);
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(zipJob(job.scan.entries, job.ref.job).stream, (0,external_node_fs_.createWriteStream)(file));
+        const { size } = await (0,promises_.stat)(file);
+        ctx.info(`the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in RUNNER_TEMP`);
+        const version = await ctx.client.uploadSources(job.ref, () => (0,external_node_fs_.createReadStream)(file), {
+            reason,
+            timeoutMs,
+            length: size
+        });
+        return { version, bytes: size };
+    }
+    finally {
+        await (0,promises_.rm)(file, { force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/actions/upload-sources.ts
@@ -33901,7 +33968,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   XB: () => (/* binding */ jobRef)
 });
 
-// UNUSED EXPORTS: splitLines
+// UNUSED EXPORTS: deployedAfter, isDeploymentOf, splitLines
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
@@ -33910,27 +33977,6 @@ var errors = __nccwpck_require__(4296);
 // one place so that a test can validate each against the official schema
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
-/** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
-  jobs(
-    pageNumber: 1
-    pageSize: 100
-    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
-  ) {
-    content {
-      jobName
-      config { team }
-      deployments {
-        status
-        jobVersion
-        jobPythonVersion
-        enabled
-        lastDeployedDate
-        lastDeployedBy
-      }
-    }
-  }
-}`;
 /** The latest executions of one job, newest first. */
 const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: String!, $size: Int!) {
   executions(
@@ -33943,20 +33989,23 @@ const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: St
     totalItems
   }
 }`;
-/** The jobs of a team (the `pattern` is a case-insensitive "contains", so callers re-check the team). */
+/**
+ * The jobs of a team. The real service reads the `config.team` pattern as a regular expression
+ * (JobFieldStrategyByTeam), so a team holding `.` or `(` matches others or fails the query: a
+ * caller re-checks the team, and nothing that must work for every team name relies on it.
+ */
 const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!) {
   jobs(pageNumber: $page, pageSize: $size, filter: [{ property: "config.team", pattern: $team }]) {
     content {
       jobName
       config { team description schedule { scheduleCron } }
-      deployments { status jobVersion enabled lastExecutionStatus }
+      deployments { jobVersion enabled lastExecutionStatus }
     }
     totalItems
     totalPages
   }
 }`;
 const QUERIES = {
-    DeploymentStatus: DEPLOYMENT_STATUS_QUERY,
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
     TeamJobs: TEAM_JOBS_QUERY
 };
@@ -33992,6 +34041,24 @@ const parseJson = (res, operation) => {
         });
     }
 };
+/**
+ * Whether the live deployment `live` is `wanted` done: the same version, python and vdk version
+ * and enabled state (each where `wanted` names it), deployed after `since` when that is given.
+ */
+function isDeploymentOf(live, wanted, since) {
+    return (live.job_version === wanted.job_version &&
+        (wanted.python_version === undefined || live.python_version === wanted.python_version) &&
+        (wanted.vdk_version === undefined || live.vdk_version === wanted.vdk_version) &&
+        (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
+        (since === undefined || deployedAfter(live.last_deployed_date, since)));
+}
+/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+function deployedAfter(date, since) {
+    if (date === undefined)
+        return false;
+    const [a, b] = [Date.parse(date), Date.parse(since)];
+    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+}
 class ControlServiceClient {
     transport;
     constructor(transport) {
@@ -34031,9 +34098,14 @@ class ControlServiceClient {
         const operation = `read ${this.of(ref)}`;
         return this.transport.send({ operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] }, res => (res.status === 404 ? undefined : parseJson(res, operation)));
     }
-    /** Creates the job; "exists" when it already did (409, or a lost answer to our own create). */
+    /**
+     * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
+     * job of another team (names are unique across teams: the real service answers 409 with an
+     * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
+     * found in this team is the one we created.
+     */
     async createJob(ref, job) {
-        return this.transport.send({
+        const answer = await this.transport.send({
             operation: `create ${this.of(ref)}`,
             method: 'POST',
             path: `${this.teamPath(ref.team)}/jobs`,
@@ -34042,7 +34114,10 @@ class ControlServiceClient {
             idempotent: false,
             accept: [409],
             hint: s => s === 409 ? undefined : s === 400 ? 'check the job name and the config sent' : undefined
-        }, res => (res.status === 409 ? 'exists' : 'created'), async () => ((await this.readJob(ref)) ? 'exists' : undefined));
+        }, res => (res.status === 409 ? 'conflict' : 'created'), async () => ((await this.readJob(ref)) ? 'created' : undefined));
+        if (answer === 'created')
+            return 'created';
+        return (await this.readJob(ref)) ? 'exists' : 'taken';
     }
     async updateJob(ref, job) {
         return this.none({
@@ -34066,6 +34141,7 @@ class ControlServiceClient {
             query: { reason: options.reason },
             body: zip,
             contentType: 'application/octet-stream',
+            contentLength: options.length,
             idempotent: true,
             timeoutMs: options.timeoutMs,
             hint: s => s === 404
@@ -34114,9 +34190,11 @@ class ControlServiceClient {
         }, res => (res.status === 404 ? undefined : parseJson(res, operation)));
     }
     /**
-     * Starts a deployment (202: it goes on asynchronously). After a lost answer it reads back: when
-     * the version is already live nothing is sent again ("already-live"); otherwise the same
-     * deployment is sent again, which converges to the same state.
+     * Starts a deployment (202: the build goes on asynchronously). After a lost answer it reads
+     * back: only a deployment that is everything this one asks for — version, python and vdk
+     * version, enabled — and was deployed after `since` (the last_deployed_date read before) is
+     * taken as this one done ("already-live"); otherwise the deployment is sent again, which
+     * converges (a second POST replaces a build in progress, JobImageBuilder.buildImage).
      */
     async deploy(ref, deployment, options = {}) {
         return this.transport.send({
@@ -34128,9 +34206,8 @@ class ControlServiceClient {
             idempotent: false,
             hint: s => s === 409 ? 'use a python version from the service info (GET .../info)' : undefined
         }, () => 'sent', async () => {
-            const live = await this.listDeployments(ref);
-            return deployment.job_version !== undefined &&
-                live[0]?.job_version === deployment.job_version
+            const live = (await this.listDeployments(ref))[0];
+            return live && isDeploymentOf(live, deployment, options.since)
                 ? 'already-live'
                 : undefined;
         });
@@ -34174,13 +34251,6 @@ class ControlServiceClient {
             });
         }
         return body.body.data;
-    }
-    /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
-    async deploymentStatus(ref) {
-        const page = await this.jobsQuery(ref.team, DEPLOYMENT_STATUS_QUERY, { job: ref.job, team: ref.team }, `read the deployment status of ${this.of(ref)}`);
-        // the filter is a case-insensitive "contains": keep the exact job of the exact team
-        const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team);
-        return job?.deployments[0];
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
@@ -34633,6 +34703,8 @@ class Transport {
         else if (spec.body) {
             body = spec.body();
             headers['content-type'] = spec.contentType ?? 'application/octet-stream';
+            if (spec.contentLength !== undefined)
+                headers['content-length'] = String(spec.contentLength);
         }
         // a body that fails to be made (a file gone while zipping) is our failure, not the network's
         let bodyError;
@@ -35186,12 +35258,12 @@ function parseErrorBody(text) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Vv: () => (/* binding */ folderJobName),
-  qe: () => (/* binding */ mergeJobConfig),
+  A1: () => (/* binding */ jobConfigFromIni),
   md: () => (/* binding */ readJobConfig),
   Tv: () => (/* binding */ relativeToWorkspace)
 });
 
-// UNUSED EXPORTS: CONTACT_KEYS
+// UNUSED EXPORTS: CONFIG_DEFAULTS, CONTACT_KEYS, iniOwnedView
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -35338,18 +35410,38 @@ async function readJobConfig(dir) {
     }
     return { config, problems };
 }
-/** What config.ini sets, over the job's current config: fields it does not set are kept. */
-function mergeJobConfig(current, ini) {
-    const next = { ...current };
-    if (ini.scheduleCron)
-        next.schedule = { ...current.schedule, schedule_cron: ini.scheduleCron.value };
-    if (Object.keys(ini.contacts).length)
-        next.contacts = { ...current.contacts, ...ini.contacts };
-    if (ini.enableExecutionNotifications !== undefined)
-        next.enable_execution_notifications = ini.enableExecutionNotifications;
-    if (ini.notificationDelayPeriodMinutes !== undefined)
-        next.notification_delay_period_minutes = ini.notificationDelayPeriodMinutes;
-    return next;
+/** What the job's config holds where config.ini says nothing, as the official CLI sends it. */
+const CONFIG_DEFAULTS = {
+    enable_execution_notifications: true,
+    notification_delay_period_minutes: 240
+};
+/**
+ * The job's config with config.ini as the owner of schedule, contacts and notification settings,
+ * as the official CLI writes them on deploy (vdk-control-cli deploy_cli_impl.py, job_config.py):
+ * what config.ini does not say is cleared (no schedule, empty contact lists) or set to the CLI's
+ * defaults. Unlike the CLI, the fields config.ini cannot express (db_default_type,
+ * generate_keytab, …) are kept from `current` rather than dropped.
+ */
+function jobConfigFromIni(current, ini) {
+    return {
+        ...current,
+        schedule: { ...current.schedule, schedule_cron: ini.scheduleCron?.value ?? '' },
+        contacts: Object.fromEntries(CONTACT_KEYS.map(k => [k, ini.contacts[k] ?? []])),
+        enable_execution_notifications: ini.enableExecutionNotifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        notification_delay_period_minutes: ini.notificationDelayPeriodMinutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    };
+}
+/**
+ * The fields of a job's config that config.ini owns, with an absent value read as the service's
+ * default: two configs with the same view need no update (and no new deployment).
+ */
+function iniOwnedView(config) {
+    return JSON.stringify([
+        config.schedule?.schedule_cron ?? '',
+        CONTACT_KEYS.map(k => config.contacts?.[k] ?? []),
+        config.enable_execution_notifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        config.notification_delay_period_minutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    ]);
 }
 /** The job name VDK would use by default: the folder's name. */
 const folderJobName = (dir) => (0,external_node_path_.basename)((0,external_node_path_.resolve)(dir));
@@ -35368,7 +35460,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_upload_sources_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1005);
+/* harmony import */ var _actions_upload_sources_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6527);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4478);
 
 

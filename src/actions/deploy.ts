@@ -1,5 +1,6 @@
 // deploy: upload the job folder (or take a version already uploaded), write config.ini's schedule,
-// contacts and notifications to the job, deploy, and wait until the new version is live.
+// contacts and notifications to the job, deploy, and wait until the new version is live — which
+// the real service shows only in GET .../deployments: no API reports a failed build.
 import {
   readConnection,
   parseBoolean,
@@ -9,10 +10,11 @@ import {
   type Problems
 } from '../core/connection.js'
 import { ActionFailure } from '../core/errors.js'
-import { mergeJobConfig, relativeToWorkspace } from '../core/jobdir.js'
+import { iniOwnedView, jobConfigFromIni, relativeToWorkspace } from '../core/jobdir.js'
 import { poll } from '../core/poll.js'
 import { scanJob } from '../core/scan.js'
-import type { DataJobDeployment, GqlDeployment } from '../core/types.js'
+import { deployedAfter, isDeploymentOf } from '../core/client.js'
+import type { DataJobConfig, DataJobDeployment, DataJobDeploymentStatus } from '../core/types.js'
 import { defaultReason, readJobInputs, type JobInputs } from './job.js'
 import {
   runLink,
@@ -132,35 +134,42 @@ export const deploy: ActionDefinition<DeployConfig> = {
     // config() requires job-path or job-version, so there is always one
     if (!version) throw new ActionFailure('there is no version to deploy')
 
+    // config.ini owns the schedule, contacts and notification settings of the job; a change of
+    // them reaches the CronJob only with a new deployment, which takes the job's schedule at
+    // deploy time (JobImageDeployer.updateCronJob)
+    let config: DataJobConfig | undefined
     let configChanged = false
     if (c.updateConfig && c.job.ini) {
       const current = await ctx.client.readJob(ref)
       if (!current)
         throw new ActionFailure(`data job '${ref.job}' does not exist in team '${ref.team}'`)
-      const next = mergeJobConfig(current.config, c.job.ini)
-      if (JSON.stringify(next) !== JSON.stringify(current.config)) {
-        await ctx.client.updateJob(ref, { description: current.description, config: next })
-        configChanged = true
-        ctx.info(
-          `updated the job's schedule, contacts and notification settings from ${relativeToWorkspace(c.job.ini.file)}`
+      const ini = relativeToWorkspace(c.job.ini.file)
+      if (!c.job.ini.scheduleCron)
+        ctx.warning(
+          `${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`
         )
-      }
+      config = jobConfigFromIni(current.config, c.job.ini)
+      if (iniOwnedView(config) !== iniOwnedView(current.config)) {
+        await ctx.client.updateJob(ref, { description: current.description, config })
+        configChanged = true
+        ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`)
+      } else config = current.config
     }
 
+    // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
+    // deployment the API has (no field tells whether a build succeeded or failed)
     const live = await ctx.client.readDeployment(ref)
-    const before = await ctx.client.deploymentStatus(ref)
-    const same =
-      live?.job_version === version &&
-      (!c.pythonVersion || live.python_version === c.pythonVersion) &&
-      (!c.vdkVersion || live.vdk_version === c.vdkVersion) &&
-      before?.status === 'SUCCESS'
-    const outputs = (status: string, skipped: boolean): Outcome['outputs'] => ({
+    const request: DataJobDeployment = { job_version: version }
+    if (c.enabled !== undefined) request.enabled = c.enabled
+    if (c.pythonVersion) request.python_version = c.pythonVersion
+    if (c.vdkVersion) request.vdk_version = c.vdkVersion
+    const outputs = (status: DeploymentResult): Outcome['outputs'] => ({
       'job-version': version,
       'deployment-id': 'production',
       'deployment-status': status,
-      skipped
+      skipped: status === 'unchanged'
     })
-    const summary = (status: string): Outcome['summary'] => ({
+    const summary = (shown: string): Outcome['summary'] => ({
       heading: 'VDK data job deployed',
       columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
       rows: [
@@ -168,58 +177,81 @@ export const deploy: ActionDefinition<DeployConfig> = {
           ref.job,
           ref.team,
           version,
-          status,
+          shown,
           runLink(ctx.env, c.job.path ? relativeToWorkspace(c.job.path) : '')
         ]
       ]
     })
 
-    if (same && (c.enabled === undefined || live.enabled === c.enabled) && !configChanged) {
-      ctx.info(`version ${version} is already deployed with these settings: nothing sent`)
-      return { outputs: outputs('SUCCESS', true), summary: summary('SUCCESS (unchanged)') }
-    }
-    if (same) {
-      // only `enabled` (or the job's config) changed: the deployment itself stays
-      if (c.enabled !== undefined && live.enabled !== c.enabled) {
-        await ctx.client.patchDeployment(ref, { enabled: c.enabled })
-        ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
+    const sameDeployment =
+      live !== undefined && isDeploymentOf(live, { ...request, enabled: undefined })
+    if (sameDeployment && !configChanged) {
+      if (c.enabled === undefined || live.enabled === c.enabled) {
+        ctx.info(
+          `version ${version} is already deployed with these settings and this config: nothing sent`
+        )
+        return { outputs: outputs('unchanged'), summary: summary('unchanged') }
       }
-      const enabled = c.enabled ?? live.enabled
+      // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
+      await ctx.client.patchDeployment(ref, { enabled: c.enabled })
+      ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
       return {
-        outputs: outputs('SUCCESS', false),
-        summary: summary(enabled === false ? 'SUCCESS (disabled)' : 'SUCCESS')
+        outputs: outputs('live'),
+        summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
       }
     }
 
-    const request: DataJobDeployment = { job_version: version }
-    if (c.enabled !== undefined) request.enabled = c.enabled
-    if (c.pythonVersion) request.python_version = c.pythonVersion
-    if (c.vdkVersion) request.vdk_version = c.vdkVersion
-    const sent = await ctx.client.deploy(ref, request)
+    const since = live?.last_deployed_date
+    const sent = await ctx.client.deploy(ref, request, { since })
     ctx.info(
-      `deployment of version ${version} ${sent === 'already-live' ? 'was already live' : 'started'}`
+      sent === 'already-live'
+        ? `deployment of version ${version} was already live (its answer was lost)`
+        : `deployment of version ${version} sent; the Control Service builds it now`
     )
     if (!c.wait)
-      return {
-        outputs: outputs(before?.status ?? 'NONE', false),
-        summary: summary('started (not waited for)')
-      }
+      return { outputs: outputs('started'), summary: summary('started (not waited for)') }
+    if (sent === 'already-live') return { outputs: outputs('live'), summary: summary('live') }
 
-    const status = await waitLive(ctx, c, version, before)
-    return { outputs: outputs(status, false), summary: summary(status) }
+    const result = await waitLive(ctx, c, version, live)
+    if (result.live) return { outputs: outputs('live'), summary: summary('live') }
+    const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts
+    return {
+      outputs: outputs('not-live'),
+      summary: summary('not live'),
+      failure: notLiveReason(c, version, result, contacts?.notified_on_job_deploy ?? [])
+    }
   }
 }
 
-/** Waits until `version` is live and GraphQL says SUCCESS; fails on USER_ERROR / PLATFORM_ERROR. */
+/**
+ * What deploy's `deployment-status` output can say, each from what the real service shows:
+ * `live` (GET .../deployments has the new version, deployed after the request), `unchanged`
+ * (it already had it with the same settings and config: nothing sent), `started` (sent, not
+ * waited for), `not-live` (not live within timeout-seconds: the build failed or is slow — the
+ * API does not tell which).
+ */
+export type DeploymentResult = 'live' | 'unchanged' | 'started' | 'not-live'
+
+interface WaitResult {
+  live: boolean
+  aborted: boolean
+  /** The deployment as last seen (what still runs when the new version did not go live). */
+  last?: DataJobDeploymentStatus
+}
+
+/**
+ * Waits until GET .../deployments shows `version` deployed after `before` (the new CronJob is
+ * written only once the image is built). A build that fails shows nothing: the old deployment
+ * stays, so the wait ends only at timeout-seconds.
+ */
 async function waitLive(
   ctx: ActionContext,
   c: DeployConfig,
   version: string,
-  before: GqlDeployment | undefined
-): Promise<string> {
+  before: DataJobDeploymentStatus | undefined
+): Promise<WaitResult> {
   const { ref } = c.job
-  let last = before?.status ?? 'NONE'
-  let liveVersion: string | undefined
+  let last = before
   const result = await poll({
     intervalMs: Math.min(c.pollIntervalMs, 2000),
     maxIntervalMs: c.pollIntervalMs,
@@ -227,47 +259,34 @@ async function waitLive(
     timeoutMs: c.timeoutMs,
     signal: ctx.signal,
     probe: async () => {
-      const d = await ctx.client.deploymentStatus(ref)
-      liveVersion = d?.jobVersion ?? undefined
-      const status = d?.status ?? 'NONE'
-      if (status !== last)
-        ctx.info(
-          `deployment status: ${status}${liveVersion ? ` (live version ${liveVersion})` : ''}`
-        )
-      last = status
-      // the same version again (new python or vdk version): live only once it was deployed anew
+      last = (await ctx.client.listDeployments(ref))[0]
       const fresh =
-        before?.jobVersion !== version || d?.lastDeployedDate !== before.lastDeployedDate
-      if (liveVersion === version && status === 'SUCCESS' && fresh)
-        return { done: true, value: status }
-      // the status is not reset when a deployment starts: an error counts only once it changed
-      if ((status === 'USER_ERROR' || status === 'PLATFORM_ERROR') && status !== before?.status)
-        return { done: true, value: status }
-      return { done: false, value: status }
+        before?.job_version !== version ||
+        deployedAfter(last?.last_deployed_date, before.last_deployed_date ?? '')
+      return { done: last?.job_version === version && fresh, value: last }
     }
   })
-  if (result.reason === 'done' && result.value === 'SUCCESS') {
-    ctx.info(`version ${version} is live`)
-    return 'SUCCESS'
-  }
   if (result.reason === 'done') {
-    const who =
-      result.value === 'USER_ERROR'
-        ? 'a problem of the job (USER_ERROR): check requirements.txt and the python version'
-        : 'a platform problem (PLATFORM_ERROR): retry, or ask the operators of the Control Service'
-    throw new ActionFailure(
-      `the deployment of version ${version} of '${ref.job}' failed with ${who}; the live version is still ${liveVersion ?? 'none'}`
-    )
+    ctx.info(`version ${version} is live (deployed ${last?.last_deployed_date ?? 'just now'})`)
+    return { live: true, aborted: false, last }
   }
-  if (result.reason === 'aborted')
-    throw new ActionFailure(
-      `stopped while waiting for the deployment of version ${version}; it goes on on the service`
-    )
-  const stale =
-    last === before?.status && (last === 'USER_ERROR' || last === 'PLATFORM_ERROR')
-      ? ` (${last} was already the status before this deployment, so this one most likely failed too)`
-      : ''
-  throw new ActionFailure(
-    `version ${version} of '${ref.job}' was not live after timeout-seconds ${c.timeoutMs / 1000}: the last deployment status seen was ${last}${stale}, and the live version ${liveVersion ?? 'none'}`
-  )
+  return { live: false, aborted: result.reason === 'aborted', last }
+}
+
+/** Why the version is not live, what still runs, and where the real outcome went. */
+function notLiveReason(
+  c: DeployConfig,
+  version: string,
+  result: WaitResult,
+  recipients: string[]
+): string {
+  const running = result.last?.job_version
+    ? `version ${result.last.job_version} (deployed ${result.last.last_deployed_date ?? 'earlier'}) still runs`
+    : 'no version of it runs'
+  if (result.aborted)
+    return `stopped while waiting for version ${version} of '${c.job.ref.job}' to go live (${running}); the build goes on on the Control Service`
+  const mail = recipients.length
+    ? `the service e-mailed the outcome to ${recipients.join(', ')} (notified_on_job_deploy)`
+    : 'the service e-mails the outcome to the notified_on_job_deploy contacts, and the job has none: add [contacts] notified_on_job_deploy to config.ini'
+  return `version ${version} of '${c.job.ref.job}' was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, the version may still go live (raise timeout-seconds)`
 }

@@ -4,7 +4,12 @@
 import { statSync } from 'node:fs'
 import { JOB_NAME_RULE, jobRef, type JobRef } from '../core/client.js'
 import { workspacePath, type InputSource, type Problems } from '../core/connection.js'
-import { folderJobName, readJobConfig, type JobConfigIni } from '../core/jobdir.js'
+import {
+  folderJobName,
+  readJobConfig,
+  relativeToWorkspace,
+  type JobConfigIni
+} from '../core/jobdir.js'
 import type { JobScan } from '../core/scan.js'
 
 export interface JobInputs {
@@ -24,7 +29,10 @@ export const NO_REF: JobRef = Object.freeze({ team: '', job: '' })
 export async function readJobInputs(
   src: InputSource,
   problems: Problems,
-  { pathRequired, scan }: { pathRequired: boolean; scan?: (dir: string) => Promise<JobScan> }
+  {
+    pathRequired,
+    scan
+  }: { pathRequired: boolean; scan?: (dir: string, within: string) => Promise<JobScan> }
 ): Promise<JobInputs | undefined> {
   const rawPath = src.input('job-path')
   let path: string | undefined
@@ -51,7 +59,8 @@ export async function readJobInputs(
     ini = read.config
     for (const p of read.problems) problems.addFile(p)
     if (scan && ini) {
-      scanned = await scan(path)
+      // links may lead anywhere inside the repository checkout (the workspace)
+      scanned = await scan(path, workspacePath(src, '.'))
       for (const p of scanned.problems) problems.addFile(p)
     }
   }
@@ -68,7 +77,14 @@ export async function readJobInputs(
       `${from} '${name}' is not a valid job name: 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes${src.input('job-name') ? '' : '; rename the folder or set job-name'}`
     )
   }
-  const team = src.input('team') || ini?.team?.value || ''
+  // two teams named for one job: refused, as the official CLI refuses them
+  // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
+  const given = src.input('team')
+  if (given && ini?.team && ini.team.value !== given)
+    problems.add(
+      `team '${given}' (the team input) and [owner] team '${ini.team.value}' in ${relativeToWorkspace(ini.file)} line ${ini.team.line} do not match: leave the team input empty to take config.ini's, or make them the same`
+    )
+  const team = given || ini?.team?.value || ''
   if (!team && !badPath)
     problems.add(
       path

@@ -35,13 +35,18 @@ export interface RunConfig {
   startedBy: string
 }
 
-/** Who started it, as the service records it: the workflow run. */
+/**
+ * Who started it, as the service records it: the workflow run. The real service marks an execution
+ * as scheduled when its started_by contains "scheduled", case-sensitively
+ * (JobExecutionService.startDataJobExecution), so a repository such as acme/scheduled-jobs is
+ * written with a capital S (GitHub's names ignore case: it is the same repository).
+ */
 export function startedBy(env: NodeJS.ProcessEnv): string {
   const run =
     env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
       ? `${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
       : 'local'
-  return `manual/vdk-actions/${run}`
+  return `manual/vdk-actions/${run.replace(/scheduled/g, 'Scheduled')}`
 }
 
 const STATE = { id: 'execution-id', team: 'team', job: 'job', settled: 'settled' } as const

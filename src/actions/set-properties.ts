@@ -14,6 +14,7 @@ import {
   type InputSource,
   type Problems
 } from '../core/connection.js'
+import { ActionFailure } from '../core/errors.js'
 import type { JsonMap } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
 import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
@@ -136,6 +137,13 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
   connection: c => c.connection,
 
   async run(c, ctx) {
+    // the real service keys properties by the job name alone and checks neither the team nor that
+    // the job exists (DataJobsPropertiesController → PropertiesService.updateJobProperties), and
+    // secrets by team/job without a check: a typo would write silently where no job reads it
+    if (!(await ctx.client.readJob(c.ref)))
+      throw new ActionFailure(
+        `data job '${c.ref.job}' does not exist in team '${c.ref.team}': check job-name and team (the Control Service would store its properties anyway, where no job reads them)`
+      )
     const rows: string[][] = []
     const changed: string[] = []
     let count: number | string = ''

@@ -1,7 +1,13 @@
 // Upload of a job folder, shared by upload-sources and deploy (only their bundles carry the zip).
+import { randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { zipJob } from '../core/archive.js'
-import { ActionFailure } from '../core/errors.js'
-import { mergeJobConfig } from '../core/jobdir.js'
+import { ActionFailure, ControlServiceError } from '../core/errors.js'
+import { jobConfigFromIni } from '../core/jobdir.js'
 import type { JobInputs } from './job.js'
 import type { ActionContext } from './runtime.js'
 
@@ -28,27 +34,48 @@ export async function uploadJob(
     }
     const answer = await ctx.client.createJob(ref, {
       description: `Deployed from GitHub by vdk-actions (${job.path})`,
-      config: mergeJobConfig({}, ini)
+      config: jobConfigFromIni({}, ini)
     })
-    if (answer === 'exists') {
+    if (answer === 'taken') {
       throw new ActionFailure(
         `a data job named '${ref.job}' exists, but not in team '${ref.team}': job names are unique across teams; check the team, or rename the job`
       )
     }
-    created = true
-    ctx.info(`created data job '${ref.job}' in team '${ref.team}'`)
+    // 'exists': made meanwhile by someone else, in this team
+    created = answer === 'created'
+    ctx.info(
+      created
+        ? `created data job '${ref.job}' in team '${ref.team}'`
+        : `data job '${ref.job}' was created meanwhile in team '${ref.team}'`
+    )
   }
   let last: ReturnType<typeof zipJob> | undefined
-  const version = await ctx.client.uploadSources(
-    ref,
-    () => {
-      last = zipJob(scan.entries, ref.job)
-      return last.stream
-    },
-    // the whole upload must fit in the time limit: a minute, and a second per MiB on top
-    { reason: o.reason, timeoutMs: o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000 }
-  )
-  const archiveBytes = last?.bytes() ?? 0
+  // the whole upload must fit in the time limit: a minute, and a second per MiB on top
+  const timeoutMs = o.timeoutMs ?? 60_000 + Math.ceil(scan.bytes / 1048576) * 1000
+  let version: string
+  let spooledBytes: number | undefined
+  try {
+    version = await ctx.client.uploadSources(
+      ref,
+      () => {
+        last = zipJob(scan.entries, ref.job)
+        return last.stream
+      },
+      { reason: o.reason, timeoutMs }
+    )
+  } catch (e) {
+    if (!wantsLength(e)) throw e
+    // the archive is streamed (chunked); the official CLI sends it whole with a Content-Length,
+    // and a proxy or server that needs one says 411: once more, from a file of known length
+    ;({ version, bytes: spooledBytes } = await uploadSpooled(
+      ctx,
+      job,
+      o.reason,
+      timeoutMs,
+      e.status as number
+    ))
+  }
+  const archiveBytes = spooledBytes ?? last?.bytes() ?? 0
   ctx.info(
     `uploaded ${scan.files} files (${archiveBytes} bytes zipped) of '${ref.job}': version ${version}`
   )
@@ -57,4 +84,44 @@ export async function uploadJob(
       `left out by the ignore rules: ${scan.ignored.slice(0, 20).join(', ')}${scan.ignored.length > 20 ? ` and ${scan.ignored.length - 20} more` : ''}`
     )
   return { version, archiveBytes, files: scan.files, created }
+}
+
+/** A refusal of a body without a Content-Length: 411, or a 413 that says it is about the length. */
+function wantsLength(e: unknown): e is ControlServiceError {
+  return (
+    e instanceof ControlServiceError &&
+    (e.status === 411 || (e.status === 413 && /length/i.test(e.message)))
+  )
+}
+
+/**
+ * The archive written to a file in RUNNER_TEMP, then uploaded from it with a Content-Length;
+ * memory stays as flat as when streaming. The file is removed afterwards.
+ */
+async function uploadSpooled(
+  ctx: ActionContext,
+  job: Required<Pick<JobInputs, 'ref' | 'scan'>>,
+  reason: string,
+  timeoutMs: number,
+  status: number
+): Promise<{ version: string; bytes: number }> {
+  const file = join(
+    ctx.env.RUNNER_TEMP || tmpdir(),
+    `vdk-upload-${job.ref.job}-${randomBytes(4).toString('hex')}.zip`
+  )
+  try {
+    await pipeline(zipJob(job.scan.entries, job.ref.job).stream, createWriteStream(file))
+    const { size } = await stat(file)
+    ctx.info(
+      `the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in RUNNER_TEMP`
+    )
+    const version = await ctx.client.uploadSources(job.ref, () => createReadStream(file), {
+      reason,
+      timeoutMs,
+      length: size
+    })
+    return { version, bytes: size }
+  } finally {
+    await rm(file, { force: true })
+  }
 }

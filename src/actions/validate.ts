@@ -203,7 +203,7 @@ export const validate: ActionDefinition<ValidateConfig> = {
       }
     }
 
-    const scan = await scanJob(c.path)
+    const scan = await scanJob(c.path, ctx.env.GITHUB_WORKSPACE ?? process.cwd())
     found.push(...scan.problems)
 
     const outputs: Outcome['outputs'] = { problems: found.length, valid: found.length === 0 }

@@ -1,11 +1,11 @@
 // One typed function per Control Service operation the actions need. Path segments are
 // percent-encoded; the real service's habits are handled here (202 + Location, empty 404s,
-// the status only in GraphQL, `data` as the root field's value), and a POST that may have reached
+// `data` as the root field's value), and a POST that may have reached
 // the server is reconciled by reading back instead of being sent blindly again.
 import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
 import type { Transport, Response, RequestSpec } from './http.js'
-import { DEPLOYMENT_STATUS_QUERY, LATEST_EXECUTIONS_QUERY } from './queries.js'
+import { LATEST_EXECUTIONS_QUERY } from './queries.js'
 import type {
   DataJob,
   DataJobApiInfo,
@@ -14,7 +14,6 @@ import type {
   DataJobExecution,
   DataJobExecutionRequest,
   ExecutionStatus,
-  GqlDeployment,
   GqlExecution,
   JsonMap
 } from './types.js'
@@ -55,6 +54,31 @@ const parseJson = <T>(res: Response, operation: string): T => {
       opId: res.opId
     })
   }
+}
+
+/**
+ * Whether the live deployment `live` is `wanted` done: the same version, python and vdk version
+ * and enabled state (each where `wanted` names it), deployed after `since` when that is given.
+ */
+export function isDeploymentOf(
+  live: DataJobDeploymentStatus,
+  wanted: DataJobDeployment,
+  since?: string
+): boolean {
+  return (
+    live.job_version === wanted.job_version &&
+    (wanted.python_version === undefined || live.python_version === wanted.python_version) &&
+    (wanted.vdk_version === undefined || live.vdk_version === wanted.vdk_version) &&
+    (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
+    (since === undefined || deployedAfter(live.last_deployed_date, since))
+  )
+}
+
+/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+export function deployedAfter(date: string | undefined, since: string): boolean {
+  if (date === undefined) return false
+  const [a, b] = [Date.parse(date), Date.parse(since)]
+  return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since
 }
 
 export class ControlServiceClient {
@@ -104,12 +128,17 @@ export class ControlServiceClient {
     )
   }
 
-  /** Creates the job; "exists" when it already did (409, or a lost answer to our own create). */
+  /**
+   * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
+   * job of another team (names are unique across teams: the real service answers 409 with an
+   * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
+   * found in this team is the one we created.
+   */
   async createJob(
     ref: JobRef,
     job: Omit<DataJob, 'job_name' | 'team'>
-  ): Promise<'created' | 'exists'> {
-    return this.transport.send(
+  ): Promise<'created' | 'exists' | 'taken'> {
+    const answer = await this.transport.send(
       {
         operation: `create ${this.of(ref)}`,
         method: 'POST',
@@ -121,9 +150,11 @@ export class ControlServiceClient {
         hint: s =>
           s === 409 ? undefined : s === 400 ? 'check the job name and the config sent' : undefined
       },
-      res => (res.status === 409 ? 'exists' : 'created'),
-      async () => ((await this.readJob(ref)) ? 'exists' : undefined)
+      res => (res.status === 409 ? ('conflict' as const) : ('created' as const)),
+      async () => ((await this.readJob(ref)) ? ('created' as const) : undefined)
     )
+    if (answer === 'created') return 'created'
+    return (await this.readJob(ref)) ? 'exists' : 'taken'
   }
 
   async updateJob(ref: JobRef, job: Omit<DataJob, 'job_name' | 'team'>): Promise<void> {
@@ -143,7 +174,7 @@ export class ControlServiceClient {
   async uploadSources(
     ref: JobRef,
     zip: () => Readable | Buffer,
-    options: { reason?: string; timeoutMs?: number } = {}
+    options: { reason?: string; timeoutMs?: number; length?: number } = {}
   ): Promise<string> {
     const operation = `upload the sources of ${this.of(ref)}`
     return this.transport.send(
@@ -154,6 +185,7 @@ export class ControlServiceClient {
         query: { reason: options.reason },
         body: zip,
         contentType: 'application/octet-stream',
+        contentLength: options.length,
         idempotent: true,
         timeoutMs: options.timeoutMs,
         hint: s =>
@@ -215,14 +247,16 @@ export class ControlServiceClient {
   }
 
   /**
-   * Starts a deployment (202: it goes on asynchronously). After a lost answer it reads back: when
-   * the version is already live nothing is sent again ("already-live"); otherwise the same
-   * deployment is sent again, which converges to the same state.
+   * Starts a deployment (202: the build goes on asynchronously). After a lost answer it reads
+   * back: only a deployment that is everything this one asks for — version, python and vdk
+   * version, enabled — and was deployed after `since` (the last_deployed_date read before) is
+   * taken as this one done ("already-live"); otherwise the deployment is sent again, which
+   * converges (a second POST replaces a build in progress, JobImageBuilder.buildImage).
    */
   async deploy(
     ref: JobRef,
     deployment: DataJobDeployment,
-    options: { sendNotification?: boolean } = {}
+    options: { sendNotification?: boolean; since?: string } = {}
   ): Promise<'sent' | 'already-live'> {
     return this.transport.send(
       {
@@ -237,9 +271,8 @@ export class ControlServiceClient {
       },
       () => 'sent' as const,
       async () => {
-        const live = await this.listDeployments(ref)
-        return deployment.job_version !== undefined &&
-          live[0]?.job_version === deployment.job_version
+        const live = (await this.listDeployments(ref))[0]
+        return live && isDeploymentOf(live, deployment, options.since)
           ? ('already-live' as const)
           : undefined
       }
@@ -297,21 +330,6 @@ export class ControlServiceClient {
       })
     }
     return body.body.data as T
-  }
-
-  /** The deployment as GraphQL shows it (with its status), or undefined before the first deployment. */
-  async deploymentStatus(ref: JobRef): Promise<GqlDeployment | undefined> {
-    const page = await this.jobsQuery<{
-      content: Array<{ jobName: string; config: { team: string }; deployments: GqlDeployment[] }>
-    }>(
-      ref.team,
-      DEPLOYMENT_STATUS_QUERY,
-      { job: ref.job, team: ref.team },
-      `read the deployment status of ${this.of(ref)}`
-    )
-    // the filter is a case-insensitive "contains": keep the exact job of the exact team
-    const job = page.content.find(j => j.jobName === ref.job && j.config.team === ref.team)
-    return job?.deployments[0]
   }
 
   /** The job's latest executions, newest first. */

@@ -80,6 +80,8 @@ export interface RequestSpec {
   /** A factory, so that a retried attempt sends a fresh stream. */
   body?: () => Readable | Buffer | string
   contentType?: string
+  /** The length of a streamed body, sent as Content-Length (without it, a stream is chunked). */
+  contentLength?: number
   /** Safe to send again after a failure that may have reached the server. */
   idempotent: boolean
   /** Statuses that are answers, not failures (e.g. 404 for "does it exist?"). */
@@ -247,6 +249,7 @@ export class Transport {
     } else if (spec.body) {
       body = spec.body()
       headers['content-type'] = spec.contentType ?? 'application/octet-stream'
+      if (spec.contentLength !== undefined) headers['content-length'] = String(spec.contentLength)
     }
     // a body that fails to be made (a file gone while zipping) is our failure, not the network's
     let bodyError: Error | undefined

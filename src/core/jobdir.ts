@@ -94,17 +94,42 @@ export async function readJobConfig(
   return { config, problems }
 }
 
-/** What config.ini sets, over the job's current config: fields it does not set are kept. */
-export function mergeJobConfig(current: DataJobConfig, ini: JobConfigIni): DataJobConfig {
-  const next: DataJobConfig = { ...current }
-  if (ini.scheduleCron)
-    next.schedule = { ...current.schedule, schedule_cron: ini.scheduleCron.value }
-  if (Object.keys(ini.contacts).length) next.contacts = { ...current.contacts, ...ini.contacts }
-  if (ini.enableExecutionNotifications !== undefined)
-    next.enable_execution_notifications = ini.enableExecutionNotifications
-  if (ini.notificationDelayPeriodMinutes !== undefined)
-    next.notification_delay_period_minutes = ini.notificationDelayPeriodMinutes
-  return next
+/** What the job's config holds where config.ini says nothing, as the official CLI sends it. */
+export const CONFIG_DEFAULTS = {
+  enable_execution_notifications: true,
+  notification_delay_period_minutes: 240
+} as const
+
+/**
+ * The job's config with config.ini as the owner of schedule, contacts and notification settings,
+ * as the official CLI writes them on deploy (vdk-control-cli deploy_cli_impl.py, job_config.py):
+ * what config.ini does not say is cleared (no schedule, empty contact lists) or set to the CLI's
+ * defaults. Unlike the CLI, the fields config.ini cannot express (db_default_type,
+ * generate_keytab, …) are kept from `current` rather than dropped.
+ */
+export function jobConfigFromIni(current: DataJobConfig, ini: JobConfigIni): DataJobConfig {
+  return {
+    ...current,
+    schedule: { ...current.schedule, schedule_cron: ini.scheduleCron?.value ?? '' },
+    contacts: Object.fromEntries(CONTACT_KEYS.map(k => [k, ini.contacts[k] ?? []])),
+    enable_execution_notifications:
+      ini.enableExecutionNotifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+    notification_delay_period_minutes:
+      ini.notificationDelayPeriodMinutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+  }
+}
+
+/**
+ * The fields of a job's config that config.ini owns, with an absent value read as the service's
+ * default: two configs with the same view need no update (and no new deployment).
+ */
+export function iniOwnedView(config: DataJobConfig): string {
+  return JSON.stringify([
+    config.schedule?.schedule_cron ?? '',
+    CONTACT_KEYS.map(k => config.contacts?.[k] ?? []),
+    config.enable_execution_notifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+    config.notification_delay_period_minutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+  ])
 }
 
 /** The job name VDK would use by default: the folder's name. */

@@ -3,28 +3,6 @@
 // (../shared/reference/vdk-jobs-query-schema.graphqls) and run it against the local service.
 // Pages are 1-based on the real service: every query passes pageNumber explicitly.
 
-/** The deployment of one job: live version, status (NONE / SUCCESS / USER_ERROR / PLATFORM_ERROR). */
-export const DEPLOYMENT_STATUS_QUERY = `query DeploymentStatus($job: String!, $team: String!) {
-  jobs(
-    pageNumber: 1
-    pageSize: 100
-    filter: [{ property: "jobName", pattern: $job }, { property: "config.team", pattern: $team }]
-  ) {
-    content {
-      jobName
-      config { team }
-      deployments {
-        status
-        jobVersion
-        jobPythonVersion
-        enabled
-        lastDeployedDate
-        lastDeployedBy
-      }
-    }
-  }
-}`
-
 /** The latest executions of one job, newest first. */
 export const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $team: String!, $size: Int!) {
   executions(
@@ -38,13 +16,17 @@ export const LATEST_EXECUTIONS_QUERY = `query LatestExecutions($job: String!, $t
   }
 }`
 
-/** The jobs of a team (the `pattern` is a case-insensitive "contains", so callers re-check the team). */
+/**
+ * The jobs of a team. The real service reads the `config.team` pattern as a regular expression
+ * (JobFieldStrategyByTeam), so a team holding `.` or `(` matches others or fails the query: a
+ * caller re-checks the team, and nothing that must work for every team name relies on it.
+ */
 export const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!) {
   jobs(pageNumber: $page, pageSize: $size, filter: [{ property: "config.team", pattern: $team }]) {
     content {
       jobName
       config { team description schedule { scheduleCron } }
-      deployments { status jobVersion enabled lastExecutionStatus }
+      deployments { jobVersion enabled lastExecutionStatus }
     }
     totalItems
     totalPages
@@ -52,7 +34,6 @@ export const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $siz
 }`
 
 export const QUERIES = {
-  DeploymentStatus: DEPLOYMENT_STATUS_QUERY,
   LatestExecutions: LATEST_EXECUTIONS_QUERY,
   TeamJobs: TEAM_JOBS_QUERY
 } as const

@@ -66,11 +66,22 @@ const byPath = (a: JobEntry, b: JobEntry): number =>
 
 /**
  * Walks the job folder: what goes into the archive (sorted), what the ignore rules left out, and
- * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside the folder
- * or nowhere, a special file, an unreadable file.
+ * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside `within`
+ * (the repository checkout; by default the job folder) or nowhere, a special file, an unreadable
+ * file. A symlink that stays inside `within` is followed and its target's content archived, as
+ * the official CLI's zip (shutil.make_archive) stores a linked file's content: a job may share
+ * `requirements.txt -> ../common/requirements.txt` with others.
  */
-export async function scanJob(dir: string): Promise<JobScan> {
+export async function scanJob(dir: string, within: string = dir): Promise<JobScan> {
   const root = await realpath(dir)
+  let boundary = root
+  try {
+    boundary = await realpath(within)
+  } catch {
+    // a checkout that cannot be resolved: links may lead only inside the job folder
+  }
+  const inside = (path: string): boolean =>
+    path === boundary || path.startsWith(boundary.endsWith(sep) ? boundary : boundary + sep)
   const rules = ignore().add(DEFAULT_IGNORES)
   const problems: FileProblem[] = []
   try {
@@ -112,10 +123,10 @@ export async function scanJob(dir: string): Promise<JobScan> {
           problems.push({ file: show(rel), message: 'a symbolic link that leads nowhere' })
           continue
         }
-        if (source !== root && !source.startsWith(root + sep)) {
+        if (!inside(source)) {
           problems.push({
             file: show(rel),
-            message: `a symbolic link that leads outside the job folder (to ${source})`
+            message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
           })
           continue
         }

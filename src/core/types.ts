@@ -47,7 +47,11 @@ export interface DataJobDeployment {
   schedule?: DataJobSchedule
 }
 
-/** GET .../deployments: there is no status field here (it is only in GraphQL). */
+/**
+ * GET .../deployments: what the job's CronJob says. No field tells the outcome of a build — no API
+ * does (the real service e-mails it to notified_on_job_deploy); a failed build leaves the old
+ * deployment here.
+ */
 export interface DataJobDeploymentStatus {
   job_version?: string
   python_version?: string
@@ -89,18 +93,6 @@ export interface DataJobExecution {
   message?: string
   op_id?: string
   deployment?: DataJobDeployment & { deployed_by?: string; deployed_date?: string; id?: string }
-}
-
-/** GraphQL `deployments { status }`: the only place a deployment's outcome shows. */
-export type DeploymentOutcome = 'NONE' | 'SUCCESS' | 'USER_ERROR' | 'PLATFORM_ERROR'
-
-export interface GqlDeployment {
-  status: DeploymentOutcome | null
-  jobVersion: string | null
-  jobPythonVersion: string | null
-  enabled: boolean | null
-  lastDeployedDate: string | null
-  lastDeployedBy: string | null
 }
 
 export interface GqlExecution {

@@ -28,6 +28,9 @@ export interface FaultSpec {
   /** "before" (default): the request never reaches the service. "after": it is processed, then
    * its answer is replaced by the fault (a lost response). */
   when?: 'before' | 'after'
+  /** Only requests whose body comes without a Content-Length (chunked): a proxy that wants the
+   * length up front, as some answer 411 Length Required. */
+  unlessContentLength?: boolean
 }
 
 export interface ActiveFault extends FaultSpec {
@@ -171,11 +174,13 @@ export function parseFault(body: unknown, id: number): ActiveFault {
 export function takeFault(
   faults: ActiveFault[],
   method: string,
-  path: string
+  path: string,
+  hasContentLength = false
 ): ActiveFault | undefined {
   for (const f of faults) {
     if (f.method && f.method !== '*' && f.method.toUpperCase() !== method) continue
     if (!f.pattern.test(path)) continue
+    if (f.unlessContentLength && hasContentLength) continue
     f.seen++
     if (f.seen <= (f.skip ?? 0)) continue
     f.hits++

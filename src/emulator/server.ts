@@ -1219,7 +1219,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.on('finish', () => (entry.status = res.statusCode))
     opts.log?.(`${method} ${req.url}`)
 
-    const fault = takeFault(faults, method, url.pathname)
+    const fault = takeFault(
+      faults,
+      method,
+      url.pathname,
+      req.headers['content-length'] !== undefined
+    )
     if (fault) entry.fault = describeFault(fault)
     const after = fault?.when === 'after'
     const answers = fault && (fault.reset || fault.status !== undefined)
