@@ -1,7 +1,7 @@
 // upload-sources and deploy, end to end: the committed bundles run as the runner runs them, under
 // Node 24, against the local Control Service; what the service stored is checked by download.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import yauzl from 'yauzl'
@@ -241,6 +241,24 @@ describe('upload-sources', () => {
       })
     })
 
+    test("a symlink to the checkout's .git folder or to a keytab is refused as the file itself would be", async () => {
+      writeJobFolder(
+        root,
+        '.git',
+        { config: '[http]\n\textraheader = AUTHORIZATION: basic x\n' },
+        ''
+      )
+      writeJobFolder(root, 'keys', { 'svc.keytab': 'KEY' }, '')
+      const dir = makeJob('sneaky-link-job', { 'a.py': '' })
+      symlinkSync('../.git/config', join(dir, 'settings.cfg'))
+      symlinkSync('../keys/svc.keytab', join(dir, 'creds'))
+      const run = await upload({ 'job-path': 'sneaky-link-job' })
+      expectRefusedBeforeAnyRequest(
+        run,
+        /sneaky-link-job\/creds: a symbolic link to a keytab file .*; .*sneaky-link-job\/settings\.cfg: a symbolic link into the repository's \.git folder/
+      )
+    })
+
     test('a symlink inside the folder is uploaded as the file it points to', async () => {
       const dir = makeJob('inner-link-job', { 'real.py': 'r = 1\n' })
       symlinkSync(join(dir, 'real.py'), join(dir, 'alias.py'))
@@ -476,7 +494,7 @@ describe('deploy', () => {
     expect(run.outputs).toMatchObject({ 'deployment-status': 'not-live', skipped: 'false' })
     const errorLines = run.stdout.split('\n').filter(l => l.startsWith('::error'))
     expect(errorLines).toEqual([
-      `::error::deploy: version ${v2} of 'failing-build-job' was not live after timeout-seconds 1.5: version ${v1} (deployed ${before.last_deployed_date}) still runs. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, the service e-mailed the outcome to owner@example.com (notified_on_job_deploy), and its operators see it in the service's metrics; if the build is only slow, the version may still go live (raise timeout-seconds)`
+      `::error::deploy: version ${v2} of 'failing-build-job' was not live after timeout-seconds 1.5: version ${v1} (deployed ${before.last_deployed_date}) still runs. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, the service e-mailed the outcome to owner@example.com (notified_on_job_deploy), and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)`
     ])
     expect(await liveOf('data team', 'failing-build-job')).toEqual(before)
     const sent = (await (await fetch(`${emu.url}/_emulator/notifications`)).json()) as unknown[]
@@ -525,6 +543,31 @@ describe('deploy', () => {
       })
     ])
     expect(emu.journal.filter(j => j.method !== 'GET')).toEqual([])
+    // outputs for an if: failure() step, as far as known (nothing was uploaded)
+    expect(run.outputs).toEqual({
+      'job-version': '',
+      'deployment-id': 'production',
+      'deployment-status': 'not-live',
+      skipped: 'false'
+    })
+  })
+
+  test('a failure after the upload (the deployment refused) still sets the outputs', async () => {
+    makeJob('refused-deploy-job', { 'a.py': '' })
+    await admin('faults', { method: 'POST', path: '/refused-deploy-job/deployments$', status: 400 })
+    const run = await deploy({ 'job-path': 'refused-deploy-job' })
+    expect(run.code).toBe(1)
+    expect(run.stdout.split('\n').filter(l => l.startsWith('::error'))).toEqual([
+      expect.stringMatching(
+        /^::error::deploy: deploy version [0-9a-f]{40} of data job 'refused-deploy-job' of team 'data team' failed \(HTTP 400\)/
+      )
+    ])
+    expect(run.outputs).toEqual({
+      'job-version': expect.stringMatching(/^[0-9a-f]{40}$/),
+      'deployment-id': 'production',
+      'deployment-status': 'not-live',
+      skipped: 'false'
+    })
   })
 
   test('without wait it returns once the deployment is started', async () => {
@@ -554,9 +597,16 @@ describe('deploy', () => {
       times: 0,
       unlessContentLength: true
     })
+    const temp = mkdtempSync(join(tmpdir(), 'runner-temp-'))
     try {
-      const run = await upload({ 'job-path': 'length-job' })
+      const run = await runAction(
+        'upload-sources',
+        { ...conn(), 'job-path': 'length-job' },
+        { workspace: root, env: { RUNNER_TEMP: temp } }
+      )
       expect(run.code).toBe(0)
+      // the spooled archive is gone afterwards
+      expect(readdirSync(temp)).toEqual([])
       expect(run.log).toMatch(
         /refused the streamed upload \(HTTP 411: it wants a Content-Length\): uploading the archive again from a file of \d+ bytes in RUNNER_TEMP/
       )
@@ -569,6 +619,21 @@ describe('deploy', () => {
     } finally {
       await admin('faults', undefined, 'DELETE')
     }
+  })
+
+  test('a 413 that is about the size, not the length, is not sent again', async () => {
+    makeJob('too-big-job', { 'a.py': '' })
+    await admin('faults', {
+      method: 'POST',
+      path: '/too-big-job/sources$',
+      status: 413,
+      body: '<html><body>413 Request Entity Too Large</body></html>',
+      contentType: 'text/html'
+    })
+    const run = await upload({ 'job-path': 'too-big-job' })
+    expect(run.code).toBe(1)
+    expect(run.log).not.toContain('Content-Length')
+    expect(posts('/too-big-job/sources').map(j => j.status)).toEqual([413])
   })
 })
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import yauzl from 'yauzl'
-import { jobRef, type ControlServiceClient } from '../../src/core/client.js'
+import { deployedAfter, jobRef, type ControlServiceClient } from '../../src/core/client.js'
 import { connect, Problems, readConnection, type InputSource } from '../../src/core/connection.js'
 import { ControlServiceError, InputError } from '../../src/core/errors.js'
 import type { Exchange, TransportOptions } from '../../src/core/http.js'
@@ -171,6 +171,18 @@ describeIfSpec('core client against the local Control Service', () => {
   })
 
   const authed = { 'access-token': 'static-access-token-xyz' }
+
+  test('deployedAfter: only a date that parses and is later proves a new deployment', () => {
+    const t = '2026-12-01T10:00:00.000Z'
+    expect(deployedAfter('2026-12-01T10:00:00.001Z', t)).toBe(true)
+    expect(deployedAfter(t, t)).toBe(false)
+    expect(deployedAfter('2026-12-01T09:59:59.999Z', t)).toBe(false)
+    // no date before: any date is later; a missing or broken date proves nothing
+    expect(deployedAfter(t, null)).toBe(true)
+    for (const bad of [undefined, null, '', 'yesterday'])
+      expect([deployedAfter(bad, t), deployedAfter(bad, null)]).toEqual([false, false])
+    expect(deployedAfter(t, 'not a date')).toBe(false)
+  })
 
   test('the version in the User-Agent is the package version', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
@@ -449,45 +461,43 @@ describeIfSpec('core client against the local Control Service', () => {
       ).toBe('taken')
     })
 
-    test('a lost answer to a deployment that is live since, with all it asked for: not sent again', async () => {
+    /**
+     * A live job whose next deployment (to python 3.10) builds in `buildSeconds` and whose answer
+     * is lost: what the client then concludes, and the statuses of the POSTs the service saw.
+     */
+    async function lostDeployAnswer(job: string, buildSeconds: number) {
       const { client } = make(authed)
-      const { ref, version } = await liveJob(client, 'lost-deploy-job')
+      const { ref, version } = await liveJob(client, job)
       const before = (await client.readDeployment(ref))?.last_deployed_date
-      // the next build is done at once, a second later on the service's clock
+      // a second later on the service's clock, so a new deployment has a later date
       emu.clock.advance(1000)
-      await admin(`jobs/${encodeURIComponent(TEAM)}/lost-deploy-job/next-deployment`, {
-        seconds: 0
+      await admin(`jobs/${encodeURIComponent(TEAM)}/${job}/next-deployment`, {
+        seconds: buildSeconds
       })
       await admin('journal', undefined, 'DELETE')
       await admin('faults', { method: 'POST', path: '/deployments$', reset: true, when: 'after' })
-      expect(
-        await client.deploy(
-          ref,
-          { job_version: version, python_version: '3.10' },
-          { since: before }
-        )
-      ).toBe('already-live')
-      expect(journalOf(/^POST .*\/deployments$/)).toHaveLength(1)
+      const answer = await client.deploy(
+        ref,
+        { job_version: version, python_version: '3.10' },
+        { since: before }
+      )
+      return { answer, posts: journalOf(/^POST .*\/deployments$/).map(j => j.status) }
+    }
+
+    test('a lost answer to a deployment that is live since, with all it asked for: not sent again', async () => {
+      // the build is done at once
+      expect(await lostDeployAnswer('lost-deploy-job', 0)).toEqual({
+        answer: 'already-live',
+        posts: [null]
+      })
     })
 
     test('a lost answer to a deployment: the same version live, but not since and not as asked — sent again', async () => {
-      const { client } = make(authed)
-      const { ref, version } = await liveJob(client, 'resent-deploy-job')
-      const before = (await client.readDeployment(ref))?.last_deployed_date
       // a slow build: when the client reads back, the old deployment (python 3.9) is still live
-      await admin(`jobs/${encodeURIComponent(TEAM)}/resent-deploy-job/next-deployment`, {
-        seconds: 600
+      expect(await lostDeployAnswer('resent-deploy-job', 600)).toEqual({
+        answer: 'sent',
+        posts: [null, 202]
       })
-      await admin('journal', undefined, 'DELETE')
-      await admin('faults', { method: 'POST', path: '/deployments$', reset: true, when: 'after' })
-      expect(
-        await client.deploy(
-          ref,
-          { job_version: version, python_version: '3.10' },
-          { since: before }
-        )
-      ).toBe('sent')
-      expect(journalOf(/^POST .*\/deployments$/).map(j => j.status)).toEqual([null, 202])
     })
 
     test('a request body that fails to be made is reported as such, once, not as a network fault', async () => {

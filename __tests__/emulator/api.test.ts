@@ -955,8 +955,14 @@ describeIfSpec('local Control Service, official API', () => {
 
     test('secrets: PUT replaces, GET reads; too large is a 413; without a vault the service answers 501', async () => {
       const path = `${jobPath(TEAM, 'secret-job')}/deployments/TODO/secrets`
-      expect((await api.call('PUT', path, { json: { password: 's3cr3t' } })).status).toBe(204)
+      // 202, as DataJobsSecretsController answers (the spec allows 202 and 204)
+      expect((await api.call('PUT', path, { json: { password: 's3cr3t' } })).status).toBe(202)
       expect((await api.call('GET', path)).json).toEqual({ password: 's3cr3t' })
+      // keyed team/job, as in the real service's Vault: another team's path reads nothing
+      expect(
+        (await api.call('GET', `${jobPath('another team', 'secret-job')}/deployments/TODO/secrets`))
+          .json
+      ).toEqual({})
       const big = await api.call('PUT', path, {
         json: { blob: 'x'.repeat(1024 * 1024 + 10) },
         deviations: ['too-large-413']

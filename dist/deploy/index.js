@@ -30094,7 +30094,11 @@ async function scanJob(dir, within = dir) {
     catch {
         // a checkout that cannot be resolved: links may lead only inside the job folder
     }
-    const inside = (path) => path === boundary || path.startsWith(boundary.endsWith(external_node_path_.sep) ? boundary : boundary + external_node_path_.sep);
+    const under = (dir, path) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+    // the job folder itself may lie outside the checkout (a job-path under RUNNER_TEMP)
+    const inside = (path) => under(boundary, path) || under(root, path);
+    // where actions/checkout leaves the token it fetched with (persist-credentials)
+    const gitDir = (0,external_node_path_.join)(boundary, '.git');
     const rules = ignore_default()().add(DEFAULT_IGNORES);
     const problems = [];
     try {
@@ -30140,6 +30144,21 @@ async function scanJob(dir, within = dir) {
                     problems.push({
                         file: show(rel),
                         message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
+                    });
+                    continue;
+                }
+                // what a link leads to is refused as the file itself would be
+                if (under(gitDir, source)) {
+                    problems.push({
+                        file: show(rel),
+                        message: `a symbolic link into the repository's .git folder (to ${source}), which may hold the checkout's credentials`
+                    });
+                    continue;
+                }
+                if (/\.keytab$/i.test(source)) {
+                    problems.push({
+                        file: show(rel),
+                        message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
                     });
                     continue;
                 }
@@ -30732,21 +30751,35 @@ async function uploadJob(ctx, job, o) {
         ctx.info(`left out by the ignore rules: ${scan.ignored.slice(0, 20).join(', ')}${scan.ignored.length > 20 ? ` and ${scan.ignored.length - 20} more` : ''}`);
     return { version, archiveBytes, files: scan.files, created };
 }
-/** A refusal of a body without a Content-Length: 411, or a 413 that says it is about the length. */
+/**
+ * A refusal of a body without a Content-Length: 411 Length Required, or a 413 whose own answer
+ * (not our message, which names the job) says a length is required or chunked bodies are refused.
+ */
 function wantsLength(e) {
-    return (e instanceof errors/* ControlServiceError */.RK &&
-        (e.status === 411 || (e.status === 413 && /length/i.test(e.message))));
+    if (!(e instanceof errors/* ControlServiceError */.RK))
+        return false;
+    if (e.status === 411)
+        return true;
+    const said = [e.text, e.body?.what, e.body?.why, ...(e.body?.messages ?? [])].join(' ');
+    return e.status === 413 && /length required|content-length (is )?required|chunked/i.test(said);
 }
 /**
  * The archive written to a file in RUNNER_TEMP, then uploaded from it with a Content-Length;
  * memory stays as flat as when streaming. The file is removed afterwards.
  */
 async function uploadSpooled(ctx, job, reason, timeoutMs, status) {
-    const file = (0,external_node_path_.join)(ctx.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `vdk-upload-${job.ref.job}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.zip`);
+    const dir = ctx.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
+    const where = ctx.env.RUNNER_TEMP ? 'RUNNER_TEMP' : dir;
+    const file = (0,external_node_path_.join)(dir, `vdk-upload-${job.ref.job}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.zip`);
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(zipJob(job.scan.entries, job.ref.job).stream, (0,external_node_fs_.createWriteStream)(file));
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(zipJob(job.scan.entries, job.ref.job).stream, (0,external_node_fs_.createWriteStream)(file));
+        }
+        catch (e) {
+            throw new errors/* ActionFailure */.dR(`the upload needs a Content-Length (HTTP ${status}), and the archive could not be written to ${where} to know it: ${e.message}`);
+        }
         const { size } = await (0,promises_.stat)(file);
-        ctx.info(`the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in RUNNER_TEMP`);
+        ctx.info(`the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in ${where}`);
         const version = await ctx.client.uploadSources(job.ref, () => (0,external_node_fs_.createReadStream)(file), {
             reason,
             timeoutMs,
@@ -30820,110 +30853,132 @@ const deploy = {
     },
     connection: c => c.connection,
     async run(c, ctx) {
-        const { ref } = c.job;
-        const info = await ctx.client.info(ref.team);
-        if (c.pythonVersion && !info.supported_python_versions.includes(c.pythonVersion)) {
-            const reason = `python version ${c.pythonVersion} (from ${c.pythonFrom}) is not supported by the Control Service, which supports ${info.supported_python_versions.join(', ')}`;
-            const line = c.job.ini?.pythonVersion;
-            const fromIni = line && c.pythonFrom !== 'the python-version input';
-            return {
-                outputs: {},
-                failure: reason,
-                annotations: fromIni && c.job.ini ? [{ file: c.job.ini.file, line: line.line, message: reason }] : []
-            };
+        // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
+        let version = c.jobVersion;
+        try {
+            return await deployJob(c, ctx, v => (version = v));
         }
-        let uploaded;
-        if (c.job.path && c.job.ini && c.job.scan) {
-            uploaded = await uploadJob(ctx, { ref, path: c.job.path, ini: c.job.ini, scan: c.job.scan }, { reason: c.reason, createIfMissing: c.createIfMissing });
+        catch (e) {
+            if (!(e instanceof errors/* ActionFailure */.dR || e instanceof errors/* ControlServiceError */.RK))
+                throw e;
+            if (e instanceof errors/* ControlServiceError */.RK && e.kind === 'aborted')
+                throw e;
+            return { outputs: deployOutputs(version, 'not-live'), failure: e.message };
         }
-        const version = uploaded?.version ?? c.jobVersion;
-        // config() requires job-path or job-version, so there is always one
-        if (!version)
-            throw new errors/* ActionFailure */.dR('there is no version to deploy');
-        // config.ini owns the schedule, contacts and notification settings of the job; a change of
-        // them reaches the CronJob only with a new deployment, which takes the job's schedule at
-        // deploy time (JobImageDeployer.updateCronJob)
-        let config;
-        let configChanged = false;
-        if (c.updateConfig && c.job.ini) {
-            const current = await ctx.client.readJob(ref);
-            if (!current)
-                throw new errors/* ActionFailure */.dR(`data job '${ref.job}' does not exist in team '${ref.team}'`);
-            const ini = (0,jobdir/* relativeToWorkspace */.Tv)(c.job.ini.file);
-            if (!c.job.ini.scheduleCron)
-                ctx.warning(`${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`);
-            config = (0,jobdir/* jobConfigFromIni */.A1)(current.config, c.job.ini);
-            if ((0,jobdir/* iniOwnedView */.pT)(config) !== (0,jobdir/* iniOwnedView */.pT)(current.config)) {
-                await ctx.client.updateJob(ref, { description: current.description, config });
-                configChanged = true;
-                ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`);
-            }
-            else
-                config = current.config;
-        }
-        // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
-        // deployment the API has (no field tells whether a build succeeded or failed)
-        const live = await ctx.client.readDeployment(ref);
-        const request = { job_version: version };
-        if (c.enabled !== undefined)
-            request.enabled = c.enabled;
-        if (c.pythonVersion)
-            request.python_version = c.pythonVersion;
-        if (c.vdkVersion)
-            request.vdk_version = c.vdkVersion;
-        const outputs = (status) => ({
-            'job-version': version,
-            'deployment-id': 'production',
-            'deployment-status': status,
-            skipped: status === 'unchanged'
-        });
-        const summary = (shown) => ({
-            heading: 'VDK data job deployed',
-            columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
-            rows: [
-                [
-                    ref.job,
-                    ref.team,
-                    version,
-                    shown,
-                    (0,runtime/* runLink */.ut)(ctx.env, c.job.path ? (0,jobdir/* relativeToWorkspace */.Tv)(c.job.path) : '')
-                ]
-            ]
-        });
-        const sameDeployment = live !== undefined && (0,client/* isDeploymentOf */.vu)(live, { ...request, enabled: undefined });
-        if (sameDeployment && !configChanged) {
-            if (c.enabled === undefined || live.enabled === c.enabled) {
-                ctx.info(`version ${version} is already deployed with these settings and this config: nothing sent`);
-                return { outputs: outputs('unchanged'), summary: summary('unchanged') };
-            }
-            // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
-            await ctx.client.patchDeployment(ref, { enabled: c.enabled });
-            ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`);
-            return {
-                outputs: outputs('live'),
-                summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
-            };
-        }
-        const since = live?.last_deployed_date;
-        const sent = await ctx.client.deploy(ref, request, { since });
-        ctx.info(sent === 'already-live'
-            ? `deployment of version ${version} was already live (its answer was lost)`
-            : `deployment of version ${version} sent; the Control Service builds it now`);
-        if (!c.wait)
-            return { outputs: outputs('started'), summary: summary('started (not waited for)') };
-        if (sent === 'already-live')
-            return { outputs: outputs('live'), summary: summary('live') };
-        const result = await waitLive(ctx, c, version, live);
-        if (result.live)
-            return { outputs: outputs('live'), summary: summary('live') };
-        const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts;
-        return {
-            outputs: outputs('not-live'),
-            summary: summary('not live'),
-            failure: notLiveReason(c, version, result, contacts?.notified_on_job_deploy ?? [])
-        };
     }
 };
+/** The step's outputs: `version` is the version deployed, or as far as it is known. */
+const deployOutputs = (version, status) => ({
+    'job-version': version ?? '',
+    'deployment-id': 'production',
+    'deployment-status': status,
+    skipped: status === 'unchanged'
+});
+async function deployJob(c, ctx, known) {
+    const { ref } = c.job;
+    const info = await ctx.client.info(ref.team);
+    if (c.pythonVersion && !info.supported_python_versions.includes(c.pythonVersion)) {
+        const reason = `python version ${c.pythonVersion} (from ${c.pythonFrom}) is not supported by the Control Service, which supports ${info.supported_python_versions.join(', ')}`;
+        const line = c.job.ini?.pythonVersion;
+        const fromIni = line && c.pythonFrom !== 'the python-version input';
+        return {
+            outputs: deployOutputs(c.jobVersion, 'not-live'),
+            failure: reason,
+            annotations: fromIni && c.job.ini ? [{ file: c.job.ini.file, line: line.line, message: reason }] : []
+        };
+    }
+    let uploaded;
+    if (c.job.path && c.job.ini && c.job.scan) {
+        uploaded = await uploadJob(ctx, { ref, path: c.job.path, ini: c.job.ini, scan: c.job.scan }, { reason: c.reason, createIfMissing: c.createIfMissing });
+    }
+    const version = uploaded?.version ?? c.jobVersion;
+    // config() requires job-path or job-version, so there is always one
+    if (!version)
+        throw new errors/* ActionFailure */.dR('there is no version to deploy');
+    known(version);
+    // config.ini owns the schedule, contacts and notification settings of the job; a change of
+    // them reaches the CronJob only with a new deployment, which takes the job's schedule at
+    // deploy time (JobImageDeployer.updateCronJob)
+    let config;
+    let configChanged = false;
+    if (c.updateConfig && c.job.ini) {
+        const current = await ctx.client.readJob(ref);
+        if (!current)
+            throw new errors/* ActionFailure */.dR(`data job '${ref.job}' does not exist in team '${ref.team}'`);
+        const ini = (0,jobdir/* relativeToWorkspace */.Tv)(c.job.ini.file);
+        if (!c.job.ini.scheduleCron?.value.trim())
+            ctx.warning(`${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`);
+        config = (0,jobdir/* jobConfigFromIni */.A1)(current.config, c.job.ini);
+        if ((0,jobdir/* iniOwnedView */.pT)(config) !== (0,jobdir/* iniOwnedView */.pT)(current.config)) {
+            await ctx.client.updateJob(ref, { description: current.description, config });
+            configChanged = true;
+            ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`);
+        }
+        else
+            config = current.config;
+    }
+    // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
+    // deployment the API has (no field tells whether a build succeeded or failed)
+    const live = await ctx.client.readDeployment(ref);
+    const request = { job_version: version };
+    if (c.enabled !== undefined)
+        request.enabled = c.enabled;
+    if (c.pythonVersion)
+        request.python_version = c.pythonVersion;
+    if (c.vdkVersion)
+        request.vdk_version = c.vdkVersion;
+    const outputs = (status) => deployOutputs(version, status);
+    const summary = (shown) => ({
+        heading: 'VDK data job deployed',
+        columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
+        rows: [
+            [
+                ref.job,
+                ref.team,
+                version,
+                shown,
+                (0,runtime/* runLink */.ut)(ctx.env, c.job.path ? (0,jobdir/* relativeToWorkspace */.Tv)(c.job.path) : '')
+            ]
+        ]
+    });
+    const sameDeployment = live !== undefined && (0,client/* isDeploymentOf */.vu)(live, { ...request, enabled: undefined });
+    if (sameDeployment && !configChanged) {
+        if (c.enabled === undefined || live.enabled === c.enabled) {
+            ctx.info(`version ${version} is already deployed with these settings and this config: nothing sent`);
+            return { outputs: outputs('unchanged'), summary: summary('unchanged') };
+        }
+        // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
+        await ctx.client.patchDeployment(ref, { enabled: c.enabled });
+        ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`);
+        return {
+            outputs: outputs('live'),
+            summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
+        };
+    }
+    // a deployment before (with or without a date) or none: the new one must be deployed after it
+    const since = live ? (live.last_deployed_date ?? null) : undefined;
+    const sent = await ctx.client.deploy(ref, request, { since });
+    ctx.info(sent === 'already-live'
+        ? `deployment of version ${version} was already live (its answer was lost)`
+        : `deployment of version ${version} sent; the Control Service builds it now`);
+    if (sent === 'already-live')
+        return { outputs: outputs('live'), summary: summary('live') };
+    if (!c.wait)
+        return { outputs: outputs('started'), summary: summary('started (not waited for)') };
+    const result = await waitLive(ctx, c, version, live);
+    if (result.live)
+        return { outputs: outputs('live'), summary: summary('live') };
+    const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts;
+    return {
+        outputs: outputs('not-live'),
+        summary: summary('not live'),
+        failure: notLiveReason(c, version, result, {
+            recipients: contacts?.notified_on_job_deploy ?? [],
+            redeploy: live?.job_version === version,
+            configChanged
+        })
+    };
+}
 /**
  * Waits until GET .../deployments shows `version` deployed after `before` (the new CronJob is
  * written only once the image is built). A build that fails shows nothing: the old deployment
@@ -30941,27 +30996,39 @@ async function waitLive(ctx, c, version, before) {
         probe: async () => {
             last = (await ctx.client.listDeployments(ref))[0];
             const fresh = before?.job_version !== version ||
-                (0,client/* deployedAfter */.xv)(last?.last_deployed_date, before.last_deployed_date ?? '');
+                (0,client/* deployedAfter */.xv)(last?.last_deployed_date, before.last_deployed_date ?? null);
             return { done: last?.job_version === version && fresh, value: last };
         }
     });
     if (result.reason === 'done') {
-        ctx.info(`version ${version} is live (deployed ${last?.last_deployed_date ?? 'just now'})`);
+        ctx.info(`version ${version} is live (deployed ${shownDate(last?.last_deployed_date)})`);
         return { live: true, aborted: false, last };
     }
     return { live: false, aborted: result.reason === 'aborted', last };
 }
+/** A date from the service as it is shown: ISO 8601 when it is one, else not at all. */
+function shownDate(date) {
+    const ms = Date.parse(date ?? '');
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : 'at an unknown time';
+}
 /** Why the version is not live, what still runs, and where the real outcome went. */
-function notLiveReason(c, version, result, recipients) {
+function notLiveReason(c, version, result, o) {
     const running = result.last?.job_version
-        ? `version ${result.last.job_version} (deployed ${result.last.last_deployed_date ?? 'earlier'}) still runs`
+        ? `version ${result.last.job_version} (deployed ${shownDate(result.last.last_deployed_date)}) still runs`
         : 'no version of it runs';
+    const what = o.redeploy
+        ? `the new deployment of version ${version} of '${c.job.ref.job}'`
+        : `version ${version} of '${c.job.ref.job}'`;
     if (result.aborted)
-        return `stopped while waiting for version ${version} of '${c.job.ref.job}' to go live (${running}); the build goes on on the Control Service`;
-    const mail = recipients.length
-        ? `the service e-mailed the outcome to ${recipients.join(', ')} (notified_on_job_deploy)`
+        return `stopped while waiting for ${what} to go live (${running}); the build goes on on the Control Service`;
+    const mail = o.recipients.length
+        ? `the service e-mailed the outcome to ${o.recipients.join(', ')} (notified_on_job_deploy)`
         : 'the service e-mails the outcome to the notified_on_job_deploy contacts, and the job has none: add [contacts] notified_on_job_deploy to config.ini';
-    return `version ${version} of '${c.job.ref.job}' was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, the version may still go live (raise timeout-seconds)`;
+    // the job's config was written, the CronJob not: a later run of the same version sees no change
+    const config = o.configChanged && o.redeploy
+        ? "; the job's config was updated from config.ini but is not deployed yet, and a later deploy of this same version will find nothing to change: change the job or deploy another version to apply it"
+        : '';
+    return `${what} was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)${config}`;
 }
 
 
@@ -34214,12 +34281,19 @@ function isDeploymentOf(live, wanted, since) {
         (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
         (since === undefined || deployedAfter(live.last_deployed_date, since)));
 }
-/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+/**
+ * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
+ * had no date, so any date that parses is a later one. A date that is missing or does not parse
+ * proves nothing.
+ */
 function deployedAfter(date, since) {
-    if (date === undefined)
+    const a = Date.parse(date ?? '');
+    if (!Number.isFinite(a))
         return false;
-    const [a, b] = [Date.parse(date), Date.parse(since)];
-    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+    if (since === null)
+        return true;
+    const b = Date.parse(since);
+    return Number.isFinite(b) && a > b;
 }
 class ControlServiceClient {
     transport;
@@ -35253,6 +35327,8 @@ class ControlServiceError extends Error {
     body;
     opId;
     attempts;
+    /** The answer's body when it was not JSON (a proxy's page), as received. */
+    text;
     constructor(init) {
         super(describe(init), init.cause === undefined ? undefined : { cause: init.cause });
         this.name = 'ControlServiceError';
@@ -35262,6 +35338,7 @@ class ControlServiceError extends Error {
         this.body = init.body;
         this.opId = init.opId;
         this.attempts = init.attempts ?? 1;
+        this.text = init.text;
     }
 }
 /** An expected failure of an action after it started (not a bug): its message is the reason. */

@@ -35591,14 +35591,17 @@ const latest = (list) => list.reduce((a, e) => (!a || e.created_at > a.created_a
  */
 function teamMatcher(pattern) {
     const want = pattern.replace(/%/g, '.*').trim().toLowerCase();
+    // compiled at the first team it is tried on: with no job to check, the real query does not fail
     let re;
-    try {
-        re = new RegExp(`^(?:${want})$`, 's');
-    }
-    catch (e) {
-        throw new Error(`Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${e.message}`, { cause: e });
-    }
-    return team => re.test(team.toLowerCase()) || team.toLowerCase().trim() === want;
+    return team => {
+        try {
+            re ??= new RegExp(`^(?:${want})$`);
+        }
+        catch (e) {
+            throw new Error(`Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${e.message}`, { cause: e });
+        }
+        return re.test(team.toLowerCase()) || team.toLowerCase().trim() === want;
+    };
 }
 /**
  * Every other job filter (FieldStrategy.checkMatch): equal ignoring case, or with a `*` in the
@@ -35732,10 +35735,8 @@ function jobView(ctx, js) {
                 lastDeployedBy: live?.last_deployed_by ?? null,
                 mode: live?.mode ?? null,
                 vdkVersion: live?.vdk_version ?? null,
-                schedule: {
-                    scheduleCron: schedule(js).schedule_cron ?? null,
-                    nextRunEpochSeconds: null
-                },
+                // left empty by the real service (ToApiModelConverter.toV2DataJobDeployment)
+                schedule: { scheduleCron: null, nextRunEpochSeconds: null },
                 status: null,
                 executions: (args) => page(filterExecutions(ctx, js.executions, args), args, {
                     size: 10,
@@ -36072,21 +36073,24 @@ async function startEmulator(options = {}) {
     };
     // ---- lookups and views ------------------------------------------------------------------
     const schedule = (js) => js.job.config.schedule?.schedule_cron;
+    const deployContacts = (js) => {
+        const to = js.job.config.contacts
+            ?.notified_on_job_deploy;
+        return Array.isArray(to) ? to.filter((r) => typeof r === 'string') : [];
+    };
     /** Applies a finished build, and records the e-mail the real service would send about it. */
     const settle = (js, now) => {
         const done = settleDeployment(js, now);
         if (!done)
             return false;
         if (done.notify) {
-            const contacts = (js.job.config.contacts ?? {});
-            const to = contacts.notified_on_job_deploy;
             state.notifications.push({
                 at: iso(done.ready_at),
                 job_name: js.job.job_name,
                 team: js.job.team,
                 job_version: done.target.job_version,
                 outcome: done.outcome,
-                recipients: Array.isArray(to) ? to.filter((r) => typeof r === 'string') : [],
+                recipients: done.recipients ?? deployContacts(js),
                 live_version: js.live?.job_version ?? null
             });
             if (state.notifications.length > MAX_NOTIFICATIONS)
@@ -36327,9 +36331,9 @@ async function startEmulator(options = {}) {
     const downloadSources = async (ctx) => {
         const js = jobOrEmpty404(ctx);
         const last = js.versions.at(-1);
-        if (!last) {
-            return problem(404, `Data job '${js.job.job_name}' has no sources.`, 'Nothing was uploaded for it yet.', 'Upload the sources first.');
-        }
+        // nothing uploaded yet: an empty 404 (DataJobsSourcesController)
+        if (!last)
+            return empty(404);
         const body = await sources.zip(last.tree, js.job.job_name, new Date(last.uploaded_at));
         return stream(200, body, {
             'Content-Type': 'application/octet-stream',
@@ -36366,7 +36370,9 @@ async function startEmulator(options = {}) {
         if (body.mode !== undefined && body.mode !== 'release' && body.mode !== 'testing') {
             return problem(400, `Unknown deployment mode '${show(body.mode)}'.`, 'The mode is release or testing.', "Send mode 'release', 'testing', or omit it.");
         }
-        const previous = js.pending?.target ?? js.live;
+        // merged over the deployment that runs (its CronJob), as the build reads it when it starts
+        // (DeploymentService.updateDeployment); a POST during a build replaces that build
+        const previous = js.live;
         const python = body.python_version ?? previous?.python_version ?? opts.defaultPythonVersion;
         if (typeof python !== 'string' || !opts.pythonVersions.includes(python)) {
             return problem(409, `Python version '${show(python)}' is not supported.`, `The service supports ${opts.pythonVersions.join(', ')}.`, "Set [job] python_version in config.ini (or the deployment's python_version) to a supported version; GET .../info lists them.");
@@ -36391,6 +36397,7 @@ async function startEmulator(options = {}) {
             ready_at: now + script.seconds * 1000,
             outcome: script.status,
             notify: notify !== 'false',
+            recipients: deployContacts(js),
             target: {
                 job_version: version,
                 python_version: python,
@@ -36437,9 +36444,8 @@ async function startEmulator(options = {}) {
         return empty(202);
     };
     const deleteDeployment = ctx => {
+        // 202 whenever the job exists, deployed or not (DataJobsDeploymentController.deploymentDelete)
         const js = jobOrEmpty404(ctx);
-        if (!js.live && !js.pending)
-            return empty(404);
         js.live = undefined;
         js.pending = undefined;
         js.deployment_status = 'SUCCESS';
@@ -36472,7 +36478,10 @@ async function startEmulator(options = {}) {
         let id = `${js.job.job_name}-${Math.floor(now / 1000)}`;
         for (let n = 2; js.executions.some(e => e.id === id); n++)
             id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`;
-        const startedBy = `${typeof body.started_by === 'string' ? body.started_by : 'manual'}/${ctx.user}`;
+        // `<started_by>/<user>`, or the user alone without one (JobExecutionService)
+        const startedBy = typeof body.started_by === 'string' && body.started_by
+            ? `${body.started_by}/${ctx.user}`
+            : ctx.user;
         const runningAt = now + (script.submitSeconds ?? opts.submitSeconds) * 1000;
         const endAt = runningAt + script.seconds * 1000;
         js.executions.push({
@@ -36581,7 +36590,8 @@ async function startEmulator(options = {}) {
     const writeMap = (store, limit) => async (ctx) => {
         const body = requireObject(await readJson(ctx.req, store, { limit }), store);
         state[store][mapKey(store, ctx)] = body;
-        return empty(204);
+        // properties 204 (DataJobsPropertiesController), secrets 202 (DataJobsSecretsController)
+        return empty(store === 'secrets' ? 202 : 204);
     };
     const secretsOff = () => problem(501, 'Secrets are not supported by this service.', 'No secrets storage is configured.', 'Ask the operators of the Control Service to configure a secrets backend.');
     const tokenEndpoint = async (ctx) => {

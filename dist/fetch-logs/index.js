@@ -31828,12 +31828,19 @@ function isDeploymentOf(live, wanted, since) {
         (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
         (since === undefined || deployedAfter(live.last_deployed_date, since)));
 }
-/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+/**
+ * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
+ * had no date, so any date that parses is a later one. A date that is missing or does not parse
+ * proves nothing.
+ */
 function deployedAfter(date, since) {
-    if (date === undefined)
+    const a = Date.parse(date ?? '');
+    if (!Number.isFinite(a))
         return false;
-    const [a, b] = [Date.parse(date), Date.parse(since)];
-    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+    if (since === null)
+        return true;
+    const b = Date.parse(since);
+    return Number.isFinite(b) && a > b;
 }
 class ControlServiceClient {
     transport;
@@ -32916,6 +32923,8 @@ class ControlServiceError extends Error {
     body;
     opId;
     attempts;
+    /** The answer's body when it was not JSON (a proxy's page), as received. */
+    text;
     constructor(init) {
         super(describe(init), init.cause === undefined ? undefined : { cause: init.cause });
         this.name = 'ControlServiceError';
@@ -32925,6 +32934,7 @@ class ControlServiceError extends Error {
         this.body = init.body;
         this.opId = init.opId;
         this.attempts = init.attempts ?? 1;
+        this.text = init.text;
     }
 }
 /** An expected failure of an action after it started (not a bug): its message is the reason. */

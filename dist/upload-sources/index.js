@@ -33240,7 +33240,11 @@ async function scanJob(dir, within = dir) {
     catch {
         // a checkout that cannot be resolved: links may lead only inside the job folder
     }
-    const inside = (path) => path === boundary || path.startsWith(boundary.endsWith(external_node_path_.sep) ? boundary : boundary + external_node_path_.sep);
+    const under = (dir, path) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+    // the job folder itself may lie outside the checkout (a job-path under RUNNER_TEMP)
+    const inside = (path) => under(boundary, path) || under(root, path);
+    // where actions/checkout leaves the token it fetched with (persist-credentials)
+    const gitDir = (0,external_node_path_.join)(boundary, '.git');
     const rules = ignore_default()().add(DEFAULT_IGNORES);
     const problems = [];
     try {
@@ -33286,6 +33290,21 @@ async function scanJob(dir, within = dir) {
                     problems.push({
                         file: show(rel),
                         message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
+                    });
+                    continue;
+                }
+                // what a link leads to is refused as the file itself would be
+                if (under(gitDir, source)) {
+                    problems.push({
+                        file: show(rel),
+                        message: `a symbolic link into the repository's .git folder (to ${source}), which may hold the checkout's credentials`
+                    });
+                    continue;
+                }
+                if (/\.keytab$/i.test(source)) {
+                    problems.push({
+                        file: show(rel),
+                        message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
                     });
                     continue;
                 }
@@ -33880,21 +33899,35 @@ async function uploadJob(ctx, job, o) {
         ctx.info(`left out by the ignore rules: ${scan.ignored.slice(0, 20).join(', ')}${scan.ignored.length > 20 ? ` and ${scan.ignored.length - 20} more` : ''}`);
     return { version, archiveBytes, files: scan.files, created };
 }
-/** A refusal of a body without a Content-Length: 411, or a 413 that says it is about the length. */
+/**
+ * A refusal of a body without a Content-Length: 411 Length Required, or a 413 whose own answer
+ * (not our message, which names the job) says a length is required or chunked bodies are refused.
+ */
 function wantsLength(e) {
-    return (e instanceof errors/* ControlServiceError */.RK &&
-        (e.status === 411 || (e.status === 413 && /length/i.test(e.message))));
+    if (!(e instanceof errors/* ControlServiceError */.RK))
+        return false;
+    if (e.status === 411)
+        return true;
+    const said = [e.text, e.body?.what, e.body?.why, ...(e.body?.messages ?? [])].join(' ');
+    return e.status === 413 && /length required|content-length (is )?required|chunked/i.test(said);
 }
 /**
  * The archive written to a file in RUNNER_TEMP, then uploaded from it with a Content-Length;
  * memory stays as flat as when streaming. The file is removed afterwards.
  */
 async function uploadSpooled(ctx, job, reason, timeoutMs, status) {
-    const file = (0,external_node_path_.join)(ctx.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `vdk-upload-${job.ref.job}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.zip`);
+    const dir = ctx.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
+    const where = ctx.env.RUNNER_TEMP ? 'RUNNER_TEMP' : dir;
+    const file = (0,external_node_path_.join)(dir, `vdk-upload-${job.ref.job}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.zip`);
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(zipJob(job.scan.entries, job.ref.job).stream, (0,external_node_fs_.createWriteStream)(file));
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(zipJob(job.scan.entries, job.ref.job).stream, (0,external_node_fs_.createWriteStream)(file));
+        }
+        catch (e) {
+            throw new errors/* ActionFailure */.dR(`the upload needs a Content-Length (HTTP ${status}), and the archive could not be written to ${where} to know it: ${e.message}`);
+        }
         const { size } = await (0,promises_.stat)(file);
-        ctx.info(`the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in RUNNER_TEMP`);
+        ctx.info(`the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in ${where}`);
         const version = await ctx.client.uploadSources(job.ref, () => (0,external_node_fs_.createReadStream)(file), {
             reason,
             timeoutMs,
@@ -34052,12 +34085,19 @@ function isDeploymentOf(live, wanted, since) {
         (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
         (since === undefined || deployedAfter(live.last_deployed_date, since)));
 }
-/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+/**
+ * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
+ * had no date, so any date that parses is a later one. A date that is missing or does not parse
+ * proves nothing.
+ */
 function deployedAfter(date, since) {
-    if (date === undefined)
+    const a = Date.parse(date ?? '');
+    if (!Number.isFinite(a))
         return false;
-    const [a, b] = [Date.parse(date), Date.parse(since)];
-    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+    if (since === null)
+        return true;
+    const b = Date.parse(since);
+    return Number.isFinite(b) && a > b;
 }
 class ControlServiceClient {
     transport;
@@ -35140,6 +35180,8 @@ class ControlServiceError extends Error {
     body;
     opId;
     attempts;
+    /** The answer's body when it was not JSON (a proxy's page), as received. */
+    text;
     constructor(init) {
         super(describe(init), init.cause === undefined ? undefined : { cause: init.cause });
         this.name = 'ControlServiceError';
@@ -35149,6 +35191,7 @@ class ControlServiceError extends Error {
         this.body = init.body;
         this.opId = init.opId;
         this.attempts = init.attempts ?? 1;
+        this.text = init.text;
     }
 }
 /** An expected failure of an action after it started (not a bug): its message is the reason. */

@@ -33246,7 +33246,11 @@ async function scanJob(dir, within = dir) {
     catch {
         // a checkout that cannot be resolved: links may lead only inside the job folder
     }
-    const inside = (path) => path === boundary || path.startsWith(boundary.endsWith(external_node_path_.sep) ? boundary : boundary + external_node_path_.sep);
+    const under = (dir, path) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+    // the job folder itself may lie outside the checkout (a job-path under RUNNER_TEMP)
+    const inside = (path) => under(boundary, path) || under(root, path);
+    // where actions/checkout leaves the token it fetched with (persist-credentials)
+    const gitDir = (0,external_node_path_.join)(boundary, '.git');
     const rules = ignore_default()().add(DEFAULT_IGNORES);
     const problems = [];
     try {
@@ -33292,6 +33296,21 @@ async function scanJob(dir, within = dir) {
                     problems.push({
                         file: show(rel),
                         message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
+                    });
+                    continue;
+                }
+                // what a link leads to is refused as the file itself would be
+                if (under(gitDir, source)) {
+                    problems.push({
+                        file: show(rel),
+                        message: `a symbolic link into the repository's .git folder (to ${source}), which may hold the checkout's credentials`
+                    });
+                    continue;
+                }
+                if (/\.keytab$/i.test(source)) {
+                    problems.push({
+                        file: show(rel),
+                        message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
                     });
                     continue;
                 }
@@ -33662,12 +33681,19 @@ function isDeploymentOf(live, wanted, since) {
         (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
         (since === undefined || deployedAfter(live.last_deployed_date, since)));
 }
-/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
+/**
+ * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
+ * had no date, so any date that parses is a later one. A date that is missing or does not parse
+ * proves nothing.
+ */
 function deployedAfter(date, since) {
-    if (date === undefined)
+    const a = Date.parse(date ?? '');
+    if (!Number.isFinite(a))
         return false;
-    const [a, b] = [Date.parse(date), Date.parse(since)];
-    return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since;
+    if (since === null)
+        return true;
+    const b = Date.parse(since);
+    return Number.isFinite(b) && a > b;
 }
 class ControlServiceClient {
     transport;
@@ -34819,6 +34845,8 @@ class ControlServiceError extends Error {
     body;
     opId;
     attempts;
+    /** The answer's body when it was not JSON (a proxy's page), as received. */
+    text;
     constructor(init) {
         super(describe(init), init.cause === undefined ? undefined : { cause: init.cause });
         this.name = 'ControlServiceError';
@@ -34828,6 +34856,7 @@ class ControlServiceError extends Error {
         this.body = init.body;
         this.opId = init.opId;
         this.attempts = init.attempts ?? 1;
+        this.text = init.text;
     }
 }
 /** An expected failure of an action after it started (not a bug): its message is the reason. */

@@ -9,7 +9,7 @@ import {
   type InputSource,
   type Problems
 } from '../core/connection.js'
-import { ActionFailure } from '../core/errors.js'
+import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { iniOwnedView, jobConfigFromIni, relativeToWorkspace } from '../core/jobdir.js'
 import { poll } from '../core/poll.js'
 import { scanJob } from '../core/scan.js'
@@ -109,117 +109,144 @@ export const deploy: ActionDefinition<DeployConfig> = {
   connection: c => c.connection,
 
   async run(c, ctx) {
-    const { ref } = c.job
-    const info = await ctx.client.info(ref.team)
-    if (c.pythonVersion && !info.supported_python_versions.includes(c.pythonVersion)) {
-      const reason = `python version ${c.pythonVersion} (from ${c.pythonFrom}) is not supported by the Control Service, which supports ${info.supported_python_versions.join(', ')}`
-      const line = c.job.ini?.pythonVersion
-      const fromIni = line && c.pythonFrom !== 'the python-version input'
-      return {
-        outputs: {},
-        failure: reason,
-        annotations:
-          fromIni && c.job.ini ? [{ file: c.job.ini.file, line: line.line, message: reason }] : []
-      }
+    // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
+    let version = c.jobVersion
+    try {
+      return await deployJob(c, ctx, v => (version = v))
+    } catch (e) {
+      if (!(e instanceof ActionFailure || e instanceof ControlServiceError)) throw e
+      if (e instanceof ControlServiceError && e.kind === 'aborted') throw e
+      return { outputs: deployOutputs(version, 'not-live'), failure: e.message }
     }
-    let uploaded: Uploaded | undefined
-    if (c.job.path && c.job.ini && c.job.scan) {
-      uploaded = await uploadJob(
-        ctx,
-        { ref, path: c.job.path, ini: c.job.ini, scan: c.job.scan },
-        { reason: c.reason, createIfMissing: c.createIfMissing }
-      )
-    }
-    const version = uploaded?.version ?? c.jobVersion
-    // config() requires job-path or job-version, so there is always one
-    if (!version) throw new ActionFailure('there is no version to deploy')
+  }
+}
 
-    // config.ini owns the schedule, contacts and notification settings of the job; a change of
-    // them reaches the CronJob only with a new deployment, which takes the job's schedule at
-    // deploy time (JobImageDeployer.updateCronJob)
-    let config: DataJobConfig | undefined
-    let configChanged = false
-    if (c.updateConfig && c.job.ini) {
-      const current = await ctx.client.readJob(ref)
-      if (!current)
-        throw new ActionFailure(`data job '${ref.job}' does not exist in team '${ref.team}'`)
-      const ini = relativeToWorkspace(c.job.ini.file)
-      if (!c.job.ini.scheduleCron)
-        ctx.warning(
-          `${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`
-        )
-      config = jobConfigFromIni(current.config, c.job.ini)
-      if (iniOwnedView(config) !== iniOwnedView(current.config)) {
-        await ctx.client.updateJob(ref, { description: current.description, config })
-        configChanged = true
-        ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`)
-      } else config = current.config
-    }
+/** The step's outputs: `version` is the version deployed, or as far as it is known. */
+const deployOutputs = (
+  version: string | undefined,
+  status: DeploymentResult
+): Outcome['outputs'] => ({
+  'job-version': version ?? '',
+  'deployment-id': 'production',
+  'deployment-status': status,
+  skipped: status === 'unchanged'
+})
 
-    // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
-    // deployment the API has (no field tells whether a build succeeded or failed)
-    const live = await ctx.client.readDeployment(ref)
-    const request: DataJobDeployment = { job_version: version }
-    if (c.enabled !== undefined) request.enabled = c.enabled
-    if (c.pythonVersion) request.python_version = c.pythonVersion
-    if (c.vdkVersion) request.vdk_version = c.vdkVersion
-    const outputs = (status: DeploymentResult): Outcome['outputs'] => ({
-      'job-version': version,
-      'deployment-id': 'production',
-      'deployment-status': status,
-      skipped: status === 'unchanged'
-    })
-    const summary = (shown: string): Outcome['summary'] => ({
-      heading: 'VDK data job deployed',
-      columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
-      rows: [
-        [
-          ref.job,
-          ref.team,
-          version,
-          shown,
-          runLink(ctx.env, c.job.path ? relativeToWorkspace(c.job.path) : '')
-        ]
-      ]
-    })
-
-    const sameDeployment =
-      live !== undefined && isDeploymentOf(live, { ...request, enabled: undefined })
-    if (sameDeployment && !configChanged) {
-      if (c.enabled === undefined || live.enabled === c.enabled) {
-        ctx.info(
-          `version ${version} is already deployed with these settings and this config: nothing sent`
-        )
-        return { outputs: outputs('unchanged'), summary: summary('unchanged') }
-      }
-      // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
-      await ctx.client.patchDeployment(ref, { enabled: c.enabled })
-      ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
-      return {
-        outputs: outputs('live'),
-        summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
-      }
-    }
-
-    const since = live?.last_deployed_date
-    const sent = await ctx.client.deploy(ref, request, { since })
-    ctx.info(
-      sent === 'already-live'
-        ? `deployment of version ${version} was already live (its answer was lost)`
-        : `deployment of version ${version} sent; the Control Service builds it now`
-    )
-    if (!c.wait)
-      return { outputs: outputs('started'), summary: summary('started (not waited for)') }
-    if (sent === 'already-live') return { outputs: outputs('live'), summary: summary('live') }
-
-    const result = await waitLive(ctx, c, version, live)
-    if (result.live) return { outputs: outputs('live'), summary: summary('live') }
-    const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts
+async function deployJob(
+  c: DeployConfig,
+  ctx: ActionContext,
+  known: (version: string) => void
+): Promise<Outcome> {
+  const { ref } = c.job
+  const info = await ctx.client.info(ref.team)
+  if (c.pythonVersion && !info.supported_python_versions.includes(c.pythonVersion)) {
+    const reason = `python version ${c.pythonVersion} (from ${c.pythonFrom}) is not supported by the Control Service, which supports ${info.supported_python_versions.join(', ')}`
+    const line = c.job.ini?.pythonVersion
+    const fromIni = line && c.pythonFrom !== 'the python-version input'
     return {
-      outputs: outputs('not-live'),
-      summary: summary('not live'),
-      failure: notLiveReason(c, version, result, contacts?.notified_on_job_deploy ?? [])
+      outputs: deployOutputs(c.jobVersion, 'not-live'),
+      failure: reason,
+      annotations:
+        fromIni && c.job.ini ? [{ file: c.job.ini.file, line: line.line, message: reason }] : []
     }
+  }
+  let uploaded: Uploaded | undefined
+  if (c.job.path && c.job.ini && c.job.scan) {
+    uploaded = await uploadJob(
+      ctx,
+      { ref, path: c.job.path, ini: c.job.ini, scan: c.job.scan },
+      { reason: c.reason, createIfMissing: c.createIfMissing }
+    )
+  }
+  const version = uploaded?.version ?? c.jobVersion
+  // config() requires job-path or job-version, so there is always one
+  if (!version) throw new ActionFailure('there is no version to deploy')
+  known(version)
+
+  // config.ini owns the schedule, contacts and notification settings of the job; a change of
+  // them reaches the CronJob only with a new deployment, which takes the job's schedule at
+  // deploy time (JobImageDeployer.updateCronJob)
+  let config: DataJobConfig | undefined
+  let configChanged = false
+  if (c.updateConfig && c.job.ini) {
+    const current = await ctx.client.readJob(ref)
+    if (!current)
+      throw new ActionFailure(`data job '${ref.job}' does not exist in team '${ref.team}'`)
+    const ini = relativeToWorkspace(c.job.ini.file)
+    if (!c.job.ini.scheduleCron?.value.trim())
+      ctx.warning(
+        `${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`
+      )
+    config = jobConfigFromIni(current.config, c.job.ini)
+    if (iniOwnedView(config) !== iniOwnedView(current.config)) {
+      await ctx.client.updateJob(ref, { description: current.description, config })
+      configChanged = true
+      ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`)
+    } else config = current.config
+  }
+
+  // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
+  // deployment the API has (no field tells whether a build succeeded or failed)
+  const live = await ctx.client.readDeployment(ref)
+  const request: DataJobDeployment = { job_version: version }
+  if (c.enabled !== undefined) request.enabled = c.enabled
+  if (c.pythonVersion) request.python_version = c.pythonVersion
+  if (c.vdkVersion) request.vdk_version = c.vdkVersion
+  const outputs = (status: DeploymentResult): Outcome['outputs'] => deployOutputs(version, status)
+  const summary = (shown: string): Outcome['summary'] => ({
+    heading: 'VDK data job deployed',
+    columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
+    rows: [
+      [
+        ref.job,
+        ref.team,
+        version,
+        shown,
+        runLink(ctx.env, c.job.path ? relativeToWorkspace(c.job.path) : '')
+      ]
+    ]
+  })
+
+  const sameDeployment =
+    live !== undefined && isDeploymentOf(live, { ...request, enabled: undefined })
+  if (sameDeployment && !configChanged) {
+    if (c.enabled === undefined || live.enabled === c.enabled) {
+      ctx.info(
+        `version ${version} is already deployed with these settings and this config: nothing sent`
+      )
+      return { outputs: outputs('unchanged'), summary: summary('unchanged') }
+    }
+    // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
+    await ctx.client.patchDeployment(ref, { enabled: c.enabled })
+    ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
+    return {
+      outputs: outputs('live'),
+      summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
+    }
+  }
+
+  // a deployment before (with or without a date) or none: the new one must be deployed after it
+  const since = live ? (live.last_deployed_date ?? null) : undefined
+  const sent = await ctx.client.deploy(ref, request, { since })
+  ctx.info(
+    sent === 'already-live'
+      ? `deployment of version ${version} was already live (its answer was lost)`
+      : `deployment of version ${version} sent; the Control Service builds it now`
+  )
+  if (sent === 'already-live') return { outputs: outputs('live'), summary: summary('live') }
+  if (!c.wait) return { outputs: outputs('started'), summary: summary('started (not waited for)') }
+
+  const result = await waitLive(ctx, c, version, live)
+  if (result.live) return { outputs: outputs('live'), summary: summary('live') }
+  const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts
+  return {
+    outputs: outputs('not-live'),
+    summary: summary('not live'),
+    failure: notLiveReason(c, version, result, {
+      recipients: contacts?.notified_on_job_deploy ?? [],
+      redeploy: live?.job_version === version,
+      configChanged
+    })
   }
 }
 
@@ -262,15 +289,21 @@ async function waitLive(
       last = (await ctx.client.listDeployments(ref))[0]
       const fresh =
         before?.job_version !== version ||
-        deployedAfter(last?.last_deployed_date, before.last_deployed_date ?? '')
+        deployedAfter(last?.last_deployed_date, before.last_deployed_date ?? null)
       return { done: last?.job_version === version && fresh, value: last }
     }
   })
   if (result.reason === 'done') {
-    ctx.info(`version ${version} is live (deployed ${last?.last_deployed_date ?? 'just now'})`)
+    ctx.info(`version ${version} is live (deployed ${shownDate(last?.last_deployed_date)})`)
     return { live: true, aborted: false, last }
   }
   return { live: false, aborted: result.reason === 'aborted', last }
+}
+
+/** A date from the service as it is shown: ISO 8601 when it is one, else not at all. */
+function shownDate(date: string | undefined): string {
+  const ms = Date.parse(date ?? '')
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : 'at an unknown time'
 }
 
 /** Why the version is not live, what still runs, and where the real outcome went. */
@@ -278,15 +311,23 @@ function notLiveReason(
   c: DeployConfig,
   version: string,
   result: WaitResult,
-  recipients: string[]
+  o: { recipients: string[]; redeploy: boolean; configChanged: boolean }
 ): string {
   const running = result.last?.job_version
-    ? `version ${result.last.job_version} (deployed ${result.last.last_deployed_date ?? 'earlier'}) still runs`
+    ? `version ${result.last.job_version} (deployed ${shownDate(result.last.last_deployed_date)}) still runs`
     : 'no version of it runs'
+  const what = o.redeploy
+    ? `the new deployment of version ${version} of '${c.job.ref.job}'`
+    : `version ${version} of '${c.job.ref.job}'`
   if (result.aborted)
-    return `stopped while waiting for version ${version} of '${c.job.ref.job}' to go live (${running}); the build goes on on the Control Service`
-  const mail = recipients.length
-    ? `the service e-mailed the outcome to ${recipients.join(', ')} (notified_on_job_deploy)`
+    return `stopped while waiting for ${what} to go live (${running}); the build goes on on the Control Service`
+  const mail = o.recipients.length
+    ? `the service e-mailed the outcome to ${o.recipients.join(', ')} (notified_on_job_deploy)`
     : 'the service e-mails the outcome to the notified_on_job_deploy contacts, and the job has none: add [contacts] notified_on_job_deploy to config.ini'
-  return `version ${version} of '${c.job.ref.job}' was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, the version may still go live (raise timeout-seconds)`
+  // the job's config was written, the CronJob not: a later run of the same version sees no change
+  const config =
+    o.configChanged && o.redeploy
+      ? "; the job's config was updated from config.ini but is not deployed yet, and a later deploy of this same version will find nothing to change: change the job or deploy another version to apply it"
+      : ''
+  return `${what} was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)${config}`
 }

@@ -86,12 +86,15 @@ export async function uploadJob(
   return { version, archiveBytes, files: scan.files, created }
 }
 
-/** A refusal of a body without a Content-Length: 411, or a 413 that says it is about the length. */
+/**
+ * A refusal of a body without a Content-Length: 411 Length Required, or a 413 whose own answer
+ * (not our message, which names the job) says a length is required or chunked bodies are refused.
+ */
 function wantsLength(e: unknown): e is ControlServiceError {
-  return (
-    e instanceof ControlServiceError &&
-    (e.status === 411 || (e.status === 413 && /length/i.test(e.message)))
-  )
+  if (!(e instanceof ControlServiceError)) return false
+  if (e.status === 411) return true
+  const said = [e.text, e.body?.what, e.body?.why, ...(e.body?.messages ?? [])].join(' ')
+  return e.status === 413 && /length required|content-length (is )?required|chunked/i.test(said)
 }
 
 /**
@@ -105,15 +108,20 @@ async function uploadSpooled(
   timeoutMs: number,
   status: number
 ): Promise<{ version: string; bytes: number }> {
-  const file = join(
-    ctx.env.RUNNER_TEMP || tmpdir(),
-    `vdk-upload-${job.ref.job}-${randomBytes(4).toString('hex')}.zip`
-  )
+  const dir = ctx.env.RUNNER_TEMP || tmpdir()
+  const where = ctx.env.RUNNER_TEMP ? 'RUNNER_TEMP' : dir
+  const file = join(dir, `vdk-upload-${job.ref.job}-${randomBytes(4).toString('hex')}.zip`)
   try {
-    await pipeline(zipJob(job.scan.entries, job.ref.job).stream, createWriteStream(file))
+    try {
+      await pipeline(zipJob(job.scan.entries, job.ref.job).stream, createWriteStream(file))
+    } catch (e) {
+      throw new ActionFailure(
+        `the upload needs a Content-Length (HTTP ${status}), and the archive could not be written to ${where} to know it: ${(e as Error).message}`
+      )
+    }
     const { size } = await stat(file)
     ctx.info(
-      `the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in RUNNER_TEMP`
+      `the Control Service (or a proxy before it) refused the streamed upload (HTTP ${status}: it wants a Content-Length): uploading the archive again from a file of ${size} bytes in ${where}`
     )
     const version = await ctx.client.uploadSources(job.ref, () => createReadStream(file), {
       reason,

@@ -63,7 +63,7 @@ const parseJson = <T>(res: Response, operation: string): T => {
 export function isDeploymentOf(
   live: DataJobDeploymentStatus,
   wanted: DataJobDeployment,
-  since?: string
+  since?: string | null
 ): boolean {
   return (
     live.job_version === wanted.job_version &&
@@ -74,11 +74,17 @@ export function isDeploymentOf(
   )
 }
 
-/** Whether `date` is later than `since` (ISO 8601 dates; of dates that do not parse, a changed one). */
-export function deployedAfter(date: string | undefined, since: string): boolean {
-  if (date === undefined) return false
-  const [a, b] = [Date.parse(date), Date.parse(since)]
-  return Number.isFinite(a) && Number.isFinite(b) ? a > b : date !== since
+/**
+ * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
+ * had no date, so any date that parses is a later one. A date that is missing or does not parse
+ * proves nothing.
+ */
+export function deployedAfter(date: string | null | undefined, since: string | null): boolean {
+  const a = Date.parse(date ?? '')
+  if (!Number.isFinite(a)) return false
+  if (since === null) return true
+  const b = Date.parse(since)
+  return Number.isFinite(b) && a > b
 }
 
 export class ControlServiceClient {
@@ -256,7 +262,7 @@ export class ControlServiceClient {
   async deploy(
     ref: JobRef,
     deployment: DataJobDeployment,
-    options: { sendNotification?: boolean; since?: string } = {}
+    options: { sendNotification?: boolean; since?: string | null } = {}
   ): Promise<'sent' | 'already-live'> {
     return this.transport.send(
       {

@@ -34,6 +34,8 @@ export class ControlServiceError extends Error {
   readonly body?: ServiceErrorBody
   readonly opId?: string
   readonly attempts: number
+  /** The answer's body when it was not JSON (a proxy's page), as received. */
+  readonly text?: string
 
   constructor(init: ControlServiceErrorInit) {
     super(describe(init), init.cause === undefined ? undefined : { cause: init.cause })
@@ -44,6 +46,7 @@ export class ControlServiceError extends Error {
     this.body = init.body
     this.opId = init.opId
     this.attempts = init.attempts ?? 1
+    this.text = init.text
   }
 }
 

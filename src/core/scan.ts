@@ -80,8 +80,12 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
   } catch {
     // a checkout that cannot be resolved: links may lead only inside the job folder
   }
-  const inside = (path: string): boolean =>
-    path === boundary || path.startsWith(boundary.endsWith(sep) ? boundary : boundary + sep)
+  const under = (dir: string, path: string): boolean =>
+    path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep)
+  // the job folder itself may lie outside the checkout (a job-path under RUNNER_TEMP)
+  const inside = (path: string): boolean => under(boundary, path) || under(root, path)
+  // where actions/checkout leaves the token it fetched with (persist-credentials)
+  const gitDir = join(boundary, '.git')
   const rules = ignore().add(DEFAULT_IGNORES)
   const problems: FileProblem[] = []
   try {
@@ -127,6 +131,21 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
           problems.push({
             file: show(rel),
             message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
+          })
+          continue
+        }
+        // what a link leads to is refused as the file itself would be
+        if (under(gitDir, source)) {
+          problems.push({
+            file: show(rel),
+            message: `a symbolic link into the repository's .git folder (to ${source}), which may hold the checkout's credentials`
+          })
+          continue
+        }
+        if (/\.keytab$/i.test(source)) {
+          problems.push({
+            file: show(rel),
+            message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
           })
           continue
         }

@@ -255,16 +255,19 @@ const latest = (list: ExecutionRecord[]) =>
  */
 function teamMatcher(pattern: string): (team: string) => boolean {
   const want = pattern.replace(/%/g, '.*').trim().toLowerCase()
-  let re: RegExp
-  try {
-    re = new RegExp(`^(?:${want})$`, 's')
-  } catch (e) {
-    throw new Error(
-      `Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${(e as Error).message}`,
-      { cause: e }
-    )
+  // compiled at the first team it is tried on: with no job to check, the real query does not fail
+  let re: RegExp | undefined
+  return team => {
+    try {
+      re ??= new RegExp(`^(?:${want})$`)
+    } catch (e) {
+      throw new Error(
+        `Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${(e as Error).message}`,
+        { cause: e }
+      )
+    }
+    return re.test(team.toLowerCase()) || team.toLowerCase().trim() === want
   }
-  return team => re.test(team.toLowerCase()) || team.toLowerCase().trim() === want
 }
 
 /**
@@ -410,10 +413,8 @@ function jobView(ctx: QueryContext, js: JobState) {
           lastDeployedBy: live?.last_deployed_by ?? null,
           mode: live?.mode ?? null,
           vdkVersion: live?.vdk_version ?? null,
-          schedule: {
-            scheduleCron: schedule(js).schedule_cron ?? null,
-            nextRunEpochSeconds: null
-          },
+          // left empty by the real service (ToApiModelConverter.toV2DataJobDeployment)
+          schedule: { scheduleCron: null, nextRunEpochSeconds: null },
           status: null,
           executions: (args: ExecutionArgs) =>
             page(filterExecutions(ctx, js.executions, args), args, {

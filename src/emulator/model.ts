@@ -62,6 +62,8 @@ export interface PendingDeployment {
   target: LiveDeployment
   /** `send_notification` of the POST (default true): whether the outcome is e-mailed. */
   notify: boolean
+  /** The job's notified_on_job_deploy when the POST came (the job as the build started with). */
+  recipients?: string[]
 }
 
 /**

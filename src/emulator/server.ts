@@ -176,20 +176,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const schedule = (js: JobState): string | undefined =>
     (js.job.config.schedule as { schedule_cron?: string } | undefined)?.schedule_cron
 
+  const deployContacts = (js: JobState): string[] => {
+    const to = (js.job.config.contacts as { notified_on_job_deploy?: unknown } | undefined)
+      ?.notified_on_job_deploy
+    return Array.isArray(to) ? to.filter((r): r is string => typeof r === 'string') : []
+  }
+
   /** Applies a finished build, and records the e-mail the real service would send about it. */
   const settle = (js: JobState, now: number): boolean => {
     const done = settleDeployment(js, now)
     if (!done) return false
     if (done.notify) {
-      const contacts = (js.job.config.contacts ?? {}) as { notified_on_job_deploy?: unknown }
-      const to = contacts.notified_on_job_deploy
       state.notifications.push({
         at: iso(done.ready_at),
         job_name: js.job.job_name,
         team: js.job.team,
         job_version: done.target.job_version,
         outcome: done.outcome,
-        recipients: Array.isArray(to) ? to.filter((r): r is string => typeof r === 'string') : [],
+        recipients: done.recipients ?? deployContacts(js),
         live_version: js.live?.job_version ?? null
       })
       if (state.notifications.length > MAX_NOTIFICATIONS) state.notifications.shift()
@@ -547,14 +551,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const downloadSources: Handler = async ctx => {
     const js = jobOrEmpty404(ctx)
     const last = js.versions.at(-1)
-    if (!last) {
-      return problem(
-        404,
-        `Data job '${js.job.job_name}' has no sources.`,
-        'Nothing was uploaded for it yet.',
-        'Upload the sources first.'
-      )
-    }
+    // nothing uploaded yet: an empty 404 (DataJobsSourcesController)
+    if (!last) return empty(404)
     const body = await sources.zip(last.tree, js.job.job_name, new Date(last.uploaded_at))
     return stream(200, body, {
       'Content-Type': 'application/octet-stream',
@@ -618,7 +616,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         "Send mode 'release', 'testing', or omit it."
       )
     }
-    const previous = js.pending?.target ?? js.live
+    // merged over the deployment that runs (its CronJob), as the build reads it when it starts
+    // (DeploymentService.updateDeployment); a POST during a build replaces that build
+    const previous = js.live
     const python = body.python_version ?? previous?.python_version ?? opts.defaultPythonVersion
     if (typeof python !== 'string' || !opts.pythonVersions.includes(python)) {
       return problem(
@@ -653,6 +653,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       ready_at: now + script.seconds * 1000,
       outcome: script.status,
       notify: notify !== 'false',
+      recipients: deployContacts(js),
       target: {
         job_version: version,
         python_version: python,
@@ -712,8 +713,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
 
   const deleteDeployment: Handler = ctx => {
+    // 202 whenever the job exists, deployed or not (DataJobsDeploymentController.deploymentDelete)
     const js = jobOrEmpty404(ctx)
-    if (!js.live && !js.pending) return empty(404)
     js.live = undefined
     js.pending = undefined
     js.deployment_status = 'SUCCESS'
@@ -765,7 +766,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let id = `${js.job.job_name}-${Math.floor(now / 1000)}`
     for (let n = 2; js.executions.some(e => e.id === id); n++)
       id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`
-    const startedBy = `${typeof body.started_by === 'string' ? body.started_by : 'manual'}/${ctx.user}`
+    // `<started_by>/<user>`, or the user alone without one (JobExecutionService)
+    const startedBy =
+      typeof body.started_by === 'string' && body.started_by
+        ? `${body.started_by}/${ctx.user}`
+        : ctx.user
     const runningAt = now + (script.submitSeconds ?? opts.submitSeconds) * 1000
     const endAt = runningAt + script.seconds * 1000
     js.executions.push({
@@ -916,7 +921,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     async ctx => {
       const body = requireObject(await readJson(ctx.req, store, { limit }), store)
       state[store][mapKey(store, ctx)] = body
-      return empty(204)
+      // properties 204 (DataJobsPropertiesController), secrets 202 (DataJobsSecretsController)
+      return empty(store === 'secrets' ? 202 : 204)
     }
 
   const secretsOff: Handler = () =>
