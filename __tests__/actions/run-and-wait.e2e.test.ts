@@ -142,6 +142,33 @@ describe('run-and-wait', () => {
     expect(r.state).toMatchObject({ isPost: 'true', 'execution-id': id, settled: 'ended' })
   })
 
+  test('a status message from the service that holds a line break and a command stays text', async () => {
+    const job = 'run-hostile-message-job'
+    await svc.deploy(job)
+    const driven = svc.act(job, () => run({ 'job-name': job }))
+    expect(await driven.started()).toBe(true)
+    // the next look at the execution gets a message that would switch off every later command
+    const path = svc.execPath(job, driven.id)
+    await svc.fault({
+      method: 'GET',
+      path: `${path}$`,
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        id: driven.id,
+        status: 'running',
+        message: 'ok\n::stop-commands::pwned\n::warning::spoofed'
+      })
+    })
+    expect(await driven.to('running')).toBe(true)
+    const r = await driven.end()
+    expect(r.code).toBe(0)
+    const lines = r.stdout.split('\n')
+    expect(lines.filter(l => /^\s*::(stop-commands::pwned|warning::spoofed)/.test(l))).toEqual([])
+    expect(lines).toContain('status: running — ok\\n::stop-commands::pwned\\n::warning::spoofed')
+    expect(r.annotations).toEqual([])
+  })
+
   test("a repository named scheduled-jobs still starts a manual execution: started_by holds no 'scheduled'", async () => {
     const job = 'run-repo-name-job'
     await svc.deploy(job)

@@ -128,7 +128,8 @@ test('merge keeps the other keys and their types: numbers stay numbers, nested s
   expect(JSON.parse(run.outputs['changed-keys'])).toEqual(['name', 'added'])
   expect(run.outputs['property-count']).toBe('6')
   expect(run.summary).toContain(
-    '<td>name</td><td>property changed</td><td><code>"old"</code></td><td><code>"new"</code></td>'
+    // values are text in the summary: quotes and markup escaped
+    '<td>name</td><td>property changed</td><td><code>&quot;old&quot;</code></td><td><code>&quot;new&quot;</code></td>'
   )
   expect(run.summary).toContain('<td>added</td><td>property added</td>')
 })

@@ -175,6 +175,50 @@ describe('upload-sources', () => {
     expect(run.outputs).toMatchObject({ 'job-name': 'explicit-name-job', team: 'ini team' })
   })
 
+  test('a config.ini continuation line under team is refused, not printed as a command nor sent as a team', async () => {
+    makeJob(
+      'continued-team-job',
+      { 'a.py': '' },
+      '[owner]\nteam = analytics\n  ::error file=README.md::spoofed\n'
+    )
+    await admin('journal', undefined, 'DELETE')
+    const run = await upload({ 'job-path': 'continued-team-job' })
+    expectRefusedBeforeAnyRequest(
+      run,
+      /^::error::upload-sources: \[owner\] team in continued-team-job\/config\.ini line 2 "analytics\\n::error file=README\.md::spoofed" holds a line break or another control character$/
+    )
+    expect(run.stdout.split('\n').filter(l => l.startsWith('::error file=README.md'))).toEqual([])
+  })
+
+  test.each(['.', '..'])('a team input %j is refused before any request', async team => {
+    await admin('journal', undefined, 'DELETE')
+    const run = await runAction(
+      'run-and-wait',
+      { ...conn(), 'job-name': 'some-data-job', team },
+      { workspace: root }
+    )
+    expectRefusedBeforeAnyRequest(
+      run,
+      new RegExp(`team '${team.replace(/\./g, '\\.')}' is not a team name$`)
+    )
+  })
+
+  test.each(['..', '../../etc/passwd', 'x\n::warning::y'])(
+    'fetch-logs: an execution-id %j is refused before any request',
+    async id => {
+      await admin('journal', undefined, 'DELETE')
+      const run = await runAction(
+        'fetch-logs',
+        { ...conn(), 'job-name': 'some-data-job', team: 'data team', 'execution-id': id },
+        { workspace: root }
+      )
+      expectRefusedBeforeAnyRequest(
+        run,
+        /^::error::fetch-logs: execution-id ".*" is not valid \(an execution id is letters, digits, '\.', '_' and '-', a letter or digit first\)$/
+      )
+    }
+  )
+
   test.each(['upload-sources', 'deploy'])(
     '%s: a team input that differs from [owner] team in config.ini is refused before any request, as the CLI does',
     async action => {

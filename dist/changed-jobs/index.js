@@ -28811,7 +28811,7 @@ const changedJobs = {
 
 /***/ }),
 
-/***/ 3758:
+/***/ 4194:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28821,7 +28821,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   TD: () => (/* binding */ startIfMain)
 });
 
-// UNUSED EXPORTS: actionsInputs, isMain, runLink, runUrl
+// UNUSED EXPORTS: actionsInputs, code, isMain, joined, link, runLink, runUrl
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -32323,12 +32323,38 @@ const QUERIES = {
 ;// CONCATENATED MODULE: ./src/core/client.ts
 
 
+
 /** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
 const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/;
+/**
+ * What is wrong with a team name, if anything: one with a line break or another control character
+ * (a config.ini continuation line, say) is not a name, and `.` or `..` would reroute the request
+ * (/data-jobs/for-team/../jobs).
+ */
+function teamProblem(team) {
+    if (!team.trim())
+        return 'is empty';
+    if (hasControl(team))
+        return `${JSON.stringify(team).slice(0, 80)} holds a line break or another control character`;
+    if (team.trim() === '.' || team.trim() === '..')
+        return `'${team}' is not a team name`;
+    return undefined;
+}
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
+function executionIdProblem(id) {
+    if (EXECUTION_ID_RULE.test(id))
+        return undefined;
+    return `${JSON.stringify(id).slice(0, 80)} is not valid (an execution id is letters, digits, '.', '_' and '-', a letter or digit first)`;
+}
 /** A validated team + job: bad names fail here, before any request. */
 function jobRef(team, job) {
     if (!team.trim())
         throw new InputError('the team is empty: set the team input, or [owner] team in config.ini');
+    const bad = teamProblem(team);
+    if (bad)
+        throw new InputError(`the team ${bad}`);
     if (!JOB_NAME_RULE.test(job)) {
         throw new InputError(`the job name '${job}' is not valid: the Control Service wants 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`);
     }
@@ -32602,7 +32628,16 @@ class ControlServiceClient {
                     detail: `HTTP ${res.status} without a Location header naming the execution`,
                     opId: res.opId
                 });
-            return decodeURIComponent(id);
+            const decoded = decodeURIComponent(id);
+            const bad = executionIdProblem(decoded);
+            if (bad)
+                throw new errors/* ControlServiceError */.RK({
+                    operation,
+                    kind: 'protocol',
+                    detail: `the Location header names the execution id ${bad}`,
+                    opId: res.opId
+                });
+            return decoded;
         }, async (opIds) => {
             const mine = (await this.listExecutions(ref)).find(e => e.op_id !== undefined && opIds.includes(e.op_id));
             return mine?.id;
@@ -32728,6 +32763,9 @@ const secretsHint = (status) => status === 501
 function nonEmpty(value, what) {
     if (!value.trim())
         throw new errors/* InputError */.dz(`the ${what} is empty`);
+    const bad = what === 'execution id' ? executionIdProblem(value) : undefined;
+    if (bad)
+        throw new errors/* InputError */.dz(`the ${what} ${bad}`);
     return value;
 }
 
@@ -33023,6 +33061,51 @@ function connect(config, o) {
     return new ControlServiceClient(new Transport({ ...shared, baseUrl: config.url, auth }));
 }
 
+;// CONCATENATED MODULE: ./src/core/text.ts
+// Text from outside the action (the Control Service, the repository, the inputs) is data. These
+// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
+// command, and a summary cell cannot be markup.
+/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const NEWLINE = /\r\n|\r|\n/g;
+/**
+ * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
+ * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
+ * command, after leading spaces) is preceded by a zero-width space, which the runner does not
+ * trim.
+ */
+function inert(line) {
+    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
+    return /^\s*::/.test(one) ? `\u200b${one}` : one;
+}
+/** Whether a name holds a character that is not text (a line break, an escape, …). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const text_hasControl = (s) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
+/** Text for HTML: every character that markup or an attribute could start or end with. */
+const text_escapeHtml = (s) => s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+/**
+ * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
+ * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
+ */
+function text_safeHref(href) {
+    let url;
+    try {
+        url = new URL(href);
+    }
+    catch {
+        return undefined;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return undefined;
+    return text_escapeHtml(url.href);
+}
+
 ;// CONCATENATED MODULE: ./src/actions/runtime.ts
 // What every action does around its own work, in one place: read and check all inputs first
 // (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
@@ -33035,6 +33118,24 @@ function connect(config, o) {
 
 
 
+
+const render = (cell) => (typeof cell === 'string' ? text_escapeHtml(cell) : cell.markup);
+/** A link; a target that is not an http(s) URL is shown as text, not followed. */
+function runtime_link(text, href) {
+    const target = safeHref(href);
+    return target ? { markup: `<a href="${target}">${escapeHtml(text)}</a>` } : `${text}: ${href}`;
+}
+const code = (text) => ({ markup: `<code>${escapeHtml(text)}</code>` });
+/** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
+function joined(cells, separator) {
+    const sep = separator === 'line' ? '<br>' : escapeHtml(separator);
+    return {
+        markup: cells
+            .filter(c => (typeof c === 'string' ? c !== '' : c.markup !== ''))
+            .map(render)
+            .join(sep)
+    };
+}
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -33050,7 +33151,7 @@ function runUrl(env = process.env) {
 /** A link to the workflow run for a summary cell (or the folder when not on a runner). */
 function runLink(env, fallback) {
     const url = runUrl(env);
-    return url ? `<a href="${url}">run ${env.GITHUB_RUN_ID}</a>` : fallback;
+    return url ? runtime_link(`run ${env.GITHUB_RUN_ID}`, url) : fallback;
 }
 function annotate(problems, level) {
     for (const p of problems) {
@@ -33069,10 +33170,10 @@ async function writeSummary(table) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     await summary
-        .addHeading(table.heading, 3)
+        .addHeading(text_escapeHtml(table.heading), 3)
         .addTable([
-        table.columns.map(c => ({ data: c, header: true })),
-        ...table.rows.map(r => r.map(cell => cell || '—'))
+        table.columns.map(c => ({ data: text_escapeHtml(c), header: true })),
+        ...table.rows.map(r => r.map(cell => render(cell) || '—'))
     ])
         .write();
 }
@@ -33120,7 +33221,8 @@ async function runAction(def, src = actionsInputs()) {
             cleanup,
             signal: controller.signal,
             env: process.env,
-            info: line => info(line),
+            // every line an action prints may hold text from outside: it acts as nothing but text
+            info: line => info(inert(line)),
             mask: secret => core_setSecret(secret),
             notice: line => notice(line),
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
@@ -33343,7 +33445,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_changed_jobs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9955);
-/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3758);
+/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4194);
 
 
 /** For @github/local-action, which imports this file and calls run(). */

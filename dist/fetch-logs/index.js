@@ -28479,7 +28479,12 @@ async function readJobInputs(src, problems, { pathRequired, scan }) {
         problems.add(path
             ? 'team is required: set the team input, or [owner] team in config.ini'
             : 'team is required');
-    if (!name || !team || !client/* JOB_NAME_RULE */.zd.test(name))
+    const badTeam = team ? (0,client/* teamProblem */.xV)(team) : undefined;
+    if (badTeam)
+        problems.add(given
+            ? `team ${badTeam}`
+            : `[owner] team in ${ini ? (0,jobdir/* relativeToWorkspace */.Tv)(ini.file) : 'config.ini'} line ${ini?.team?.line ?? '?'} ${badTeam}`);
+    if (!name || !team || badTeam || !client/* JOB_NAME_RULE */.zd.test(name))
         return undefined;
     return { ref: (0,client/* jobRef */.XB)(team, name), path, ini, scan: scanned };
 }
@@ -28523,6 +28528,10 @@ const fetchLogs = {
         const path = rawPath ? (0,core_connection/* workspacePath */.X5)(src, rawPath) : undefined;
         if (path && (/[/\\]$/.test(rawPath) || ((0,external_node_fs_.existsSync)(path) && (0,external_node_fs_.statSync)(path).isDirectory())))
             problems.add(`path '${rawPath}' is a folder: give the name of the file to write the logs to`);
+        const id = src.input('execution-id');
+        const badId = id ? (0,client/* executionIdProblem */.Vz)(id) : undefined;
+        if (badId)
+            problems.add(`execution-id ${badId}`);
         const config = {
             connection,
             executionId: src.input('execution-id') || undefined,
@@ -28594,7 +28603,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   TD: () => (/* binding */ startIfMain)
 });
 
-// UNUSED EXPORTS: actionsInputs, isMain, runLink, runUrl
+// UNUSED EXPORTS: actionsInputs, code, isMain, joined, link, runLink, runUrl
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -31555,6 +31564,8 @@ var core_connection = __nccwpck_require__(6004);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/jobdir.ts + 2 modules
 var jobdir = __nccwpck_require__(8016);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/actions/runtime.ts
 // What every action does around its own work, in one place: read and check all inputs first
 // (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
@@ -31567,6 +31578,24 @@ var jobdir = __nccwpck_require__(8016);
 
 
 
+
+const render = (cell) => (typeof cell === 'string' ? (0,core_text/* escapeHtml */.ZD)(cell) : cell.markup);
+/** A link; a target that is not an http(s) URL is shown as text, not followed. */
+function runtime_link(text, href) {
+    const target = safeHref(href);
+    return target ? { markup: `<a href="${target}">${escapeHtml(text)}</a>` } : `${text}: ${href}`;
+}
+const code = (text) => ({ markup: `<code>${escapeHtml(text)}</code>` });
+/** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
+function joined(cells, separator) {
+    const sep = separator === 'line' ? '<br>' : escapeHtml(separator);
+    return {
+        markup: cells
+            .filter(c => (typeof c === 'string' ? c !== '' : c.markup !== ''))
+            .map(render)
+            .join(sep)
+    };
+}
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -31582,7 +31611,7 @@ function runUrl(env = process.env) {
 /** A link to the workflow run for a summary cell (or the folder when not on a runner). */
 function runLink(env, fallback) {
     const url = runUrl(env);
-    return url ? `<a href="${url}">run ${env.GITHUB_RUN_ID}</a>` : fallback;
+    return url ? runtime_link(`run ${env.GITHUB_RUN_ID}`, url) : fallback;
 }
 function annotate(problems, level) {
     for (const p of problems) {
@@ -31601,10 +31630,10 @@ async function writeSummary(table) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     await summary
-        .addHeading(table.heading, 3)
+        .addHeading((0,core_text/* escapeHtml */.ZD)(table.heading), 3)
         .addTable([
-        table.columns.map(c => ({ data: c, header: true })),
-        ...table.rows.map(r => r.map(cell => cell || '—'))
+        table.columns.map(c => ({ data: (0,core_text/* escapeHtml */.ZD)(c), header: true })),
+        ...table.rows.map(r => r.map(cell => render(cell) || '—'))
     ])
         .write();
 }
@@ -31652,7 +31681,8 @@ async function runAction(def, src = actionsInputs()) {
             cleanup,
             signal: controller.signal,
             env: process.env,
-            info: line => info(line),
+            // every line an action prints may hold text from outside: it acts as nothing but text
+            info: line => info((0,core_text/* inert */.tJ)(line)),
             mask: secret => core_setSecret(secret),
             notice: line => notice(line),
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
@@ -31740,14 +31770,18 @@ function isMain(metaUrl) {
 __nccwpck_require__.d(__webpack_exports__, {
   GN: () => (/* binding */ ControlServiceClient),
   zd: () => (/* binding */ JOB_NAME_RULE),
+  Vz: () => (/* binding */ executionIdProblem),
   XB: () => (/* binding */ jobRef),
-  uz: () => (/* binding */ splitLines)
+  uz: () => (/* binding */ splitLines),
+  xV: () => (/* binding */ teamProblem)
 });
 
-// UNUSED EXPORTS: deployedAfter, isDeploymentOf
+// UNUSED EXPORTS: EXECUTION_ID_RULE, deployedAfter, isDeploymentOf
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/core/queries.ts
 // The GraphQL documents the project sends to `jobsQuery` (GET .../jobs?query=...). They live in
 // one place so that a test can validate each against the official schema
@@ -31789,12 +31823,38 @@ const QUERIES = {
 ;// CONCATENATED MODULE: ./src/core/client.ts
 
 
+
 /** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
 const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/;
+/**
+ * What is wrong with a team name, if anything: one with a line break or another control character
+ * (a config.ini continuation line, say) is not a name, and `.` or `..` would reroute the request
+ * (/data-jobs/for-team/../jobs).
+ */
+function teamProblem(team) {
+    if (!team.trim())
+        return 'is empty';
+    if ((0,core_text/* hasControl */.aQ)(team))
+        return `${JSON.stringify(team).slice(0, 80)} holds a line break or another control character`;
+    if (team.trim() === '.' || team.trim() === '..')
+        return `'${team}' is not a team name`;
+    return undefined;
+}
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+/** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
+function executionIdProblem(id) {
+    if (EXECUTION_ID_RULE.test(id))
+        return undefined;
+    return `${JSON.stringify(id).slice(0, 80)} is not valid (an execution id is letters, digits, '.', '_' and '-', a letter or digit first)`;
+}
 /** A validated team + job: bad names fail here, before any request. */
 function jobRef(team, job) {
     if (!team.trim())
         throw new errors/* InputError */.dz('the team is empty: set the team input, or [owner] team in config.ini');
+    const bad = teamProblem(team);
+    if (bad)
+        throw new errors/* InputError */.dz(`the team ${bad}`);
     if (!JOB_NAME_RULE.test(job)) {
         throw new errors/* InputError */.dz(`the job name '${job}' is not valid: the Control Service wants 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`);
     }
@@ -32068,7 +32128,16 @@ class ControlServiceClient {
                     detail: `HTTP ${res.status} without a Location header naming the execution`,
                     opId: res.opId
                 });
-            return decodeURIComponent(id);
+            const decoded = decodeURIComponent(id);
+            const bad = executionIdProblem(decoded);
+            if (bad)
+                throw new errors/* ControlServiceError */.RK({
+                    operation,
+                    kind: 'protocol',
+                    detail: `the Location header names the execution id ${bad}`,
+                    opId: res.opId
+                });
+            return decoded;
         }, async (opIds) => {
             const mine = (await this.listExecutions(ref)).find(e => e.op_id !== undefined && opIds.includes(e.op_id));
             return mine?.id;
@@ -32194,6 +32263,9 @@ const secretsHint = (status) => status === 501
 function nonEmpty(value, what) {
     if (!value.trim())
         throw new errors/* InputError */.dz(`the ${what} is empty`);
+    const bad = what === 'execution id' ? executionIdProblem(value) : undefined;
+    if (bad)
+        throw new errors/* InputError */.dz(`the ${what} ${bad}`);
     return value;
 }
 
@@ -33234,6 +33306,62 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
     const rel = (0,external_node_path_.relative)(workspace, path);
     return rel && !rel.startsWith('..') ? rel.split(external_node_path_.sep).join('/') : path;
 };
+
+
+/***/ }),
+
+/***/ 2020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ZD: () => (/* binding */ escapeHtml),
+/* harmony export */   aQ: () => (/* binding */ hasControl),
+/* harmony export */   tJ: () => (/* binding */ inert)
+/* harmony export */ });
+/* unused harmony export safeHref */
+// Text from outside the action (the Control Service, the repository, the inputs) is data. These
+// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
+// command, and a summary cell cannot be markup.
+/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const NEWLINE = /\r\n|\r|\n/g;
+/**
+ * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
+ * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
+ * command, after leading spaces) is preceded by a zero-width space, which the runner does not
+ * trim.
+ */
+function inert(line) {
+    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
+    return /^\s*::/.test(one) ? `\u200b${one}` : one;
+}
+/** Whether a name holds a character that is not text (a line break, an escape, …). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const hasControl = (s) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
+/** Text for HTML: every character that markup or an attribute could start or end with. */
+const escapeHtml = (s) => s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+/**
+ * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
+ * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
+ */
+function safeHref(href) {
+    let url;
+    try {
+        url = new URL(href);
+    }
+    catch {
+        return undefined;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return undefined;
+    return escapeHtml(url.href);
+}
 
 
 /***/ }),

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { splitLines, type JobRef } from '../core/client.js'
+import { executionIdProblem, splitLines, type JobRef } from '../core/client.js'
 import {
   workspacePath,
   parseBoolean,
@@ -47,6 +47,9 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     const path = rawPath ? workspacePath(src, rawPath) : undefined
     if (path && (/[/\\]$/.test(rawPath) || (existsSync(path) && statSync(path).isDirectory())))
       problems.add(`path '${rawPath}' is a folder: give the name of the file to write the logs to`)
+    const id = src.input('execution-id')
+    const badId = id ? executionIdProblem(id) : undefined
+    if (badId) problems.add(`execution-id ${badId}`)
     const config = {
       connection,
       executionId: src.input('execution-id') || undefined,

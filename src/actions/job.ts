@@ -2,7 +2,7 @@
 // name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
 // folder is read once here (config.ini, and for uploads the scan with its refusals).
 import { statSync } from 'node:fs'
-import { JOB_NAME_RULE, jobRef, type JobRef } from '../core/client.js'
+import { JOB_NAME_RULE, jobRef, teamProblem, type JobRef } from '../core/client.js'
 import { workspacePath, type InputSource, type Problems } from '../core/connection.js'
 import {
   folderJobName,
@@ -91,7 +91,14 @@ export async function readJobInputs(
         ? 'team is required: set the team input, or [owner] team in config.ini'
         : 'team is required'
     )
-  if (!name || !team || !JOB_NAME_RULE.test(name)) return undefined
+  const badTeam = team ? teamProblem(team) : undefined
+  if (badTeam)
+    problems.add(
+      given
+        ? `team ${badTeam}`
+        : `[owner] team in ${ini ? relativeToWorkspace(ini.file) : 'config.ini'} line ${ini?.team?.line ?? '?'} ${badTeam}`
+    )
+  if (!name || !team || badTeam || !JOB_NAME_RULE.test(name)) return undefined
   return { ref: jobRef(team, name), path, ini, scan: scanned }
 }
 

@@ -5,7 +5,7 @@ import type { InputSource, Problems } from '../core/connection.js'
 import { parseBoolean } from '../core/connection.js'
 import { deploy, type DeployConfig } from './deploy.js'
 import { runAndWait, type RunConfig } from './run-and-wait.js'
-import type { ActionDefinition, Outcome, SummaryTable } from './runtime.js'
+import { joined, type ActionDefinition, type Outcome, type SummaryTable } from './runtime.js'
 import { setProperties, type SetPropertiesConfig } from './set-properties.js'
 
 export interface PipelineConfig {
@@ -99,6 +99,12 @@ function merge(tables: SummaryTable[]): SummaryTable | undefined {
   return {
     heading: 'VDK data job pipeline',
     columns: ['Step', 'Result'],
-    rows: tables.map(t => [t.heading, t.rows.map(r => r.filter(Boolean).join(' · ')).join('<br>')])
+    rows: tables.map(t => [
+      t.heading,
+      joined(
+        t.rows.map(r => joined(r, ' · ')),
+        'line'
+      )
+    ])
   }
 }

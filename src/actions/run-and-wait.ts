@@ -15,7 +15,14 @@ import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { poll, realSleep } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
-import { runLink, type ActionContext, type ActionDefinition, type Outcome } from './runtime.js'
+import {
+  joined,
+  link,
+  runLink,
+  type ActionContext,
+  type ActionDefinition,
+  type Outcome
+} from './runtime.js'
 
 type WaitMode = 'true' | 'false' | 'running'
 type ConflictPolicy = 'fail' | 'wait' | 'cancel'
@@ -411,9 +418,7 @@ class Follower {
           e.start_time ?? '',
           e.end_time ?? '',
           duration === '' ? '' : `${duration} s`,
-          [e.logs_url ? `<a href="${e.logs_url}">logs</a>` : '', runLink(this.ctx.env, '')]
-            .filter(Boolean)
-            .join(' · ')
+          joined([e.logs_url ? link('logs', e.logs_url) : '', runLink(this.ctx.env, '')], ' · ')
         ]
       ]
     }

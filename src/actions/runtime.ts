@@ -10,6 +10,7 @@ import type { ControlServiceClient } from '../core/client.js'
 import { connect, Problems, type ConnectionConfig, type InputSource } from '../core/connection.js'
 import { ActionFailure, ControlServiceError, InputError, type FileProblem } from '../core/errors.js'
 import { relativeToWorkspace } from '../core/jobdir.js'
+import { escapeHtml, inert, safeHref } from '../core/text.js'
 
 export interface ActionContext {
   client: ControlServiceClient
@@ -32,10 +33,40 @@ export interface ActionContext {
   getState(name: string): string
 }
 
+/**
+ * A summary cell: plain text (escaped when written, whatever it holds), or markup made only by
+ * `link`, `code` and `joined` below, which escape what they are given.
+ */
+export type Cell = string | Markup
+export interface Markup {
+  readonly markup: string
+}
+
+const render = (cell: Cell): string => (typeof cell === 'string' ? escapeHtml(cell) : cell.markup)
+
+/** A link; a target that is not an http(s) URL is shown as text, not followed. */
+export function link(text: string, href: string): Cell {
+  const target = safeHref(href)
+  return target ? { markup: `<a href="${target}">${escapeHtml(text)}</a>` } : `${text}: ${href}`
+}
+
+export const code = (text: string): Markup => ({ markup: `<code>${escapeHtml(text)}</code>` })
+
+/** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
+export function joined(cells: Cell[], separator: string): Markup {
+  const sep = separator === 'line' ? '<br>' : escapeHtml(separator)
+  return {
+    markup: cells
+      .filter(c => (typeof c === 'string' ? c !== '' : c.markup !== ''))
+      .map(render)
+      .join(sep)
+  }
+}
+
 export interface SummaryTable {
   heading: string
   columns: string[]
-  rows: string[][]
+  rows: Cell[][]
 }
 
 export interface Outcome {
@@ -75,9 +106,9 @@ export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined
 }
 
 /** A link to the workflow run for a summary cell (or the folder when not on a runner). */
-export function runLink(env: NodeJS.ProcessEnv, fallback: string): string {
+export function runLink(env: NodeJS.ProcessEnv, fallback: string): Cell {
   const url = runUrl(env)
-  return url ? `<a href="${url}">run ${env.GITHUB_RUN_ID}</a>` : fallback
+  return url ? link(`run ${env.GITHUB_RUN_ID}`, url) : fallback
 }
 
 function annotate(problems: FileProblem[], level: 'error' | 'warning'): void {
@@ -95,10 +126,10 @@ function annotate(problems: FileProblem[], level: 'error' | 'warning'): void {
 async function writeSummary(table: SummaryTable): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   await core.summary
-    .addHeading(table.heading, 3)
+    .addHeading(escapeHtml(table.heading), 3)
     .addTable([
-      table.columns.map(c => ({ data: c, header: true })),
-      ...table.rows.map(r => r.map(cell => cell || '—'))
+      table.columns.map(c => ({ data: escapeHtml(c), header: true })),
+      ...table.rows.map(r => r.map(cell => render(cell) || '—'))
     ])
     .write()
 }
@@ -151,7 +182,8 @@ export async function runAction<C>(
       cleanup,
       signal: controller.signal,
       env: process.env,
-      info: line => core.info(line),
+      // every line an action prints may hold text from outside: it acts as nothing but text
+      info: line => core.info(inert(line)),
       mask: secret => core.setSecret(secret),
       notice: line => core.notice(line),
       warning: (line, file) =>

@@ -15,9 +15,16 @@ import {
   type Problems
 } from '../core/connection.js'
 import { ActionFailure } from '../core/errors.js'
+import { hasControl } from '../core/text.js'
 import type { JsonMap } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
-import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
+import {
+  code,
+  type ActionContext,
+  type ActionDefinition,
+  type Cell,
+  type Outcome
+} from './runtime.js'
 
 export interface SetPropertiesConfig {
   connection: ConnectionConfig
@@ -39,6 +46,12 @@ const kind = (v: unknown): string =>
         ? 'a mapping'
         : `a ${typeof v}`
 
+/** Keys with a line break or another control character: not names, and they would print as lines. */
+const keysProblem = (what: string, keys: string[]): string =>
+  `${what} holds key(s) with a line break or another control character: ${keys
+    .map(k => JSON.stringify(k).slice(0, 40))
+    .join(', ')}`
+
 /** A YAML (or JSON, which is YAML) mapping from an input or a file; problems say where. */
 function mapping(what: string, text: string, problems: Problems): JsonMap | undefined {
   let value: unknown
@@ -52,6 +65,11 @@ function mapping(what: string, text: string, problems: Problems): JsonMap | unde
     problems.add(
       `${what} must be a mapping of keys to values (e.g. "rows: 100"), not ${kind(value)}`
     )
+    return undefined
+  }
+  const bad = Object.keys(value).filter(hasControl)
+  if (bad.length) {
+    problems.add(keysProblem(what, bad))
     return undefined
   }
   return value
@@ -116,6 +134,8 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
         problems.add('remove must be key names, one per line or separated by commas')
       else remove = parsed.map(k => (k as string).trim()).filter(Boolean)
     }
+    const badRemove = remove.filter(hasControl)
+    if (badRemove.length) problems.add(keysProblem('remove', badRemove))
     if (mode === 'replace' && remove.length)
       problems.add('remove has no meaning with mode: replace (the new map is written whole)')
     if (!properties && !remove.length && !secrets)
@@ -144,11 +164,10 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
       throw new ActionFailure(
         `data job '${c.ref.job}' does not exist in team '${c.ref.team}': check job-name and team (the Control Service would store its properties anyway, where no job reads them)`
       )
-    const rows: string[][] = []
+    const rows: Cell[][] = []
     const changed: string[] = []
     let count: number | string = ''
-    const show = (v: unknown): string =>
-      v === undefined ? '' : `<code>${escapeHtml(JSON.stringify(v))}</code>`
+    const show = (v: unknown): Cell => (v === undefined ? '' : code(JSON.stringify(v)))
 
     if (c.properties || c.remove.length) {
       const current = await ctx.client.readProperties(c.ref)
@@ -231,6 +250,3 @@ function checkWritten(
     )
   }
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')

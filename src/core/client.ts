@@ -4,6 +4,7 @@
 // the server is reconciled by reading back instead of being sent blindly again.
 import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
+import { hasControl } from './text.js'
 import type { Transport, Response, RequestSpec } from './http.js'
 import { LATEST_EXECUTIONS_QUERY } from './queries.js'
 import type {
@@ -26,10 +27,34 @@ export interface JobRef {
   readonly job: string
 }
 
+/**
+ * What is wrong with a team name, if anything: one with a line break or another control character
+ * (a config.ini continuation line, say) is not a name, and `.` or `..` would reroute the request
+ * (/data-jobs/for-team/../jobs).
+ */
+export function teamProblem(team: string): string | undefined {
+  if (!team.trim()) return 'is empty'
+  if (hasControl(team))
+    return `${JSON.stringify(team).slice(0, 80)} holds a line break or another control character`
+  if (team.trim() === '.' || team.trim() === '..') return `'${team}' is not a team name`
+  return undefined
+}
+
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+export const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/
+
+/** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
+export function executionIdProblem(id: string): string | undefined {
+  if (EXECUTION_ID_RULE.test(id)) return undefined
+  return `${JSON.stringify(id).slice(0, 80)} is not valid (an execution id is letters, digits, '.', '_' and '-', a letter or digit first)`
+}
+
 /** A validated team + job: bad names fail here, before any request. */
 export function jobRef(team: string, job: string): JobRef {
   if (!team.trim())
     throw new InputError('the team is empty: set the team input, or [owner] team in config.ini')
+  const bad = teamProblem(team)
+  if (bad) throw new InputError(`the team ${bad}`)
   if (!JOB_NAME_RULE.test(job)) {
     throw new InputError(
       `the job name '${job}' is not valid: the Control Service wants 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`
@@ -384,7 +409,16 @@ export class ControlServiceClient {
             detail: `HTTP ${res.status} without a Location header naming the execution`,
             opId: res.opId
           })
-        return decodeURIComponent(id)
+        const decoded = decodeURIComponent(id)
+        const bad = executionIdProblem(decoded)
+        if (bad)
+          throw new ControlServiceError({
+            operation,
+            kind: 'protocol',
+            detail: `the Location header names the execution id ${bad}`,
+            opId: res.opId
+          })
+        return decoded
       },
       async opIds => {
         const mine = (await this.listExecutions(ref)).find(
@@ -535,5 +569,7 @@ const secretsHint = (status: number): string | undefined =>
 
 function nonEmpty(value: string, what: string): string {
   if (!value.trim()) throw new InputError(`the ${what} is empty`)
+  const bad = what === 'execution id' ? executionIdProblem(value) : undefined
+  if (bad) throw new InputError(`the ${what} ${bad}`)
   return value
 }

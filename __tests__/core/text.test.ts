@@ -1,0 +1,47 @@
+// Text from outside reaches a log line or the summary only through these: a log line never acts as
+// a workflow command, a summary cell is never markup.
+import { escapeHtml, hasControl, inert, safeHref } from '../../src/core/text.js'
+import { code, joined, link } from '../../src/actions/runtime.js'
+
+const render = (c: ReturnType<typeof link>): string => (typeof c === 'string' ? c : c.markup)
+
+describe('inert: one log line that is only text', () => {
+  test.each([
+    ['ok\n::stop-commands::x', 'ok\\n::stop-commands::x'],
+    ['a\r\nb\rc', 'a\\nb\\nc'],
+    ['::warning::spoofed', '\u200b::warning::spoofed'],
+    ['   ::error file=README.md::x', '\u200b   ::error file=README.md::x'],
+    ['colour \u001b[31mred', 'colour \uFFFD[31mred'],
+    ['tab\tstays', 'tab\tstays'],
+    ['status: running — a :: in the middle', 'status: running — a :: in the middle']
+  ])('%j → %j', (line, shown) => {
+    expect(inert(line)).toBe(shown)
+    // whatever it held, it is one line that does not start a command
+    expect(inert(line)).not.toMatch(/[\r\n]/)
+    expect(inert(line)).not.toMatch(/^\s*::/)
+  })
+
+  test('control characters in names are found', () => {
+    expect(hasControl('analytics\n::error::x')).toBe(true)
+    expect(hasControl('data team é')).toBe(false)
+  })
+})
+
+describe('summary cells', () => {
+  test('text is escaped, markup comes only from link, code and joined', () => {
+    expect(escapeHtml(`<img src=x onerror="a('b')">&`)).toBe(
+      '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;'
+    )
+    expect(render(link('logs', 'https://logs.example.com/a b?x="y"&z=<1>'))).toBe(
+      '<a href="https://logs.example.com/a%20b?x=%22y%22&amp;z=%3C1%3E">logs</a>'
+    )
+    // a target that is not http(s) is shown, not linked
+    expect(link('logs', 'javascript:alert(1)')).toBe('logs: javascript:alert(1)')
+    expect(safeHref('/relative')).toBeUndefined()
+    expect(code('<b>').markup).toBe('<code>&lt;b&gt;</code>')
+    expect(joined(['a<b', '', link('run 1', 'https://github.com/r')], ' · ').markup).toBe(
+      'a&lt;b · <a href="https://github.com/r">run 1</a>'
+    )
+    expect(joined(['x', 'y'], 'line').markup).toBe('x<br>y')
+  })
+})

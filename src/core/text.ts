@@ -1,0 +1,47 @@
+// Text from outside the action (the Control Service, the repository, the inputs) is data. These
+// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
+// command, and a summary cell cannot be markup.
+
+/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g
+const NEWLINE = /\r\n|\r|\n/g
+
+/**
+ * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
+ * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
+ * command, after leading spaces) is preceded by a zero-width space, which the runner does not
+ * trim.
+ */
+export function inert(line: string): string {
+  const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD')
+  return /^\s*::/.test(one) ? `\u200b${one}` : one
+}
+
+/** Whether a name holds a character that is not text (a line break, an escape, …). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+export const hasControl = (s: string): boolean => /[\u0000-\u001f\u007f-\u009f]/.test(s)
+
+/** Text for HTML: every character that markup or an attribute could start or end with. */
+export const escapeHtml = (s: string): string =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+
+/**
+ * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
+ * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
+ */
+export function safeHref(href: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(href)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined
+  return escapeHtml(url.href)
+}
