@@ -296,6 +296,52 @@ describeIfSpec('core client against the local Control Service', () => {
   })
 
   describe('auth', () => {
+    test('a token endpoint that echoes the form in its error page: the page is not shown', async () => {
+      // a form-encoded token (+ and / become %2B and %2F) is not what the runner masks
+      const token = 'api+token/with=specials'
+      const echo = `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}`
+      await admin('faults', {
+        path: '/auth/token$',
+        status: 400,
+        body: `<html>bad request: ${echo}</html>`,
+        contentType: 'text/html'
+      })
+      const { client } = make({
+        'api-token': token,
+        'api-token-authorization-url': `${emu.url}/auth/token`
+      })
+      const e = (await client.info(TEAM).catch((x: unknown) => x)) as ControlServiceError
+      expect(e).toBeInstanceOf(ControlServiceError)
+      expect(e.status).toBe(400)
+      expect(e.message).not.toContain(encodeURIComponent(token))
+      expect(e.message).not.toContain('bad request')
+      await admin('faults', undefined, 'DELETE')
+    })
+
+    test('a URL that does not parse is shown without its credentials; a token with a line break is refused unsent', () => {
+      const problems = new Problems()
+      readConnection(
+        source({
+          'control-service-url': 'https://ci:hunter2@vdk.example.com:443x',
+          'access-token': 'first-half\nsecond-half'
+        }),
+        problems
+      )
+      const e = (() => {
+        try {
+          problems.check()
+        } catch (x) {
+          return x as InputError
+        }
+      })()
+      expect(e).toBeInstanceOf(InputError)
+      expect(e?.message).toContain(
+        "control-service-url is not a valid URL: 'https://***@vdk.example.com:443x'"
+      )
+      expect(e?.message).toContain('access-token holds a line break or another control character')
+      expect(e?.message).not.toMatch(/hunter2|first-half|second-half/)
+    })
+
     test('a wrong access token: a clear 401 error naming the operation and what to check, never the token', async () => {
       const { client, masked } = make({ 'access-token': 'wrong-token-123' })
       expect(masked).toEqual(['wrong-token-123'])

@@ -32125,8 +32125,8 @@ class Transport {
             operation: spec.operation,
             kind: 'http',
             status: res.status,
-            body: (0,errors/* parseErrorBody */.kW)(res.text),
-            text: res.headers['content-type']?.includes('json') ? undefined : res.text,
+            body: spec.hideBody ? undefined : (0,errors/* parseErrorBody */.kW)(res.text),
+            text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
             opId: res.headers['x-opid'] ?? res.opId,
             hint: spec.hint?.(res.status),
             attempts
@@ -32235,6 +32235,8 @@ function apiTokenAuth(o) {
             contentType: 'application/x-www-form-urlencoded',
             // issuing a token twice is harmless
             idempotent: true,
+            // its error page may hold the form-encoded refresh_token, which no mask matches
+            hideBody: true,
             hint: status => status === 400 || status === 401
                 ? 'the API token was refused: check api-token (VDK_API_TOKEN) and api-token-authorization-url (VDK_API_TOKEN_AUTHORIZATION_URL)'
                 : undefined
@@ -32908,6 +32910,7 @@ const PRODUCT = 'vdk-actions';
 
 
 
+
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 /** Collects problems instead of stopping at the first, so one run reports them all. */
 class Problems {
@@ -32983,7 +32986,9 @@ function checkServiceUrl(name, raw, allowInsecureHttp, problems) {
         url = new URL(raw);
     }
     catch {
-        problems.add(`${name} is not a valid URL: '${raw}' (expected e.g. https://vdk.example.com)`);
+        // URLs come from vars.*, which the runner does not mask: never echo credentials in one
+        const shown = raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@');
+        problems.add(`${name} is not a valid URL: '${shown}' (expected e.g. https://vdk.example.com)`);
         return undefined;
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -33014,6 +33019,13 @@ function readConnection(src, problems) {
         src.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
         '';
     let auth = { kind: 'none' };
+    // a token with a line break is a bad copy: refused here, never sent (and never shown)
+    for (const [name, token] of [
+        ['access-token', accessToken],
+        ['api-token', apiToken]
+    ])
+        if (hasControl(token))
+            problems.add(`${name} holds a line break or another control character: copy the token into the secret again, without them`);
     if (accessToken && src.input('api-token')) {
         problems.add('set access-token or api-token, not both');
     }

@@ -32640,8 +32640,8 @@ class Transport {
             operation: spec.operation,
             kind: 'http',
             status: res.status,
-            body: (0,errors/* parseErrorBody */.kW)(res.text),
-            text: res.headers['content-type']?.includes('json') ? undefined : res.text,
+            body: spec.hideBody ? undefined : (0,errors/* parseErrorBody */.kW)(res.text),
+            text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
             opId: res.headers['x-opid'] ?? res.opId,
             hint: spec.hint?.(res.status),
             attempts
@@ -32750,6 +32750,8 @@ function apiTokenAuth(o) {
             contentType: 'application/x-www-form-urlencoded',
             // issuing a token twice is harmless
             idempotent: true,
+            // its error page may hold the form-encoded refresh_token, which no mask matches
+            hideBody: true,
             hint: status => status === 400 || status === 401
                 ? 'the API token was refused: check api-token (VDK_API_TOKEN) and api-token-authorization-url (VDK_API_TOKEN_AUTHORIZATION_URL)'
                 : undefined
@@ -32808,9 +32810,12 @@ var jobdir = __nccwpck_require__(8016);
 const VERSION = '0.1.0';
 const PRODUCT = 'vdk-actions';
 
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/core/connection.ts
 // The connection inputs every action shares, with the official CLI's environment fallbacks, all
 // checked before any request; and the client built from them.
+
 
 
 
@@ -32893,7 +32898,9 @@ function checkServiceUrl(name, raw, allowInsecureHttp, problems) {
         url = new URL(raw);
     }
     catch {
-        problems.add(`${name} is not a valid URL: '${raw}' (expected e.g. https://vdk.example.com)`);
+        // URLs come from vars.*, which the runner does not mask: never echo credentials in one
+        const shown = raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@');
+        problems.add(`${name} is not a valid URL: '${shown}' (expected e.g. https://vdk.example.com)`);
         return undefined;
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -32924,6 +32931,13 @@ function readConnection(src, problems) {
         src.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
         '';
     let auth = { kind: 'none' };
+    // a token with a line break is a bad copy: refused here, never sent (and never shown)
+    for (const [name, token] of [
+        ['access-token', accessToken],
+        ['api-token', apiToken]
+    ])
+        if ((0,core_text/* hasControl */.aQ)(token))
+            problems.add(`${name} holds a line break or another control character: copy the token into the secret again, without them`);
     if (accessToken && src.input('api-token')) {
         problems.add('set access-token or api-token, not both');
     }

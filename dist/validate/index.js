@@ -30009,7 +30009,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 980:
+/***/ 4478:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32980,51 +32980,8 @@ var core_connection = __nccwpck_require__(6004);
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/jobdir.ts
 var jobdir = __nccwpck_require__(4721);
-;// CONCATENATED MODULE: ./src/core/text.ts
-// Text from outside the action (the Control Service, the repository, the inputs) is data. These
-// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
-// command, and a summary cell cannot be markup.
-/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
-const NEWLINE = /\r\n|\r|\n/g;
-/**
- * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
- * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
- * command, after leading spaces) is preceded by a zero-width space, which the runner does not
- * trim.
- */
-function inert(line) {
-    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
-    return /^\s*::/.test(one) ? `\u200b${one}` : one;
-}
-/** Whether a name holds a character that is not text (a line break, an escape, …). */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const hasControl = (s) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
-/** Text for HTML: every character that markup or an attribute could start or end with. */
-const text_escapeHtml = (s) => s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-/**
- * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
- * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
- */
-function text_safeHref(href) {
-    let url;
-    try {
-        url = new URL(href);
-    }
-    catch {
-        return undefined;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return undefined;
-    return text_escapeHtml(url.href);
-}
-
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/actions/runtime.ts
 // What every action does around its own work, in one place: read and check all inputs first
 // (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
@@ -33038,7 +32995,7 @@ function text_safeHref(href) {
 
 
 
-const render = (cell) => (typeof cell === 'string' ? text_escapeHtml(cell) : cell.markup);
+const render = (cell) => (typeof cell === 'string' ? (0,core_text/* escapeHtml */.ZD)(cell) : cell.markup);
 /** A link; a target that is not an http(s) URL is shown as text, not followed. */
 function runtime_link(text, href) {
     const target = safeHref(href);
@@ -33089,9 +33046,9 @@ async function writeSummary(table) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     await summary
-        .addHeading(text_escapeHtml(table.heading), 3)
+        .addHeading((0,core_text/* escapeHtml */.ZD)(table.heading), 3)
         .addTable([
-        table.columns.map(c => ({ data: text_escapeHtml(c), header: true })),
+        table.columns.map(c => ({ data: (0,core_text/* escapeHtml */.ZD)(c), header: true })),
         ...table.rows.map(r => r.map(cell => render(cell) || '—'))
     ])
         .write();
@@ -33141,7 +33098,7 @@ async function runAction(def, src = actionsInputs()) {
             signal: controller.signal,
             env: process.env,
             // every line an action prints may hold text from outside: it acts as nothing but text
-            info: line => info(inert(line)),
+            info: line => info((0,core_text/* inert */.tJ)(line)),
             mask: secret => core_setSecret(secret),
             notice: line => notice(line),
             warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning(line),
@@ -34592,8 +34549,8 @@ class Transport {
             operation: spec.operation,
             kind: 'http',
             status: res.status,
-            body: (0,errors/* parseErrorBody */.kW)(res.text),
-            text: res.headers['content-type']?.includes('json') ? undefined : res.text,
+            body: spec.hideBody ? undefined : (0,errors/* parseErrorBody */.kW)(res.text),
+            text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
             opId: res.headers['x-opid'] ?? res.opId,
             hint: spec.hint?.(res.status),
             attempts
@@ -34702,6 +34659,8 @@ function apiTokenAuth(o) {
             contentType: 'application/x-www-form-urlencoded',
             // issuing a token twice is harmless
             idempotent: true,
+            // its error page may hold the form-encoded refresh_token, which no mask matches
+            hideBody: true,
             hint: status => status === 400 || status === 401
                 ? 'the API token was refused: check api-token (VDK_API_TOKEN) and api-token-authorization-url (VDK_API_TOKEN_AUTHORIZATION_URL)'
                 : undefined
@@ -34760,9 +34719,12 @@ var jobdir = __nccwpck_require__(4721);
 const VERSION = '0.1.0';
 const PRODUCT = 'vdk-actions';
 
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/core/connection.ts
 // The connection inputs every action shares, with the official CLI's environment fallbacks, all
 // checked before any request; and the client built from them.
+
 
 
 
@@ -34845,7 +34807,9 @@ function checkServiceUrl(name, raw, allowInsecureHttp, problems) {
         url = new URL(raw);
     }
     catch {
-        problems.add(`${name} is not a valid URL: '${raw}' (expected e.g. https://vdk.example.com)`);
+        // URLs come from vars.*, which the runner does not mask: never echo credentials in one
+        const shown = raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@');
+        problems.add(`${name} is not a valid URL: '${shown}' (expected e.g. https://vdk.example.com)`);
         return undefined;
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -34876,6 +34840,13 @@ function readConnection(src, problems) {
         src.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
         '';
     let auth = { kind: 'none' };
+    // a token with a line break is a bad copy: refused here, never sent (and never shown)
+    for (const [name, token] of [
+        ['access-token', accessToken],
+        ['api-token', apiToken]
+    ])
+        if ((0,core_text/* hasControl */.aQ)(token))
+            problems.add(`${name} holds a line break or another control character: copy the token into the secret again, without them`);
     if (accessToken && src.input('api-token')) {
         problems.add('set access-token or api-token, not both');
     }
@@ -35198,6 +35169,62 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 
 /***/ }),
 
+/***/ 2020:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ZD: () => (/* binding */ escapeHtml),
+/* harmony export */   aQ: () => (/* binding */ hasControl),
+/* harmony export */   tJ: () => (/* binding */ inert)
+/* harmony export */ });
+/* unused harmony export safeHref */
+// Text from outside the action (the Control Service, the repository, the inputs) is data. These
+// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
+// command, and a summary cell cannot be markup.
+/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const NEWLINE = /\r\n|\r|\n/g;
+/**
+ * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
+ * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
+ * command, after leading spaces) is preceded by a zero-width space, which the runner does not
+ * trim.
+ */
+function inert(line) {
+    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
+    return /^\s*::/.test(one) ? `\u200b${one}` : one;
+}
+/** Whether a name holds a character that is not text (a line break, an escape, …). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const hasControl = (s) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
+/** Text for HTML: every character that markup or an attribute could start or end with. */
+const escapeHtml = (s) => s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+/**
+ * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
+ * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
+ */
+function safeHref(href) {
+    let url;
+    try {
+        url = new URL(href);
+    }
+    catch {
+        return undefined;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return undefined;
+    return escapeHtml(url.href);
+}
+
+
+/***/ }),
+
 /***/ 1448:
 /***/ ((module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -35206,7 +35233,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
 /* harmony import */ var _actions_validate_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4001);
-/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(980);
+/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4478);
 
 
 /** For @github/local-action, which imports this file and calls run(). */

@@ -52,6 +52,8 @@ export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
         contentType: 'application/x-www-form-urlencoded',
         // issuing a token twice is harmless
         idempotent: true,
+        // its error page may hold the form-encoded refresh_token, which no mask matches
+        hideBody: true,
         hint: status =>
           status === 400 || status === 401
             ? 'the API token was refused: check api-token (VDK_API_TOKEN) and api-token-authorization-url (VDK_API_TOKEN_AUTHORIZATION_URL)'

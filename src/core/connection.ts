@@ -7,6 +7,7 @@ import { InputError, type FileProblem } from './errors.js'
 import { Transport, type TransportOptions } from './http.js'
 import { relativeToWorkspace } from './jobdir.js'
 import { PRODUCT, VERSION } from './version.js'
+import { hasControl } from './text.js'
 
 /** Where inputs come from: `input` returns the trimmed value, "" when unset (as core.getInput). */
 export interface InputSource {
@@ -127,7 +128,9 @@ export function checkServiceUrl(
   try {
     url = new URL(raw)
   } catch {
-    problems.add(`${name} is not a valid URL: '${raw}' (expected e.g. https://vdk.example.com)`)
+    // URLs come from vars.*, which the runner does not mask: never echo credentials in one
+    const shown = raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@')
+    problems.add(`${name} is not a valid URL: '${shown}' (expected e.g. https://vdk.example.com)`)
     return undefined
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -168,6 +171,15 @@ export function readConnection(src: InputSource, problems: Problems): Connection
     src.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
     ''
   let auth: AuthConfig = { kind: 'none' }
+  // a token with a line break is a bad copy: refused here, never sent (and never shown)
+  for (const [name, token] of [
+    ['access-token', accessToken],
+    ['api-token', apiToken]
+  ] as const)
+    if (hasControl(token))
+      problems.add(
+        `${name} holds a line break or another control character: copy the token into the secret again, without them`
+      )
   if (accessToken && src.input('api-token')) {
     problems.add('set access-token or api-token, not both')
   } else if (accessToken) {

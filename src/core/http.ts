@@ -95,6 +95,8 @@ export interface RequestSpec {
   stream?: boolean
   /** A hint added to the error message of a failed answer. */
   hint?: (status: number) => string | undefined
+  /** Never show the answer's body in an error (a token endpoint may echo the form it was sent). */
+  hideBody?: boolean
 }
 
 export interface Response {
@@ -333,8 +335,8 @@ export class Transport {
       operation: spec.operation,
       kind: 'http',
       status: res.status,
-      body: parseErrorBody(res.text),
-      text: res.headers['content-type']?.includes('json') ? undefined : res.text,
+      body: spec.hideBody ? undefined : parseErrorBody(res.text),
+      text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
       opId: res.headers['x-opid'] ?? res.opId,
       hint: spec.hint?.(res.status),
       attempts
