@@ -673,7 +673,7 @@ describe('run-and-wait', () => {
 
 describe('bad input is rejected with one line before any request', () => {
   test.each([
-    [{ arguments: '{day: 1}' }, /arguments is not valid JSON: /],
+    [{ arguments: '{day: 1}' }, /arguments is not valid JSON \(its text is not shown/],
     [{ arguments: '["2026-11-23"]' }, /arguments must be a JSON object such as .*, not a list/],
     [{ wait: 'forever' }, /wait must be one of true, false, running, not 'forever'/],
     [{ 'on-conflict': 'ignore' }, /on-conflict must be one of fail, wait, cancel, not 'ignore'/],

@@ -176,6 +176,18 @@ test('dry-run shows the change and writes nothing', async () => {
   expect(run.log).toContain("would change 3 key(s) of 'dry-run-job': a, b, pw")
 })
 
+test('a secrets value that does not parse: the error says where, never what (no fragment of the value)', async () => {
+  const fragment = 'Fr4gment-0f-a-s3cret'
+  for (const secrets of [`password: *${fragment}`, `password: [${fragment}`]) {
+    const run = await props('unparsable-secret-job', { secrets })
+    expect(run.code).toBe(1)
+    expect(run.stdout).not.toContain(fragment)
+    expect(run.stdout).toMatch(
+      /::error::set-properties: secrets is not valid YAML or JSON \((line \d+, column \d+: [A-Z_]+|an alias \(\*name\) with no anchor \(&name\) before it)\); its text is not shown, as it may hold secrets/
+    )
+  }
+})
+
 test('secrets are written through the secrets API and their values appear in no log line, output or summary', async () => {
   const run = await props('secret-job', {
     secrets: `warehouse_password: "${SECRET}"\napi_key: other-${SECRET}`,

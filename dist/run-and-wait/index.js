@@ -28536,8 +28536,9 @@ const runAndWait = {
                 else
                     args = parsed;
             }
-            catch (e) {
-                problems.add(`arguments is not valid JSON: ${e.message}`);
+            catch {
+                // the parser's message quotes the text, which may hold a secret: it is not shown
+                problems.add('arguments is not valid JSON (its text is not shown, as it may hold secrets): quote keys and strings with ", as in {"day": "2026-11-23"}');
             }
         }
         const config = {

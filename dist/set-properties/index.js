@@ -31680,16 +31680,33 @@ const kind = (v) => Array.isArray(v)
 const keysProblem = (what, keys) => `${what} holds key(s) with a line break or another control character: ${keys
     .map(k => JSON.stringify(k).slice(0, 40))
     .join(', ')}`;
+/**
+ * YAML (or JSON, which is YAML) read without echoing it: a problem says only where it is (the
+ * parser's messages quote the text, which the runner's whole-value mask does not hide, and its
+ * warnings would print it).
+ */
+function readYaml(text) {
+    const doc = (0,dist/* parseDocument */.Tp)(text, { logLevel: 'silent' });
+    const first = doc.errors[0];
+    if (first) {
+        const at = first.linePos?.[0];
+        return { where: at ? `line ${at.line}, column ${at.col}: ${first.code}` : first.code };
+    }
+    try {
+        return { value: doc.toJS() };
+    }
+    catch {
+        return { where: 'an alias (*name) with no anchor (&name) before it' };
+    }
+}
 /** A YAML (or JSON, which is YAML) mapping from an input or a file; problems say where. */
 function mapping(what, text, problems) {
-    let value;
-    try {
-        value = (0,dist/* parse */.qg)(text);
-    }
-    catch (e) {
-        problems.add(`${what} is not valid YAML or JSON: ${e.message.split('\n')[0]}`);
+    const read = readYaml(text);
+    if ('where' in read) {
+        problems.add(`${what} is not valid YAML or JSON (${read.where}); its text is not shown, as it may hold secrets`);
         return undefined;
     }
+    const value = read.value;
     if (!isMap(value)) {
         problems.add(`${what} must be a mapping of keys to values (e.g. "rows: 100"), not ${kind(value)}`);
         return undefined;
@@ -31751,12 +31768,8 @@ const setProperties = {
         if (rawRemove) {
             let parsed = rawRemove.split(/[\n,]/);
             if (/^\s*\[/.test(rawRemove)) {
-                try {
-                    parsed = (0,dist/* parse */.qg)(rawRemove);
-                }
-                catch {
-                    parsed = undefined;
-                }
+                const read = readYaml(rawRemove);
+                parsed = 'value' in read ? read.value : undefined;
             }
             if (!Array.isArray(parsed) || parsed.some(k => typeof k !== 'string'))
                 problems.add('remove must be key names, one per line or separated by commas');
@@ -36375,9 +36388,9 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 __webpack_unused_export__ = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-exports.qg = publicApi.parse;
+__webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
+exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;

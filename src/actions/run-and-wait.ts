@@ -73,8 +73,11 @@ export const runAndWait: ActionDefinition<RunConfig> = {
             `arguments must be a JSON object such as {"day": "2026-11-23"}, not ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}`
           )
         else args = parsed as Record<string, unknown>
-      } catch (e) {
-        problems.add(`arguments is not valid JSON: ${(e as Error).message}`)
+      } catch {
+        // the parser's message quotes the text, which may hold a secret: it is not shown
+        problems.add(
+          'arguments is not valid JSON (its text is not shown, as it may hold secrets): quote keys and strings with ", as in {"day": "2026-11-23"}'
+        )
       }
     }
     const config = {

@@ -3,7 +3,7 @@
 // Read → change → write, then read back to say when someone else wrote in between.
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import { parseDocument } from 'yaml'
 import type { JobRef } from '../core/client.js'
 import {
   choice,
@@ -52,15 +52,35 @@ const keysProblem = (what: string, keys: string[]): string =>
     .map(k => JSON.stringify(k).slice(0, 40))
     .join(', ')}`
 
+/**
+ * YAML (or JSON, which is YAML) read without echoing it: a problem says only where it is (the
+ * parser's messages quote the text, which the runner's whole-value mask does not hide, and its
+ * warnings would print it).
+ */
+function readYaml(text: string): { value: unknown } | { where: string } {
+  const doc = parseDocument(text, { logLevel: 'silent' })
+  const first = doc.errors[0]
+  if (first) {
+    const at = first.linePos?.[0]
+    return { where: at ? `line ${at.line}, column ${at.col}: ${first.code}` : first.code }
+  }
+  try {
+    return { value: doc.toJS() }
+  } catch {
+    return { where: 'an alias (*name) with no anchor (&name) before it' }
+  }
+}
+
 /** A YAML (or JSON, which is YAML) mapping from an input or a file; problems say where. */
 function mapping(what: string, text: string, problems: Problems): JsonMap | undefined {
-  let value: unknown
-  try {
-    value = parseYaml(text)
-  } catch (e) {
-    problems.add(`${what} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`)
+  const read = readYaml(text)
+  if ('where' in read) {
+    problems.add(
+      `${what} is not valid YAML or JSON (${read.where}); its text is not shown, as it may hold secrets`
+    )
     return undefined
   }
+  const value = read.value
   if (!isMap(value)) {
     problems.add(
       `${what} must be a mapping of keys to values (e.g. "rows: 100"), not ${kind(value)}`
@@ -124,11 +144,8 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
     if (rawRemove) {
       let parsed: unknown = rawRemove.split(/[\n,]/)
       if (/^\s*\[/.test(rawRemove)) {
-        try {
-          parsed = parseYaml(rawRemove)
-        } catch {
-          parsed = undefined
-        }
+        const read = readYaml(rawRemove)
+        parsed = 'value' in read ? read.value : undefined
       }
       if (!Array.isArray(parsed) || parsed.some(k => typeof k !== 'string'))
         problems.add('remove must be key names, one per line or separated by commas')
