@@ -32284,6 +32284,54 @@ function apiTokenAuth(o) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/core/text.ts
+// Text from outside the action (the Control Service, the repository, the inputs) is data. These
+// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
+// command, and a summary cell cannot be markup.
+/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const NEWLINE = /\r\n|\r|\n/g;
+/**
+ * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
+ * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
+ * command, after leading spaces) is preceded by a zero-width space, which the runner does not
+ * trim.
+ */
+function inert(line) {
+    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
+    return /^\s*::/.test(one) ? `\u200b${one}` : one;
+}
+/** Whether a name holds a character that is not text (a line break, an escape, …). */
+// eslint-disable-next-line no-control-regex -- finding them is the point
+const text_hasControl = (s) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
+/** Text for HTML: every character that markup or an attribute could start or end with. */
+const text_escapeHtml = (s) => s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+/** An http(s) URL from outside, parsed; undefined for anything else (javascript:, data:, …). */
+function httpUrl(raw) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return undefined;
+    }
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+}
+/**
+ * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
+ * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
+ */
+function text_safeHref(href) {
+    const url = httpUrl(href);
+    return url && text_escapeHtml(url.href);
+}
+
 ;// CONCATENATED MODULE: ./src/core/queries.ts
 // The GraphQL documents the project sends to `jobsQuery` (GET .../jobs?query=...). They live in
 // one place so that a test can validate each against the official schema
@@ -32649,7 +32697,7 @@ class ControlServiceClient {
         return this.json({
             operation: `read execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
             idempotent: true
         });
     }
@@ -32670,7 +32718,7 @@ class ControlServiceClient {
         const status = await this.transport.send({
             operation: `cancel execution '${id}' of ${this.of(ref)}`,
             method: 'DELETE',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
             idempotent: true,
             accept: [400]
         }, res => res.status);
@@ -32686,7 +32734,7 @@ class ControlServiceClient {
         const body = await this.json({
             operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
             query: { tail_lines: o.tailLines },
             idempotent: true,
             retries: o.retries
@@ -32698,14 +32746,8 @@ class ControlServiceClient {
      * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
      */
     async readLogsUrl(url) {
-        let parsed;
-        try {
-            parsed = new URL(url);
-        }
-        catch {
-            return undefined;
-        }
-        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+        const parsed = httpUrl(url);
+        if (!parsed)
             return undefined;
         return this.transport.send({
             operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
@@ -32762,13 +32804,14 @@ const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
 const secretsHint = (status) => status === 501
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined;
-function nonEmpty(value, what) {
-    if (!value.trim())
-        throw new errors/* InputError */.dz(`the ${what} is empty`);
-    const bad = what === 'execution id' ? executionIdProblem(value) : undefined;
+/** An execution id that may go into a path: anything else is refused before the request. */
+function checkedExecutionId(id) {
+    if (!id.trim())
+        throw new errors/* InputError */.dz('the execution id is empty');
+    const bad = executionIdProblem(id);
     if (bad)
-        throw new errors/* InputError */.dz(`the ${what} ${bad}`);
-    return value;
+        throw new errors/* InputError */.dz(`the execution id ${bad}`);
+    return id;
 }
 
 // EXTERNAL MODULE: external "node:path"
@@ -33071,51 +33114,6 @@ function connect(config, o) {
             })
             : noAuth;
     return new ControlServiceClient(new Transport({ ...shared, baseUrl: config.url, auth }));
-}
-
-;// CONCATENATED MODULE: ./src/core/text.ts
-// Text from outside the action (the Control Service, the repository, the inputs) is data. These
-// are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
-// command, and a summary cell cannot be markup.
-/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
-const NEWLINE = /\r\n|\r|\n/g;
-/**
- * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
- * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
- * command, after leading spaces) is preceded by a zero-width space, which the runner does not
- * trim.
- */
-function inert(line) {
-    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
-    return /^\s*::/.test(one) ? `\u200b${one}` : one;
-}
-/** Whether a name holds a character that is not text (a line break, an escape, …). */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const text_hasControl = (s) => /[\u0000-\u001f\u007f-\u009f]/.test(s);
-/** Text for HTML: every character that markup or an attribute could start or end with. */
-const text_escapeHtml = (s) => s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-/**
- * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
- * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
- */
-function text_safeHref(href) {
-    let url;
-    try {
-        url = new URL(href);
-    }
-    catch {
-        return undefined;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return undefined;
-    return text_escapeHtml(url.href);
 }
 
 ;// CONCATENATED MODULE: ./src/actions/runtime.ts

@@ -32260,7 +32260,7 @@ class ControlServiceClient {
         return this.json({
             operation: `read execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
             idempotent: true
         });
     }
@@ -32281,7 +32281,7 @@ class ControlServiceClient {
         const status = await this.transport.send({
             operation: `cancel execution '${id}' of ${this.of(ref)}`,
             method: 'DELETE',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
             idempotent: true,
             accept: [400]
         }, res => res.status);
@@ -32297,7 +32297,7 @@ class ControlServiceClient {
         const body = await this.json({
             operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
             query: { tail_lines: o.tailLines },
             idempotent: true,
             retries: o.retries
@@ -32309,14 +32309,8 @@ class ControlServiceClient {
      * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
      */
     async readLogsUrl(url) {
-        let parsed;
-        try {
-            parsed = new URL(url);
-        }
-        catch {
-            return undefined;
-        }
-        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+        const parsed = (0,core_text/* httpUrl */.q3)(url);
+        if (!parsed)
             return undefined;
         return this.transport.send({
             operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
@@ -32373,13 +32367,14 @@ const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
 const secretsHint = (status) => status === 501
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined;
-function nonEmpty(value, what) {
-    if (!value.trim())
-        throw new errors/* InputError */.dz(`the ${what} is empty`);
-    const bad = what === 'execution id' ? executionIdProblem(value) : undefined;
+/** An execution id that may go into a path: anything else is refused before the request. */
+function checkedExecutionId(id) {
+    if (!id.trim())
+        throw new errors/* InputError */.dz('the execution id is empty');
+    const bad = executionIdProblem(id);
     if (bad)
-        throw new errors/* InputError */.dz(`the ${what} ${bad}`);
-    return value;
+        throw new errors/* InputError */.dz(`the execution id ${bad}`);
+    return id;
 }
 
 
@@ -33444,6 +33439,7 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   aQ: () => (/* binding */ hasControl),
+/* harmony export */   q3: () => (/* binding */ httpUrl),
 /* harmony export */   tJ: () => (/* binding */ inert)
 /* harmony export */ });
 /* unused harmony export safeHref */
@@ -33474,21 +33470,24 @@ const escapeHtml = (s) => s
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+/** An http(s) URL from outside, parsed; undefined for anything else (javascript:, data:, …). */
+function httpUrl(raw) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return undefined;
+    }
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+}
 /**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
  * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
  */
 function safeHref(href) {
-    let url;
-    try {
-        url = new URL(href);
-    }
-    catch {
-        return undefined;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return undefined;
-    return escapeHtml(url.href);
+    const url = httpUrl(href);
+    return url && escapeHtml(url.href);
 }
 
 

@@ -33249,6 +33249,8 @@ const IGNORE_FILE = '.vdkignore';
  */
 const MAX_ENTRIES = 0xffff - 2; // with the top folder, one below 0xffff: ZIP64's marker
 const MAX_BYTES = 4_000_000_000;
+/** A keytab file, which is never uploaded (the official CLI refuses it too). */
+const KEYTAB = /\.keytab$/i;
 const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 /**
  * Walks the job folder: what goes into the archive (sorted), what the ignore rules left out, and
@@ -33297,7 +33299,7 @@ async function scanJob(dir, within = dir) {
             const link = (0,external_node_fs_.lstatSync)(abs);
             let st = link;
             let source = abs;
-            if (/\.keytab$/i.test(name)) {
+            if (KEYTAB.test(name)) {
                 problems.push({
                     file: show(rel),
                     message: 'a keytab file must not be uploaded (the official CLI refuses it too): remove it from the job folder'
@@ -33328,7 +33330,7 @@ async function scanJob(dir, within = dir) {
                     });
                     continue;
                 }
-                if (/\.keytab$/i.test(source)) {
+                if (KEYTAB.test(source)) {
                     problems.push({
                         file: show(rel),
                         message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
@@ -33622,6 +33624,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/core/queries.ts
 // The GraphQL documents the project sends to `jobsQuery` (GET .../jobs?query=...). They live in
 // one place so that a test can validate each against the official schema
@@ -33987,7 +33991,7 @@ class ControlServiceClient {
         return this.json({
             operation: `read execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
             idempotent: true
         });
     }
@@ -34008,7 +34012,7 @@ class ControlServiceClient {
         const status = await this.transport.send({
             operation: `cancel execution '${id}' of ${this.of(ref)}`,
             method: 'DELETE',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
             idempotent: true,
             accept: [400]
         }, res => res.status);
@@ -34024,7 +34028,7 @@ class ControlServiceClient {
         const body = await this.json({
             operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
             method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
+            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
             query: { tail_lines: o.tailLines },
             idempotent: true,
             retries: o.retries
@@ -34036,14 +34040,8 @@ class ControlServiceClient {
      * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
      */
     async readLogsUrl(url) {
-        let parsed;
-        try {
-            parsed = new URL(url);
-        }
-        catch {
-            return undefined;
-        }
-        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+        const parsed = (0,core_text/* httpUrl */.q3)(url);
+        if (!parsed)
             return undefined;
         return this.transport.send({
             operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
@@ -34100,13 +34098,14 @@ const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
 const secretsHint = (status) => status === 501
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined;
-function nonEmpty(value, what) {
-    if (!value.trim())
-        throw new errors/* InputError */.dz(`the ${what} is empty`);
-    const bad = what === 'execution id' ? executionIdProblem(value) : undefined;
+/** An execution id that may go into a path: anything else is refused before the request. */
+function checkedExecutionId(id) {
+    if (!id.trim())
+        throw new errors/* InputError */.dz('the execution id is empty');
+    const bad = executionIdProblem(id);
     if (bad)
-        throw new errors/* InputError */.dz(`the ${what} ${bad}`);
-    return value;
+        throw new errors/* InputError */.dz(`the execution id ${bad}`);
+    return id;
 }
 
 
@@ -35175,6 +35174,7 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   aQ: () => (/* binding */ hasControl),
+/* harmony export */   q3: () => (/* binding */ httpUrl),
 /* harmony export */   tJ: () => (/* binding */ inert)
 /* harmony export */ });
 /* unused harmony export safeHref */
@@ -35205,21 +35205,24 @@ const escapeHtml = (s) => s
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+/** An http(s) URL from outside, parsed; undefined for anything else (javascript:, data:, …). */
+function httpUrl(raw) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return undefined;
+    }
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+}
 /**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
  * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
  */
 function safeHref(href) {
-    let url;
-    try {
-        url = new URL(href);
-    }
-    catch {
-        return undefined;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return undefined;
-    return escapeHtml(url.href);
+    const url = httpUrl(href);
+    return url && escapeHtml(url.href);
 }
 
 

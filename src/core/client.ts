@@ -4,7 +4,7 @@
 // the server is reconciled by reading back instead of being sent blindly again.
 import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
-import { hasControl } from './text.js'
+import { hasControl, httpUrl } from './text.js'
 import type { Transport, Response, RequestSpec } from './http.js'
 import { LATEST_EXECUTIONS_QUERY } from './queries.js'
 import type {
@@ -433,7 +433,7 @@ export class ControlServiceClient {
     return this.json({
       operation: `read execution '${id}' of ${this.of(ref)}`,
       method: 'GET',
-      path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+      path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
       idempotent: true
     })
   }
@@ -457,7 +457,7 @@ export class ControlServiceClient {
       {
         operation: `cancel execution '${id}' of ${this.of(ref)}`,
         method: 'DELETE',
-        path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}`,
+        path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
         idempotent: true,
         accept: [400]
       },
@@ -479,7 +479,7 @@ export class ControlServiceClient {
     const body = await this.json<{ logs?: string }>({
       operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
       method: 'GET',
-      path: `${this.jobPath(ref)}/executions/${enc(nonEmpty(id, 'execution id'))}/logs`,
+      path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
       query: { tail_lines: o.tailLines },
       idempotent: true,
       retries: o.retries
@@ -492,13 +492,8 @@ export class ControlServiceClient {
    * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
    */
   async readLogsUrl(url: string): Promise<string | undefined> {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      return undefined
-    }
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined
+    const parsed = httpUrl(url)
+    if (!parsed) return undefined
     return this.transport.send(
       {
         operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
@@ -567,9 +562,10 @@ const secretsHint = (status: number): string | undefined =>
     ? 'this Control Service has no secrets backend: ask its operators to configure one'
     : undefined
 
-function nonEmpty(value: string, what: string): string {
-  if (!value.trim()) throw new InputError(`the ${what} is empty`)
-  const bad = what === 'execution id' ? executionIdProblem(value) : undefined
-  if (bad) throw new InputError(`the ${what} ${bad}`)
-  return value
+/** An execution id that may go into a path: anything else is refused before the request. */
+function checkedExecutionId(id: string): string {
+  if (!id.trim()) throw new InputError('the execution id is empty')
+  const bad = executionIdProblem(id)
+  if (bad) throw new InputError(`the execution id ${bad}`)
+  return id
 }

@@ -61,6 +61,9 @@ export interface JobScan {
 export const MAX_ENTRIES = 0xffff - 2 // with the top folder, one below 0xffff: ZIP64's marker
 export const MAX_BYTES = 4_000_000_000
 
+/** A keytab file, which is never uploaded (the official CLI refuses it too). */
+const KEYTAB = /\.keytab$/i
+
 const byPath = (a: JobEntry, b: JobEntry): number =>
   a.path < b.path ? -1 : a.path > b.path ? 1 : 0
 
@@ -111,7 +114,7 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
       const link = lstatSync(abs)
       let st: Stats = link
       let source = abs
-      if (/\.keytab$/i.test(name)) {
+      if (KEYTAB.test(name)) {
         problems.push({
           file: show(rel),
           message:
@@ -142,7 +145,7 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
           })
           continue
         }
-        if (/\.keytab$/i.test(source)) {
+        if (KEYTAB.test(source)) {
           problems.push({
             file: show(rel),
             message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`

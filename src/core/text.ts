@@ -31,17 +31,22 @@ export const escapeHtml = (s: string): string =>
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;')
 
+/** An http(s) URL from outside, parsed; undefined for anything else (javascript:, data:, …). */
+export function httpUrl(raw: string): URL | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return undefined
+  }
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined
+}
+
 /**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
  * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
  */
 export function safeHref(href: string): string | undefined {
-  let url: URL
-  try {
-    url = new URL(href)
-  } catch {
-    return undefined
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined
-  return escapeHtml(url.href)
+  const url = httpUrl(href)
+  return url && escapeHtml(url.href)
 }
