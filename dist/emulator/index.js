@@ -35085,6 +35085,10 @@ const FINAL_STATUSES = [
     'platform_error',
     'skipped'
 ];
+/** The job config's schedule, as stored (what a deployment's CronJob takes). */
+const jobSchedule = (job) => job.config.schedule ?? {};
+/** The job config's contact lists, as stored. */
+const jobContacts = (job) => (job.config.contacts ?? {});
 const emptyState = () => ({
     jobs: {},
     properties: {},
@@ -35577,8 +35581,8 @@ const JOB_FIELDS = {
         return last && iso(last.created_at);
     }
 };
-const schedule = (js) => js.job.config.schedule ?? {};
-const contacts = (js) => (js.job.config.contacts ?? {});
+const schedule = (js) => jobSchedule(js.job);
+const contacts = (js) => jobContacts(js.job);
 const contactsPresent = (js) => Object.values(contacts(js)).some(v => v?.length);
 const latest = (list) => list.reduce((a, e) => (!a || e.created_at > a.created_at ? e : a), undefined);
 /**
@@ -36072,10 +36076,9 @@ async function startEmulator(options = {}) {
         (0,external_node_fs_namespaceObject.renameSync)(`${stateFile}.tmp`, stateFile);
     };
     // ---- lookups and views ------------------------------------------------------------------
-    const schedule = (js) => js.job.config.schedule?.schedule_cron;
+    const schedule = (js) => jobSchedule(js.job).schedule_cron;
     const deployContacts = (js) => {
-        const to = js.job.config.contacts
-            ?.notified_on_job_deploy;
+        const to = jobContacts(js.job).notified_on_job_deploy;
         return Array.isArray(to) ? to.filter((r) => typeof r === 'string') : [];
     };
     /** Applies a finished build, and records the e-mail the real service would send about it. */

@@ -11,6 +11,8 @@ import {
   executionEnd,
   executionStatus,
   iso,
+  jobContacts,
+  jobSchedule,
   type ExecutionRecord,
   type JobState,
   type ServiceState
@@ -235,9 +237,8 @@ const JOB_FIELDS: Record<string, (js: JobState, ctx: QueryContext) => string | u
   }
 }
 
-const schedule = (js: JobState) =>
-  (js.job.config.schedule as { schedule_cron?: string } | undefined) ?? {}
-const contacts = (js: JobState) => (js.job.config.contacts ?? {}) as Record<string, string[]>
+const schedule = (js: JobState) => jobSchedule(js.job)
+const contacts = (js: JobState) => jobContacts(js.job)
 const contactsPresent = (js: JobState) => Object.values(contacts(js)).some(v => v?.length)
 const latest = (list: ExecutionRecord[]) =>
   list.reduce<ExecutionRecord | undefined>(

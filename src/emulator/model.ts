@@ -33,6 +33,14 @@ export interface JobRecord {
   config: Record<string, unknown>
 }
 
+/** The job config's schedule, as stored (what a deployment's CronJob takes). */
+export const jobSchedule = (job: JobRecord): { schedule_cron?: string } =>
+  (job.config.schedule as { schedule_cron?: string } | undefined) ?? {}
+
+/** The job config's contact lists, as stored. */
+export const jobContacts = (job: JobRecord): Record<string, string[]> =>
+  (job.config.contacts ?? {}) as Record<string, string[]>
+
 export interface SourceVersion {
   version: string
   tree: string

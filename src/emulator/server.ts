@@ -37,6 +37,8 @@ import {
   executionStatus,
   isActive,
   iso,
+  jobContacts,
+  jobSchedule,
   settleDeployment,
   visibleLogLines,
   type ExecutionRecord,
@@ -173,12 +175,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   // ---- lookups and views ------------------------------------------------------------------
 
-  const schedule = (js: JobState): string | undefined =>
-    (js.job.config.schedule as { schedule_cron?: string } | undefined)?.schedule_cron
-
+  const schedule = (js: JobState): string | undefined => jobSchedule(js.job).schedule_cron
   const deployContacts = (js: JobState): string[] => {
-    const to = (js.job.config.contacts as { notified_on_job_deploy?: unknown } | undefined)
-      ?.notified_on_job_deploy
+    const to: unknown = jobContacts(js.job).notified_on_job_deploy
     return Array.isArray(to) ? to.filter((r): r is string => typeof r === 'string') : []
   }
 
