@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { visibleLogLines } from '../../src/emulator/model.js'
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js'
-import { LocalService } from '../helpers/local-service.js'
+import { LocalService, momentOf } from '../helpers/local-service.js'
 import { runAction, type ActionRun, parseGroups } from '../helpers/runner.js'
 
 const TOKEN = 'e2e-logs-token-9d2c4b71'
@@ -35,8 +35,7 @@ class Service extends LocalService {
     })
     expect(res.status).toBe(202)
     const id = decodeURIComponent((res.headers.get('location') ?? '').split('/').pop() as string)
-    const e = this.record(job, id)
-    this.clock.advanceTo(e.running_at + Math.round((e.end_at - e.running_at) * at))
+    this.clock.advanceTo(momentOf(this.record(job, id), at))
     return id
   }
   static async start(options: EmulatorOptions = {}): Promise<Service> {

@@ -347,6 +347,15 @@ describe('upload-sources', () => {
 const posts = (suffix: string) =>
   emu.journal.filter(j => j.method === 'POST' && j.path.endsWith(suffix))
 const puts = () => emu.journal.filter(j => j.method === 'PUT')
+/** The job's description and config changed on the service behind the repository's back. */
+const putJob = async (job: string, description: string, config: object): Promise<void> => {
+  const res = await fetch(`${emu.url}/data-jobs/for-team/data%20team/jobs/${job}`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ job_name: job, team: 'data team', description, config })
+  })
+  expect(res.status).toBe(200)
+}
 const liveOf = async (team: string, job: string) =>
   (
     (await (
@@ -395,15 +404,8 @@ describe('deploy', () => {
     expect(first.outputs['deployment-status']).toBe('live')
     const before = await liveOf('data team', 'reschedule-job')
     const path = '/data-jobs/for-team/data%20team/jobs/reschedule-job'
-    await fetch(`${emu.url}${path}`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        job_name: 'reschedule-job',
-        team: 'data team',
-        description: 'changed by hand',
-        config: { schedule: { schedule_cron: '30 7 * * 1-5' } }
-      })
+    await putJob('reschedule-job', 'changed by hand', {
+      schedule: { schedule_cron: '30 7 * * 1-5' }
     })
     await admin('journal', undefined, 'DELETE')
     const second = await deploy({ 'job-path': 'reschedule-job' })
@@ -428,22 +430,13 @@ describe('deploy', () => {
     makeJob('config-owned-job', { 'a.py': '' })
     expect((await upload({ 'job-path': 'config-owned-job' })).code).toBe(0)
     const path = '/data-jobs/for-team/data%20team/jobs/config-owned-job'
-    await fetch(`${emu.url}${path}`, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        job_name: 'config-owned-job',
-        team: 'data team',
-        description: 'kept',
-        config: {
-          db_default_type: 'trino',
-          generate_keytab: false,
-          schedule: { schedule_cron: '1 1 1 1 1' },
-          contacts: { notified_on_job_success: ['old@example.com'] },
-          enable_execution_notifications: false,
-          notification_delay_period_minutes: 5
-        }
-      })
+    await putJob('config-owned-job', 'kept', {
+      db_default_type: 'trino',
+      generate_keytab: false,
+      schedule: { schedule_cron: '1 1 1 1 1' },
+      contacts: { notified_on_job_success: ['old@example.com'] },
+      enable_execution_notifications: false,
+      notification_delay_period_minutes: 5
     })
     // no schedule_cron any more; one contact list; the delay set, enable_execution_notifications not
     makeJob(

@@ -204,6 +204,10 @@ export class LocalService {
 /** `running` (its first moment) or a fraction of its running time (0.5: half its log lines are there). */
 export type Phase = 'running' | number
 
+/** When execution `e` is at `phase`, on the service's clock. */
+export const momentOf = (e: ExecutionRecord, phase: Phase): number =>
+  phase === 'running' ? e.running_at : e.running_at + Math.round((e.end_at - e.running_at) * phase)
+
 export interface DriveOptions {
   /** Which execution of the job the action starts (1 = its first; default: the next one). */
   n?: number
@@ -271,11 +275,7 @@ export class DrivenRun<R> {
     const e = this.record
     if (!e) throw new Error('to() before started()')
     const mark = this.svc.mark()
-    this.svc.clock.advanceTo(
-      phase === 'running'
-        ? e.running_at
-        : e.running_at + Math.round((e.end_at - e.running_at) * phase)
-    )
+    this.svc.clock.advanceTo(momentOf(e, phase))
     return this.wait(`a look at ${this.id} at ${phase}`, () => this.looked(mark))
   }
 
