@@ -6,6 +6,21 @@ import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
 import { hasControl, httpUrl } from './text.js'
 import type { Transport, Response, RequestSpec } from './http.js'
+import {
+  deploymentAnswer,
+  deploymentsAnswer,
+  executionAnswer,
+  executionsAnswer,
+  graphqlAnswer,
+  infoAnswer,
+  jobAnswer,
+  latestExecutionsAnswer,
+  logsAnswer,
+  mapAnswer,
+  shapeProblem,
+  uploadAnswer,
+  type Shape
+} from './answers.js'
 import { LATEST_EXECUTIONS_QUERY } from './queries.js'
 import type {
   DataJob,
@@ -67,9 +82,14 @@ const enc = encodeURIComponent
 /** The deployment id: the service keeps one deployment per job and ignores the id. */
 const DEPLOYMENT = 'production'
 
-const parseJson = <T>(res: Response, operation: string): T => {
+/**
+ * The answer's JSON, checked against the shape the actions rely on (answers.ts): a body that is not
+ * JSON, or not of that shape, is a protocol error in one line that names the field, never a value.
+ */
+const parseJson = <T>(res: Response, operation: string, shape: Shape<T>): T => {
+  let value: unknown
   try {
-    return JSON.parse(res.text) as T
+    value = JSON.parse(res.text)
   } catch {
     throw new ControlServiceError({
       operation,
@@ -79,6 +99,15 @@ const parseJson = <T>(res: Response, operation: string): T => {
       opId: res.opId
     })
   }
+  const checked = shape.safeParse(value)
+  if (checked.success) return checked.data
+  throw new ControlServiceError({
+    operation,
+    kind: 'protocol',
+    detail: `HTTP ${res.status} came with an answer of another shape than the Control Service's: ${shapeProblem(checked.error.issues)}`,
+    hint: 'a proxy or gateway may have answered instead of the Control Service, or the service is of another version; check control-service-url',
+    opId: res.opId
+  })
 }
 
 /**
@@ -133,8 +162,8 @@ export class ControlServiceClient {
     return `data job '${ref.job}' of team '${ref.team}'`
   }
 
-  private json<T>(spec: RequestSpec): Promise<T> {
-    return this.transport.send(spec, res => parseJson<T>(res, spec.operation))
+  private json<T>(spec: RequestSpec, shape: Shape<T>): Promise<T> {
+    return this.transport.send(spec, res => parseJson(res, spec.operation, shape))
   }
 
   private none(spec: RequestSpec): Promise<void> {
@@ -142,12 +171,15 @@ export class ControlServiceClient {
   }
 
   async info(team: string): Promise<DataJobApiInfo> {
-    return this.json({
-      operation: `read the Control Service info (team '${team}')`,
-      method: 'GET',
-      path: `${this.teamPath(team)}/info`,
-      idempotent: true
-    })
+    return this.json(
+      {
+        operation: `read the Control Service info (team '${team}')`,
+        method: 'GET',
+        path: `${this.teamPath(team)}/info`,
+        idempotent: true
+      },
+      infoAnswer
+    )
   }
 
   /** The job, or undefined when it does not exist (for this team). */
@@ -155,7 +187,7 @@ export class ControlServiceClient {
     const operation = `read ${this.of(ref)}`
     return this.transport.send(
       { operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] },
-      res => (res.status === 404 ? undefined : parseJson<DataJob>(res, operation))
+      res => (res.status === 404 ? undefined : parseJson(res, operation, jobAnswer))
     )
   }
 
@@ -225,16 +257,7 @@ export class ControlServiceClient {
             : undefined
       },
       res => {
-        const v = parseJson<{ version_sha?: unknown }>(res, operation).version_sha
-        if (typeof v !== 'string' || !v) {
-          throw new ControlServiceError({
-            operation,
-            kind: 'protocol',
-            detail: 'the answer has no version_sha',
-            opId: res.opId
-          })
-        }
-        return v
+        return parseJson(res, operation, uploadAnswer).version_sha
       }
     )
   }
@@ -254,12 +277,15 @@ export class ControlServiceClient {
   }
 
   async listDeployments(ref: JobRef): Promise<DataJobDeploymentStatus[]> {
-    return this.json({
-      operation: `list the deployments of ${this.of(ref)}`,
-      method: 'GET',
-      path: `${this.jobPath(ref)}/deployments`,
-      idempotent: true
-    })
+    return this.json(
+      {
+        operation: `list the deployments of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/deployments`,
+        idempotent: true
+      },
+      deploymentsAnswer
+    )
   }
 
   /** The live deployment, or undefined when the job is not deployed. */
@@ -273,7 +299,7 @@ export class ControlServiceClient {
         idempotent: true,
         accept: [404]
       },
-      res => (res.status === 404 ? undefined : parseJson<DataJobDeploymentStatus>(res, operation))
+      res => (res.status === 404 ? undefined : parseJson(res, operation, deploymentAnswer))
     )
   }
 
@@ -328,6 +354,7 @@ export class ControlServiceClient {
   async jobsQuery<T>(
     team: string,
     query: string,
+    shape: Shape<T>,
     variables?: JsonMap,
     what = 'query the data jobs'
   ): Promise<T> {
@@ -343,7 +370,7 @@ export class ControlServiceClient {
       },
       res => ({
         status: res.status,
-        body: parseJson<{ data?: T; errors?: Array<{ message?: string }> }>(res, operation),
+        body: parseJson(res, operation, graphqlAnswer),
         opId: res.opId
       })
     )
@@ -354,20 +381,28 @@ export class ControlServiceClient {
         status: body.status,
         body: {
           what: 'The GraphQL query was refused.',
-          why: (body.body.errors ?? []).map(e => e.message).join('; ')
+          why: (body.body.errors ?? []).map(e => String(e.message)).join('; ')
         },
         hint: 'this is a bug of vdk-actions if it sent the query; please report it',
         opId: body.opId
       })
     }
-    return body.body.data as T
+    const data = shape.safeParse(body.body.data)
+    if (data.success) return data.data
+    throw new ControlServiceError({
+      operation,
+      kind: 'protocol',
+      detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
+      opId: body.opId
+    })
   }
 
   /** The job's latest executions, newest first. */
   async latestExecutions(ref: JobRef, size = 5): Promise<GqlExecution[]> {
-    const page = await this.jobsQuery<{ content: GqlExecution[] }>(
+    const page = await this.jobsQuery(
       ref.team,
       LATEST_EXECUTIONS_QUERY,
+      latestExecutionsAnswer,
       { job: ref.job, team: ref.team, size },
       `list the latest executions of ${this.of(ref)}`
     )
@@ -430,22 +465,28 @@ export class ControlServiceClient {
   }
 
   async readExecution(ref: JobRef, id: string): Promise<DataJobExecution> {
-    return this.json({
-      operation: `read execution '${id}' of ${this.of(ref)}`,
-      method: 'GET',
-      path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
-      idempotent: true
-    })
+    return this.json(
+      {
+        operation: `read execution '${id}' of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
+        idempotent: true
+      },
+      executionAnswer
+    )
   }
 
   async listExecutions(ref: JobRef, statuses?: ExecutionStatus[]): Promise<DataJobExecution[]> {
-    return this.json({
-      operation: `list the executions of ${this.of(ref)}`,
-      method: 'GET',
-      path: `${this.jobPath(ref)}/executions`,
-      query: { execution_status: statuses },
-      idempotent: true
-    })
+    return this.json(
+      {
+        operation: `list the executions of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/executions`,
+        query: { execution_status: statuses },
+        idempotent: true
+      },
+      executionsAnswer
+    )
   }
 
   /**
@@ -476,14 +517,17 @@ export class ControlServiceClient {
     id: string,
     o: { tailLines?: number; retries?: number } = {}
   ): Promise<string> {
-    const body = await this.json<{ logs?: string }>({
-      operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
-      method: 'GET',
-      path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
-      query: { tail_lines: o.tailLines },
-      idempotent: true,
-      retries: o.retries
-    })
+    const body = await this.json(
+      {
+        operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
+        query: { tail_lines: o.tailLines },
+        idempotent: true,
+        retries: o.retries
+      },
+      logsAnswer
+    )
     return body.logs ?? ''
   }
 
@@ -511,12 +555,15 @@ export class ControlServiceClient {
   }
 
   async readProperties(ref: JobRef): Promise<JsonMap> {
-    return this.json({
-      operation: `read the properties of ${this.of(ref)}`,
-      method: 'GET',
-      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/properties`,
-      idempotent: true
-    })
+    return this.json(
+      {
+        operation: `read the properties of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/properties`,
+        idempotent: true
+      },
+      mapAnswer
+    )
   }
 
   /** Replaces the whole map (the service has no partial update). */
@@ -531,13 +578,16 @@ export class ControlServiceClient {
   }
 
   async readSecrets(ref: JobRef): Promise<JsonMap> {
-    return this.json({
-      operation: `read the secrets of ${this.of(ref)}`,
-      method: 'GET',
-      path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/secrets`,
-      idempotent: true,
-      hint: secretsHint
-    })
+    return this.json(
+      {
+        operation: `read the secrets of ${this.of(ref)}`,
+        method: 'GET',
+        path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/secrets`,
+        idempotent: true,
+        hint: secretsHint
+      },
+      mapAnswer
+    )
   }
 
   /** Replaces the whole map of secrets. */
