@@ -459,6 +459,13 @@ const rows: Row[] = [
   },
   {
     action: 'run-and-wait',
+    title: "wait: 'rUNNING' (a word in lower, Title or UPPER case only)",
+    inputs: { wait: 'rUNNING' },
+    message: /^wait must be one of true, false, running, not 'rUNNING'$/,
+    input: 'wait'
+  },
+  {
+    action: 'run-and-wait',
     title: 'logs that is not a choice',
     inputs: { logs: 'all' },
     message: /^logs must be one of stream, on-failure, none, not 'all'$/,
@@ -590,6 +597,20 @@ const rows: Row[] = [
     inputs: { mode: 'overwrite' },
     message: /^mode must be merge or replace, not 'overwrite'$/,
     input: 'mode'
+  },
+  {
+    action: 'set-properties',
+    title: "mode: 'mErGe' (a word in lower, Title or UPPER case only)",
+    inputs: { mode: 'mErGe' },
+    message: /^mode must be merge or replace, not 'mErGe'$/,
+    input: 'mode'
+  },
+  {
+    action: 'deploy',
+    title: "wait: 'tRUE' (a word in lower, Title or UPPER case only)",
+    inputs: { wait: 'tRUE' },
+    message: new RegExp(`^wait ${BOOL}, not 'tRUE'$`),
+    input: 'wait'
   },
   {
     action: 'set-properties',
@@ -978,6 +999,31 @@ describe.each(rows.map(r => ({ ...r, where: r.action || 'root action' })))(
     })
   }
 )
+
+// One rule for every word input: booleans and choices alike take each word in lower, Title or
+// UPPER case (the rows above refuse any other casing); these pass the checks and send requests.
+test.each<{ action: string; inputs: Record<string, string> }>([
+  {
+    action: 'run-and-wait',
+    inputs: { wait: 'Running', logs: 'NONE', 'on-conflict': 'Fail', 'poll-interval-seconds': '0.2' }
+  },
+  { action: 'set-properties', inputs: { mode: 'Merge', 'dry-run': 'TRUE' } },
+  {
+    action: '',
+    inputs: {
+      run: 'True',
+      'run-wait': 'RUNNING',
+      properties: 'rows: 100',
+      'properties-mode': 'MERGE',
+      'poll-interval-seconds': '0.2'
+    }
+  }
+])('word inputs in Title or UPPER case are taken: $action $inputs', async ({ action, inputs }) => {
+  const run = await runRow(action, inputs)
+  const failure = run.annotations.find(a => a.level === 'error')?.message ?? ''
+  expect(failure).not.toMatch(/ must be /)
+  expect(emu.journal.length).toBeGreaterThan(0)
+})
 
 // The control: the rows' baseline inputs pass every check, so each row above fails on its own input.
 test.each(Object.keys(BASELINE).map(action => ({ action, where: action || 'root action' })))(

@@ -1,7 +1,8 @@
 // changed-jobs: the data job folders (folders holding a config.ini) under jobs-root that a push or
-// a pull request changed, by comparing the event's base and head with git in the checked-out
-// repository; as JSON ready for `strategy.matrix`. Talks to no Control Service.
-import { execFile, spawn } from 'node:child_process'
+// a pull request changed, by comparing, job by job, the files of the event's base and head commits
+// with git in the checked-out repository; as JSON ready for `strategy.matrix`, and the jobs whose
+// name the head no longer has. Talks to no Control Service.
+import { execFile } from 'node:child_process'
 import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { basename, isAbsolute, posix, relative, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
@@ -43,7 +44,8 @@ export interface DeletedJob {
   name: string
 }
 
-class GitError extends Error {
+/** A git command that failed: one line, its first line of stderr. */
+class GitError extends ActionFailure {
   constructor(
     readonly args: string[],
     readonly code: number | string | undefined,
@@ -54,14 +56,21 @@ class GitError extends Error {
   }
 }
 
-/** Runs git (never through a shell) in `cwd`; stdout as text. */
-async function git(cwd: string, args: string[]): Promise<string> {
+/**
+ * Runs git (never through a shell) in `cwd`; stdout as text. Pathspecs are literal (a jobs-root
+ * named `[a]` or `:x` is that folder). 'latin1' keeps every byte of a path (one character each).
+ */
+async function git(
+  cwd: string,
+  args: string[],
+  encoding: 'utf8' | 'latin1' = 'utf8'
+): Promise<string> {
   try {
     const { stdout } = await run('git', args, {
       cwd,
-      encoding: 'utf8',
+      encoding,
       maxBuffer: 512 * 1024 * 1024,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_LITERAL_PATHSPECS: '1', LC_ALL: 'C' }
     })
     return stdout
   } catch (e) {
@@ -71,25 +80,22 @@ async function git(cwd: string, args: string[]): Promise<string> {
   }
 }
 
-/** The id of the empty tree in this repository's hash (SHA-1 or SHA-256). */
-function emptyTree(cwd: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('git', ['hash-object', '-t', 'tree', '--stdin'], {
-      cwd,
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-    child.on('error', reject)
-    child.on('close', code =>
-      code === 0
-        ? resolvePromise(out.trim())
-        : reject(new GitError(['hash-object', '-t', 'tree', '--stdin'], code ?? undefined, err))
-    )
-    child.stdin.end()
-  })
+/** git's refusal of a repository another user owns (git 2.35.2 and later), and the path it names. */
+const DUBIOUS = /detected dubious ownership in repository at '([^'\n]*)'/
+
+/** Why the workspace cannot be compared: git missing, refused, or no repository there. */
+function noRepository(rawWorkspace: string, workspace: string, e: unknown): string {
+  if (e instanceof ActionFailure && !(e instanceof GitError)) return e.message
+  const refused = e instanceof GitError ? DUBIOUS.exec(e.stderr) : null
+  if (refused) {
+    // a container job's container runs as another user than the one owning the workspace; and
+    // actions/checkout's set-safe-directory writes safe.directory to a temporary global config
+    // that it removes when it ends (src/git-source-provider.ts of actions/checkout: "Adding
+    // repository directory to the temporary git global config", then removeGlobalConfig())
+    const path = refused[1] === workspace ? '"$GITHUB_WORKSPACE"' : `'${refused[1]}'`
+    return `git refuses the repository at '${refused[1]}': it belongs to another user than the one running this step ("detected dubious ownership", common in container: jobs); mark it safe in a step before this one: git config --global --add safe.directory ${path}`
+  }
+  return `the workspace '${rawWorkspace}' is not a git repository; check the repository out first (actions/checkout with fetch-depth: 0)`
 }
 
 const commitOf = (cwd: string, rev: string): Promise<string | undefined> =>
@@ -169,51 +175,76 @@ function eventRefs(src: InputSource, problems: Problems): EventRefs | undefined 
   return { base, head, mergeBase: true, newBranch: false }
 }
 
-/** The nearest folder at or above `file`'s folder, up to `root`, whose config.ini is in `inis`. */
-function nearestJob(file: string, root: string, inis: Set<string>): string | undefined {
+/** The nearest folder at or above `file`'s folder, up to `root`, that is in `jobs`. */
+function nearestJob(file: string, root: string, jobs: ReadonlySet<string>): string | undefined {
   let dir = posix.dirname(file)
   if (dir === '.') dir = ''
   for (;;) {
     if (!(root === '' || dir === root || dir.startsWith(`${root}/`))) return undefined
-    if (inis.has(dir)) return dir
+    if (jobs.has(dir)) return dir
     if (dir === root || dir === '') return undefined
     const up = posix.dirname(dir)
     dir = up === '.' ? '' : up
   }
 }
 
-/** The folders (relative to the top, '' for the top) holding a config.ini in `tree`. */
-async function jobFolders(cwd: string, tree: string, root: string): Promise<Set<string>> {
-  const args = ['ls-tree', '-r', '-z', '--name-only', '--full-tree', tree]
-  if (root) args.push('--', `${root}/`)
-  const out = await git(cwd, args)
-  const folders = new Set<string>()
-  for (const f of out.split('\0')) {
-    if (f === 'config.ini') folders.add('')
-    else if (f.endsWith('/config.ini')) folders.add(f.slice(0, -'/config.ini'.length))
-  }
-  return folders
+/** One job folder in a commit: its files (path inside the folder → mode and object id). */
+interface JobTree {
+  files: Map<string, string>
+  /** The object id of its config.ini when that is a regular file. */
+  ini?: string
 }
 
-/** The paths a diff touches: [old, new] for renames and copies, [path] otherwise. */
-function diffPaths(out: string): { before: string[]; after: string[] } {
-  const fields = out.split('\0').filter(f => f !== '')
-  const before: string[] = []
-  const after: string[] = []
-  for (let i = 0; i < fields.length;) {
-    const status = fields[i++]
-    if (/^[RC]/.test(status)) {
-      before.push(fields[i++])
-      after.push(fields[i++])
-    } else if (status.startsWith('D')) before.push(fields[i++])
-    else if (status.startsWith('A')) after.push(fields[i++])
-    else {
-      // modified, type changed, unmerged: the same path on both sides
-      before.push(fields[i])
-      after.push(fields[i++])
-    }
+/**
+ * The job folders under `root` in `tree` (none for no tree), each with the files it owns: a file
+ * belongs to the innermost folder above it holding a config.ini, so a job folder nested inside
+ * another is its own job and its files are not the outer job's (the upload leaves them out too).
+ * The folders' paths are byte strings (latin1: every byte one character, whatever the encoding).
+ */
+async function jobTrees(
+  cwd: string,
+  tree: string | undefined,
+  rootText: string
+): Promise<Map<string, JobTree>> {
+  const jobs = new Map<string, JobTree>()
+  if (tree === undefined) return jobs
+  const args = ['ls-tree', '-r', '-z', '--full-tree', tree]
+  if (rootText) args.push('--', `${rootText}/`)
+  const root = Buffer.from(rootText, 'utf8').toString('latin1')
+  const entries: Array<[path: string, object: string]> = []
+  for (const line of (await git(cwd, args, 'latin1')).split('\0')) {
+    // <mode> SP <type> SP <object> TAB <path>
+    const tab = line.indexOf('\t')
+    if (tab < 0) continue
+    const [mode, , id] = line.slice(0, tab).split(' ')
+    const path = line.slice(tab + 1)
+    entries.push([path, `${mode} ${id}`])
+    if (path === 'config.ini' || path.endsWith('/config.ini'))
+      jobs.set(path.slice(0, -'config.ini'.length).replace(/\/$/, ''), {
+        files: new Map(),
+        ini: /^100(644|755)$/.test(mode) ? id : undefined
+      })
   }
-  return { before, after }
+  const folders = new Set(jobs.keys())
+  for (const [path, object] of entries) {
+    const dir = nearestJob(path, root, folders)
+    if (dir !== undefined) jobs.get(dir)?.files.set(dir ? path.slice(dir.length + 1) : path, object)
+  }
+  return jobs
+}
+
+const sameFiles = (a: Map<string, string>, b: Map<string, string>): boolean =>
+  a.size === b.size && [...a].every(([path, object]) => b.get(path) === object)
+
+/** The largest config.ini read for its team (a real one is a few hundred bytes). */
+const MAX_INI_BYTES = 1024 * 1024
+
+/** The `[owner] team` of a config.ini blob; '' when it sets none or is no small text file. */
+async function teamOf(cwd: string, blob: string | undefined): Promise<string> {
+  if (blob === undefined) return ''
+  if (Number((await git(cwd, ['cat-file', '-s', blob])).trim()) > MAX_INI_BYTES) return ''
+  const ini = await git(cwd, ['cat-file', 'blob', blob])
+  return iniGet(parseIni(ini), 'owner', 'team')?.value ?? ''
 }
 
 export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
@@ -227,10 +258,8 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
       workspace = realpathSync(workspace)
       top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim()
       top = realpathSync(top)
-    } catch {
-      problems.add(
-        `the workspace '${rawWorkspace}' is not a git repository; check the repository out first (actions/checkout with fetch-depth: 0)`
-      )
+    } catch (e) {
+      problems.add(noRepository(rawWorkspace, workspace, e))
     }
     problems.check()
 
@@ -315,7 +344,8 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
       throw new ActionFailure(
         `the head commit ${short(c.head)} is not in this checkout; ${TOO_SHALLOW}`
       )
-    let base: string
+    /** The commit compared from; undefined for nothing (a first commit: every job is new). */
+    let base: string | undefined
     let described: string
     if (c.newBranch) {
       const parent = await commitOf(cwd, `${head}^1`)
@@ -327,7 +357,7 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
           `the first parent of the head commit ${short(head)} is not in this checkout (it is too shallow); ${TOO_SHALLOW}`
         )
       } else {
-        base = await emptyTree(cwd)
+        base = undefined
         described = `a new branch whose head ${short(head)} has no parent: every job in it`
       }
     } else {
@@ -357,45 +387,77 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
     }
     ctx.info(`comparing ${described}, from ${c.source}`)
 
-    const diff = await git(cwd, [
-      'diff',
-      '--name-status',
-      '-z',
-      '-M',
-      '--no-ext-diff',
-      '--no-textconv',
-      base,
-      head,
-      '--'
-    ])
-    const { before, after } = diffPaths(diff)
-    const atHead = await jobFolders(cwd, head, c.root)
-    const atBase = await jobFolders(cwd, base, c.root)
+    // a job is a folder with a config.ini, and what it holds is the files no nested job owns; it
+    // changed when those differ between base and head (a moved folder is new where it is now)
+    const atHead = await jobTrees(cwd, head, c.root)
+    const atBase = await jobTrees(cwd, base, c.root)
     const changed = new Set<string>()
-    const deleted = new Set<string>()
-    for (const f of [...before, ...after]) {
-      const job = nearestJob(f, c.root, atHead)
-      if (job !== undefined) changed.add(job)
-    }
-    for (const f of before) {
-      const job = nearestJob(f, c.root, atBase)
-      if (job !== undefined && !atHead.has(job)) deleted.add(job)
+    for (const [dir, job] of atHead) {
+      const before = atBase.get(dir)
+      if (!before || !sameFiles(before.files, job.files)) changed.add(dir)
     }
 
-    const toWorkspace = (dir: string): string => {
-      const rel = relative(c.workspace, resolve(c.top, dir)).split(sep).join('/')
-      return rel || '.'
+    // paths as text: a folder whose path is not UTF-8 cannot be named in the outputs
+    const text = new Map<string, string>()
+    for (const dir of new Set([...atHead.keys(), ...atBase.keys()])) {
+      try {
+        text.set(dir, new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(dir, 'latin1')))
+      } catch {
+        const shown = Buffer.from(dir, 'latin1').toString('utf8')
+        ctx.warning(`the job folder '${shown}' is left out: its path is not UTF-8 text`)
+      }
     }
-    const nameOf = (dir: string): string => basename(resolve(c.top, dir))
+    // the job name VDK uses is the folder's name (the CLI's deploy takes
+    // os.path.basename(job_path): projects/vdk-control-cli/src/vdk/internal/control/
+    // command_groups/job/deploy_cli.py), and the Control Service knows a job by its name alone,
+    // whatever its team (`@Id private String name` in projects/control-service/projects/
+    // pipelines_control_service/src/main/java/com/vmware/taurus/service/model/DataJob.java)
+    const nameOf = (dir: string): string => basename(resolve(c.top, text.get(dir) ?? ''))
+    const toWorkspace = (dir: string): string =>
+      relative(c.workspace, resolve(c.top, text.get(dir) ?? ''))
+        .split(sep)
+        .join('/') || '.'
+    const headByName = new Map<string, string[]>()
+    for (const dir of atHead.keys()) {
+      if (!text.has(dir)) continue
+      const folders = headByName.get(nameOf(dir)) ?? []
+      headByName.set(nameOf(dir), [...folders, dir])
+    }
+    // a folder gone from the head is a deleted job only when no folder at head has its name: a
+    // job moved (git's rename, or a delete and an add) is deployed from where it is now, and the
+    // folders left with its name now hold the job: they are listed as changed
+    const deleted: string[] = []
+    for (const dir of atBase.keys()) {
+      if (atHead.has(dir) || !text.has(dir)) continue
+      const still = headByName.get(nameOf(dir))
+      if (!still) {
+        deleted.push(dir)
+        continue
+      }
+      for (const other of still) changed.add(other)
+      ctx.info(
+        `${toWorkspace(dir)} is gone, but a job folder named ${nameOf(dir)} is at ${still.map(toWorkspace).join(', ')}: not deleted`
+      )
+    }
+
     const jobs: ChangedJob[] = []
-    for (const dir of [...changed].sort()) {
-      const ini = await git(cwd, ['show', `${head}:${dir ? `${dir}/` : ''}config.ini`])
-      const team = iniGet(parseIni(ini), 'owner', 'team')?.value ?? ''
-      jobs.push({ path: toWorkspace(dir), name: nameOf(dir), team })
+    const warned = new Set<string>()
+    for (const dir of [...changed].filter(d => text.has(d)).sort()) {
+      const name = nameOf(dir)
+      const same = headByName.get(name) ?? []
+      if (same.length > 1 && !warned.has(name)) {
+        warned.add(name)
+        ctx.warning(
+          `the job folders ${same.map(toWorkspace).join(', ')} are all named ${name}: on the Control Service they are one data job, whichever is deployed last`
+        )
+      }
+      jobs.push({ path: toWorkspace(dir), name, team: await teamOf(cwd, atHead.get(dir)?.ini) })
     }
-    const gone: DeletedJob[] = [...deleted]
-      .sort()
-      .map(dir => ({ path: toWorkspace(dir), name: nameOf(dir) }))
+    // one entry a name: a clean-up step deletes a job once
+    const gone: DeletedJob[] = []
+    for (const dir of deleted.sort())
+      if (!gone.some(g => g.name === nameOf(dir)))
+        gone.push({ path: toWorkspace(dir), name: nameOf(dir) })
 
     ctx.info(
       jobs.length
@@ -407,7 +469,7 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
     return {
       outputs: { jobs: JSON.stringify(jobs), deleted: JSON.stringify(gone), count: jobs.length },
       summary: {
-        heading: `Changed data jobs: ${short(base)}..${short(head)}`,
+        heading: `Changed data jobs: ${base ? short(base) : 'nothing'}..${short(head)}`,
         columns: ['job', 'path', 'team', 'change'],
         rows: [
           ...jobs.map(j => [j.name, j.path, j.team, 'changed']),

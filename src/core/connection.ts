@@ -58,20 +58,22 @@ export class Problems {
   }
 }
 
+/** A boolean input: true or false, as any word input is written (see `choice`). */
 export function parseBoolean(
   name: string,
   raw: string,
   fallback: boolean,
   problems: Problems
 ): boolean {
-  if (raw === '') return fallback
-  if (/^(true|True|TRUE)$/.test(raw)) return true
-  if (/^(false|False|FALSE)$/.test(raw)) return false
-  problems.add(`${name} must be true or false, not '${raw}'`)
-  return fallback
+  return choice(name, raw, ['true', 'false'], fallback ? 'true' : 'false', problems) === 'true'
 }
 
-/** One of a few words; the first problem message names them all. */
+/**
+ * One of a few words, written as one rule for every word input: each word in lower, Title or
+ * UPPER case, nothing else (`merge`, `Merge`, `MERGE`; not `mErGe`). This is the YAML 1.2 core
+ * schema's rule for true and false, which core.getBooleanInput follows. The problem message names
+ * the words.
+ */
 export function choice<T extends string>(
   name: string,
   raw: string,
@@ -80,7 +82,10 @@ export function choice<T extends string>(
   problems: Problems
 ): T {
   if (raw === '') return fallback
-  if ((allowed as readonly string[]).includes(raw)) return raw as T
+  const found = allowed.find(
+    w => raw === w || raw === w.toUpperCase() || raw === w.charAt(0).toUpperCase() + w.slice(1)
+  )
+  if (found !== undefined) return found
   const words =
     allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`
   problems.add(`${name} must be ${words}, not '${raw}'`)
