@@ -3,7 +3,8 @@
 // local Control Service) that answers with the payloads of issue 15 §3/§4: a 600 MB answer (where
 // JSON is read, and where logs are), an answer announcing 600 MB, JSON nested 100,000 deep, error
 // texts built to inject workflow commands, a proxy variable that is not a URL, a proxy that must not
-// see a loopback request, and a request the server never answers while the runner sends SIGTERM.
+// see a loopback request, and a request the server never answers while the runner sends SIGTERM
+// (and, with run-and-wait, a clean-up after the signal that is held too: the last-resort timer).
 // Every case: exit code 1 with one error line, or success; no stack trace; no line of output that
 // starts with `::` but the action's own commands; no secret leaked (helpers/runner.ts scans every
 // run); and where the server sends 600 MB, the step's peak RSS stays within its cap and a modest
@@ -113,20 +114,20 @@ const NO_PROXY_ENV = {
 
 let runs = 0
 
-/** fetch-logs of EXECUTION against the test's server; `peakKiB`: the step's peak RSS. */
-async function fetchLogs(
-  inputs: Record<string, string> = {},
+/** `action` against the test's server; `peakKiB`: the step's peak RSS. */
+async function launch(
+  action: string,
+  inputs: Record<string, string>,
   o: RunOptions = {}
 ): Promise<ActionRun & { peakKiB: number }> {
   const rssFile = join(root, `peak-rss-${++runs}`)
   const r = await runAction(
-    'fetch-logs',
+    action,
     {
       'control-service-url': url,
       'access-token': TOKEN,
       team: 'team',
       'job-name': 'hostile-job',
-      'execution-id': EXECUTION,
       ...inputs
     },
     {
@@ -143,6 +144,10 @@ async function fetchLogs(
   )
   return { ...r, peakKiB: Number(readFileSync(rssFile, 'utf8')) }
 }
+
+/** fetch-logs of EXECUTION. */
+const fetchLogs = (inputs: Record<string, string> = {}, o: RunOptions = {}) =>
+  launch('fetch-logs', { 'execution-id': EXECUTION, ...inputs }, o)
 
 /** A UUID: the only stop-commands token the action makes (runtime.ts, ctx.group). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -395,6 +400,35 @@ describe('SIGTERM while a read is stuck', () => {
       [/^::warning::fetch-logs: received SIGTERM, stopping$/]
     )
     expect(seen).toEqual([`GET ${JOB_PATH}`])
+  })
+
+  test('what the step does after the signal is stuck too: it ends itself after the grace period, with one line', async () => {
+    // run-and-wait: the start is held; after SIGTERM the step looks (with its clean-up client,
+    // which the signal does not stop: 3 s, one retry) for an execution the start may have made,
+    // and that look is held too. The 5 s grace ends the step before the look's second attempt can.
+    let step: ChildProcess | undefined
+    const reached = new Promise<void>(resolve => (arrived = resolve))
+    route = () => undefined
+    const running = launch(
+      'run-and-wait',
+      { 'poll-interval-seconds': '1' },
+      { onSpawn: c => (step = c) }
+    )
+    await reached
+    step?.kill('SIGTERM')
+    const r = await running
+    expectClean(
+      r,
+      /^::error::run-and-wait: still busy 5 s after SIGTERM: stopped without waiting for what was in flight$/,
+      [/^::warning::run-and-wait: received SIGTERM, stopping$/]
+    )
+    expect(seen[0]).toBe(
+      'POST /data-jobs/for-team/team/jobs/hostile-job/deployments/production/executions'
+    )
+    expect(seen.slice(1)).toEqual(
+      Array(seen.length - 1).fill('GET /data-jobs/for-team/team/jobs/hostile-job/executions')
+    )
+    expect(seen.length).toBeGreaterThanOrEqual(2)
   })
 })
 
