@@ -2,7 +2,9 @@
 // forwards absolute-URI requests (`GET http://host:port/path`) with their bodies and streams the
 // answers back, and tunnels `CONNECT host:port` (what undici's ProxyAgent sends, for https and,
 // by default, for plain http too). It records every request it receives, and can be told to
-// refuse everything with one status (403, 407…).
+// refuse everything with one status (403, 407…). It resolves names of its own (`hosts`, e.g.
+// vdk.test → 127.0.0.1): the client never proxies loopback, so a test that wants its requests
+// proxied names the service by such a name.
 import {
   Agent,
   createServer,
@@ -69,7 +71,13 @@ function authority(target: string): { host: string; port: number } | undefined {
   return m ? { host: m[1], port: Number(m[2]) } : undefined
 }
 
-export async function startProxy(): Promise<Proxy> {
+/** A name the proxy resolves to 127.0.0.1 by default (`.test` is reserved, RFC 2606). */
+export const PROXIED_HOST = 'vdk.test'
+
+export async function startProxy(
+  hosts: Record<string, string> = { [PROXIED_HOST]: '127.0.0.1' }
+): Promise<Proxy> {
+  const resolve = (host: string): string => hosts[host.toLowerCase()] ?? host
   const requests: ProxiedRequest[] = []
   let refusal: number | null = null
   // tunnels leave the server's connection tracking: close() ends them itself
@@ -99,7 +107,7 @@ export async function startProxy(): Promise<Proxy> {
     const upstream = httpRequest(
       {
         agent: upstreamAgent,
-        host: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+        host: resolve(target.hostname.replace(/^\[(.*)\]$/, '$1')),
         port: target.port || 80,
         method: req.method,
         path: `${target.pathname}${target.search}`,
@@ -132,7 +140,7 @@ export async function startProxy(): Promise<Proxy> {
     if (!where) return refuse(400)
 
     let connected = false
-    const upstream = netConnect(where.port, where.host, () => {
+    const upstream = netConnect(where.port, resolve(where.host), () => {
       connected = true
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length) upstream.write(head)

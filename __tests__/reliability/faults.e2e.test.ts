@@ -11,7 +11,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/server.js'
 import { until } from '../helpers/fixtures.js'
 import { isRegistered } from '../helpers/leaks.js'
 import { LocalService } from '../helpers/local-service.js'
-import { startProxy, type Proxy } from '../helpers/proxy.js'
+import { PROXIED_HOST, startProxy, type Proxy } from '../helpers/proxy.js'
 import { runAction, type ActionRun, type RunOptions } from '../helpers/runner.js'
 
 const TOKEN = 'faults-access-token-51c2e9d4'
@@ -341,9 +341,14 @@ describe('run-and-wait meets a fault', () => {
     proxy = await startProxy()
     proxy.refuse(403)
     const before = emu.journal.length
+    // loopback is never proxied: the service by a name only the proxy resolves
     const r = await run(
       'run-and-wait',
-      { 'job-name': job },
+      {
+        'job-name': job,
+        'control-service-url': `http://${PROXIED_HOST}:${emu.port}`,
+        'allow-insecure-http': 'true'
+      },
       { env: { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: '', no_proxy: '' } }
     )
     expectSafe(r, job, /^::error::run-and-wait: .*proxy refused.*HTTP 403/)

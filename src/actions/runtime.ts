@@ -137,6 +137,35 @@ async function writeSummary(table: SummaryTable): Promise<void> {
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
 const CLEANUP_TIMEOUT_MS = 3000
 
+/**
+ * How long after SIGINT/SIGTERM the step may take to stop by itself: every request listens to the
+ * cancellation signal, so this is the last resort against one that does not. The runner sends
+ * SIGTERM 7.5 s after SIGINT and kills 2.5 s later; 5 s leaves one clean-up request (3 s) room to
+ * finish, and the step still ends with its own line rather than the runner's kill.
+ */
+export const STOP_GRACE_MS = 5000
+
+/**
+ * Ends the process `graceMs` after a stop signal, with exit code 1 and one line, when it has not
+ * ended by itself; the timer does not keep the process alive.
+ */
+export function stopAfterGrace(
+  name: string,
+  signal: string,
+  graceMs = STOP_GRACE_MS,
+  exit: (code: number) => void = code => process.exit(code)
+): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    const line = `${name}: still busy ${graceMs / 1000} s after ${signal}: stopped without waiting for what was in flight`
+    // the action may have said why it failed already: then one error line is enough
+    if (process.exitCode === 1) core.info(line)
+    else core.setFailed(line)
+    exit(1)
+  }, graceMs)
+  timer.unref()
+  return timer
+}
+
 export async function runAction<C>(
   def: ActionDefinition<C>,
   src: InputSource = actionsInputs()
@@ -148,6 +177,7 @@ export async function runAction<C>(
     if (controller.signal.aborted) return
     core.warning(`${name}: received ${signal}, stopping`)
     controller.abort(new Error(`received ${signal}`))
+    stopAfterGrace(name, signal)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)

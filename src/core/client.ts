@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
 import { hasControl, httpUrl } from './text.js'
-import type { Transport, Response, RequestSpec } from './http.js'
+import { MAX_LOG_BYTES, type Transport, type Response, type RequestSpec } from './http.js'
 import {
   deploymentAnswer,
   deploymentsAnswer,
@@ -83,8 +83,28 @@ const enc = encodeURIComponent
 const DEPLOYMENT = 'production'
 
 /**
+ * The deepest nesting an answer may have. Deeper values make later walks (JSON.stringify, the
+ * comparisons of set-properties) overflow the stack; the official CLI (Python's json module,
+ * recursion limit 1000) cannot read them either, and no answer of the Control Service comes near.
+ */
+export const MAX_JSON_DEPTH = 500
+
+/** Whether `value` nests deeper than `max` levels of arrays and objects (no recursion). */
+export function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number]
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= max) return true
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+/**
  * The answer's JSON, checked against the shape the actions rely on (answers.ts): a body that is not
- * JSON, or not of that shape, is a protocol error in one line that names the field, never a value.
+ * JSON, nests too deep, or is not of that shape, is a protocol error in one line that names the
+ * field, never a value.
  */
 const parseJson = <T>(res: Response, operation: string, shape: Shape<T>): T => {
   let value: unknown
@@ -99,6 +119,14 @@ const parseJson = <T>(res: Response, operation: string, shape: Shape<T>): T => {
       opId: res.opId
     })
   }
+  if (nestsDeeper(value, MAX_JSON_DEPTH))
+    throw new ControlServiceError({
+      operation,
+      kind: 'protocol',
+      detail: `HTTP ${res.status} came with JSON nested deeper than ${MAX_JSON_DEPTH} levels, which no answer of the Control Service is`,
+      hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
+      opId: res.opId
+    })
   const checked = shape.safeParse(value)
   if (checked.success) return checked.data
   throw new ControlServiceError({
@@ -524,7 +552,8 @@ export class ControlServiceClient {
         path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
         query: { tail_lines: o.tailLines },
         idempotent: true,
-        retries: o.retries
+        retries: o.retries,
+        maxBytes: MAX_LOG_BYTES
       },
       logsAnswer
     )
@@ -545,7 +574,8 @@ export class ControlServiceClient {
         path: parsed.toString(),
         absolute: true,
         idempotent: true,
-        accept: [401, 403, 404]
+        accept: [401, 403, 404],
+        maxBytes: MAX_LOG_BYTES
       },
       res =>
         res.status === 200 && /^text\/plain\b/i.test(res.headers['content-type'] ?? '')

@@ -4,10 +4,16 @@ import { accessTokenAuth, apiTokenAuth, noAuth } from './auth.js'
 import { ControlServiceClient } from './client.js'
 import { resolve } from 'node:path'
 import { InputError, type FileProblem } from './errors.js'
-import { Transport, type TransportOptions } from './http.js'
+import {
+  isLoopbackHost,
+  isProxyUrl,
+  proxyVariable,
+  Transport,
+  type TransportOptions
+} from './http.js'
 import { relativeToWorkspace } from './jobdir.js'
 import { PRODUCT, VERSION } from './version.js'
-import { hasControl } from './text.js'
+import { hasControl, hideCredentials } from './text.js'
 
 /** Where inputs come from: `input` returns the trimmed value, "" when unset (as core.getInput). */
 export interface InputSource {
@@ -28,8 +34,6 @@ export interface ConnectionConfig {
   requestTimeoutMs: number
   allowInsecureHttp: boolean
 }
-
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
 /** Collects problems instead of stopping at the first, so one run reports them all. */
 export class Problems {
@@ -134,8 +138,9 @@ export function checkServiceUrl(
     url = new URL(raw)
   } catch {
     // URLs come from vars.*, which the runner does not mask: never echo credentials in one
-    const shown = raw.replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@')
-    problems.add(`${name} is not a valid URL: '${shown}' (expected e.g. https://vdk.example.com)`)
+    problems.add(
+      `${name} is not a valid URL: '${hideCredentials(raw)}' (expected e.g. https://vdk.example.com)`
+    )
     return undefined
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -146,7 +151,7 @@ export function checkServiceUrl(
     problems.add(`${name} must not hold credentials; use access-token or api-token`)
     return undefined
   }
-  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowInsecureHttp) {
     problems.add(
       `${name} uses plain http to ${url.hostname}: tokens would cross the network unencrypted; use https, or set allow-insecure-http: true`
     )
@@ -203,6 +208,18 @@ export function readConnection(src: InputSource, problems: Problems): Connection
       )
       if (authorizationUrl) auth = { kind: 'api-token', token: apiToken, authorizationUrl }
     }
+  }
+  // the proxy of each URL's scheme is read by the client (http.ts): a bad one is an input problem
+  for (const scheme of new Set(
+    [url, auth.kind === 'api-token' ? auth.authorizationUrl : ''].filter(Boolean).map(u => {
+      return new URL(u).protocol === 'https:' ? ('https' as const) : ('http' as const)
+    })
+  )) {
+    const proxy = proxyVariable(src.env, scheme)
+    if (proxy && !isProxyUrl(proxy.value))
+      problems.add(
+        `${proxy.name} is not a valid proxy URL: '${hideCredentials(proxy.value)}' (expected e.g. http://proxy.example.com:3128)`
+      )
   }
   const requestTimeoutMs =
     parseSeconds('request-timeout-seconds', src.input('request-timeout-seconds'), 60, problems) *

@@ -1,7 +1,9 @@
 // One error type for every failure of a Control Service call, whatever its cause: the real
 // service's body (what / why / consequences / countermeasures), the spec's `messages`, an empty
 // body, a network fault, a timeout. Its message is what a person reads: the operation, the HTTP
-// status, and what to do — never a token, never a stack trace.
+// status, and what to do — never a token, never a stack trace. Text from the server in it is inert:
+// one line, no control characters, each field cut to 300 characters.
+import { inert } from './text.js'
 
 export type FailureKind = 'http' | 'network' | 'timeout' | 'aborted' | 'auth' | 'protocol'
 
@@ -76,6 +78,17 @@ export class InputError extends Error {
   }
 }
 
+/** The most characters shown of one field of the server's (what, why, a message, a page's text). */
+const FIELD_CHARS = 300
+/** The most of the server's `messages` shown. */
+const MAX_MESSAGES = 5
+
+/** A field from the server, in one line: white space (line breaks too) as one space, cut. */
+function field(s: string): string {
+  const one = s.replace(/\s+/g, ' ').trim()
+  return one.length > FIELD_CHARS ? `${one.slice(0, FIELD_CHARS - 1)}…` : one
+}
+
 const sentence = (s: string): string => {
   const t = s.trim()
   // a sentence starts with a capital, but a path or a name keeps its case
@@ -105,22 +118,27 @@ function describe(init: ControlServiceErrorInit): string {
   const opId = init.opId ? ` (op id ${init.opId})` : ''
   if (init.kind !== 'http') {
     const parts = [init.detail, init.hint].filter(Boolean).map(s => sentence(s as string))
-    return `${head}${tried}: ${parts.join(' ')}${opId}`
+    return inert(`${head}${tried}: ${parts.join(' ')}${opId}`)
   }
   const b = init.body
   const parts: string[] = []
   if (b?.what || b?.why || b?.countermeasures) {
-    if (b.what) parts.push(sentence(b.what))
-    if (b.why) parts.push(sentence(b.why))
-    if (b.countermeasures) parts.push(sentence(b.countermeasures))
+    if (b.what) parts.push(sentence(field(b.what)))
+    if (b.why) parts.push(sentence(field(b.why)))
+    if (b.countermeasures) parts.push(sentence(field(b.countermeasures)))
   } else if (b?.messages?.length) {
-    parts.push(...b.messages.map(sentence))
+    parts.push(...b.messages.slice(0, MAX_MESSAGES).map(m => sentence(field(m))))
+    const more = b.messages.length - MAX_MESSAGES
+    if (more > 0) parts.push(`(and ${more} more messages)`)
   } else if (init.text?.trim()) {
-    parts.push(sentence(init.text.trim().replace(/\s+/g, ' ').slice(0, 300)))
+    parts.push(sentence(field(init.text)))
   }
   if (init.hint) parts.push(sentence(init.hint))
   else if (!b?.countermeasures && init.status) parts.push(statusHint(init.status))
-  return `${head}${tried} (HTTP ${init.status}): ${parts.filter(Boolean).join(' ')}${opId}`.trim()
+  // the operation and details may hold text from outside too: the line as a whole is inert
+  return inert(
+    `${head}${tried} (HTTP ${init.status}): ${parts.filter(Boolean).join(' ')}${opId}`.trim()
+  )
 }
 
 /** The service's error fields, if the body has any of them. */

@@ -1,11 +1,12 @@
 // The one HTTP seam to the Control Service (and to the token endpoint): undici's request API over
-// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured; NODE_EXTRA_CA_CERTS works
-// because TLS uses Node's default CA store), a timeout on every attempt (connect, and the whole
-// answer), retries only where safe, a fresh X-OPID per attempt, and one error type.
+// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured, loopback never proxied;
+// NODE_EXTRA_CA_CERTS works because TLS uses Node's default CA store), a timeout on every attempt
+// (connect, and the whole answer), a size cap on every answer read, retries only where safe, a
+// fresh X-OPID per attempt, and one error type.
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
-import { ControlServiceError, parseErrorBody } from './errors.js'
+import { ControlServiceError, InputError, parseErrorBody } from './errors.js'
 import { realSleep } from './poll.js'
 import {
   errorCode,
@@ -18,6 +19,63 @@ import {
 } from './retry.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+const MiB = 1024 * 1024
+
+/**
+ * The largest answer read by default (a JSON answer). The largest the Control Service gives are
+ * lists: a job's executions (it keeps at most 100 per job by default,
+ * datajobs.executions.cleanupJob.maximumExecutionsToStore in
+ * projects/control-service/projects/pipelines_control_service/src/main/resources/application.properties),
+ * about 1 KiB each, and GraphQL pages of the size asked for (5 or so). 32 MiB is far above any of
+ * them, and keeps a hostile or broken answer (a proxy streaming forever) from filling the memory:
+ * reading holds at most twice the cap (the pieces, then the joined text).
+ */
+export const MAX_ANSWER_BYTES = 32 * MiB
+
+/**
+ * The largest log answer read (RequestSpec.maxBytes of the logs reads). The service reads a pod's
+ * current log (KubernetesService.getJobLogs), which Kubernetes rotates at 10 MiB by default; a
+ * log store behind logs_url may hold more. Past this, tail-lines is the way to read them.
+ */
+export const MAX_LOG_BYTES = 256 * MiB
+
+/** The most of an error page that is read: the message shows 300 characters of it at most. */
+export const MAX_ERROR_PAGE_BYTES = 64 * 1024
+
+/**
+ * Whether a URL's hostname (as URL.hostname gives it, IPv6 in brackets) is this machine: such
+ * requests never go through a proxy (as @actions/http-client), and may use plain http.
+ */
+export const isLoopbackHost = (hostname: string): boolean =>
+  /^(localhost\.?|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i.test(
+    hostname
+  )
+
+/**
+ * The proxy variable in effect for a scheme, lowercase first (as curl and @actions/http-client):
+ * its name and value; undefined when none is set. ALL_PROXY is not read.
+ */
+export function proxyVariable(
+  env: NodeJS.ProcessEnv,
+  scheme: 'http' | 'https'
+): { name: string; value: string } | undefined {
+  for (const name of [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`]) {
+    const value = env[name]?.trim()
+    if (value) return { name, value }
+  }
+  return undefined
+}
+
+/** Whether a proxy variable's value is a URL undici can use: http(s)://[user:password@]host[:port]. */
+export function isProxyUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
 
 /** How requests are authorized; see auth.ts. */
 export interface Auth {
@@ -97,6 +155,8 @@ export interface RequestSpec {
   hint?: (status: number) => string | undefined
   /** Never show the answer's body in an error (a token endpoint may echo the form it was sent). */
   hideBody?: boolean
+  /** The largest answer accepted, in bytes (default MAX_ANSWER_BYTES); larger fails the call. */
+  maxBytes?: number
 }
 
 export interface Response {
@@ -127,6 +187,8 @@ export class Transport {
   > &
     TransportOptions
   private readonly dispatcher: Dispatcher
+  /** For loopback hosts, which never go through the proxy (the same Agent without a proxy). */
+  private readonly direct: Dispatcher
   private readonly base: URL
   private readonly proxied: boolean
   private seq = 0
@@ -137,16 +199,20 @@ export class Transport {
     const env = options.env ?? process.env
     // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
     // counts ("" tells undici not to look at process.env itself)
-    const scheme = this.base.protocol === 'https:' ? 'https' : 'http'
-    const proxy = env[`${scheme}_proxy`] || env[`${scheme.toUpperCase()}_PROXY`] || ''
+    const variable = proxyVariable(env, this.base.protocol === 'https:' ? 'https' : 'http')
+    // readConnection refuses a bad one before any request; this is for callers that did not
+    if (variable && !isProxyUrl(variable.value))
+      throw new InputError(`${variable.name} is not a valid proxy URL`)
+    const proxy = variable?.value ?? ''
     const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
-    this.proxied = !options.dispatcher && Boolean(proxy)
+    this.proxied = !options.dispatcher && Boolean(proxy) && !isLoopbackHost(this.base.hostname)
     const connect = { timeout: this.o.connectTimeoutMs }
+    this.direct = options.dispatcher ?? new Agent({ connect })
     this.dispatcher =
       options.dispatcher ??
       (proxy
         ? new EnvHttpProxyAgent({ httpProxy: proxy, httpsProxy: proxy, noProxy, connect })
-        : new Agent({ connect }))
+        : this.direct)
   }
 
   get signal(): AbortSignal | undefined {
@@ -266,7 +332,9 @@ export class Transport {
         headers,
         body,
         signal,
-        dispatcher: this.dispatcher,
+        // loopback never through the proxy, whatever NO_PROXY says: a plain-http token would
+        // leave the machine inside the proxy's tunnel
+        dispatcher: isLoopbackHost(url.hostname) ? this.direct : this.dispatcher,
         headersTimeout: limit,
         bodyTimeout: limit
       })
@@ -284,7 +352,24 @@ export class Transport {
           opId: resHeaders['x-opid'] ?? opId
         }
       }
-      const text = await res.body.text()
+      // an answer is read whole up to its cap, an error page only as far as a message shows it
+      const answer = ok || spec.accept?.includes(res.statusCode)
+      const text = answer
+        ? await readCapped(
+            res.body,
+            spec.maxBytes ?? MAX_ANSWER_BYTES,
+            resHeaders['content-length']
+          )
+        : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut')
+      if (text === undefined) {
+        throw new ControlServiceError({
+          operation: spec.operation,
+          kind: 'protocol',
+          detail: `the answer was larger than ${(spec.maxBytes ?? MAX_ANSWER_BYTES) / MiB} MiB, more than any answer of the Control Service to this request`,
+          hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
+          opId: resHeaders['x-opid'] ?? opId
+        })
+      }
       this.trace(spec, url, headers, res.statusCode, resHeaders, text)
       return {
         status: res.statusCode,
@@ -408,8 +493,48 @@ export class Transport {
 
   async close(): Promise<void> {
     await this.o.auth?.close?.()
-    if (!this.o.dispatcher) await this.dispatcher.close()
+    if (this.o.dispatcher) return
+    await this.dispatcher.close()
+    if (this.direct !== this.dispatcher) await this.direct.close()
   }
+}
+
+/**
+ * A body as text, read as a stream so that memory stays bounded: past `limit` bytes (or when
+ * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
+ * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
+ * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
+ */
+export async function readCapped(
+  body: Readable,
+  limit: number,
+  contentLength?: string,
+  overflow: 'fail' | 'cut' = 'fail'
+): Promise<string | undefined> {
+  // what is left is not wanted: the connection is closed (undici reports that as an error)
+  const discard = (): void => {
+    body.on('error', () => undefined)
+    body.destroy()
+  }
+  if (overflow === 'fail' && Number(contentLength) > limit) {
+    discard()
+    return undefined
+  }
+  const chunks: Buffer[] = []
+  let bytes = 0
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk)
+    bytes += chunk.length
+    if (bytes > limit) {
+      discard()
+      if (overflow === 'fail') return undefined
+      break
+    }
+  }
+  const whole = Buffer.concat(chunks, Math.min(bytes, limit))
+  // the pieces go before the text is made
+  chunks.length = 0
+  return whole.toString('utf8')
 }
 
 class TimeoutError extends Error {

@@ -43,6 +43,14 @@ export function httpUrl(raw: string): URL | undefined {
 }
 
 /**
+ * A URL (or what should have been one) fit to quote in a message: whatever stands before an `@`
+ * (user and password) is shown as `***`. URLs come from vars.* and proxy variables, which the
+ * runner does not mask.
+ */
+export const hideCredentials = (raw: string): string =>
+  raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, (_m, scheme?: string) => `${scheme ?? ''}***@`)
+
+/**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
  * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
  */
