@@ -95,14 +95,15 @@ test('without run and properties it only deploys; a failing run fails the step w
   expect(only.code).toBe(0)
   expect(only.outputs).toMatchObject({ skipped: 'true' })
   expect(only.outputs.status).toBeUndefined()
-  await fetch(
+  const scripted = await fetch(
     `${emu.url}/_emulator/jobs/${encodeURIComponent('pipeline team')}/pipeline-job/next-execution`,
     {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ status: 'user_error', seconds: 0.2, logs: ['boom'] })
     }
   )
+  expect(scripted.status).toBe(201)
   const failed = await pipeline({ run: 'true' })
   expect(failed.code).toBe(1)
   expect(failed.stdout).toMatch(

@@ -32,7 +32,7 @@ const deploy = (inputs: Record<string, string>): Promise<ActionRun> =>
 const admin = async (path: string, body?: unknown, method = 'POST') => {
   const res = await fetch(`${emu.url}/_emulator/${path}`, {
     method,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   expect(res.status).toBeLessThan(300)
@@ -534,7 +534,7 @@ describe('deploy', () => {
       `::error::deploy: version ${v2} of 'failing-build-job' was not live after timeout-seconds 1.5: version ${v1} (deployed ${before.last_deployed_date}) still runs. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, the service e-mailed the outcome to owner@example.com (notified_on_job_deploy), and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)`
     ])
     expect(await liveOf('data team', 'failing-build-job')).toEqual(before)
-    const sent = (await (await fetch(`${emu.url}/_emulator/notifications`)).json()) as unknown[]
+    const sent = (await (await api('/_emulator/notifications')).json()) as unknown[]
     expect(sent).toEqual([
       expect.objectContaining({
         job_name: 'failing-build-job',

@@ -47,7 +47,10 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true })
 })
 beforeEach(async () => {
-  const res = await fetch(`${emu.url}/_emulator/journal`, { method: 'DELETE' })
+  const res = await fetch(`${emu.url}/_emulator/journal`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer ${TOKEN}` }
+  })
   expect(res.status).toBeLessThan(300)
 })
 

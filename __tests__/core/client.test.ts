@@ -104,7 +104,10 @@ function make(
 const admin = async (path: string, body?: unknown, method = 'POST'): Promise<void> => {
   const res = await fetch(`${emu.url}/_emulator/${path}`, {
     method,
-    headers: { 'Content-Type': 'application/json' },
+    headers: {
+      Authorization: 'Bearer static-access-token-xyz',
+      'Content-Type': 'application/json'
+    },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   expect(res.status).toBeLessThan(300)

@@ -47,7 +47,10 @@ describe('dist/emulator/index.js command line (Node 24)', () => {
       '--token',
       '--api-token',
       '--execution-seconds',
-      '--no-secrets'
+      '--no-secrets',
+      '--allow-host',
+      '--max-upload-bytes',
+      '--max-inflate-ratio'
     ]) {
       expect(stdout).toContain(option)
     }
@@ -56,6 +59,7 @@ describe('dist/emulator/index.js command line (Node 24)', () => {
   test.each([
     [['--port', 'eighty'], "--port must be a number, 0 or more; got 'eighty'"],
     [['--colour'], "Unknown option '--colour'"],
+    [['--max-upload-bytes', 'lots'], "--max-upload-bytes must be a number, 0 or more; got 'lots'"],
     [
       ['--python-versions', '3.9', '--default-python-version', '3.8'],
       'the default python version 3.8 is not among the supported ones'

@@ -17,7 +17,8 @@ import { parse as parseYaml } from 'yaml'
 type BackendClass = new (opts: Options) => OpenAPIBackend
 
 /**
- * openapi-backend's class. openapi-backend 5.21 is CommonJS and require()s the ESM-only
+ * openapi-backend's class. The pinned 5.20 (json-schema-ref-parser 11, see package.json) loads
+ * through Jest. From 5.21 on, openapi-backend is CommonJS and require()s the ESM-only
  * @apidevtools/json-schema-ref-parser 16; Jest's CommonJS loader refuses that before Node 24.9
  * ("Must use import to load ES Module"), while Node's own require() can (require(esm), Node
  * >= 20.19). So when Jest's import fails, openapi-backend is loaded by Node's require, taken from

@@ -50,7 +50,7 @@ export class LocalService {
   async admin(path: string, body?: unknown, method = 'POST'): Promise<void> {
     const res = await fetch(`${this.emu.url}/_emulator/${path}`, {
       method,
-      headers: { 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body)
     })
     expect(res.status).toBeLessThan(300)

@@ -8,8 +8,10 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
 
   --port <n>                    port to listen on (default 8092; 0 picks a free one)
   --host <addr>                 address to listen on (default 127.0.0.1)
+  --allow-host <name>           also answer requests addressed to this host name (repeatable);
+                                without it, only loopback names and --host (against DNS rebinding)
   --data-dir <dir>              keep state in this folder, so that a restart loses nothing
-  --token <t>                   require "Authorization: Bearer <t>" (repeatable)
+  --token <t>                   require "Authorization: Bearer <t>", also on /_emulator/ (repeatable)
   --api-token <t>               accept this API token at POST /auth/token (repeatable)
   --access-token-ttl <s>        lifetime of exchanged access tokens (default 3600)
   --python-versions <list>      supported python versions (default 3.9,3.10,3.11,3.12)
@@ -22,6 +24,11 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
   --frozen-clock                start with the service's clock frozen: deployments and executions
                                 move on only when POST /_emulator/clock advances it
   --no-secrets                  answer 501 on the secrets API, as a service without a vault
+  --max-upload-bytes <n>        largest sources upload (default 5 GiB)
+  --max-sources-bytes <n>       largest total of an upload's files, inflated (default 5 GiB)
+  --max-sources-entries <n>     most files and folders in an upload (default 65535)
+  --max-inflate-ratio <n>       past 64 MiB, files inflate to at most n times the zip (default
+                                100; 0: no such limit)
   --verbose                     print one line per request
   --help                        show this text`
 
@@ -39,6 +46,7 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
       token: { type: 'string', multiple: true },
       'api-token': { type: 'string', multiple: true },
@@ -51,6 +59,10 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
       'logs-retention': { type: 'string' },
       'logs-url-template': { type: 'string' },
       'no-secrets': { type: 'boolean' },
+      'max-upload-bytes': { type: 'string' },
+      'max-sources-bytes': { type: 'string' },
+      'max-sources-entries': { type: 'string' },
+      'max-inflate-ratio': { type: 'string' },
       'frozen-clock': { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
@@ -68,6 +80,7 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
   return {
     port,
     host: values.host,
+    allowedHosts: values['allow-host'],
     dataDir: values['data-dir'],
     tokens: values.token,
     apiTokens: values['api-token'],
@@ -81,7 +94,11 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
     logsUrlTemplate: values['logs-url-template'],
     secrets: values['no-secrets'] ? false : undefined,
     frozenClock: values['frozen-clock'] ? true : undefined,
-    log: values.verbose ? line => console.log(line) : undefined
+    log: values.verbose ? line => console.log(line) : undefined,
+    maxUploadBytes: number(values['max-upload-bytes'], 'max-upload-bytes'),
+    maxSourcesBytes: number(values['max-sources-bytes'], 'max-sources-bytes'),
+    maxSourcesEntries: number(values['max-sources-entries'], 'max-sources-entries'),
+    maxInflateRatio: number(values['max-inflate-ratio'], 'max-inflate-ratio')
   }
 }
 

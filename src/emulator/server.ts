@@ -26,6 +26,7 @@ import {
   type ActiveFault,
   type JournalEntry
 } from './admin.js'
+import { accessCheck } from './access.js'
 import { ServiceClock } from './clock.js'
 import { runJobsQuery, type QueryContext } from './graphql.js'
 import {
@@ -49,7 +50,7 @@ import {
   type ServiceState
 } from './model.js'
 import { empty, fail, json, problem, raw, ReplyError, stream, type Reply } from './reply.js'
-import { ArchiveError, SourceStore } from './sources.js'
+import { ArchiveError, DEFAULT_SOURCE_LIMITS, SourceStore } from './sources.js'
 
 export const EMULATOR_VERSION = '0.1.0'
 
@@ -58,9 +59,12 @@ export interface EmulatorOptions {
   port?: number
   /** Address to listen on (default 127.0.0.1). */
   host?: string
+  /** Host names, besides loopback and `host`, that requests may be addressed to (Host, Origin). */
+  allowedHosts?: string[]
   /** Keep state here so that a restart loses nothing; absent: state lives in memory. */
   dataDir?: string
-  /** Access tokens accepted as `Authorization: Bearer <token>`. With none (and no API tokens) no auth. */
+  /** Access tokens accepted as `Authorization: Bearer <token>`, on the API and the admin API.
+   * With none (and no API tokens) no auth. */
   tokens?: string[]
   /** API (refresh) tokens the token endpoint exchanges for access tokens. */
   apiTokens?: string[]
@@ -87,6 +91,15 @@ export interface EmulatorOptions {
   frozenClock?: boolean
   /** One line per request, for the console (default: silent). */
   log?: (line: string) => void
+  /** The largest sources upload, in bytes (default 5 GiB). */
+  maxUploadBytes?: number
+  /** The largest total of an upload's files, inflated (default 5 GiB). */
+  maxSourcesBytes?: number
+  /** The most entries (files and folders) in an upload (default 65,535). */
+  maxSourcesEntries?: number
+  /** Past 64 MiB, an upload's files may inflate to at most this many times the zip's size
+   * (default 100; 0: no such limit). */
+  maxInflateRatio?: number
 }
 
 export interface Emulator {
@@ -108,6 +121,11 @@ const MAX_EXECUTIONS_PER_JOB = 100
 const MAX_JOURNAL = 50_000
 const MAX_NOTIFICATIONS = 10_000
 const RESOURCES = { cpu_request: 1, cpu_limit: 2, memory_request: 500, memory_limit: 1000 }
+/** What is left of a refused body is read and dropped up to this much, so that the client, still
+ * sending, reads the answer; past it the connection is closed. Tomcat's default maxSwallowSize
+ * (the real service runs Spring Boot's Tomcat: spring-boot-starter-web in its build.gradle). */
+const SWALLOW_BYTES = 2 * 1024 * 1024
+const JSON_TYPE = /^application\/(.+\+)?json\b/i
 
 interface Ctx {
   req: IncomingMessage
@@ -139,6 +157,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logsRetentionSeconds: 0,
     logsUrlTemplate: DEFAULT_LOGS_URL,
     secrets: true,
+    allowedHosts: [] as string[],
+    maxUploadBytes: DEFAULT_SOURCE_LIMITS.uploadBytes,
+    maxSourcesBytes: DEFAULT_SOURCE_LIMITS.filesBytes,
+    maxSourcesEntries: DEFAULT_SOURCE_LIMITS.entries,
+    maxInflateRatio: DEFAULT_SOURCE_LIMITS.inflateRatio,
     ...options
   }
   if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
@@ -151,7 +174,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'vdk-emulator-'))
   mkdirSync(dataDir, { recursive: true })
   const stateFile = join(dataDir, 'state.json')
-  const sources = new SourceStore(join(dataDir, 'sources'))
+  const sources = new SourceStore(join(dataDir, 'sources'), {
+    uploadBytes: opts.maxUploadBytes,
+    filesBytes: opts.maxSourcesBytes,
+    entries: opts.maxSourcesEntries,
+    inflateRatio: opts.maxInflateRatio
+  })
+  const access = accessCheck(opts.host, opts.allowedHosts)
   let state: ServiceState = existsSync(stateFile)
     ? { ...emptyState(), ...(JSON.parse(readFileSync(stateFile, 'utf8')) as ServiceState) }
     : emptyState()
@@ -288,20 +317,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // ---- request bodies -----------------------------------------------------------------------
 
   const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> => {
+    const tooLarge = (): never =>
+      fail(
+        problem(
+          413,
+          'The request body is too large.',
+          `It exceeds ${limit} bytes.`,
+          'Send a smaller body.'
+        )
+      )
+    if (Number(req.headers['content-length']) > limit) tooLarge()
     const chunks: Buffer[] = []
     let size = 0
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    // not destroyed past the limit (that would drop the connection): the 413 must reach the client
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       size += chunk.length
-      if (size > limit) {
-        fail(
-          problem(
-            413,
-            'The request body is too large.',
-            `It exceeds ${limit} bytes.`,
-            'Send a smaller body.'
-          )
-        )
-      }
+      if (size > limit) tooLarge()
       chunks.push(chunk)
     }
     return Buffer.concat(chunks)
@@ -325,7 +356,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         )
       )
     }
-    if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+    if (type && !JSON_TYPE.test(type)) {
       fail(
         problem(
           415,
@@ -517,16 +548,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         'Send the zip with Content-Type: application/octet-stream.'
       )
     }
+    const length = ctx.req.headers['content-length']
     let result
     try {
-      result = await sources.ingest(ctx.req)
+      result = await sources.ingest(ctx.req, length === undefined ? undefined : Number(length))
     } catch (e) {
       if (!(e instanceof ArchiveError)) throw e
+      // A zip the real service cannot read fails in zip4j with an IOException, which JobUpload
+      // turns into ExternalSystemError (HOST_CONTAINER): a 503 "Host container encountered an
+      // error". That invites a retry of a zip that will never read, so this service answers 400.
+      // It has no size limits at all (see SourceLimits): 413 for one is this service's choice.
+      const tooLarge = e.status === 413
       return problem(
-        400,
+        e.status,
         `The sources of data job '${js.job.job_name}' were not uploaded.`,
-        `Invalid job upload: ${e.message}.`,
-        "Upload a zip archive (Content-Type: application/octet-stream) with exactly one top-level folder holding the job's files.",
+        `${tooLarge ? 'The upload is too large' : 'Invalid job upload'}: ${e.message}.`,
+        tooLarge
+          ? 'Leave large or generated files out of the job (.vdkignore), or start the local Control Service with a higher limit.'
+          : "Upload a zip archive (Content-Type: application/octet-stream) with exactly one top-level folder holding the job's files.",
         'The job keeps its previous version.'
       )
     }
@@ -1010,7 +1049,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           deployment_seconds: opts.deploymentSeconds,
           logs_retention_seconds: opts.logsRetentionSeconds,
           logs_url_template: opts.logsUrlTemplate,
-          secrets: opts.secrets
+          secrets: opts.secrets,
+          allowed_hosts: opts.allowedHosts,
+          max_upload_bytes: opts.maxUploadBytes,
+          max_sources_bytes: opts.maxSourcesBytes,
+          max_sources_entries: opts.maxSourcesEntries,
+          max_inflate_ratio: opts.maxInflateRatio
         })
     ],
     [
@@ -1170,8 +1214,36 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   }
 
-  const applyFault = (req: IncomingMessage, res: ServerResponse, f: ActiveFault): void => {
+  /**
+   * What is left of a request's body once its answer is decided is read and dropped, up to
+   * SWALLOW_BYTES; past that the connection is closed. (Node would otherwise read all of it.)
+   */
+  const swallow = (req: IncomingMessage): void => {
+    if (req.complete || req.destroyed) return
+    let left = SWALLOW_BYTES
+    req.on('data', (chunk: Buffer) => {
+      left -= chunk.length
+      if (left < 0) req.socket.destroy()
+    })
     req.resume()
+  }
+
+  /** Admin calls need what the API needs (the token, when one is set), and their POSTs a JSON
+   * body: a web page's form can send only form or text content types. */
+  const adminRefusal = (req: IncomingMessage): Reply | undefined => {
+    const denied = authorized(req)
+    if (denied) return denied
+    const type = req.headers['content-type'] ?? ''
+    if (req.method === 'POST' && !JSON_TYPE.test(type)) {
+      return json(415, {
+        error: 'admin POSTs must be sent with Content-Type: application/json (also without a body)'
+      })
+    }
+    return undefined
+  }
+
+  const applyFault = (req: IncomingMessage, res: ServerResponse, f: ActiveFault): void => {
+    swallow(req)
     if (f.reset) {
       res.socket?.destroy()
       return
@@ -1199,8 +1271,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const opId = (req.headers['x-opid'] as string | undefined) ?? hex(8)
     res.setHeader('X-OPID', opId)
     const method = req.method ?? 'GET'
+    // before anything else, and out of the journal: such a request is not a client of the service
+    const refused = access({ host: req.headers.host, origin: req.headers.origin })
+    if (refused) {
+      swallow(req)
+      send(res, refused)
+      return
+    }
     if (url.pathname.startsWith('/_emulator/')) {
-      send(res, await run(() => dispatch(admin, req, url, opId)))
+      const denied = adminRefusal(req)
+      const reply = denied ?? (await run(() => dispatch(admin, req, url, opId)))
+      swallow(req)
+      send(res, reply)
       return
     }
     const query: Record<string, string | string[]> = {}
@@ -1247,7 +1329,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (reply.kind === 'stream') (reply.body as Readable).destroy()
       return applyFault(req, res, fault)
     }
-    if (denied) req.resume()
+    swallow(req)
     send(res, reply)
   }
 
