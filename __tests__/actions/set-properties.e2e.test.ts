@@ -317,7 +317,9 @@ describe('values in the summary (VDK properties often hold credentials)', () => 
         'dry-run': String(mode === 'dry run')
       })
       expect(run.code).toBe(0)
-      expect(run.summary).toContain('(values not shown: show-values is false)')
+      expect(run.summary).toMatch(
+        /: properties( \(dry run: nothing written\))? \(values not shown\)<\/h3>/
+      )
       expect(run.summary).toContain('<th>Key</th><th>Change</th><th>Type</th></tr>')
       for (const row of [
         '<td>rows</td><td>property changed</td><td>a number</td>',
@@ -386,6 +388,21 @@ describe('a value YAML cut at " #" (a comment) is warned of, naming the key, nev
     })
     expect(await read('cut-value-job')).toEqual({ note: 'some text', rows: 100, quoted: 'a #b' })
     expect(run.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain('def-rest')
+  })
+
+  test('many: five warnings, then how many more (GitHub shows ten annotations a step)', async () => {
+    const run = await props('cut-many-job', {
+      properties: Array.from({ length: 8 }, (_, i) => `k${i}: text ${i} # note`).join('\n'),
+      'dry-run': 'true'
+    })
+    expect(run.code).toBe(0)
+    const warnings = run.annotations.filter(a => a.level === 'warning').map(a => a.message)
+    expect(warnings.slice(0, 5).map(w => w.split(' is followed')[0])).toEqual(
+      [0, 1, 2, 3, 4].map(i => `properties: the value of 'k${i}' (line ${i + 1})`)
+    )
+    expect(warnings.slice(5)).toEqual([
+      "3 more value(s) are followed by ' #' on their line (a YAML comment), as above"
+    ])
   })
 
   test('a secret passed as ${{ toJSON(secrets.X) }} (a JSON string) is read verbatim: no warning', async () => {

@@ -55,6 +55,12 @@ const isMap = (v: unknown): v is JsonMap => typeof v === 'object' && v !== null 
 /** Warnings of values a YAML comment may have cut, at most (GitHub shows ten annotations a step). */
 const MAX_WARNINGS = 5
 
+/** Values a YAML comment may have cut: the warnings said, and how many more. */
+interface CutValues {
+  said: string[]
+  more: number
+}
+
 /** Keys with a line break or another control character: not names, and they would print as lines. */
 const keysProblem = (what: string, keys: string[]): string =>
   `${what} holds key(s) with a line break or another control character: ${keys
@@ -75,7 +81,7 @@ function mapping(
   what: string,
   text: string,
   problems: Problems,
-  o: { json?: boolean; secrets?: boolean; warnings: string[] }
+  o: { json?: boolean; secrets?: boolean; cut: CutValues }
 ): JsonMap | undefined {
   const read = readValue(what, text, { json: o.json ?? false, allPlain: o.secrets ?? false })
   if ('problem' in read) {
@@ -94,7 +100,11 @@ function mapping(
     problems.add(keysProblem(what, bad))
     return undefined
   }
-  for (const f of read.cut) o.warnings.push(cutWarning(what, f, text))
+  for (const f of read.cut) {
+    // each line number is counted from the start: only for the warnings said
+    if (o.cut.said.length < MAX_WARNINGS) o.cut.said.push(cutWarning(what, f, text))
+    else o.cut.more++
+  }
   return value
 }
 
@@ -103,12 +113,12 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
 
   async config(src: InputSource, problems: Problems): Promise<SetPropertiesConfig> {
     const connection = readConnection(src, problems)
-    const warnings: string[] = []
+    const cut: CutValues = { said: [], more: 0 }
     // secrets first: masked before anything else can print them
     let secrets: Record<string, string> | undefined
     const rawSecrets = src.input('secrets')
     if (rawSecrets) {
-      const map = mapping('secrets', rawSecrets, problems, { secrets: true, warnings })
+      const map = mapping('secrets', rawSecrets, problems, { secrets: true, cut })
       if (map) {
         secrets = {}
         for (const [k, v] of Object.entries(map)) {
@@ -125,7 +135,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
     const file = src.input('properties-file')
     let properties: JsonMap | undefined
     if (inline && file) problems.add('set properties or properties-file, not both')
-    else if (inline) properties = mapping('properties', inline, problems, { warnings })
+    else if (inline) properties = mapping('properties', inline, problems, { cut })
     else if (file) {
       const path = workspacePath(src, file)
       if (!['.json', '.yaml', '.yml'].includes(extname(path).toLowerCase()))
@@ -148,7 +158,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
           properties = mapping(`properties-file '${file}'`, text, problems, {
             // a .json file is read as JSON (fast, exact); YAML only when it is not JSON
             json: extname(path).toLowerCase() === '.json',
-            warnings
+            cut
           })
       }
     }
@@ -184,7 +194,12 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
       secrets,
       dryRun,
       showValues,
-      warnings
+      warnings: cut.more
+        ? [
+            ...cut.said,
+            `${cut.more} more value(s) are followed by ' #' on their line (a YAML comment), as above`
+          ]
+        : cut.said
     }
   },
 
@@ -198,11 +213,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
       throw new ActionFailure(
         `data job '${c.ref.job}' does not exist in team '${c.ref.team}': check job-name and team (the Control Service would store its properties anyway, where no job reads them)`
       )
-    for (const w of c.warnings.slice(0, MAX_WARNINGS)) ctx.warning(w)
-    if (c.warnings.length > MAX_WARNINGS)
-      ctx.warning(
-        `${c.warnings.length - MAX_WARNINGS} more value(s) are followed by ' #' on their line (a YAML comment), as above`
-      )
+    for (const w of c.warnings) ctx.warning(w)
     const rows: Cell[][] = []
     const changed: string[] = []
     let count: number | string = ''
@@ -277,7 +288,7 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
     }
     if (rows.length) {
       outcome.summary = {
-        heading: `VDK data job ${c.ref.job}: properties${c.dryRun ? ' (dry run: nothing written)' : ''}${c.showValues ? '' : ' (values not shown: show-values is false)'}`,
+        heading: `VDK data job ${c.ref.job}: properties${c.dryRun ? ' (dry run: nothing written)' : ''}${c.showValues ? '' : ' (values not shown)'}`,
         columns: c.showValues
           ? ['Key', 'Change', 'Old value', 'New value']
           : ['Key', 'Change', 'Type'],
