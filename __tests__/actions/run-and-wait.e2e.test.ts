@@ -205,6 +205,26 @@ describe('run-and-wait', () => {
       expect(r.summary).toContain(`<td>${id}</td><td>${status}</td>`)
     })
 
+    test('very long log lines: the reason (an annotation) stays under 4 KB, the whole lines are in the log', async () => {
+      const job = 'run-long-lines-job'
+      await svc.deploy(job)
+      // a traceback of two long lines made a 3 MB annotation; GitHub keeps 4,096 characters
+      const logs = [
+        'setting up',
+        `Traceback ${'a'.repeat(200_000)}`,
+        `Error: ${'b'.repeat(200_000)}`
+      ]
+      await svc.script(job, { status: 'user_error', seconds: 0.3, logs })
+      const { run: r } = await svc.drive(job, () => run({ 'job-name': job }))
+      expect(r.code).toBe(1)
+      const id = r.outputs['execution-id']
+      expect(errors(r)).toEqual([
+        `::error::run-and-wait: execution ${id} of '${job}' ended user_error: Job execution failed because of an error in the data job (user error). — last log lines: setting up | Traceback ${'a'.repeat(290)}… | Error: ${'b'.repeat(293)}… (lines cut at 300 characters: the whole lines are in the log above)`
+      ])
+      expect(errors(r)[0].length).toBeLessThan(4096)
+      expect(grouped(r.stdout).lines).toEqual(logs)
+    })
+
     test('a platform_error that becomes succeeded is reported as succeeded (it is read again once)', async () => {
       const job = 'run-becomes-job'
       await svc.deploy(job)

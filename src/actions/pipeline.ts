@@ -46,7 +46,11 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
     // the inputs that two parts would read with different meanings have their own names here
     const forDeploy = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }
     const forRun = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }
-    const forProperties = { mode: 'properties-mode', 'dry-run': '' }
+    const forProperties = {
+      mode: 'properties-mode',
+      'dry-run': '',
+      'show-values': 'properties-show-values'
+    }
     const d = await deploy.config(renamed(src, forDeploy), saying(parts, forDeploy))
     // the run's inputs are checked even with run: false; a wrong value is wrong either way
     const r = await runAndWait.config(renamed(src, forRun), saying(parts, forRun))

@@ -320,6 +320,19 @@ async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promis
   }
 }
 
+/**
+ * The failure reason is an annotation: GitHub keeps 4,096 characters of one (actions/runner,
+ * ExecutionContext._maxIssueMessageLength: "Don't send issue with huge message"), and the log line
+ * holds it whole (two 1.5 MB log lines made it 3 MB). Each log line in it is cut at 300
+ * characters and the service's message at 500, which keeps it under 2,500 (the job name and the
+ * execution id are checked names), whole lines staying in the log.
+ */
+const REASON = { lineChars: 300, messageChars: 500 }
+
+/** Text cut at `max` characters (not inside a surrogate pair), with "…" when cut. */
+const clip = (s: string, max: number): string =>
+  s.length > max ? `${s.slice(0, max).replace(/[\ud800-\udbff]$/, '')}…` : s
+
 /** Follows one execution: status lines, log lines (each once, in order), and the final report. */
 class Follower {
   private lastStatus?: ExecutionStatus
@@ -433,7 +446,9 @@ class Follower {
       return { outputs, summary }
     }
     const last = this.tail.slice(-5)
-    const reason = `execution ${this.id} of '${this.c.ref.job}' ended ${e.status}${e.message ? `: ${e.message}` : ''}${last.length ? ` — last log lines: ${last.join(' | ')}` : ''}`
+    const cut = last.some(l => l.length > REASON.lineChars)
+    const lines = last.map(l => clip(l, REASON.lineChars)).join(' | ')
+    const reason = `execution ${this.id} of '${this.c.ref.job}' ended ${e.status}${e.message ? `: ${clip(e.message, REASON.messageChars)}` : ''}${last.length ? ` — last log lines: ${lines}${cut ? ` (lines cut at ${REASON.lineChars} characters: the whole lines are in the log above)` : ''}` : ''}`
     return { outputs, summary, failure: reason }
   }
 }

@@ -123,14 +123,66 @@ function annotate(problems: FileProblem[], level: 'error' | 'warning'): void {
   }
 }
 
+/**
+ * What the job summary may take: GitHub refuses a step summary over 1 MiB whole ("$GITHUB_STEP_SUMMARY
+ * upload aborted, supports content up to a size of 1024k"), so ours stays at half of it, and one
+ * cell (a property's value, a step's rows in the pipeline's table) at a few screens.
+ */
+export const SUMMARY_LIMITS = { bytes: 512 * 1024, cellChars: 4096 }
+
+/**
+ * A cell's markup cut to `max` characters at a boundary: never inside a tag or an entity, and a
+ * <code> or <a> left open is closed. The markup is flat (link, code and joined make it: text,
+ * entities, <code>…</code>, <a …>…</a> and <br>, no tag inside another), so this is enough.
+ */
+export function cutMarkup(markup: string, max: number): string {
+  if (markup.length <= max) return markup
+  let out = ''
+  let open: string | undefined
+  for (const [token] of markup.matchAll(/<[^>]*>|&[#\w]+;|[^<&]+|[<&]/g)) {
+    if (out.length + token.length > max) {
+      // text may be cut anywhere but inside a surrogate pair
+      if (!/^[<&]./.test(token))
+        out += token.slice(0, max - out.length).replace(/[\ud800-\udbff]$/, '')
+      break
+    }
+    out += token
+    const tag = /^<(\/?)(code|a)\b/.exec(token)
+    if (tag) open = tag[1] ? undefined : tag[2]
+  }
+  return `${out}${open ? `</${open}>` : ''} … (cut)`
+}
+
 async function writeSummary(table: SummaryTable): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
+  const { bytes, cellChars } = SUMMARY_LIMITS
+  const header = table.columns.map(c => ({ data: escapeHtml(c), header: true }))
+  // the heading, the header row, and 1 KiB for the tags around them and the note of rows left out
+  let left =
+    bytes -
+    1024 -
+    [table.heading, ...table.columns].reduce((n, t) => n + Buffer.byteLength(escapeHtml(t)) + 9, 0)
+  const rows: Array<Array<string | { data: string; colspan: string }>> = []
+  for (const r of table.rows) {
+    const cells = r.map(cell => cutMarkup(render(cell), cellChars) || '—')
+    const size = cells.reduce((n, c) => n + Buffer.byteLength(c) + 9, 9)
+    if (size > left) break
+    left -= size
+    rows.push(cells)
+  }
+  const unshown = table.rows.length - rows.length
+  if (unshown)
+    rows.push([
+      {
+        data: escapeHtml(
+          `… ${unshown} more row(s) not shown: a job summary is limited to ${bytes / 1024} KiB here`
+        ),
+        colspan: String(table.columns.length)
+      }
+    ])
   await core.summary
     .addHeading(escapeHtml(table.heading), 3)
-    .addTable([
-      table.columns.map(c => ({ data: escapeHtml(c), header: true })),
-      ...table.rows.map(r => r.map(cell => render(cell) || '—'))
-    ])
+    .addTable([header, ...rows])
     .write()
 }
 
