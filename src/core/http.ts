@@ -75,6 +75,8 @@ export interface RequestSpec {
   path: string
   /** `path` is a whole URL (e.g. an execution's logs_url); auth is sent only to the service's origin. */
   absolute?: boolean
+  /** Another dispatcher for this request (a logs_url elsewhere: it connects only where checked). */
+  dispatcher?: Dispatcher
   query?: Record<string, string | number | boolean | string[] | undefined>
   json?: unknown
   /** A factory, so that a retried attempt sends a fresh stream. */
@@ -266,7 +268,7 @@ export class Transport {
         headers,
         body,
         signal,
-        dispatcher: this.dispatcher,
+        dispatcher: spec.dispatcher ?? this.dispatcher,
         headersTimeout: limit,
         bodyTimeout: limit
       })
