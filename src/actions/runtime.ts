@@ -118,8 +118,8 @@ function annotate(problems: FileProblem[], level: 'error' | 'warning'): void {
       startLine: p.line,
       title: level === 'error' ? 'vdk-actions' : undefined
     }
-    if (level === 'error') core.error(p.message, props)
-    else core.warning(p.message, props)
+    if (level === 'error') core.error(inert(p.message), props)
+    else core.warning(inert(p.message), props)
   }
 }
 
@@ -185,11 +185,11 @@ export async function runAction<C>(
       // every line an action prints may hold text from outside: it acts as nothing but text
       info: line => core.info(inert(line)),
       mask: secret => core.setSecret(secret),
-      notice: line => core.notice(line),
+      notice: line => core.notice(inert(line)),
       warning: (line, file) =>
-        file ? annotate([{ ...file, message: line }], 'warning') : core.warning(line),
+        file ? annotate([{ ...file, message: line }], 'warning') : core.warning(inert(line)),
       group: (title, lines) => {
-        core.startGroup(title)
+        core.startGroup(inert(title))
         // a job's log lines are data: a line such as "::error::…" must not act as a command
         const token = randomUUID()
         core.info(`::stop-commands::${token}`)
@@ -208,14 +208,14 @@ export async function runAction<C>(
     for (const [k, v] of Object.entries(outcome.outputs)) core.setOutput(k, String(v))
     if (outcome.summary) await writeSummary(outcome.summary)
     if (outcome.annotations?.length) annotate(outcome.annotations, 'error')
-    if (outcome.failure) core.setFailed(`${name}: ${outcome.failure}`)
+    if (outcome.failure) core.setFailed(inert(`${name}: ${outcome.failure}`))
   } catch (e) {
     if (e instanceof InputError) annotate(e.annotations, 'error')
     if (e instanceof InputError || e instanceof ControlServiceError || e instanceof ActionFailure)
-      core.setFailed(`${name}: ${e.message}`)
+      core.setFailed(inert(`${name}: ${e.message}`))
     else
       core.setFailed(
-        `${name}: unexpected error (please report it): ${(e as Error).stack ?? String(e)}`
+        inert(`${name}: unexpected error (please report it): ${(e as Error).stack ?? String(e)}`)
       )
   } finally {
     await Promise.all(clients.map(c => c.close()))

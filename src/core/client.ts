@@ -411,21 +411,34 @@ export class ControlServiceClient {
             detail: `HTTP ${res.status} without a Location header naming the execution`,
             opId: res.opId
           })
-        const decoded = decodeURIComponent(id)
-        const bad = executionIdProblem(decoded)
+        let decoded: string | undefined
+        try {
+          decoded = decodeURIComponent(id)
+        } catch {
+          // a malformed escape (%E0%A4%A): not an id either
+        }
+        const bad =
+          decoded === undefined ? 'that is not percent-encoded text' : executionIdProblem(decoded)
         if (bad)
           throw new ControlServiceError({
             operation,
             kind: 'protocol',
-            detail: `the Location header names the execution id ${bad}`,
+            detail: `the Location header names ${decoded === undefined ? 'an execution id' : 'the execution id'} ${bad}`,
             opId: res.opId
           })
-        return decoded
+        return decoded as string
       },
       async opIds => {
         const mine = (await this.listExecutions(ref)).find(
           e => e.op_id !== undefined && opIds.includes(e.op_id)
         )
+        const bad = mine && executionIdProblem(mine.id)
+        if (bad)
+          throw new ControlServiceError({
+            operation,
+            kind: 'protocol',
+            detail: `the execution this start made is listed with the id ${bad}`
+          })
         return mine?.id
       }
     )
