@@ -523,6 +523,39 @@ describe('fetch-logs: where it writes (§3)', () => {
     }
   })
 
+  test('a file that cannot be written (EIO, ENOTDIR): one line naming it', async () => {
+    const id = 'hostile-path-1700000000'
+    server.on('GET', execPath(job), { json: execution(id) })
+    server.on('GET', logsPath(job), { json: { logs: 'one line' } })
+    // a regular file the kernel refuses to have written
+    const proc = await run('fetch-logs', {
+      'job-name': job,
+      'execution-id': id,
+      path: '/proc/version'
+    })
+    expectClean(proc, /^::error::fetch-logs: could not write the logs to \/proc\/version: E[A-Z]+$/)
+    // the runner's temp folder is a file: the default file's folder cannot be made
+    const temp = join(root, 'temp-is-a-file')
+    writeFileSync(temp, 'x')
+    const r = await runAction(
+      'fetch-logs',
+      {
+        'control-service-url': server.url,
+        'access-token': TOKEN,
+        team: TEAM,
+        'job-name': job,
+        'execution-id': id
+      },
+      { workspace: root, env: { RUNNER_TEMP: temp } }
+    )
+    expectClean(
+      r,
+      new RegExp(
+        `^::error::fetch-logs: could not write the logs to ${temp}/vdk-logs/${job}/${id}\\.log: ENOTDIR$`
+      )
+    )
+  })
+
   test('logs with commands and escapes are written whole and printed fenced', async () => {
     const id = 'hostile-path-1700000000'
     const logs = INJECTIONS.join('\n')
