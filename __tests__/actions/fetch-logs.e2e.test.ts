@@ -286,6 +286,10 @@ describe('bad input is rejected with one line before any request', () => {
     [{ 'tail-lines': '2.5' }, /tail-lines must be a whole number above 0, not '2\.5'/],
     [{ 'tail-lines': 'all' }, /tail-lines must be a whole number above 0, not 'all'/],
     [{ print: 'maybe' }, /print must be true or false, not 'maybe'/],
+    [
+      { 'follow-logs-url': 'https://logs.example.com' },
+      /follow-logs-url must be public, same-origin, any, or host names separated by commas .*, not "https:\/\/logs\.example\.com"/
+    ],
     [{ 'job-name': '' }, /job-name is required when job-path is not given/]
   ])('%p', async (inputs, message) => {
     const r = await fetchLogs({ 'job-name': 'valid-job-name', ...inputs })

@@ -412,7 +412,7 @@ describe('logs_url (§3): followed only where it is safe', () => {
     ['https://[fd00::1]/latest/meta-data/', /it is fd00::1, a private address/],
     ['javascript:alert(1)//\n::error::x', /it is not an http\(s\) URL/]
   ])(
-    'fetch-logs with logs_url %s: not fetched, the link and why printed',
+    'fetch-logs with logs_url %j: not fetched, the link and why printed',
     async (template, why) => {
       const url = template.replace('{port}', String(server.port))
       ended(url)
