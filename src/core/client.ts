@@ -529,7 +529,7 @@ export class ControlServiceClient {
             ? res.text
             : res.status === 200
               ? {
-                  why: `it serves ${res.headers['content-type'] || 'no content type'}, not plain text`
+                  why: `it serves ${(res.headers['content-type'] || 'no content type').slice(0, 80)}, not plain text`
                 }
               : { why: `it answered HTTP ${res.status}` }
       )
