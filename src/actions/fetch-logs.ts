@@ -1,9 +1,10 @@
 // fetch-logs: an execution's logs (by default the job's latest execution) into a file, and into
 // the log in a capped group. When the service no longer has them (the pod is gone), it uses
-// logs_url, or says plainly that they are gone and where to look.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+// logs_url (when the rule of follow-logs-url lets it), or says plainly that they are gone and
+// where to look. The file is written only where the input or a checked execution id puts it.
+import { lstatSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { executionIdProblem, splitLines, type JobRef } from '../core/client.js'
 import {
   workspacePath,
@@ -14,6 +15,7 @@ import {
   type Problems
 } from '../core/connection.js'
 import { ActionFailure } from '../core/errors.js'
+import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
 import { isTerminal } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
 import type { ActionDefinition } from './runtime.js'
@@ -29,6 +31,7 @@ export interface FetchLogsConfig {
   path?: string
   print: boolean
   tempDir: string
+  logsUrl: LogsUrlRule
 }
 
 export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
@@ -45,8 +48,8 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     }
     const rawPath = src.input('path')
     const path = rawPath ? workspacePath(src, rawPath) : undefined
-    if (path && (/[/\\]$/.test(rawPath) || (existsSync(path) && statSync(path).isDirectory())))
-      problems.add(`path '${rawPath}' is a folder: give the name of the file to write the logs to`)
+    const badPath = path && logFileProblem(rawPath, path)
+    if (badPath) problems.add(`path '${rawPath}' ${badPath}`)
     const id = src.input('execution-id')
     const badId = id ? executionIdProblem(id) : undefined
     if (badId) problems.add(`execution-id ${badId}`)
@@ -56,7 +59,8 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
       tailLines,
       path,
       print: parseBoolean('print', src.input('print'), true, problems),
-      tempDir: src.env.RUNNER_TEMP ?? tmpdir()
+      tempDir: src.env.RUNNER_TEMP ?? tmpdir(),
+      logsUrl: readLogsUrlRule(src, problems, connection.url)
     }
     const job = await readJobInputs(src, problems, { pathRequired: false })
     problems.check()
@@ -73,6 +77,12 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
         throw new ActionFailure(
           `data job '${c.ref.job}' of team '${c.ref.team}' has no executions yet`
         )
+      // the id is the service's choice, and it names the file: held to the strict pattern
+      const bad = executionIdProblem(latest.id)
+      if (bad)
+        throw new ActionFailure(
+          `the Control Service named the latest execution of '${c.ref.job}' ${bad}; nothing was read`
+        )
       id = latest.id
       ctx.info(`the latest execution of '${c.ref.job}' is ${id}`)
     }
@@ -81,16 +91,14 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     let source = 'the Control Service'
     if (!text && isTerminal(e.status)) {
       // a log store that fails or cannot be reached: say where the logs are instead of failing
-      const fromUrl = e.logs_url
-        ? await ctx.client.readLogsUrl(e.logs_url).catch(() => undefined)
-        : undefined
-      if (fromUrl !== undefined) {
-        const lines = splitLines(fromUrl)
+      const read = e.logs_url ? await ctx.client.readLogsUrl(e.logs_url, c.logsUrl) : undefined
+      if (read && 'text' in read) {
+        const lines = splitLines(read.text)
         text = (c.tailLines ? lines.slice(-c.tailLines) : lines).join('\n')
         source = e.logs_url as string
-      } else if (e.logs_url) {
+      } else if (read) {
         ctx.warning(
-          `the Control Service no longer has the logs of execution ${id} (it ended ${e.status}); they are at ${e.logs_url}`
+          `the Control Service no longer has the logs of execution ${id} (it ended ${e.status}); they are at ${e.logs_url} (${read.why})`
         )
       } else {
         ctx.warning(
@@ -98,10 +106,14 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
         )
       }
     }
-    const path = c.path ?? join(c.tempDir, 'vdk-logs', c.ref.job, `${id}.log`)
-    mkdirSync(dirname(path), { recursive: true })
+    const path = c.path ?? defaultLogFile(c.tempDir, c.ref.job, id)
     const content = text ? `${text}\n` : ''
-    writeFileSync(path, content)
+    try {
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(path, content)
+    } catch (err) {
+      throw new ActionFailure(`could not write the logs to ${path}: ${failureCode(err)}`)
+    }
     const bytes = Buffer.byteLength(content)
     if (c.print && text) {
       const lines = text.split('\n')
@@ -115,4 +127,71 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     ctx.info(`wrote ${bytes} bytes of logs to ${path}`)
     return { outputs: { 'logs-path': path, 'execution-id': id, status: e.status, bytes } }
   }
+}
+
+/** The code of a file-system failure (EACCES, ENOSPC, …), or its message. */
+const failureCode = (e: unknown): string =>
+  (e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e)
+
+/**
+ * The default file, vdk-logs/<job>/<id>.log under the runner's temp folder; the job name and the
+ * id are checked already, and the path is checked once more to stay under its folder.
+ */
+export function defaultLogFile(tempDir: string, job: string, id: string): string {
+  const folder = resolve(tempDir, 'vdk-logs')
+  const file = resolve(folder, job, `${id}.log`)
+  const rel = relative(folder, file)
+  if (!rel || rel.startsWith('..') || isAbsolute(rel) || executionIdProblem(id))
+    throw new ActionFailure(
+      `the execution id ${JSON.stringify(id).slice(0, 80)} would write outside ${folder}`
+    )
+  return file
+}
+
+/**
+ * What is wrong with `path` (the path input, resolved) as the file to write, if anything; checked
+ * before any request. A folder, a device or FIFO (writing would hang), a parent that is a file,
+ * and a place inside a .git folder (its config and hooks run code in later git commands, and the
+ * logs are the service's text) are refused.
+ */
+export function logFileProblem(raw: string, path: string): string | undefined {
+  const folder = 'is a folder: give the name of the file to write the logs to'
+  if (/[/\\]$/.test(raw)) return folder
+  const cannot = (e: unknown): string => `cannot be looked at (${failureCode(e)})`
+  const missing = (e: unknown): boolean =>
+    ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')
+  try {
+    const st = lstatSync(path)
+    if (st.isDirectory()) return folder
+    // a link would take the service's text wherever it points (a pull request can commit one)
+    if (st.isSymbolicLink()) return 'is a symbolic link: give a plain file to write the logs to'
+    if (!st.isFile())
+      return 'is not a regular file (a device, a FIFO or a socket): give a file to write the logs to'
+  } catch (e) {
+    if (!missing(e)) return cannot(e)
+  }
+  // the nearest folder above it that exists, as it really is (links resolved)
+  let existing = dirname(path)
+  let rest = [basename(path)]
+  for (;;) {
+    try {
+      if (!statSync(existing).isDirectory())
+        return `cannot be written: ${existing} is a file, not a folder`
+      break
+    } catch (e) {
+      if (!missing(e)) return cannot(e)
+      if (dirname(existing) === existing) break
+      rest = [basename(existing), ...rest]
+      existing = dirname(existing)
+    }
+  }
+  let real = existing
+  try {
+    real = realpathSync(existing)
+  } catch {
+    // it was there a moment ago: the write will say what is wrong
+  }
+  if ([...real.split(sep), ...rest].some(part => part.toLowerCase() === '.git'))
+    return 'is inside a .git folder: write the logs somewhere else'
+  return undefined
 }

@@ -12,6 +12,7 @@ import {
   type Problems
 } from '../core/connection.js'
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
+import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
 import { poll, realSleep } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
@@ -40,6 +41,7 @@ export interface RunConfig {
   logs: LogsMode
   failOnSkipped: boolean
   startedBy: string
+  logsUrl: LogsUrlRule
 }
 
 /**
@@ -116,7 +118,8 @@ export const runAndWait: ActionDefinition<RunConfig> = {
         problems
       ),
       failOnSkipped: parseBoolean('fail-on-skipped', src.input('fail-on-skipped'), false, problems),
-      startedBy: startedBy(src.env)
+      startedBy: startedBy(src.env),
+      logsUrl: readLogsUrlRule(src, problems, connection.url)
     }
     const job = await readJobInputs(src, problems, { pathRequired: false })
     problems.check()
@@ -392,9 +395,9 @@ class Follower {
     if (this.c.logs !== 'none') await this.pullLogs()
     // …and when it is gone, the log store behind logs_url has the whole log
     if (this.c.logs !== 'none' && e.logs_url) {
-      const all = await this.ctx.client.readLogsUrl(e.logs_url).catch(() => undefined)
-      if (all !== undefined) this.take(splitLines(all))
-      else this.ctx.info(`complete logs: ${e.logs_url}`)
+      const all = await this.ctx.client.readLogsUrl(e.logs_url, this.c.logsUrl)
+      if ('text' in all) this.take(splitLines(all.text))
+      else this.ctx.info(`complete logs: ${e.logs_url} (${all.why})`)
     }
     if (this.failed(e) && this.c.logs === 'on-failure' && this.tail.length)
       this.ctx.group(`last log lines of ${this.id}`, this.tail)

@@ -271,7 +271,7 @@ export async function runAction<C>(
       warning: (line, file) =>
         file ? annotate([{ ...file, message: line }], 'warning') : core.warning(inert(line)),
       group: (title, lines) => {
-        core.startGroup(title)
+        core.startGroup(inert(title))
         // a job's log lines are data: a line such as "::error::…" must not act as a command
         const token = randomUUID()
         core.info(`::stop-commands::${token}`)

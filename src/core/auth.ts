@@ -4,6 +4,7 @@
 // exchanged ones included, is masked before anything could print it.
 import { ControlServiceError } from './errors.js'
 import { Transport, type Auth, type TransportOptions } from './http.js'
+import { hasControl } from './text.js'
 
 export const noAuth: Auth = {
   header: () => Promise.resolve(undefined),
@@ -66,11 +67,16 @@ export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
         } catch {
           body = {}
         }
-        if (typeof body.access_token !== 'string' || !body.access_token) {
+        // a token with a line break cannot be sent (nor masked as one line): not a token
+        if (
+          typeof body.access_token !== 'string' ||
+          !body.access_token ||
+          hasControl(body.access_token)
+        ) {
           throw new ControlServiceError({
             operation: 'exchange the API token for an access token',
             kind: 'protocol',
-            detail: `the authorization server answered HTTP ${res.status} without an access_token`,
+            detail: `the authorization server answered HTTP ${res.status} without an access_token${typeof body.access_token === 'string' && body.access_token ? ' fit to send (it holds a line break or another control character)' : ''}`,
             hint: 'check api-token-authorization-url: it must be the token endpoint of the authorization server'
           })
         }

@@ -4,7 +4,7 @@
 // the server is reconciled by reading back instead of being sent blindly again.
 import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
-import { hasControl, httpUrl } from './text.js'
+import { hasControl } from './text.js'
 import { MAX_LOG_BYTES, type Transport, type Response, type RequestSpec } from './http.js'
 import {
   deploymentAnswer,
@@ -21,6 +21,7 @@ import {
   uploadAnswer,
   type Shape
 } from './answers.js'
+import { routeLogsUrl, type LogsUrlRule } from './logsurl.js'
 import { LATEST_EXECUTIONS_QUERY } from './queries.js'
 import type {
   DataJob,
@@ -59,7 +60,8 @@ export function teamProblem(team: string): string | undefined {
 export const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/
 
 /** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
-export function executionIdProblem(id: string): string | undefined {
+export function executionIdProblem(id: unknown): string | undefined {
+  if (typeof id !== 'string') return `${String(JSON.stringify(id)).slice(0, 80)} is not text`
   if (EXECUTION_ID_RULE.test(id)) return undefined
   return `${JSON.stringify(id).slice(0, 80)} is not valid (an execution id is letters, digits, '.', '_' and '-', a letter or digit first)`
 }
@@ -472,21 +474,34 @@ export class ControlServiceClient {
             detail: `HTTP ${res.status} without a Location header naming the execution`,
             opId: res.opId
           })
-        const decoded = decodeURIComponent(id)
-        const bad = executionIdProblem(decoded)
+        let decoded: string | undefined
+        try {
+          decoded = decodeURIComponent(id)
+        } catch {
+          // a malformed escape (%E0%A4%A): not an id either
+        }
+        const bad =
+          decoded === undefined ? 'that is not percent-encoded text' : executionIdProblem(decoded)
         if (bad)
           throw new ControlServiceError({
             operation,
             kind: 'protocol',
-            detail: `the Location header names the execution id ${bad}`,
+            detail: `the Location header names ${decoded === undefined ? 'an execution id' : 'the execution id'} ${bad}`,
             opId: res.opId
           })
-        return decoded
+        return decoded as string
       },
       async opIds => {
         const mine = (await this.listExecutions(ref)).find(
           e => e.op_id !== undefined && opIds.includes(e.op_id)
         )
+        const bad = mine && executionIdProblem(mine.id)
+        if (bad)
+          throw new ControlServiceError({
+            operation,
+            kind: 'protocol',
+            detail: `the execution this start made is listed with the id ${bad}`
+          })
         return mine?.id
       }
     )
@@ -561,27 +576,53 @@ export class ControlServiceClient {
   }
 
   /**
-   * The text behind an execution's logs_url, when it serves plain text (a log store's web page
-   * is not logs); undefined otherwise. The token is sent only when the URL is the service's own.
+   * The text behind an execution's logs_url, when `rule` lets it be followed and it serves plain
+   * text (a log store's web page is not logs); otherwise why not, in a few words. The token is sent
+   * only when the URL is on the service's own origin.
    */
-  async readLogsUrl(url: string): Promise<string | undefined> {
-    const parsed = httpUrl(url)
-    if (!parsed) return undefined
-    return this.transport.send(
-      {
-        operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
-        method: 'GET',
-        path: parsed.toString(),
-        absolute: true,
-        idempotent: true,
-        accept: [401, 403, 404],
-        maxBytes: MAX_LOG_BYTES
-      },
-      res =>
-        res.status === 200 && /^text\/plain\b/i.test(res.headers['content-type'] ?? '')
-          ? res.text
-          : undefined
-    )
+  async readLogsUrl(url: string, rule: LogsUrlRule): Promise<{ text: string } | { why: string }> {
+    const route = await routeLogsUrl(url, rule)
+    if ('why' in route) return { why: `not followed: ${route.why}` }
+    const { url: parsed, dispatcher } = route
+    try {
+      const text = await this.transport.send(
+        {
+          operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
+          method: 'GET',
+          path: parsed.toString(),
+          absolute: true,
+          dispatcher,
+          idempotent: true,
+          // a log store elsewhere is a courtesy: one more try, not the service's patience
+          retries: dispatcher ? 1 : undefined,
+          accept: [401, 403, 404],
+          maxBytes: MAX_LOG_BYTES
+        },
+        res =>
+          res.status === 200 && /^text\/plain\b/i.test(res.headers['content-type'] ?? '')
+            ? res.text
+            : res.status === 200
+              ? {
+                  why: `it serves ${(res.headers['content-type'] || 'no content type').slice(0, 80)}, not plain text`
+                }
+              : { why: `it answered HTTP ${res.status}` }
+      )
+      return typeof text === 'string' ? { text } : text
+    } catch (e) {
+      if (!(e instanceof ControlServiceError)) throw e
+      // the error's own words name the service's address, not the log store's
+      const why =
+        e.kind === 'http'
+          ? `it answered HTTP ${e.status}`
+          : e.kind === 'timeout'
+            ? 'it did not answer in time'
+            : e.kind === 'aborted'
+              ? 'cancelled'
+              : 'it could not be reached'
+      return { why }
+    } finally {
+      await dispatcher?.close()
+    }
   }
 
   async readProperties(ref: JobRef): Promise<JsonMap> {
@@ -644,7 +685,7 @@ const secretsHint = (status: number): string | undefined =>
 
 /** An execution id that may go into a path: anything else is refused before the request. */
 function checkedExecutionId(id: string): string {
-  if (!id.trim()) throw new InputError('the execution id is empty')
+  if (typeof id === 'string' && !id.trim()) throw new InputError('the execution id is empty')
   const bad = executionIdProblem(id)
   if (bad) throw new InputError(`the execution id ${bad}`)
   return id

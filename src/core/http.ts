@@ -133,6 +133,8 @@ export interface RequestSpec {
   path: string
   /** `path` is a whole URL (e.g. an execution's logs_url); auth is sent only to the service's origin. */
   absolute?: boolean
+  /** Another dispatcher for this request (a logs_url elsewhere: it connects only where checked). */
+  dispatcher?: Dispatcher
   query?: Record<string, string | number | boolean | string[] | undefined>
   json?: unknown
   /** A factory, so that a retried attempt sends a fresh stream. */
@@ -334,7 +336,8 @@ export class Transport {
         signal,
         // loopback never through the proxy, whatever NO_PROXY says: a plain-http token would
         // leave the machine inside the proxy's tunnel
-        dispatcher: isLoopbackHost(url.hostname) ? this.direct : this.dispatcher,
+        dispatcher:
+          spec.dispatcher ?? (isLoopbackHost(url.hostname) ? this.direct : this.dispatcher),
         headersTimeout: limit,
         bodyTimeout: limit
       })
