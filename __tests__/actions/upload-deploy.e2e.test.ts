@@ -4,9 +4,8 @@ import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import yauzl from 'yauzl'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
-import { writeJobFolder } from '../helpers/fixtures.js'
+import { sourcesOf, writeJobFolder } from '../helpers/fixtures.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 
 let emu: Emulator
@@ -40,29 +39,8 @@ const admin = async (path: string, body?: unknown, method = 'POST') => {
 const api = async (path: string): Promise<Response> =>
   fetch(`${emu.url}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } })
 
-async function storedFiles(team: string, job: string): Promise<Record<string, string>> {
-  const res = await api(`/data-jobs/for-team/${encodeURIComponent(team)}/jobs/${job}/sources`)
-  expect(res.status).toBe(200)
-  const zip = await yauzl.fromBufferPromise(Buffer.from(await res.arrayBuffer()), {
-    lazyEntries: true
-  })
-  const out: Record<string, string> = {}
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (e: yauzl.Entry) => {
-      if (e.fileName.endsWith('/')) return zip.readEntry()
-      void zip.openReadStreamPromise(e).then(async s => {
-        const chunks: Buffer[] = []
-        for await (const c of s) chunks.push(c as Buffer)
-        out[e.fileName] = Buffer.concat(chunks).toString()
-        zip.readEntry()
-      }, reject)
-    })
-    zip.on('end', resolve)
-    zip.on('error', reject)
-    zip.readEntry()
-  })
-  return out
-}
+const storedFiles = (team: string, job: string): Promise<Record<string, string>> =>
+  sourcesOf(emu.url, TOKEN, team, job)
 
 /** A failure that is one line, with exit code 1, and sent nothing. */
 function expectRefusedBeforeAnyRequest(run: ActionRun, message: string | RegExp): void {
@@ -185,8 +163,10 @@ describe('upload-sources', () => {
     const run = await upload({ 'job-path': 'continued-team-job' })
     expectRefusedBeforeAnyRequest(
       run,
-      /^::error::upload-sources: \[owner\] team in continued-team-job\/config\.ini line 2 "analytics\\n::error file=README\.md::spoofed" holds a line break or another control character$/
+      /^::error::upload-sources: continued-team-job\/config\.ini:2: \[owner\] team must be one line: the line after it is indented/
     )
+    // the team's text is not repeated, not even escaped
+    expect(run.stdout).not.toContain('spoofed')
     expect(run.stdout.split('\n').filter(l => l.startsWith('::error file=README.md'))).toEqual([])
   })
 
@@ -763,8 +743,9 @@ describe('bad input is rejected with one line before any request', () => {
     const run = await upload({ 'job-path': 'malformed-ini-job' })
     expectRefusedBeforeAnyRequest(
       run,
-      /::error::upload-sources: malformed-ini-job\/config\.ini:3: cannot read 'this line is not ini'.*; .*config\.ini:5: enable_execution_notifications must be true or false, not 'perhaps'/
+      /::error::upload-sources: malformed-ini-job\/config\.ini:3: column 1: expected 'key = value', '\[section\]' or a comment; .*config\.ini:5: enable_execution_notifications must be true or false/
     )
+    expect(run.stdout).not.toMatch(/this line is not ini|perhaps/)
     expect(run.annotations.filter(a => a.file)).toEqual([
       expect.objectContaining({ level: 'error', file: 'malformed-ini-job/config.ini', line: 3 }),
       expect.objectContaining({ level: 'error', file: 'malformed-ini-job/config.ini', line: 5 })

@@ -103,7 +103,7 @@ test('one problem of each kind: each annotated on its file and line, exit 1, one
       {
         file: 'Bad_Job/config.ini',
         line: 3,
-        message: expect.stringContaining("cannot read 'this line is not ini'")
+        message: "column 1: expected 'key = value', '[section]' or a comment"
       },
       {
         file: 'Bad_Job/config.ini',

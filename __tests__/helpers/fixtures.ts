@@ -2,6 +2,7 @@
 // (create → upload → deploy → run) through the contract-checked Api.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import yauzl from 'yauzl'
 import yazl from 'yazl'
 import type { Api, ApiResponse } from './api.js'
 
@@ -166,6 +167,38 @@ export async function waitEnd(
     },
     timeoutMs
   )
+}
+
+/** The files of a job's current sources as the service at `url` gives them back, by zip path. */
+export async function sourcesOf(
+  url: string,
+  token: string,
+  team: string,
+  job: string
+): Promise<Record<string, string>> {
+  const res = await fetch(`${url}${jobPath(team, job)}/sources`, {
+    headers: { Authorization: `Bearer ${token}` }
+  })
+  expect(res.status).toBe(200)
+  const zip = await yauzl.fromBufferPromise(Buffer.from(await res.arrayBuffer()), {
+    lazyEntries: true
+  })
+  const out: Record<string, string> = {}
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (e: yauzl.Entry) => {
+      if (e.fileName.endsWith('/')) return zip.readEntry()
+      void zip.openReadStreamPromise(e).then(async s => {
+        const chunks: Buffer[] = []
+        for await (const c of s) chunks.push(c as Buffer)
+        out[e.fileName] = Buffer.concat(chunks).toString()
+        zip.readEntry()
+      }, reject)
+    })
+    zip.on('end', resolve)
+    zip.on('error', reject)
+    zip.readEntry()
+  })
+  return out
 }
 
 /** A job folder on disk: its config.ini ('' for none) and files {relative path: content}. */

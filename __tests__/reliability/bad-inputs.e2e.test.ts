@@ -235,7 +235,7 @@ const rows: Row[] = [
     title: 'a line of config.ini that is neither key, section nor comment',
     inputs: { 'job-path': 'jobs/garbled-job' },
     message:
-      /^jobs\/garbled-job\/config\.ini:3: cannot read 'this line is not ini': expected 'key = value', '\[section\]' or a comment$/,
+      /^jobs\/garbled-job\/config\.ini:3: column 1: expected 'key = value', '\[section\]' or a comment$/,
     input: null,
     annotation: { file: 'jobs/garbled-job/config.ini', line: 3 }
   },
@@ -252,7 +252,7 @@ const rows: Row[] = [
     action: 'deploy',
     title: 'a section twice in config.ini',
     inputs: { 'job-path': 'jobs/twice-job' },
-    message: /^jobs\/twice-job\/config\.ini:7: section \[owner\] appears twice$/,
+    message: /^jobs\/twice-job\/config\.ini:7: the section of line 1 appears again: merge the two$/,
     input: null,
     annotation: { file: 'jobs/twice-job/config.ini', line: 7 }
   },
@@ -261,7 +261,7 @@ const rows: Row[] = [
     title: 'enable_execution_notifications that is no boolean',
     inputs: { 'job-path': 'jobs/notify-job' },
     message:
-      /^jobs\/notify-job\/config\.ini:8: enable_execution_notifications must be true or false, not 'sometimes'$/,
+      /^jobs\/notify-job\/config\.ini:8: enable_execution_notifications must be true or false \(or yes\/no, on\/off, 1\/0\)$/,
     input: null,
     annotation: { file: 'jobs/notify-job/config.ini', line: 8 }
   },
@@ -270,7 +270,7 @@ const rows: Row[] = [
     title: 'a negative notification_delay_period_minutes',
     inputs: { 'job-path': 'jobs/delay-job' },
     message:
-      /^jobs\/delay-job\/config\.ini:8: notification_delay_period_minutes must be a whole number of minutes above 0, not '-3'$/,
+      /^jobs\/delay-job\/config\.ini:8: notification_delay_period_minutes must be a whole number of minutes above 0$/,
     input: null,
     annotation: { file: 'jobs/delay-job/config.ini', line: 8 }
   },

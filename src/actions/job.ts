@@ -4,13 +4,16 @@
 import { statSync } from 'node:fs'
 import { JOB_NAME_RULE, jobRef, teamProblem, type JobRef } from '../core/client.js'
 import { workspacePath, type InputSource, type Problems } from '../core/connection.js'
+import type { IniValue } from '../core/configini.js'
 import {
   folderJobName,
   readJobConfig,
   relativeToWorkspace,
+  shown,
   type JobConfigIni
 } from '../core/jobdir.js'
 import type { JobScan } from '../core/scan.js'
+import { hasControl } from '../core/text.js'
 
 export interface JobInputs {
   ref: JobRef
@@ -55,7 +58,7 @@ export async function readJobInputs(
     }
   }
   if (path) {
-    const read = await readJobConfig(path)
+    const read = readJobConfig(path)
     ini = read.config
     for (const p of read.problems) problems.addFile(p)
     if (scan && ini) {
@@ -80,26 +83,38 @@ export async function readJobInputs(
   // two teams named for one job: refused, as the official CLI refuses them
   // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
   const given = src.input('team')
-  if (given && ini?.team && ini.team.value !== given)
+  const iniTeam = ini?.team
+  const iniBad = iniTeam?.value.trim() ? iniTeamProblem(iniTeam) : undefined
+  const where = ini && iniTeam ? `${relativeToWorkspace(ini.file)} line ${iniTeam.line}` : ''
+  if (ini && iniTeam && iniBad)
+    problems.addFile({ file: ini.file, line: iniTeam.line, message: iniBad })
+  else if (given && iniTeam && iniTeam.value !== given)
     problems.add(
-      `team '${given}' (the team input) and [owner] team '${ini.team.value}' in ${relativeToWorkspace(ini.file)} line ${ini.team.line} do not match: leave the team input empty to take config.ini's, or make them the same`
+      `team '${given}' (the team input) and [owner] team ${shown(iniTeam.value)} in ${where} do not match: leave the team input empty to take config.ini's, or make them the same`
     )
-  const team = given || ini?.team?.value || ''
+  const team = given || iniTeam?.value || ''
   if (!team && !badPath)
     problems.add(
       path
         ? 'team is required: set the team input, or [owner] team in config.ini'
         : 'team is required'
     )
-  const badTeam = team ? teamProblem(team) : undefined
-  if (badTeam)
-    problems.add(
-      given
-        ? `team ${badTeam}`
-        : `[owner] team in ${ini ? relativeToWorkspace(ini.file) : 'config.ini'} line ${ini?.team?.line ?? '?'} ${badTeam}`
-    )
+  const givenBad = given ? teamProblem(given) : undefined
+  if (givenBad) problems.add(`team ${givenBad}`)
+  const badTeam = givenBad ?? iniBad
   if (!name || !team || badTeam || !JOB_NAME_RULE.test(name)) return undefined
   return { ref: jobRef(team, name), path, ini, scan: scanned }
+}
+
+/**
+ * Why config.ini's [owner] team cannot be a team, if it cannot (teamProblem's rules). A team that
+ * spans lines (an indented line continues a value) or holds a control character is not shown.
+ */
+export function iniTeamProblem(team: IniValue): string | undefined {
+  if (hasControl(team.value))
+    return '[owner] team must be one line: the line after it is indented, so config.ini reads it as part of the team (or the team holds a control character)'
+  const bad = teamProblem(team.value)
+  return bad && `[owner] team ${bad}`
 }
 
 /** The default upload reason: the workflow, its run and the commit. */

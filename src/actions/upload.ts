@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { zipJob } from '../core/archive.js'
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { jobConfigFromIni } from '../core/jobdir.js'
+import { scanNotes } from '../core/scan.js'
 import type { JobInputs } from './job.js'
 import type { ActionContext } from './runtime.js'
 
@@ -25,6 +26,7 @@ export async function uploadJob(
   o: { reason: string; createIfMissing: boolean; timeoutMs?: number }
 ): Promise<Uploaded> {
   const { ref, ini, scan } = job
+  for (const line of scanNotes(scan, job.path)) ctx.info(line)
   let created = false
   if (!(await ctx.client.readJob(ref))) {
     if (!o.createIfMissing) {

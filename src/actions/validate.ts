@@ -4,10 +4,9 @@
 // only request, a GET), and the archive would be accepted. Every problem is an annotation on its
 // file and line; a bad job is the action's finding, not an input error, so config() checks only
 // the inputs and run() collects the problems.
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { JOB_NAME_RULE } from '../core/client.js'
-import { iniGet, parseIni } from '../core/configini.js'
+import { JOB_NAME_RULE, teamProblem } from '../core/client.js'
 import {
   workspacePath,
   Problems,
@@ -16,8 +15,15 @@ import {
   type InputSource
 } from '../core/connection.js'
 import { ControlServiceError, type FileProblem } from '../core/errors.js'
-import { CONTACT_KEYS, folderJobName, readJobConfig, relativeToWorkspace } from '../core/jobdir.js'
-import { scanJob } from '../core/scan.js'
+import {
+  CONTACT_KEYS,
+  folderJobName,
+  readJobConfig,
+  relativeToWorkspace,
+  shown
+} from '../core/jobdir.js'
+import { scanJob, scanNotes } from '../core/scan.js'
+import { iniTeamProblem } from './job.js'
 import type { ActionDefinition, Outcome } from './runtime.js'
 
 export interface ValidateConfig {
@@ -115,13 +121,16 @@ export const validate: ActionDefinition<ValidateConfig> = {
       problems.add(
         `job-name '${jobName}' is not a valid job name: 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`
       )
+    const team = src.input('team') || undefined
+    const badTeam = team && teamProblem(team)
+    if (badTeam) problems.add(`team ${badTeam}`)
     problems.check()
     return {
       connection: checkService ? connection : { ...connection, url: UNUSED_URL },
       checkService,
       path,
       jobName,
-      team: src.input('team') || undefined
+      team
     }
   },
 
@@ -129,7 +138,7 @@ export const validate: ActionDefinition<ValidateConfig> = {
 
   async run(c, ctx) {
     const found: FileProblem[] = []
-    const read = await readJobConfig(c.path)
+    const read = readJobConfig(c.path)
     found.push(...read.problems)
     const ini = read.config
     const iniFile = ini?.file ?? join(c.path, 'config.ini')
@@ -143,8 +152,11 @@ export const validate: ActionDefinition<ValidateConfig> = {
         message: `the job folder's name '${name}' is not a valid job name (job-name defaults to it): 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes; rename the folder or set job-name`
       })
 
-    const team = c.team ?? ini?.team?.value
-    if (ini && !team)
+    // a team that would reroute a request or print as several lines is a problem of the job
+    const iniBad = ini?.team?.value ? iniTeamProblem(ini.team) : undefined
+    if (iniBad) found.push({ file: iniFile, line: ini?.team?.line, message: iniBad })
+    const team = c.team ?? (iniBad ? undefined : ini?.team?.value)
+    if (ini && !team && !iniBad)
       found.push({
         file: iniFile,
         message: 'no team: set [owner] team in config.ini (or the team input)'
@@ -157,23 +169,20 @@ export const validate: ActionDefinition<ValidateConfig> = {
         found.push({
           file: iniFile,
           line: cron.line,
-          message: `schedule_cron '${cron.value}' is not a valid cron expression: ${why}`
+          message: `schedule_cron ${shown(cron.value)} is not a valid cron expression: ${why}`
         })
     }
 
     let contacts = 0
     if (ini) {
-      // readJobConfig gives the lists without their lines: read the lines here
-      const parsed = parseIni(await readFile(iniFile, 'utf8'))
       for (const key of CONTACT_KEYS) {
-        const v = iniGet(parsed, 'contacts', key)
         for (const address of ini.contacts[key] ?? []) {
           contacts++
           if (!EMAIL.test(address))
             found.push({
               file: iniFile,
-              line: v?.line,
-              message: `${key}: '${address}' is not an e-mail address`
+              line: ini.contactLines[key],
+              message: `${key}: ${shown(address)} is not an e-mail address`
             })
         }
       }
@@ -205,6 +214,7 @@ export const validate: ActionDefinition<ValidateConfig> = {
 
     const scan = await scanJob(c.path, ctx.env.GITHUB_WORKSPACE ?? process.cwd())
     found.push(...scan.problems)
+    for (const line of scanNotes(scan, c.path)) ctx.info(line)
 
     const outputs: Outcome['outputs'] = { problems: found.length, valid: found.length === 0 }
     const where = relativeToWorkspace(c.path)
@@ -229,7 +239,10 @@ export const validate: ActionDefinition<ValidateConfig> = {
           ['Schedule', cron?.value ?? 'none'],
           ['Contacts', `${contacts} e-mail address(es)`],
           ['Python version', pythonResult],
-          ['Archive', `${scan.files} file(s), ${scan.bytes} bytes, ${scan.ignored.length} ignored`]
+          [
+            'Archive',
+            `${scan.files} file(s), ${scan.bytes} bytes, ${scan.ignored.length} ignored${scan.nested.length ? `, ${scan.nested.length} nested data job(s) left out` : ''}`
+          ]
         ]
       }
     }

@@ -11,8 +11,8 @@
 // AHEAD_BYTES of files read ahead, their deflated forms (at most as large, or stored instead), and
 // the chunk being sent. Sizes and offsets must fit in 32 bits (no ZIP64): the scan refuses larger
 // trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES), and the writer checks again.
-import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { constants as fs } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { constants, crc32, createDeflateRaw, type DeflateRaw } from 'node:zlib'
@@ -273,12 +273,18 @@ function finish(z: DeflateRaw, data: Buffer): Promise<Buffer[]> {
   })
 }
 
+/**
+ * Opened without blocking: a file swapped for a named pipe after the scan reads as empty (then as
+ * changed) instead of waiting for a writer forever.
+ */
+const READ_FLAGS = fs.O_RDONLY | fs.O_NONBLOCK
+
 /** The file's `e.size` bytes; one byte more is asked for, so that a file that grew is noticed. */
 async function readExactly(e: JobEntry): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(e.size + 1)
   let got = 0
   try {
-    const file = await open(e.source, 'r')
+    const file = await open(e.source, READ_FLAGS)
     try {
       for (;;) {
         const { bytesRead } = await file.read(buf, got, buf.length - got, got)
@@ -301,10 +307,16 @@ async function* deflateFile(e: JobEntry, entry: Entry): AsyncGenerator<Buffer> {
   let crc = 0
   let size = 0
   let compressed = 0
+  let handle: FileHandle
+  try {
+    handle = await open(e.source, READ_FLAGS)
+  } catch (err) {
+    throw unreadable(e, err)
+  }
   const deflater = createDeflateRaw({ level: LEVEL, chunkSize: 256 * 1024 })
   pipeline(
     // `end` is inclusive: one byte past the scanned size is read, so that a file that grew is noticed
-    createReadStream(e.source, { highWaterMark: 1024 * 1024, end: e.size }),
+    handle.createReadStream({ highWaterMark: 1024 * 1024, end: e.size }),
     async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         crc = crc32(chunk, crc)

@@ -2,6 +2,8 @@
 // `key: value`, keys case-insensitive, whole-line `#` / `;` comments (no inline comments),
 // indented continuation lines, and duplicate sections or keys refused. Written here because no
 // JavaScript ini library follows configparser and keeps line numbers, which annotations need.
+// A problem says where (line, column), never what the line holds: the file may come from a pull
+// request, and its text is not repeated into the log.
 
 export interface IniValue {
   value: string
@@ -21,6 +23,7 @@ export interface IniFile {
 
 export function parseIni(text: string): IniFile {
   const sections = new Map<string, Map<string, IniValue>>()
+  const sectionLines = new Map<string, number>()
   const problems: IniProblem[] = []
   let current: Map<string, IniValue> | undefined
   let last: IniValue | undefined
@@ -41,7 +44,13 @@ export function parseIni(text: string): IniFile {
     const header = /^\[(.+)\]$/.exec(trimmed)
     if (header) {
       const name = header[1].trim()
-      if (sections.has(name)) problems.push({ line, message: `section [${name}] appears twice` })
+      const first = sectionLines.get(name)
+      if (first !== undefined)
+        problems.push({
+          line,
+          message: `the section of line ${first} appears again: merge the two`
+        })
+      else sectionLines.set(name, line)
       current = sections.get(name) ?? new Map()
       sections.set(name, current)
       last = undefined
@@ -51,7 +60,7 @@ export function parseIni(text: string): IniFile {
     if (at <= 0) {
       problems.push({
         line,
-        message: `cannot read '${trimmed.slice(0, 60)}': expected 'key = value', '[section]' or a comment`
+        message: `column ${indent + 1}: expected 'key = value', '[section]' or a comment`
       })
       return
     }
@@ -63,8 +72,12 @@ export function parseIni(text: string): IniFile {
       return
     }
     const key = trimmed.slice(0, at).trim().toLowerCase()
-    if (current.has(key))
-      problems.push({ line, message: `key '${key}' appears twice in its section` })
+    const twice = current.get(key)
+    if (twice)
+      problems.push({
+        line,
+        message: `the key of line ${twice.line} is set again in its section`
+      })
     last = { value: trimmed.slice(at + 1).trim(), line }
     lastIndent = indent
     current.set(key, last)

@@ -2,10 +2,20 @@
 // any request. Only the upload bundles import this (with the `ignore` matcher).
 import { constants, type Stats } from 'node:fs'
 import { accessSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs'
-import { readFile, realpath } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import ignore from 'ignore'
 import type { FileProblem } from './errors.js'
+import {
+  CONFIG_INI,
+  fsReason,
+  leadsNowhere,
+  locateJobFile,
+  readJobFile,
+  relativeToWorkspace,
+  specialKind,
+  under
+} from './jobdir.js'
 
 /** Left out of every upload; a `.vdkignore` in the job folder adds to them, `!pattern` re-includes. */
 export const DEFAULT_IGNORES = [
@@ -50,6 +60,10 @@ export interface JobScan {
   files: number
   bytes: number
   ignored: string[]
+  /** Sub-folders holding a config.ini: data jobs of their own, left out (paths as `ignored`). */
+  nested: string[]
+  /** A .vdkignore pattern matches config.ini, which is uploaded all the same. */
+  configKept: boolean
   problems: FileProblem[]
 }
 
@@ -67,103 +81,192 @@ const KEYTAB = /\.keytab$/i
 const byPath = (a: JobEntry, b: JobEntry): number =>
   a.path < b.path ? -1 : a.path > b.path ? 1 : 0
 
+/** A file name that is not UTF-8, printable: ASCII as it is, every other byte as `\xNN`. */
+const escapedName = (raw: Buffer): string =>
+  [...raw]
+    .map(b =>
+      b >= 0x20 && b < 0x7f && b !== 0x5c
+        ? String.fromCharCode(b)
+        : `\\x${b.toString(16).padStart(2, '0')}`
+    )
+    .join('')
+
 /**
  * Walks the job folder: what goes into the archive (sorted), what the ignore rules left out, and
- * every refusal: a *.keytab anywhere (as the official CLI), a symlink leading outside `within`
- * (the repository checkout; by default the job folder) or nowhere, a special file, an unreadable
- * file. A symlink that stays inside `within` is followed and its target's content archived, as
- * the official CLI's zip (shutil.make_archive) stores a linked file's content: a job may share
- * `requirements.txt -> ../common/requirements.txt` with others.
+ * every refusal. The ignore rules come first: what they leave out is neither read nor refused.
+ * Then refused: a *.keytab anywhere (as the official CLI), a symlink leading outside `within`
+ * (the repository checkout; by default the job folder) or nowhere, a special file (device,
+ * socket, pipe: the official CLI's zip skips them without a word), an unreadable file or folder,
+ * a file name that is not UTF-8. A symlink that stays inside `within` is followed and its target's
+ * content archived, as the official CLI's zip (shutil.make_archive) stores a linked file's
+ * content: a job may share `requirements.txt -> ../common/requirements.txt` with others.
+ *
+ * config.ini and .vdkignore at the top are the job folder's own files: read only as
+ * jobdir.ts readJobFile allows (which says why not), and config.ini is uploaded even when a
+ * .vdkignore pattern matches it (a data job always carries it; `configKept` says so). A
+ * sub-folder holding a config.ini is a data job of its own: left out, and listed in `nested`.
+ * When these rules leave nothing but config.ini (and .vdkignore), the upload is refused: VDK fails
+ * a job without steps (vdk-core builtin_plugins/run/data_job.py, "Data Job has no steps").
+ *
+ * The official CLI has no ignore file and no such rules: it zips the whole folder
+ * (vdk-control-cli job/job_archive.py, shutil.make_archive), nested jobs included.
  */
 export async function scanJob(dir: string, within: string = dir): Promise<JobScan> {
-  const root = await realpath(dir)
+  let root: string
+  try {
+    root = await realpath(dir)
+  } catch (e) {
+    const problem = { file: dir, message: `a folder that cannot be read (${fsReason(e)})` }
+    return {
+      entries: [],
+      files: 0,
+      bytes: 0,
+      ignored: [],
+      nested: [],
+      configKept: false,
+      problems: [problem]
+    }
+  }
   let boundary = root
   try {
     boundary = await realpath(within)
   } catch {
     // a checkout that cannot be resolved: links may lead only inside the job folder
   }
-  const under = (dir: string, path: string): boolean =>
-    path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep)
   // the job folder itself may lie outside the checkout (a job-path under RUNNER_TEMP)
   const inside = (path: string): boolean => under(boundary, path) || under(root, path)
   // where actions/checkout leaves the token it fetched with (persist-credentials)
   const gitDir = join(boundary, '.git')
   const rules = ignore().add(DEFAULT_IGNORES)
   const problems: FileProblem[] = []
-  try {
-    rules.add(await readFile(join(root, IGNORE_FILE), 'utf8'))
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-      problems.push({
-        file: join(dir, IGNORE_FILE),
-        message: `cannot be read (${(e as Error).message})`
-      })
-  }
+  const read = readJobFile(dir, IGNORE_FILE)
+  if ('text' in read) rules.add(read.text)
+  else if ('problem' in read) problems.push(read.problem)
   const entries: JobEntry[] = []
   const ignored: string[] = []
-  const show = (rel: string): string => join(dir, ...rel.split('/'))
+  const nested: string[] = []
+  let configKept = false
+  const show = (rel: string): string => (rel ? join(dir, ...rel.split('/')) : dir)
+  const refuse = (rel: string, message: string): void =>
+    void problems.push({ file: show(rel), message })
+  const utf8 = new TextDecoder('utf-8', { fatal: true })
 
   // The walk uses the synchronous calls: nothing else runs while a job folder is scanned, and a
   // thread-pool round trip per lstat and access made a 20,000-file scan take seconds.
   const walk = (absDir: string, relDir: string, ancestors: string[]): void => {
-    const names = readdirSync(absDir).sort()
+    let raw: Buffer[]
+    try {
+      // as bytes: a name that is not UTF-8 would come back as a string naming no file
+      raw = readdirSync(absDir, { encoding: 'buffer' })
+    } catch (e) {
+      return refuse(relDir, `a folder that cannot be read (${fsReason(e)})`)
+    }
+    const names: string[] = []
+    for (const bytes of raw) {
+      try {
+        names.push(utf8.decode(bytes))
+      } catch {
+        const rel = relDir ? `${relDir}/${escapedName(bytes)}` : escapedName(bytes)
+        const lossy = relDir ? `${relDir}/${bytes.toString('utf8')}` : bytes.toString('utf8')
+        let isDir = false
+        try {
+          isDir = lstatSync(Buffer.concat([Buffer.from(`${absDir}${sep}`), bytes])).isDirectory()
+        } catch {
+          // gone meanwhile: refused below all the same
+        }
+        if (rules.ignores(isDir ? `${lossy}/` : lossy)) ignored.push(isDir ? `${rel}/` : rel)
+        else
+          refuse(
+            rel,
+            'a file name that is not UTF-8 (shown here with its bytes as \\xNN): the names of an upload are UTF-8, as the Control Service reads them; rename it, or leave it out with .vdkignore'
+          )
+      }
+    }
+    names.sort()
     for (const name of names) {
       const rel = relDir ? `${relDir}/${name}` : name
       const abs = join(absDir, name)
-      const link = lstatSync(abs)
-      let st: Stats = link
-      let source = abs
-      if (KEYTAB.test(name)) {
-        problems.push({
-          file: show(rel),
-          message:
-            'a keytab file must not be uploaded (the official CLI refuses it too): remove it from the job folder'
-        })
+      let link: Stats
+      try {
+        link = lstatSync(abs)
+      } catch (e) {
+        refuse(rel, `cannot be read (${fsReason(e)})`)
         continue
       }
+      // what a link leads to decides whether a folder pattern (`logs/`) applies
+      let target: Stats | undefined = link
+      if (link.isSymbolicLink()) {
+        try {
+          target = statSync(abs)
+        } catch {
+          target = undefined
+        }
+      }
+      const isDir = target?.isDirectory() ?? false
+      const own = relDir === '' && (name === CONFIG_INI || name === IGNORE_FILE)
+      if (relDir === '' && name === CONFIG_INI) configKept = rules.ignores(name)
+      else if (rules.ignores(isDir ? `${rel}/` : rel)) {
+        ignored.push(isDir ? `${rel}/` : rel)
+        continue
+      }
+      if (own) {
+        // refused, if at all, by its reader (readJobConfig, or the .vdkignore read above)
+        const at = locateJobFile(dir, name)
+        if ('path' in at)
+          entries.push({ path: rel, source: at.path, dir: false, size: at.size, mode: 0o644 })
+        continue
+      }
+      if (KEYTAB.test(name)) {
+        refuse(
+          rel,
+          'a keytab file must not be uploaded (the official CLI refuses it too): remove it from the job folder'
+        )
+        continue
+      }
+      let source = abs
+      let st: Stats = link
       if (link.isSymbolicLink()) {
         try {
           source = realpathSync(abs)
-          st = statSync(source)
-        } catch {
-          problems.push({ file: show(rel), message: 'a symbolic link that leads nowhere' })
+        } catch (e) {
+          refuse(rel, leadsNowhere(e))
           continue
         }
         if (!inside(source)) {
-          problems.push({
-            file: show(rel),
-            message: `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
-          })
+          refuse(
+            rel,
+            `a symbolic link that leads outside the ${boundary === root ? 'job folder' : 'repository checkout'} (to ${source})`
+          )
           continue
         }
         // what a link leads to is refused as the file itself would be
         if (under(gitDir, source)) {
-          problems.push({
-            file: show(rel),
-            message: `a symbolic link into the repository's .git folder (to ${source}), which may hold the checkout's credentials`
-          })
+          refuse(
+            rel,
+            `a symbolic link into the repository's .git folder (to ${source}), which may hold the checkout's credentials`
+          )
           continue
         }
         if (KEYTAB.test(source)) {
-          problems.push({
-            file: show(rel),
-            message: `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
-          })
+          refuse(
+            rel,
+            `a symbolic link to a keytab file (${source}): a keytab must not be uploaded (the official CLI refuses it too)`
+          )
           continue
         }
-      }
-      const isDir = st.isDirectory()
-      if (rules.ignores(isDir ? `${rel}/` : rel)) {
-        ignored.push(isDir ? `${rel}/` : rel)
-        continue
+        if (!target) {
+          refuse(rel, 'a symbolic link whose target cannot be read')
+          continue
+        }
+        st = target
       }
       if (isDir) {
         if (ancestors.includes(source)) {
-          problems.push({
-            file: show(rel),
-            message: 'a symbolic link to a folder that contains it (a loop)'
-          })
+          refuse(rel, 'a symbolic link to a folder that contains it (a loop)')
+          continue
+        }
+        if (holdsConfig(source)) {
+          nested.push(`${rel}/`)
           continue
         }
         entries.push({ path: rel, source, dir: true, size: 0, mode: 0o755 })
@@ -171,16 +274,16 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
         continue
       }
       if (!st.isFile()) {
-        problems.push({
-          file: show(rel),
-          message: 'a special file (device, socket or pipe) cannot be uploaded'
-        })
+        refuse(
+          rel,
+          `a special file (${specialKind(st)}) cannot be uploaded: remove it, or leave it out with ${IGNORE_FILE}`
+        )
         continue
       }
       try {
         accessSync(source, constants.R_OK)
-      } catch {
-        problems.push({ file: show(rel), message: 'cannot be read (permission denied)' })
+      } catch (e) {
+        refuse(rel, `cannot be read (${fsReason(e)})`)
         continue
       }
       entries.push({
@@ -206,5 +309,41 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
       file: dir,
       message: `holds ${bytes} bytes of files, more than the ${MAX_BYTES} an upload can hold: leave large files out with ${IGNORE_FILE}`
     })
-  return { entries, files: files.length, bytes, ignored, problems }
+  // what the folder holds is uploaded as it is; but when the rules left out everything else, the
+  // upload would only look like it succeeded
+  const steps = files.filter(e => e.path !== CONFIG_INI && e.path !== IGNORE_FILE)
+  if (!steps.length && (ignored.length || nested.length) && !problems.length) {
+    const why = [
+      ignored.length && `the ignore rules left out ${ignored.length} file(s) and folder(s)`,
+      nested.length && `${nested.length} nested data job(s) are left out`
+    ].filter(Boolean)
+    problems.push({
+      file: dir,
+      message: `nothing to upload but config.ini (${why.join('; ')}): a data job needs at least one step, a .py or .sql file; check ${IGNORE_FILE}`
+    })
+  }
+  return { entries, files: files.length, bytes, ignored, nested, configKept, problems }
+}
+
+/** Whether a folder holds a config.ini of any kind (a data job of its own). */
+function holdsConfig(folder: string): boolean {
+  try {
+    lstatSync(join(folder, CONFIG_INI))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** What the scan left out or kept on its own, one line each, for the log. */
+export function scanNotes(scan: JobScan, dir: string): string[] {
+  const lines = scan.nested.map(
+    rel =>
+      `left out ${relativeToWorkspace(join(dir, rel))}: a data job of its own (it holds a config.ini); upload or validate it as its own job`
+  )
+  if (scan.configKept)
+    lines.push(
+      `${relativeToWorkspace(join(dir, CONFIG_INI))} is uploaded although a ${IGNORE_FILE} pattern matches it: a data job always carries its config.ini`
+    )
+  return lines
 }
