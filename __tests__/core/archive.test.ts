@@ -17,7 +17,13 @@ import { join } from 'node:path'
 import { inflateRawSync } from 'node:zlib'
 import yauzl from 'yauzl'
 import { SMALL_FILE, zipJob } from '../../src/core/archive.js'
-import { MAX_BYTES, MAX_ENTRIES, scanJob, type JobEntry } from '../../src/core/scan.js'
+import {
+  MAX_BYTES,
+  MAX_ENTRIES,
+  MAX_REFUSALS,
+  scanJob,
+  type JobEntry
+} from '../../src/core/scan.js'
 
 interface ReadEntry {
   name: string
@@ -279,9 +285,18 @@ describe('what one upload can hold', () => {
     expect(scan.problems).toEqual([
       {
         file: many,
-        message: `holds 66067 files and folders, more than the ${MAX_ENTRIES} an upload can hold: leave some out with .vdkignore`
+        message: `holds more than the ${MAX_ENTRIES} files and folders an upload can hold (the scan stopped there): leave some out with .vdkignore, or check job-path`
       }
     ])
+    // the walk stopped at the limit instead of listing the whole tree
+    expect(scan.entries.length).toBeLessThanOrEqual(MAX_ENTRIES + 1)
+  })
+
+  it('a job-path of a whole machine (/) ends in bounded time and memory, in problems', async () => {
+    const scan = await scanJob('/')
+    expect(scan.entries.length + scan.problems.length).toBeLessThanOrEqual(MAX_ENTRIES + 2)
+    // the refusals named one by one, the line counting the rest, the limits, the ignore file
+    expect(scan.problems.length).toBeLessThanOrEqual(MAX_REFUSALS + 4)
   })
 
   it('a tree over the size limit is a problem on the job folder (sparse files: no disk used)', async () => {

@@ -31,7 +31,13 @@ let dispatchers: Dispatcher[] = []
 let mark = 0
 
 beforeAll(async () => {
-  emu = await startEmulator({ port: 0, tokens: [TOKEN], apiTokens: [API_TOKEN] })
+  emu = await startEmulator({
+    port: 0,
+    tokens: [TOKEN],
+    apiTokens: [API_TOKEN],
+    // the proxy tests address the service by a name only the test proxy resolves
+    allowedHosts: [PROXIED_HOST]
+  })
   proxy = await startProxy()
 })
 

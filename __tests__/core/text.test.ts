@@ -13,6 +13,11 @@ describe('inert: one log line that is only text', () => {
     ['   ::error file=README.md::x', '\u200b   ::error file=README.md::x'],
     ['colour \u001b[31mred', 'colour \uFFFD[31mred'],
     ['tab\tstays', 'tab\tstays'],
+    ['separator\u2028::warning::x\u2029y', 'separator\\n::warning::x\\ny'],
+    [
+      'bidi \u202eevil\u202c and \u2066isolate\u2069',
+      'bidi \uFFFDevil\uFFFD and \uFFFDisolate\uFFFD'
+    ],
     ['status: running — a :: in the middle', 'status: running — a :: in the middle']
   ])('%j → %j', (line, shown) => {
     expect(inert(line)).toBe(shown)
@@ -24,6 +29,8 @@ describe('inert: one log line that is only text', () => {
   test('control characters in names are found', () => {
     expect(hasControl('analytics\n::error::x')).toBe(true)
     expect(hasControl('data team é')).toBe(false)
+    expect(hasControl('\u202ejob-name')).toBe(true)
+    expect(hasControl('team\u2028x')).toBe(true)
   })
 })
 

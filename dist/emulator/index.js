@@ -35042,7 +35042,7 @@ function bufferIncludes(buffer, content) {
 
 /***/ }),
 
-/***/ 3872:
+/***/ 7306:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35312,6 +35312,112 @@ function describeFault(f) {
     if (f.status)
         return `status ${f.status}`;
     return `delay ${f.delayMs} ms`;
+}
+
+;// CONCATENATED MODULE: ./src/emulator/reply.ts
+const json = (status, body, headers) => ({
+    status,
+    body,
+    headers,
+    kind: 'json'
+});
+const empty = (status, headers) => ({
+    status,
+    headers,
+    kind: 'empty'
+});
+const raw = (status, body, contentType) => ({
+    status,
+    body,
+    headers: { 'Content-Type': contentType },
+    kind: 'raw'
+});
+const stream = (status, body, headers) => ({
+    status,
+    body,
+    headers,
+    kind: 'stream'
+});
+/**
+ * The error body the real service sends for handled exceptions
+ * (`what`, `why`, `consequences`, `countermeasures`, in that order), not the spec's `Error`.
+ */
+function problem(status, what, why, countermeasures, consequences = 'The requested operation was not performed.') {
+    return json(status, { what, why, consequences, countermeasures });
+}
+/** Thrown by handlers and the request-body readers; turned into its reply by the server. */
+class ReplyError extends Error {
+    reply;
+    constructor(reply) {
+        super(`HTTP ${reply.status}`);
+        this.reply = reply;
+    }
+}
+const fail = (reply) => {
+    throw new ReplyError(reply);
+};
+
+;// CONCATENATED MODULE: ./src/emulator/access.ts
+// Who may talk to the local Control Service. It listens on loopback, yet a web page open in the
+// user's browser can reach it: cross-site (a form POST or fetch to http://127.0.0.1:<port>, sent
+// with the page's Origin), or through DNS rebinding (a name of the page's own that later resolves
+// to 127.0.0.1, so the browser sends that name as Host and treats the answers as same-origin). So
+// every request must name this service in Host — loopback (localhost, 127.0.0.0/8, [::1]), the
+// address it listens on, or a name allowed with --allow-host — and an Origin, when sent, too.
+
+/** The address families' "any address": listening there names no host. */
+const WILDCARDS = new Set(['0.0.0.0', '[::]']);
+/**
+ * The host name of a Host header (or of a listening address or an allowed name), as a URL would
+ * have it: lowercased, IPv4 in dotted form (`127.1` is `127.0.0.1`), IPv6 compressed in brackets,
+ * without port or trailing dot. Undefined when it is no plain host (user info, a path, spaces).
+ */
+function hostName(host) {
+    if (!host || /[\s@/\\?#]/.test(host))
+        return undefined;
+    const bare = host.includes(':') && !host.startsWith('[') && !/^[^:]*:\d*$/.test(host);
+    try {
+        // a bare IPv6 address (as --host takes it) is bracketed first
+        return new URL(`http://${bare ? `[${host}]` : host}`).hostname.replace(/\.$/, '');
+    }
+    catch {
+        return undefined;
+    }
+}
+function isLoopback(name) {
+    return (name === 'localhost' ||
+        /^127\.\d+\.\d+\.\d+$/.test(name) ||
+        name === '[::1]' ||
+        /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name));
+}
+/** The check of Host and Origin for a service listening on `listenHost`, also named `allowed`. */
+function accessCheck(listenHost, allowed) {
+    const names = new Set();
+    for (const h of [listenHost, ...allowed]) {
+        const name = hostName(h);
+        if (name && !WILDCARDS.has(name))
+            names.add(name);
+    }
+    const ours = (name) => name !== undefined && (isLoopback(name) || names.has(name));
+    return ({ host, origin }) => {
+        if (!ours(hostName(host ?? ''))) {
+            return problem(403, `The request's Host header ${JSON.stringify(host ?? '')} does not name this service.`, 'The local Control Service answers only requests addressed to loopback (localhost, 127.0.0.1, [::1]), to the address it listens on, or to a name allowed with --allow-host: any other name may be a web page reaching it through DNS rebinding.', 'Address the service as http://127.0.0.1:<port>, or start it with --allow-host <the name>.');
+        }
+        if (origin !== undefined && !ours(originHost(origin))) {
+            return problem(403, `Requests from the web origin ${JSON.stringify(origin)} are not accepted.`, 'A browser sends Origin when a web page makes the request: the local Control Service answers only pages served from loopback or from a name allowed with --allow-host.', 'Call the service from a program (no Origin header), or start it with --allow-host <the name>.');
+        }
+        return undefined;
+    };
+}
+/** The host name of an http(s) Origin; undefined for "null" (sandboxed or file pages) or others. */
+function originHost(origin) {
+    try {
+        const url = new URL(origin);
+        return url.protocol === 'http:' || url.protocol === 'https:' ? hostName(url.host) : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/emulator/clock.ts
@@ -35800,51 +35906,10 @@ async function runJobsQuery(ctx, query, variables, operationName) {
     return { status: 200, body: { data } };
 }
 
-;// CONCATENATED MODULE: ./src/emulator/reply.ts
-const json = (status, body, headers) => ({
-    status,
-    body,
-    headers,
-    kind: 'json'
-});
-const empty = (status, headers) => ({
-    status,
-    headers,
-    kind: 'empty'
-});
-const raw = (status, body, contentType) => ({
-    status,
-    body,
-    headers: { 'Content-Type': contentType },
-    kind: 'raw'
-});
-const stream = (status, body, headers) => ({
-    status,
-    body,
-    headers,
-    kind: 'stream'
-});
-/**
- * The error body the real service sends for handled exceptions
- * (`what`, `why`, `consequences`, `countermeasures`, in that order), not the spec's `Error`.
- */
-function problem(status, what, why, countermeasures, consequences = 'The requested operation was not performed.') {
-    return json(status, { what, why, consequences, countermeasures });
-}
-/** Thrown by handlers and the request-body readers; turned into its reply by the server. */
-class ReplyError extends Error {
-    reply;
-    constructor(reply) {
-        super(`HTTP ${reply.status}`);
-        this.reply = reply;
-    }
-}
-const fail = (reply) => {
-    throw new ReplyError(reply);
-};
-
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: ./node_modules/yauzl/index.js
@@ -35854,7 +35919,9 @@ var yazl = __nccwpck_require__(3044);
 ;// CONCATENATED MODULE: ./src/emulator/sources.ts
 // Job sources, stored the way git stores them: each file's content once under its hash, each tree
 // as a manifest. Upload streams the request body to a temporary file (the zip's central directory
-// is at its end), then reads it entry by entry; nothing is held in memory whole.
+// is at its end), then reads it entry by entry; nothing is held in memory whole. The body, the
+// number of entries and what they inflate to are capped (SourceLimits), and each cap is checked
+// before the bytes past it are written: a zip bomb is refused without filling the disk.
 
 
 
@@ -35862,16 +35929,38 @@ var yazl = __nccwpck_require__(3044);
 
 
 
-/** A problem with the uploaded archive itself: the service answers 400 with this text. */
+
+/**
+ * A problem with the uploaded archive itself: the service answers `status` with this text, 400
+ * for a zip it cannot take, 413 for one over a limit.
+ */
 class ArchiveError extends Error {
+    status;
+    constructor(message, status = 400) {
+        super(message);
+        this.status = status;
+    }
 }
+const GiB = 1024 ** 3;
+const DEFAULT_SOURCE_LIMITS = {
+    uploadBytes: 5 * GiB,
+    filesBytes: 5 * GiB,
+    entries: 0xffff,
+    inflateRatio: 100
+};
+/** Files may inflate this much whatever the ratio: a small zip of text compresses well. */
+const INFLATE_GRACE_BYTES = 64 * 1024 * 1024;
+/** The longest entry name: PATH_MAX of Linux, where the real service unpacks (FileUtils). */
+const MAX_NAME_BYTES = 4096;
 class SourceStore {
     dir;
+    limits;
     blobs;
     trees;
     tmp;
-    constructor(dir) {
+    constructor(dir, limits = DEFAULT_SOURCE_LIMITS) {
         this.dir = dir;
+        this.limits = limits;
         this.blobs = (0,external_node_path_namespaceObject.join)(dir, 'blobs');
         this.trees = (0,external_node_path_namespaceObject.join)(dir, 'trees');
         this.tmp = (0,external_node_path_namespaceObject.join)(dir, 'tmp');
@@ -35881,18 +35970,58 @@ class SourceStore {
     tmpName() {
         return (0,external_node_path_namespaceObject.join)(this.tmp, (0,external_node_crypto_namespaceObject.randomBytes)(8).toString('hex'));
     }
-    /** Reads a zip from `body` and stores its files; the archive must hold one top-level folder. */
-    async ingest(body) {
+    /**
+     * Reads a zip from `body` and stores its files; the archive must hold one top-level folder.
+     * `declaredBytes` (the Content-Length) over the limit is refused before a byte is read. Past a
+     * limit, `body` is left as it is (not destroyed), so that the answer can still be sent on it.
+     */
+    async ingest(body, declaredBytes) {
+        if (declaredBytes !== undefined && declaredBytes > this.limits.uploadBytes) {
+            throw this.tooLargeBody();
+        }
         const zipPath = this.tmpName();
         try {
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, (0,external_node_fs_namespaceObject.createWriteStream)(zipPath));
-            return await this.readZip(zipPath);
+            return await this.readZip(zipPath, await this.receive(body, zipPath));
         }
         finally {
             await (0,promises_namespaceObject.rm)(zipPath, { force: true });
         }
     }
-    async readZip(zipPath) {
+    tooLargeBody() {
+        return new ArchiveError(`the zip archive is larger than ${this.limits.uploadBytes} bytes (--max-upload-bytes)`, 413);
+    }
+    /** Writes `body` to `path`, never more than the upload limit; answers its size. */
+    async receive(body, path) {
+        const out = (0,external_node_fs_namespaceObject.createWriteStream)(path);
+        let size = 0;
+        try {
+            for await (const chunk of body.iterator({
+                destroyOnReturn: false
+            })) {
+                size += chunk.length;
+                if (size > this.limits.uploadBytes)
+                    throw this.tooLargeBody();
+                if (!out.write(chunk))
+                    await (0,external_node_events_namespaceObject.once)(out, 'drain');
+            }
+            out.end();
+            await (0,external_node_stream_promises_namespaceObject.finished)(out);
+            return size;
+        }
+        finally {
+            out.destroy();
+        }
+    }
+    /**
+     * Reads the zip twice: first its central directory alone, which settles every refusal that
+     * does not need the contents (limits, names, top-level folder), so that such an archive stores
+     * nothing; then each file, inflated and stored, one at a time.
+     */
+    async readZip(zipPath, zipBytes) {
+        await this.withZip(zipPath, zip => this.survey(zip, zipBytes));
+        return this.withZip(zipPath, zip => this.store(zip));
+    }
+    async withZip(zipPath, use) {
         let zip;
         try {
             zip = await yauzl.openPromise(zipPath, { lazyEntries: true, validateEntrySizes: true });
@@ -35900,21 +36029,8 @@ class SourceStore {
         catch (e) {
             throw new ArchiveError(`the body is not a readable zip archive (${e.message})`);
         }
-        const tops = new Set();
-        const files = [];
-        let bytes = 0;
         try {
-            for await (const entry of entries(zip)) {
-                const name = entry.fileName.replace(/\\/g, '/');
-                const [top, ...rest] = name.split('/');
-                tops.add(rest.length ? `${top}/` : top);
-                if (name.endsWith('/') || rest.length === 0)
-                    continue;
-                const stored = await this.storeBlob(await zip.openReadStreamPromise(entry));
-                const unixMode = (entry.externalFileAttributes >>> 16) & 0o777;
-                files.push({ path: rest.join('/'), mode: unixMode & 0o111 ? 0o755 : 0o644, ...stored });
-                bytes += stored.size;
-            }
+            return await use(zip);
         }
         catch (e) {
             if (e instanceof ArchiveError)
@@ -35924,12 +36040,52 @@ class SourceStore {
         finally {
             zip.close();
         }
+    }
+    /** Refuses an archive over a limit, with a name too long, or without one top-level folder. */
+    async survey(zip, zipBytes) {
+        const { entries: maxEntries, filesBytes, inflateRatio } = this.limits;
+        // the count is the central directory's: yauzl reads exactly that many entries
+        if (zip.entryCount > maxEntries) {
+            throw new ArchiveError(`the zip archive holds ${zip.entryCount} entries, more than ${maxEntries} (--max-sources-entries)`, 413);
+        }
+        const ratioCap = inflateRatio > 0 ? Math.max(INFLATE_GRACE_BYTES, inflateRatio * zipBytes) : Infinity;
+        const tops = new Set();
+        /** What the entries say they inflate to; validateEntrySizes holds each to its word. */
+        let declared = 0;
+        for await (const entry of entries(zip)) {
+            if (entry.fileNameRaw.length > MAX_NAME_BYTES)
+                throw new ArchiveError(`an entry's name is longer than ${MAX_NAME_BYTES} bytes`);
+            declared += entry.uncompressedSize;
+            if (declared > filesBytes) {
+                throw new ArchiveError(`its files inflate to more than ${filesBytes} bytes (--max-sources-bytes)`, 413);
+            }
+            if (declared > ratioCap) {
+                throw new ArchiveError(`its files inflate to more than ${ratioCap} bytes, over ${inflateRatio} times the ${zipBytes} bytes of the zip (--max-inflate-ratio): a zip bomb`, 413);
+            }
+            const [top, ...rest] = entryName(entry).split('/');
+            tops.add(rest.length ? `${top}/` : top);
+        }
         if (tops.size === 0)
             throw new ArchiveError('the zip archive is empty');
         const folders = [...tops].filter(t => t.endsWith('/'));
         if (tops.size > 1 || folders.length !== 1) {
             const shown = [...tops].slice(0, 5).join(', ');
             throw new ArchiveError(`the zip archive must hold exactly one top-level folder with the job's files, but its top level has ${tops.size} entries (${shown})`);
+        }
+    }
+    /** Stores the files of a surveyed archive and its tree. */
+    async store(zip) {
+        const files = [];
+        let bytes = 0;
+        for await (const entry of entries(zip)) {
+            const name = entryName(entry);
+            const rest = name.split('/').slice(1);
+            if (name.endsWith('/') || rest.length === 0)
+                continue;
+            const stored = await this.storeBlob(await zip.openReadStreamPromise(entry));
+            const unixMode = (entry.externalFileAttributes >>> 16) & 0o777;
+            files.push({ path: rest.join('/'), mode: unixMode & 0o111 ? 0o755 : 0o644, ...stored });
+            bytes += stored.size;
         }
         files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
         const tree = treeHash(files);
@@ -35946,7 +36102,13 @@ class SourceStore {
             hash.update(chunk);
             size += chunk.length;
         });
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(content, (0,external_node_fs_namespaceObject.createWriteStream)(tmp));
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(content, (0,external_node_fs_namespaceObject.createWriteStream)(tmp));
+        }
+        catch (e) {
+            await (0,promises_namespaceObject.rm)(tmp, { force: true });
+            throw e;
+        }
         const sha1 = hash.digest('hex');
         const target = (0,external_node_path_namespaceObject.join)(this.blobs, sha1);
         if ((0,external_node_fs_namespaceObject.existsSync)(target))
@@ -35970,6 +36132,7 @@ class SourceStore {
         return out.outputStream;
     }
 }
+const entryName = (entry) => entry.fileName.replace(/\\/g, '/');
 /** Git-like: the same files with the same modes give the same hash, whatever the zip looked like. */
 function treeHash(files) {
     const h = (0,external_node_crypto_namespaceObject.createHash)('sha1');
@@ -36015,6 +36178,7 @@ async function* entries(zip) {
 
 
 
+
 const EMULATOR_VERSION = '0.1.0';
 const DEFAULT_LOGS_URL = '{base}/_emulator/logs/{team}/{job_name}/{execution_id}';
 const JOB_NAME = /^[a-z][a-z0-9-]{5,49}$/;
@@ -36024,6 +36188,11 @@ const MAX_EXECUTIONS_PER_JOB = 100;
 const MAX_JOURNAL = 50_000;
 const MAX_NOTIFICATIONS = 10_000;
 const RESOURCES = { cpu_request: 1, cpu_limit: 2, memory_request: 500, memory_limit: 1000 };
+/** What is left of a refused body is read and dropped up to this much, so that the client, still
+ * sending, reads the answer; past it the connection is closed. Tomcat's default maxSwallowSize
+ * (the real service runs Spring Boot's Tomcat: spring-boot-starter-web in its build.gradle). */
+const SWALLOW_BYTES = 2 * 1024 * 1024;
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
 /** A value from a request, for an error message. */
 const show = (v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing'));
 const hex = (bytes) => (0,external_node_crypto_namespaceObject.randomBytes)(bytes).toString('hex');
@@ -36044,6 +36213,11 @@ async function startEmulator(options = {}) {
         logsRetentionSeconds: 0,
         logsUrlTemplate: DEFAULT_LOGS_URL,
         secrets: true,
+        allowedHosts: [],
+        maxUploadBytes: DEFAULT_SOURCE_LIMITS.uploadBytes,
+        maxSourcesBytes: DEFAULT_SOURCE_LIMITS.filesBytes,
+        maxSourcesEntries: DEFAULT_SOURCE_LIMITS.entries,
+        maxInflateRatio: DEFAULT_SOURCE_LIMITS.inflateRatio,
         ...options
     };
     if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
@@ -36054,7 +36228,13 @@ async function startEmulator(options = {}) {
     const dataDir = opts.dataDir ?? (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'vdk-emulator-'));
     (0,external_node_fs_namespaceObject.mkdirSync)(dataDir, { recursive: true });
     const stateFile = (0,external_node_path_namespaceObject.join)(dataDir, 'state.json');
-    const sources = new SourceStore((0,external_node_path_namespaceObject.join)(dataDir, 'sources'));
+    const sources = new SourceStore((0,external_node_path_namespaceObject.join)(dataDir, 'sources'), {
+        uploadBytes: opts.maxUploadBytes,
+        filesBytes: opts.maxSourcesBytes,
+        entries: opts.maxSourcesEntries,
+        inflateRatio: opts.maxInflateRatio
+    });
+    const access = accessCheck(opts.host, opts.allowedHosts);
     let state = (0,external_node_fs_namespaceObject.existsSync)(stateFile)
         ? { ...emptyState(), ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(stateFile, 'utf8')) }
         : emptyState();
@@ -36174,13 +36354,16 @@ async function startEmulator(options = {}) {
     });
     // ---- request bodies -----------------------------------------------------------------------
     const readBody = async (req, limit) => {
+        const tooLarge = () => fail(problem(413, 'The request body is too large.', `It exceeds ${limit} bytes.`, 'Send a smaller body.'));
+        if (Number(req.headers['content-length']) > limit)
+            tooLarge();
         const chunks = [];
         let size = 0;
-        for await (const chunk of req) {
+        // not destroyed past the limit (that would drop the connection): the 413 must reach the client
+        for await (const chunk of req.iterator({ destroyOnReturn: false })) {
             size += chunk.length;
-            if (size > limit) {
-                fail(problem(413, 'The request body is too large.', `It exceeds ${limit} bytes.`, 'Send a smaller body.'));
-            }
+            if (size > limit)
+                tooLarge();
             chunks.push(chunk);
         }
         return Buffer.concat(chunks);
@@ -36193,7 +36376,7 @@ async function startEmulator(options = {}) {
                 return undefined;
             fail(problem(400, `The ${what} is missing.`, 'The request has no body.', `Send the ${what} as a JSON body.`));
         }
-        if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
+        if (type && !JSON_TYPE.test(type)) {
             fail(problem(415, `Content type '${type}' is not supported.`, `The ${what} must be sent as JSON.`, 'Send the body with Content-Type: application/json.'));
         }
         try {
@@ -36307,14 +36490,22 @@ async function startEmulator(options = {}) {
         if (type && !/^application\/octet-stream\b/i.test(type)) {
             return problem(415, `Content type '${type}' is not supported.`, 'Job sources are uploaded as raw zip bytes.', 'Send the zip with Content-Type: application/octet-stream.');
         }
+        const length = ctx.req.headers['content-length'];
         let result;
         try {
-            result = await sources.ingest(ctx.req);
+            result = await sources.ingest(ctx.req, length === undefined ? undefined : Number(length));
         }
         catch (e) {
             if (!(e instanceof ArchiveError))
                 throw e;
-            return problem(400, `The sources of data job '${js.job.job_name}' were not uploaded.`, `Invalid job upload: ${e.message}.`, "Upload a zip archive (Content-Type: application/octet-stream) with exactly one top-level folder holding the job's files.", 'The job keeps its previous version.');
+            // A zip the real service cannot read fails in zip4j with an IOException, which JobUpload
+            // turns into ExternalSystemError (HOST_CONTAINER): a 503 "Host container encountered an
+            // error". That invites a retry of a zip that will never read, so this service answers 400.
+            // It has no size limits at all (see SourceLimits): 413 for one is this service's choice.
+            const tooLarge = e.status === 413;
+            return problem(e.status, `The sources of data job '${js.job.job_name}' were not uploaded.`, `${tooLarge ? 'The upload is too large' : 'Invalid job upload'}: ${e.message}.`, tooLarge
+                ? 'Leave large or generated files out of the job (.vdkignore), or start the local Control Service with a higher limit.'
+                : "Upload a zip archive (Content-Type: application/octet-stream) with exactly one top-level folder holding the job's files.", 'The job keeps its previous version.');
         }
         const last = js.versions.at(-1);
         if (last?.tree === result.tree)
@@ -36671,7 +36862,12 @@ async function startEmulator(options = {}) {
                 deployment_seconds: opts.deploymentSeconds,
                 logs_retention_seconds: opts.logsRetentionSeconds,
                 logs_url_template: opts.logsUrlTemplate,
-                secrets: opts.secrets
+                secrets: opts.secrets,
+                allowed_hosts: opts.allowedHosts,
+                max_upload_bytes: opts.maxUploadBytes,
+                max_sources_bytes: opts.maxSourcesBytes,
+                max_sources_entries: opts.maxSourcesEntries,
+                max_inflate_ratio: opts.maxInflateRatio
             })
         ],
         [
@@ -36817,8 +37013,37 @@ async function startEmulator(options = {}) {
             return problem(500, 'The local Control Service failed unexpectedly.', e.message, 'Report this as a bug of vdk-actions.');
         }
     };
-    const applyFault = (req, res, f) => {
+    /**
+     * What is left of a request's body once its answer is decided is read and dropped, up to
+     * SWALLOW_BYTES; past that the connection is closed. (Node would otherwise read all of it.)
+     */
+    const swallow = (req) => {
+        if (req.complete || req.destroyed)
+            return;
+        let left = SWALLOW_BYTES;
+        req.on('data', (chunk) => {
+            left -= chunk.length;
+            if (left < 0)
+                req.socket.destroy();
+        });
         req.resume();
+    };
+    /** Admin calls need what the API needs (the token, when one is set), and their POSTs a JSON
+     * body: a web page's form can send only form or text content types. */
+    const adminRefusal = (req) => {
+        const denied = authorized(req);
+        if (denied)
+            return denied;
+        const type = req.headers['content-type'] ?? '';
+        if (req.method === 'POST' && !JSON_TYPE.test(type)) {
+            return json(415, {
+                error: 'admin POSTs must be sent with Content-Type: application/json (also without a body)'
+            });
+        }
+        return undefined;
+    };
+    const applyFault = (req, res, f) => {
+        swallow(req);
         if (f.reset) {
             res.socket?.destroy();
             return;
@@ -36839,8 +37064,18 @@ async function startEmulator(options = {}) {
         const opId = req.headers['x-opid'] ?? hex(8);
         res.setHeader('X-OPID', opId);
         const method = req.method ?? 'GET';
+        // before anything else, and out of the journal: such a request is not a client of the service
+        const refused = access({ host: req.headers.host, origin: req.headers.origin });
+        if (refused) {
+            swallow(req);
+            send(res, refused);
+            return;
+        }
         if (url.pathname.startsWith('/_emulator/')) {
-            send(res, await run(() => dispatch(admin, req, url, opId)));
+            const denied = adminRefusal(req);
+            const reply = denied ?? (await run(() => dispatch(admin, req, url, opId)));
+            swallow(req);
+            send(res, reply);
             return;
         }
         const query = {};
@@ -36888,8 +37123,7 @@ async function startEmulator(options = {}) {
                 reply.body.destroy();
             return applyFault(req, res, fault);
         }
-        if (denied)
-            req.resume();
+        swallow(req);
         send(res, reply);
     };
     const server = (0,external_node_http_namespaceObject.createServer)((req, res) => {
@@ -36968,8 +37202,10 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
 
   --port <n>                    port to listen on (default 8092; 0 picks a free one)
   --host <addr>                 address to listen on (default 127.0.0.1)
+  --allow-host <name>           also answer requests addressed to this host name (repeatable);
+                                without it, only loopback names and --host (against DNS rebinding)
   --data-dir <dir>              keep state in this folder, so that a restart loses nothing
-  --token <t>                   require "Authorization: Bearer <t>" (repeatable)
+  --token <t>                   require "Authorization: Bearer <t>", also on /_emulator/ (repeatable)
   --api-token <t>               accept this API token at POST /auth/token (repeatable)
   --access-token-ttl <s>        lifetime of exchanged access tokens (default 3600)
   --python-versions <list>      supported python versions (default 3.9,3.10,3.11,3.12)
@@ -36982,6 +37218,11 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
   --frozen-clock                start with the service's clock frozen: deployments and executions
                                 move on only when POST /_emulator/clock advances it
   --no-secrets                  answer 501 on the secrets API, as a service without a vault
+  --max-upload-bytes <n>        largest sources upload (default 5 GiB)
+  --max-sources-bytes <n>       largest total of an upload's files, inflated (default 5 GiB)
+  --max-sources-entries <n>     most files and folders in an upload (default 65535)
+  --max-inflate-ratio <n>       past 64 MiB, files inflate to at most n times the zip (default
+                                100; 0: no such limit)
   --verbose                     print one line per request
   --help                        show this text`;
 function number(value, name, fallback) {
@@ -36998,6 +37239,7 @@ function parseCli(argv) {
         options: {
             port: { type: 'string' },
             host: { type: 'string' },
+            'allow-host': { type: 'string', multiple: true },
             'data-dir': { type: 'string' },
             token: { type: 'string', multiple: true },
             'api-token': { type: 'string', multiple: true },
@@ -37010,6 +37252,10 @@ function parseCli(argv) {
             'logs-retention': { type: 'string' },
             'logs-url-template': { type: 'string' },
             'no-secrets': { type: 'boolean' },
+            'max-upload-bytes': { type: 'string' },
+            'max-sources-bytes': { type: 'string' },
+            'max-sources-entries': { type: 'string' },
+            'max-inflate-ratio': { type: 'string' },
             'frozen-clock': { type: 'boolean' },
             verbose: { type: 'boolean' },
             help: { type: 'boolean', short: 'h' }
@@ -37028,6 +37274,7 @@ function parseCli(argv) {
     return {
         port,
         host: values.host,
+        allowedHosts: values['allow-host'],
         dataDir: values['data-dir'],
         tokens: values.token,
         apiTokens: values['api-token'],
@@ -37041,7 +37288,11 @@ function parseCli(argv) {
         logsUrlTemplate: values['logs-url-template'],
         secrets: values['no-secrets'] ? false : undefined,
         frozenClock: values['frozen-clock'] ? true : undefined,
-        log: values.verbose ? line => console.log(line) : undefined
+        log: values.verbose ? line => console.log(line) : undefined,
+        maxUploadBytes: number(values['max-upload-bytes'], 'max-upload-bytes'),
+        maxSourcesBytes: number(values['max-sources-bytes'], 'max-sources-bytes'),
+        maxSourcesEntries: number(values['max-sources-entries'], 'max-sources-entries'),
+        maxInflateRatio: number(values['max-inflate-ratio'], 'max-inflate-ratio')
     };
 }
 const defined = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -37082,7 +37333,7 @@ async function main(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3872);
+/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7306);
 
 process.exitCode = await (0,_emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 

@@ -73,6 +73,8 @@ export interface JobScan {
  * the headers and for what deflate adds to a file it cannot shrink.
  */
 export const MAX_ENTRIES = 0xffff - 2 // with the top folder, one below 0xffff: ZIP64's marker
+/** Refused files named one by one (each an annotation); the rest are counted in one line. */
+export const MAX_REFUSALS = 50
 export const MAX_BYTES = 4_000_000_000
 
 /** A keytab file, which is never uploaded (the official CLI refuses it too). */
@@ -147,8 +149,15 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
   const nested: string[] = []
   let configKept = false
   const show = (rel: string): string => (rel ? join(dir, ...rel.split('/')) : dir)
-  const refuse = (rel: string, message: string): void =>
-    void problems.push({ file: show(rel), message })
+  // bounded whatever the folder holds (a job-path of '/' walks the machine): the walk stops once it
+  // has kept or refused more names than an upload can hold (or seen ten times as many, ignored
+  // ones included), and at most MAX_REFUSALS are said one by one
+  let seen = 0
+  let refusals = 0
+  const full = (): boolean => entries.length + refusals > MAX_ENTRIES || seen > 10 * MAX_ENTRIES
+  const refuse = (rel: string, message: string): void => {
+    if (++refusals <= MAX_REFUSALS) problems.push({ file: show(rel), message })
+  }
   const utf8 = new TextDecoder('utf-8', { fatal: true })
 
   // The walk uses the synchronous calls: nothing else runs while a job folder is scanned, and a
@@ -184,6 +193,8 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
     }
     names.sort()
     for (const name of names) {
+      seen++
+      if (full()) return
       const rel = relDir ? `${relDir}/${name}` : name
       const abs = join(absDir, name)
       let link: Stats
@@ -296,13 +307,18 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
     }
   }
   walk(root, '', [root])
+  if (refusals > MAX_REFUSALS)
+    problems.push({
+      file: dir,
+      message: `${refusals - MAX_REFUSALS} more file(s) refused as the ones above (only the first ${MAX_REFUSALS} are named)`
+    })
   entries.sort(byPath)
   const files = entries.filter(e => !e.dir)
   const bytes = files.reduce((n, e) => n + e.size, 0)
-  if (entries.length > MAX_ENTRIES)
+  if (full())
     problems.push({
       file: dir,
-      message: `holds ${entries.length} files and folders, more than the ${MAX_ENTRIES} an upload can hold: leave some out with ${IGNORE_FILE}`
+      message: `holds more than the ${MAX_ENTRIES} files and folders an upload can hold (the scan stopped there): leave some out with ${IGNORE_FILE}, or check job-path`
     })
   if (bytes > MAX_BYTES)
     problems.push({

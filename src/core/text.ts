@@ -2,10 +2,15 @@
 // are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
 // command, and a summary cell cannot be markup.
 
-/** Control characters but the tab: they end a line, move the cursor or restyle the log. */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g
-const NEWLINE = /\r\n|\r|\n/g
+/**
+ * Control characters but the tab: they end a line, move the cursor or restyle the log; and the
+ * bidirectional controls, which make a line read otherwise than it is (as in "Trojan Source").
+ */
+const CONTROL =
+  // eslint-disable-next-line no-control-regex -- finding them is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+/** What a reader may take for the end of a line: CR, LF and Unicode's line and paragraph separators. */
+const NEWLINE = /\r\n|\r|\n|\u2028|\u2029/g
 
 /**
  * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
@@ -18,9 +23,10 @@ export function inert(line: string): string {
   return /^\s*::/.test(one) ? `\u200b${one}` : one
 }
 
-/** Whether a name holds a character that is not text (a line break, an escape, …). */
-// eslint-disable-next-line no-control-regex -- finding them is the point
-export const hasControl = (s: string): boolean => /[\u0000-\u001f\u007f-\u009f]/.test(s)
+/** Whether a name holds a character that is not text (a line break, an escape, a bidi control, …). */
+export const hasControl = (s: string): boolean =>
+  // eslint-disable-next-line no-control-regex -- finding them is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(s)
 
 /** Text for HTML: every character that markup or an attribute could start or end with. */
 export const escapeHtml = (s: string): string =>
