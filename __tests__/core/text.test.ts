@@ -1,6 +1,6 @@
 // Text from outside reaches a log line or the summary only through these: a log line never acts as
 // a workflow command, a summary cell is never markup.
-import { escapeHtml, hasControl, inert, safeHref } from '../../src/core/text.js'
+import { escapeHtml, hasControl, inert, safeHref, shownUrl } from '../../src/core/text.js'
 import { code, joined, link } from '../../src/actions/runtime.js'
 
 const render = (c: ReturnType<typeof link>): string => (typeof c === 'string' ? c : c.markup)
@@ -13,6 +13,8 @@ describe('inert: one log line that is only text', () => {
     ['   ::error file=README.md::x', '\u200b   ::error file=README.md::x'],
     ['colour \u001b[31mred', 'colour \uFFFD[31mred'],
     ['tab\tstays', 'tab\tstays'],
+    ['ok ##[stop-commands]zzz', 'ok ##\u200b[stop-commands]zzz'],
+    ['##[error]spoofed', '##\u200b[error]spoofed'],
     ['separator\u2028::warning::x\u2029y', 'separator\\n::warning::x\\ny'],
     [
       'bidi \u202eevil\u202c and \u2066isolate\u2069',
@@ -24,6 +26,7 @@ describe('inert: one log line that is only text', () => {
     // whatever it held, it is one line that does not start a command
     expect(inert(line)).not.toMatch(/[\r\n]/)
     expect(inert(line)).not.toMatch(/^\s*::/)
+    expect(inert(line)).not.toContain('##[')
   })
 
   test('control characters in names are found', () => {
@@ -50,5 +53,23 @@ describe('summary cells', () => {
       'a&lt;b · <a href="https://github.com/r">run 1</a>'
     )
     expect(joined(['x', 'y'], 'line').markup).toBe('x<br>y')
+    // a cell is one line: a blank line would end the table's HTML and start Markdown
+    expect(render(link('x\n\n![t](https://evil.example/p.png)', 'https://e.example'))).toBe(
+      '<a href="https://e.example/">x\\n\\n![t](https://evil.example/p.png)</a>'
+    )
+    expect(code('a\r\n\r\n<img>').markup).toBe('<code>a\\n\\n&lt;img&gt;</code>')
+    expect(joined(['2026-12-04\n\n![x](https://evil.example)'], ' ').markup).not.toMatch(/\n/)
+  })
+})
+
+describe('shownUrl: a URL from outside, without its credentials', () => {
+  test.each([
+    ['https://ci:hunter2@logs.example.com/x?q=a@b', 'https://***@logs.example.com/x?q=a@b'],
+    ['https://logs.example.com/x?email=a@b.com', 'https://logs.example.com/x?email=a@b.com'],
+    ['not a url', 'not a url'],
+    ['ci:hunter2@logs.example.com:44x', '***@logs.example.com:44x']
+  ])('%j → %j', (raw, shown) => {
+    expect(shownUrl(raw)).toBe(shown)
+    expect(shownUrl(raw)).not.toContain('hunter2')
   })
 })

@@ -62,8 +62,9 @@ export class ScriptedServer {
         res.end(body)
       })
     })
-    this.server.on('clientError', (_e, socket) => {
-      this.notHttp++
+    this.server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+      // a parse error (a TLS handshake, say) is not HTTP; a reset by a client that left is not that
+      if (e.code?.startsWith('HPE_')) this.notHttp++
       socket.destroy()
     })
   }

@@ -482,7 +482,7 @@ const rows: Row[] = [
     action: 'run-and-wait',
     title: 'arguments that are a JSON string',
     inputs: { arguments: '"2026-11-23"' },
-    message: /^arguments must be a JSON object such as \{"day": "2026-11-23"\}, not "2026-11-23"$/,
+    message: /^arguments must be a JSON object such as \{"day": "2026-11-23"\}, not a string$/,
     input: 'arguments'
   },
   {

@@ -39,7 +39,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261204)
 const CASES = Number(process.env.FUZZ_CASES ?? 600)
 const BUNDLE_CASES = Number(process.env.FUZZ_BUNDLE_CASES ?? 12)
 /** A case that takes longer than this is a hang (the server answers at once). */
-const CASE_LIMIT_MS = 20_000
+const CASE_LIMIT_MS = 60_000
 /** The marker of every injection attempt: a command line holding it was injected. */
 const MARK = 'FUZZINJ'
 const TOKEN = 'fuzz-access-token-51d0c8e2'
@@ -212,7 +212,7 @@ const PATHS = [
   '/',
   '/dev/zero',
   '/dev/null',
-  '/etc/passwd',
+  '{outside}/id_ed25519',
   'afile',
   'afile/sub.log',
   'nowhere/at/all',
@@ -222,6 +222,20 @@ const PATHS = [
   '',
   'logs/out.log',
   'logs/'
+]
+/** Where fetch-logs may be told to write: odd places, all inside the workspace or refused. */
+const LOG_PATHS = [
+  'logs/out.log',
+  'logs/',
+  'afile/sub.log',
+  'jobs',
+  'jobs/fifo-job/pipe.sql',
+  '.git/x.log',
+  '/dev/null',
+  '/dev/zero',
+  'nowhere/deep/x.log',
+  'jobs/loop-job/a',
+  ''
 ]
 const YAMLS = [
   'rows: 100',
@@ -278,8 +292,12 @@ function valueFor(g: Gen, name: string, url: string): string {
     case 'job-path':
     case 'jobs-root':
     case 'properties-file':
+      return g
+        .pick(name === 'properties-file' ? [...PATHS, 'props.json', 'props.yaml'] : PATHS)
+        .replace('{outside}', outside)
     case 'path':
-      return g.pick(name === 'properties-file' ? [...PATHS, 'props.json', 'props.yaml'] : PATHS)
+      // where fetch-logs writes: never a fixture another case reads, never outside the sandbox
+      return g.pick(LOG_PATHS)
     case 'job-name':
     case 'team':
       return g.pick(NAMES)
@@ -331,6 +349,14 @@ function job(rel: string, files: Record<string, string> = {}, ini: string | null
   }
 }
 
+/** Files every case reads, with what they must still hold after each case. */
+const fixtures = (): Array<[string, string]> => [
+  [join(ws, 'jobs/good-job/config.ini'), GOOD_INI],
+  [join(ws, 'props.json'), PROPS_JSON],
+  [join(outside, 'id_ed25519'), `${OUTSIDE_MARK}\nsecret key line\n`]
+]
+const PROPS_JSON = '{"rows": 1, "password": "p4ss-fuzz-1"}'
+
 function makeWorkspace(): void {
   ws = mkdtempSync(join(tmpdir(), 'vdk-fuzz-ws-'))
   outside = mkdtempSync(join(tmpdir(), 'vdk-fuzz-outside-'))
@@ -366,7 +392,7 @@ function makeWorkspace(): void {
   job('jobs/nonutf8-job', step)
   writeFileSync(Buffer.from(join(ws, 'jobs/nonutf8-job/caf\xe9.sql'), 'latin1'), 'select 1')
   writeFileSync(join(ws, 'afile'), 'a file, not a folder')
-  writeFileSync(join(ws, 'props.json'), '{"rows": 1, "password": "p4ss-fuzz-1"}')
+  writeFileSync(join(ws, 'props.json'), PROPS_JSON)
   writeFileSync(join(ws, 'props.yaml'), 'rows: 1\n')
   const git = (...args: string[]): string =>
     execFileSync('git', args, { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
@@ -500,6 +526,9 @@ function drawCase(g: Gen): Case {
       inputs[name] = valueFor(g, name, url)
     }
   }
+  // nothing may leave the machine: plain http to a host that is not loopback stays refused
+  for (const name of ['control-service-url', 'api-token-authorization-url'])
+    if (inputs[name]?.startsWith('http://vdk.example.com')) delete inputs['allow-insecure-http']
   // the runner's defaults for the waits: never a long wait against a server that answers at once
   for (const name of ['wait', 'run-wait']) if (!(name in inputs)) inputs[name] = 'false'
   const env: Record<string, string> = {}
@@ -595,6 +624,8 @@ async function runCase(c: Case, g: Gen): Promise<Result> {
   for (const f of failures)
     if (/%0A|%0D/.test(f)) problems.push('a failure line that breaks in two')
   if (injected(lines).length) problems.push(`injected: ${injected(lines)[0].slice(0, 80)}`)
+  for (const [file, content] of fixtures())
+    if (readFileSync(file, 'utf8') !== content) problems.push(`changed ${file}`)
   const written = Object.values(files)
     .map(f => readFileSync(f, 'utf8'))
     .join('\n')
@@ -635,7 +666,7 @@ afterAll(async () => {
   rmSync(stepDir, { recursive: true, force: true })
 })
 
-const drawn: Array<Case & { result: Result }> = []
+const drawn: Array<Case & { index: number; result: Result }> = []
 
 test(`${CASES} fuzzed cases (seed ${SEED}) end as promised: one line or success, nothing injected, nothing leaked`, async () => {
   const bad: string[] = []
@@ -649,7 +680,7 @@ test(`${CASES} fuzzed cases (seed ${SEED}) end as promised: one line or success,
     if (process.env.FUZZ_TRACE) process.stderr.write(`case ${i}: ${JSON.stringify(c)}\n`)
     const result = await runCase(c, g)
     counts[result.kind]++
-    drawn.push({ ...c, result })
+    drawn.push({ ...c, index: i, result })
     if (result.problems.length)
       bad.push(
         `case ${i} (${c.action || 'root'} ${JSON.stringify(c.inputs).slice(0, 300)} env ${JSON.stringify(c.env)}): ${result.problems.join(', ')}: ${result.lines
@@ -670,10 +701,18 @@ test(`${CASES} fuzzed cases (seed ${SEED}) end as promised: one line or success,
 
 test(`${BUNDLE_CASES} of those cases, through the committed bundles under Node 24, end the same way`, async () => {
   const g = new Gen(prng(SEED + 1))
-  const sample = Array.from({ length: BUNDLE_CASES }, () => drawn[g.int(drawn.length)])
+  // half of them cases that got past the inputs, so that the bundles meet hostile answers too
+  const reached = drawn.filter(c => c.result.kind !== 'refused')
+  const sample = Array.from({ length: BUNDLE_CASES }, (_, k) =>
+    k % 2 && reached.length ? reached[g.int(reached.length)] : drawn[g.int(drawn.length)]
+  )
+  expect(sample.some(c => c.result.kind !== 'refused')).toBe(true)
   for (const c of sample) {
     counter.requests = 0
-    counter.answer = hostileAnswer(new Gen(prng(SEED + 2)))
+    // the same answers as in-process: the case's own generator, past the drawing of its inputs
+    const answers = new Gen(prng(SEED + c.index * 7919))
+    drawCase(answers)
+    counter.answer = hostileAnswer(answers)
     const run = await runBundle(c.action, c.inputs, {
       env: c.env,
       workspace: ws

@@ -332,12 +332,16 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await new Promise<void>(resolve => socketServer.close(() => resolve()))
-  await emu.close()
-  for (const job of ['unreadable-job', 'unsearchable-job', 'unreadable-ignored-job'])
-    chmodSync(join(jobsDir(), job, 'private'), 0o755)
-  rmSync(ws, { recursive: true, force: true })
-  rmSync(outside, { recursive: true, force: true })
+  // each step on its own: a setup that failed half-way must not leave the service open
+  try {
+    if (socketServer) await new Promise<void>(resolve => socketServer.close(() => resolve()))
+  } finally {
+    await emu?.close()
+    for (const job of ['unreadable-job', 'unsearchable-job', 'unreadable-ignored-job'])
+      rmSync(join(jobsDir(), job, 'private'), { recursive: true, force: true })
+    if (ws) rmSync(ws, { recursive: true, force: true })
+    if (outside) rmSync(outside, { recursive: true, force: true })
+  }
 })
 
 beforeEach(() => {

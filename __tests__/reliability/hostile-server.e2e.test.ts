@@ -27,7 +27,9 @@ const INJECTIONS = [
   '\r\n::error::x',
   '  ::warning file=README.md::x',
   'red \u001b[31m::error::x\u001b[0m',
-  'ok\u0085::notice::x'
+  'ok\u0085::notice::x',
+  // the runner's older form counts anywhere in a line
+  'ok ##[stop-commands]x'
 ]
 
 let root: string
@@ -118,6 +120,7 @@ function expectClean(r: ActionRun, failure?: RegExp): void {
     if (/^\s*::/.test(line) && !OWN_COMMAND.test(line)) wrong.push(`not a command of ours: ${line}`)
     if (INJECTED.test(line)) wrong.push(`injected: ${line}`)
     if (CONTROL.test(line)) wrong.push(`a control character: ${JSON.stringify(line)}`)
+    if (line.includes('##[')) wrong.push(`a command of the older form: ${line}`)
   }
   if (fence) wrong.push(`a fence left open: ${fence}`)
   expect(wrong).toEqual([])
@@ -248,7 +251,11 @@ describe('run-and-wait: strings of the service are text (§1)', () => {
         json: [execution(id, { status: 'running', message: '::error::x' })]
       })
       const r = await run('run-and-wait', { 'job-name': job, 'on-conflict': 'cancel' })
-      expectClean(r, /^::error::run-and-wait: the execution id (.* )?(is not valid|is empty)/)
+      // the listed execution is no answer of the service: refused where it is read
+      expectClean(
+        r,
+        /^::error::run-and-wait: list the executions of data job 'hostile-conflict' .* another shape than the Control Service's: \[0\]\.id: expected an id of letters, digits, \., _ and -\./
+      )
       expect(server.seen.filter(s => s.method === 'DELETE' || s.path.includes('..'))).toEqual([])
     }
   )
@@ -264,7 +271,10 @@ describe('run-and-wait: strings of the service are text (§1)', () => {
         ]
       }))
       const r = await run('run-and-wait', { 'job-name': job })
-      expectClean(r, /The execution this start made is listed with the id .* is not valid/)
+      expectClean(
+        r,
+        /^::error::run-and-wait: list the executions of data job 'hostile-reconcile' .* another shape than the Control Service's: \[0\]\.id: expected an id of letters, digits, \., _ and -\./
+      )
       expect(server.seen.map(s => `${s.method} ${s.path}`)).toEqual([
         `POST ${startPath(job)}`,
         `GET ${jobPath(job)}/executions`

@@ -136,7 +136,8 @@ async function launch(
       ...o,
       env: {
         ...NO_PROXY_ENV,
-        NODE_OPTIONS: `--import=${join(import.meta.dirname, '..', 'helpers', 'peak-rss.mjs')}`,
+        // quoted: a checkout path may hold a space
+        NODE_OPTIONS: `--import="${join(import.meta.dirname, '..', 'helpers', 'peak-rss.mjs')}"`,
         PEAK_RSS_FILE: rssFile,
         ...o.env
       }

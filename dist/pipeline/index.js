@@ -30264,6 +30264,11 @@ async function scanJob(dir, within = dir) {
                 }
                 st = target;
             }
+            // also what a linked folder holds: `repo -> ../..` must not carry the checkout's .git
+            if ((0,jobdir/* under */.hG)(gitDir, source)) {
+                refuse(rel, `inside the repository's .git folder (${source}), which may hold the checkout's credentials`);
+                continue;
+            }
             if (isDir) {
                 if (ancestors.includes(source)) {
                     refuse(rel, 'a symbolic link to a folder that contains it (a loop)');
@@ -31226,6 +31231,8 @@ function startedBy(env) {
     return `manual/vdk-actions/${run.replace(/scheduled/g, 'Scheduled')}`;
 }
 const STATE = { id: 'execution-id', team: 'team', job: 'job', settled: 'settled' };
+/** How deep arguments may nest: deeper ones could not even be written as the request's JSON. */
+const MAX_ARGUMENTS_DEPTH = 100;
 const runAndWait = {
     name: 'run-and-wait',
     async config(src, problems) {
@@ -31236,7 +31243,11 @@ const runAndWait = {
             try {
                 const parsed = JSON.parse(rawArgs);
                 if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-                    problems.add(`arguments must be a JSON object such as {"day": "2026-11-23"}, not ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}`);
+                    problems.add(
+                    // the kind, not the value: it may be a secret
+                    `arguments must be a JSON object such as {"day": "2026-11-23"}, not ${Array.isArray(parsed) ? 'a list' : parsed === null ? 'null' : `a ${typeof parsed}`}`);
+                else if ((0,client/* nestsDeeper */.RK)(parsed, MAX_ARGUMENTS_DEPTH))
+                    problems.add(`arguments nests deeper than ${MAX_ARGUMENTS_DEPTH} levels: a job's arguments are a flat object of values`);
                 else
                     args = parsed;
             }
@@ -31283,7 +31294,7 @@ const runAndWait = {
             probe: async () => {
                 try {
                     const e = await follower.look();
-                    const done = (0,types/* isTerminal */.H)(e.status) || (c.wait === 'running' && e.status === 'running');
+                    const done = (0,types/* isTerminal */.Hd)(e.status) || (c.wait === 'running' && e.status === 'running');
                     return { done, value: e };
                 }
                 catch (e) {
@@ -31341,7 +31352,7 @@ const runAndWait = {
         let was;
         try {
             const e = await ctx.cleanup.readExecution(ref, id);
-            if ((0,types/* isTerminal */.H)(e.status)) {
+            if ((0,types/* isTerminal */.Hd)(e.status)) {
                 ctx.info(`execution ${id} had ended (${e.status}); nothing to clean up`);
                 return;
             }
@@ -31374,7 +31385,7 @@ async function cancelCutStart(c, ctx, sent) {
     const made = (await ctx.cleanup.listExecutions(c.ref)).find(e => e.op_id !== undefined && sent.includes(e.op_id));
     if (!made)
         throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
-    const status = (0,types/* isTerminal */.H)(made.status)
+    const status = (0,types/* isTerminal */.Hd)(made.status)
         ? made.status
         : await ctx.cleanup.cancelExecution(c.ref, made.id);
     throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`);
@@ -31422,7 +31433,7 @@ async function start(c, ctx, deadline) {
                 signal: ctx.signal,
                 probe: async () => {
                     const e = await ctx.client.readExecution(c.ref, active.id);
-                    return { done: (0,types/* isTerminal */.H)(e.status), value: e };
+                    return { done: (0,types/* isTerminal */.Hd)(e.status), value: e };
                 }
             });
             if (ended.reason === 'aborted')
@@ -31466,7 +31477,7 @@ class Follower {
             this.lastStatus = e.status;
         }
         // no retries while it runs: the next look reads them again, and retrying would delay that look
-        if (this.c.logs !== 'none' && !(0,types/* isTerminal */.H)(e.status))
+        if (this.c.logs !== 'none' && !(0,types/* isTerminal */.Hd)(e.status))
             await this.pullLogs(0);
         return e;
     }
@@ -31547,7 +31558,7 @@ class Follower {
                 ]
             ]
         };
-        if (!(0,types/* isTerminal */.H)(e.status) || !this.failed(e)) {
+        if (!(0,types/* isTerminal */.Hd)(e.status) || !this.failed(e)) {
             if (e.status === 'skipped')
                 this.ctx.warning(`execution ${this.id} was skipped by the service: ${e.message ?? 'another execution was running'}`);
             return { outputs, summary };
@@ -35301,13 +35312,18 @@ var core_text = __nccwpck_require__(2020);
 
 
 
-const render = (cell) => (typeof cell === 'string' ? (0,core_text/* escapeHtml */.ZD)(cell) : cell.markup);
+/**
+ * Text for a cell: one line (a blank line would end the table's HTML block, and what follows it
+ * would be read as Markdown: images, links), then escaped.
+ */
+const runtime_text = (s) => (0,core_text/* escapeHtml */.ZD)((0,core_text/* inert */.tJ)(s));
+const render = (cell) => (typeof cell === 'string' ? runtime_text(cell) : cell.markup);
 /** A link; a target that is not an http(s) URL is shown as text, not followed. */
-function runtime_link(text, href) {
+function runtime_link(label, href) {
     const target = (0,core_text/* safeHref */.v7)(href);
-    return target ? { markup: `<a href="${target}">${(0,core_text/* escapeHtml */.ZD)(text)}</a>` } : `${text}: ${href}`;
+    return target ? { markup: `<a href="${target}">${runtime_text(label)}</a>` } : `${label}: ${href}`;
 }
-const code = (text) => ({ markup: `<code>${(0,core_text/* escapeHtml */.ZD)(text)}</code>` });
+const code = (s) => ({ markup: `<code>${runtime_text(s)}</code>` });
 /** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
 function joined(cells, separator) {
     const sep = separator === 'line' ? '<br>' : (0,core_text/* escapeHtml */.ZD)(separator);
@@ -35573,11 +35589,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   xv: () => (/* binding */ deployedAfter),
   vu: () => (/* binding */ isDeploymentOf),
   XB: () => (/* binding */ jobRef),
+  RK: () => (/* binding */ nestsDeeper),
   uz: () => (/* binding */ splitLines),
   xV: () => (/* binding */ teamProblem)
 });
 
-// UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, executionIdProblem, nestsDeeper
+// UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, executionIdProblem
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
@@ -39745,7 +39762,7 @@ const $ZodCheckLengthEquals = /*@__PURE__*/ (/* unused pure expression or super 
         });
     };
 })));
-const $ZodCheckStringFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckStringFormat", (inst, def) => {
+const $ZodCheckStringFormat = /*@__PURE__*/ $constructor("$ZodCheckStringFormat", (inst, def) => {
     var _a, _b;
     $ZodCheck.init(inst, def);
     if (def.pattern)
@@ -39765,8 +39782,8 @@ const $ZodCheckStringFormat = /*@__PURE__*/ (/* unused pure expression or super 
         });
     else
         (_b = inst._zod).check ?? (_b.check = () => { });
-})));
-const $ZodCheckRegex = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckRegex", (inst, def) => {
+});
+const $ZodCheckRegex = /*@__PURE__*/ $constructor("$ZodCheckRegex", (inst, def) => {
     $ZodCheckStringFormat.init(inst, def);
     inst._zod.check = (payload) => {
         def.pattern.lastIndex = 0;
@@ -39782,7 +39799,7 @@ const $ZodCheckRegex = /*@__PURE__*/ (/* unused pure expression or super */ null
             continue: !def.abort,
         });
     };
-})));
+});
 const $ZodCheckLowerCase = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckLowerCase", (inst, def) => {
     def.pattern ?? (def.pattern = regexes.lowercase);
     $ZodCheckStringFormat.init(inst, def);
@@ -40593,10 +40610,10 @@ function _length(length, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _regex(pattern, params) {
-    return new checks.$ZodCheckRegex({
+    return new $ZodCheckRegex({
         check: "string_format",
         format: "regex",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
         pattern,
     });
 }
@@ -42546,11 +42563,18 @@ var types = __nccwpck_require__(3054);
 // of service/model/ExecutionStatus.java there, as the spec lists them.
 
 
+
 /** `shape`, or absent; null (what Jackson writes for an unset field) is read as absent. */
 const absent = (shape) => pipe(schemas_nullish(shape), transform((v) => v ?? undefined));
 /** `shape`, or absent or null, read as `fallback`. */
 const orElse = (shape, fallback) => pipe(schemas_nullish(shape), transform((v) => v ?? fallback));
 const answers_text = absent(schemas_string());
+/**
+ * A URL to print, link and output (an execution's logs_url): user info in it (the service's
+ * template may hold a password) is shown as ***, so it is never printed; such a URL is not followed.
+ */
+const shownUrl = pipe(schemas_nullish(schemas_string()), transform((v) => (v ? (0,core_text/* shownUrl */.zA)(v) : undefined)));
+const shownNullableUrl = pipe(schemas_nullish(schemas_string()), transform((v) => (v ? (0,core_text/* shownUrl */.zA)(v) : null)));
 const flag = absent(schemas_boolean());
 const answers_map = record(schemas_string(), unknown());
 const infoAnswer = looseObject({
@@ -42563,7 +42587,12 @@ const jobAnswer = looseObject({
     description: orElse(schemas_string(), ''),
     config: orElse(looseObject({
         schedule: absent(looseObject({ schedule_cron: answers_text })),
-        contacts: absent(answers_map)
+        contacts: absent(looseObject({
+            notified_on_job_failure_user_error: absent(array(schemas_string())),
+            notified_on_job_failure_platform_error: absent(array(schemas_string())),
+            notified_on_job_success: absent(array(schemas_string())),
+            notified_on_job_deploy: absent(array(schemas_string()))
+        }))
     }), {})
 });
 const deploymentAnswer = looseObject({
@@ -42579,14 +42608,15 @@ const deploymentAnswer = looseObject({
 });
 const deploymentsAnswer = array(deploymentAnswer);
 const executionAnswer = looseObject({
-    id: schemas_string(),
+    // an id goes into paths and log lines: one that is not the service's kind is no answer of it
+    id: schemas_string().check(_regex(types/* EXECUTION_ID_RULE */.MS)),
     job_name: answers_text,
-    status: schemas_enum(types/* EXECUTION_STATUSES */.c),
+    status: schemas_enum(types/* EXECUTION_STATUSES */.ch),
     type: absent(schemas_enum(['manual', 'scheduled'])),
     start_time: answers_text,
     end_time: answers_text,
     started_by: answers_text,
-    logs_url: answers_text,
+    logs_url: shownUrl,
     message: answers_text,
     op_id: answers_text,
     deployment: absent(looseObject({
@@ -42601,7 +42631,7 @@ const executionAnswer = looseObject({
 });
 const executionsAnswer = array(executionAnswer);
 const nullableText = orElse(schemas_string(), null);
-const GQL_STATUSES = types/* EXECUTION_STATUSES */.c.map(s => s.toUpperCase());
+const GQL_STATUSES = types/* EXECUTION_STATUSES */.ch.map(s => s.toUpperCase());
 /** The root field of the latest-executions query (queries.ts), unwrapped. */
 const latestExecutionsAnswer = looseObject({
     content: array(looseObject({
@@ -42612,7 +42642,7 @@ const latestExecutionsAnswer = looseObject({
         endTime: nullableText,
         startedBy: nullableText,
         message: nullableText,
-        logsUrl: nullableText
+        logsUrl: shownNullableUrl
     }))
 });
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
@@ -42632,6 +42662,8 @@ function expected(issue) {
             return `expected one of ${issue.values.map(v => String(v)).join(', ')}`;
         case 'too_small':
             return 'expected a value that is not empty';
+        case 'invalid_format':
+            return 'expected an id of letters, digits, ., _ and -';
         default:
             return `not valid (${issue.code})`;
     }
@@ -42699,6 +42731,7 @@ const QUERIES = {
 
 
 
+
 /** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
 const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/;
 /**
@@ -42715,13 +42748,12 @@ function teamProblem(team) {
         return `'${team}' is not a team name`;
     return undefined;
 }
-/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
-const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
 /** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
 function executionIdProblem(id) {
     if (typeof id !== 'string')
         return `${String(JSON.stringify(id)).slice(0, 80)} is not text`;
-    if (EXECUTION_ID_RULE.test(id))
+    if (types/* EXECUTION_ID_RULE */.MS.test(id))
         return undefined;
     return `${JSON.stringify(id).slice(0, 80)} is not valid (an execution id is letters, digits, '.', '_' and '-', a letter or digit first)`;
 }
@@ -42833,8 +42865,10 @@ class ControlServiceClient {
         return this.transport.close();
     }
     teamPath(team) {
-        if (!team.trim())
-            throw new errors/* InputError */.dz('the team is empty');
+        // every caller checks the team first; this is the last line before a path is made of it
+        const bad = teamProblem(team);
+        if (bad)
+            throw new errors/* InputError */.dz(`the team ${bad}`);
         return `/data-jobs/for-team/${enc(team)}`;
     }
     jobPath(ref) {
@@ -43853,6 +43887,8 @@ class Transport {
     direct;
     base;
     proxied;
+    /** A proxy variable that is not a proxy URL: refused by the first request that would use it. */
+    badProxy;
     seq = 0;
     constructor(options) {
         this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
@@ -43861,10 +43897,13 @@ class Transport {
         // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
         // counts ("" tells undici not to look at process.env itself)
         const variable = proxyVariable(env, this.base.protocol === 'https:' ? 'https' : 'http');
-        // readConnection refuses a bad one before any request; this is for callers that did not
-        if (variable && !isProxyUrl(variable.value))
-            throw new errors/* InputError */.dz(`${variable.name} is not a valid proxy URL`);
-        const proxy = variable?.value ?? '';
+        // readConnection refuses a bad one before any request; for callers that did not, it is refused
+        // when a request would go through it (not for loopback, which never does: changed-jobs and
+        // validate without a service make a client they never use)
+        const badProxy = variable !== undefined && !isProxyUrl(variable.value);
+        if (badProxy)
+            this.badProxy = new errors/* InputError */.dz(`${variable.name} is not a valid proxy URL`);
+        const proxy = badProxy ? '' : (variable?.value ?? '');
         const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
         this.proxied = !options.dispatcher && Boolean(proxy) && !isLoopbackHost(this.base.hostname);
         const connect = { timeout: this.o.connectTimeoutMs };
@@ -43898,6 +43937,8 @@ class Transport {
      * that is not idempotent, `reconcile` decides after a failure that may have taken effect.
      */
     async send(spec, parse, reconcile) {
+        if (this.badProxy && !spec.dispatcher && !isLoopbackHost(this.url(spec).hostname))
+            throw this.badProxy;
         const sleep = this.o.sleep ?? poll/* realSleep */.u;
         const clock = this.o.clock ?? Date.now;
         const opIds = [];
@@ -43972,7 +44013,18 @@ class Transport {
             headers.authorization = authorization;
         let body;
         if (spec.json !== undefined) {
-            body = JSON.stringify(spec.json);
+            try {
+                body = JSON.stringify(spec.json);
+            }
+            catch (e) {
+                // a value too deep for JSON.stringify (the inputs are checked first): ours, not the network's
+                throw new errors/* ControlServiceError */.RK({
+                    operation: spec.operation,
+                    kind: 'protocol',
+                    detail: `the request cannot be written as JSON (${e.message})`,
+                    opId
+                });
+            }
             headers['content-type'] = 'application/json';
         }
         else if (spec.body) {
@@ -44793,7 +44845,8 @@ async function poll(o) {
 /* harmony export */   aQ: () => (/* binding */ hasControl),
 /* harmony export */   q3: () => (/* binding */ httpUrl),
 /* harmony export */   tJ: () => (/* binding */ inert),
-/* harmony export */   v7: () => (/* binding */ safeHref)
+/* harmony export */   v7: () => (/* binding */ safeHref),
+/* harmony export */   zA: () => (/* binding */ shownUrl)
 /* harmony export */ });
 // Text from outside the action (the Control Service, the repository, the inputs) is data. These
 // are the only ways it reaches a log line or the job summary: a log line cannot act as a workflow
@@ -44811,10 +44864,15 @@ const NEWLINE = /\r\n|\r|\n|\u2028|\u2029/g;
  * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
  * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
  * command, after leading spaces) is preceded by a zero-width space, which the runner does not
- * trim.
+ * trim; so is the `[` of a `##[` anywhere in it.
  */
 function inert(line) {
-    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
+    const one = line
+        .replace(NEWLINE, '\\n')
+        .replace(CONTROL, '\uFFFD')
+        // the runner's older command form, `##[command]data`, counts anywhere in a line
+        // (actions/runner ActionCommand.TryParse): a zero-width space keeps it apart
+        .replace(/##\[/g, '##\u200b[');
     return /^\s*::/.test(one) ? `\u200b${one}` : one;
 }
 /** Whether a name holds a character that is not text (a line break, an escape, a bidi control, …). */
@@ -44846,6 +44904,27 @@ function httpUrl(raw) {
  */
 const hideCredentials = (raw) => raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, (_m, scheme) => `${scheme ?? ''}***@`);
 /**
+ * A URL from outside as it may be shown: user info (a password in an operator's template, say)
+ * as ***, the rest as it was; one that does not parse is cut as hideCredentials() cuts.
+ */
+function shownUrl(raw) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return raw.includes('@') ? hideCredentials(raw) : raw;
+    }
+    // 'user:password@host' parses too, as the scheme 'user:' — not a URL to trust for its parts
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return raw.includes('@') ? hideCredentials(raw) : raw;
+    if (!url.username && !url.password)
+        return raw;
+    url.username = '***';
+    url.password = '';
+    return url.href;
+}
+/**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
  * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).
  */
@@ -44861,8 +44940,9 @@ function safeHref(href) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   H: () => (/* binding */ isTerminal),
-/* harmony export */   c: () => (/* binding */ EXECUTION_STATUSES)
+/* harmony export */   Hd: () => (/* binding */ isTerminal),
+/* harmony export */   MS: () => (/* binding */ EXECUTION_ID_RULE),
+/* harmony export */   ch: () => (/* binding */ EXECUTION_STATUSES)
 /* harmony export */ });
 // Wire types of the Data Jobs API, written from the official spec (vdk-datajob-api.yaml) and the
 // notes on what the real service sends. REST fields are snake_case; GraphQL ones camelCase.
@@ -44875,6 +44955,8 @@ const EXECUTION_STATUSES = [
     'user_error',
     'platform_error'
 ];
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 
 

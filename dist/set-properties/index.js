@@ -31357,13 +31357,18 @@ var core_text = __nccwpck_require__(2020);
 
 
 
-const render = (cell) => (typeof cell === 'string' ? (0,core_text/* escapeHtml */.ZD)(cell) : cell.markup);
+/**
+ * Text for a cell: one line (a blank line would end the table's HTML block, and what follows it
+ * would be read as Markdown: images, links), then escaped.
+ */
+const runtime_text = (s) => (0,core_text/* escapeHtml */.ZD)((0,core_text/* inert */.tJ)(s));
+const render = (cell) => (typeof cell === 'string' ? runtime_text(cell) : cell.markup);
 /** A link; a target that is not an http(s) URL is shown as text, not followed. */
-function runtime_link(text, href) {
+function runtime_link(label, href) {
     const target = safeHref(href);
-    return target ? { markup: `<a href="${target}">${escapeHtml(text)}</a>` } : `${text}: ${href}`;
+    return target ? { markup: `<a href="${target}">${runtime_text(label)}</a>` } : `${label}: ${href}`;
 }
-const code = (text) => ({ markup: `<code>${(0,core_text/* escapeHtml */.ZD)(text)}</code>` });
+const code = (s) => ({ markup: `<code>${runtime_text(s)}</code>` });
 /** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
 function joined(cells, separator) {
     const sep = separator === 'line' ? '<br>' : escapeHtml(separator);
@@ -36583,7 +36588,7 @@ const $ZodCheckLengthEquals = /*@__PURE__*/ (/* unused pure expression or super 
         });
     };
 })));
-const $ZodCheckStringFormat = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckStringFormat", (inst, def) => {
+const $ZodCheckStringFormat = /*@__PURE__*/ $constructor("$ZodCheckStringFormat", (inst, def) => {
     var _a, _b;
     $ZodCheck.init(inst, def);
     if (def.pattern)
@@ -36603,8 +36608,8 @@ const $ZodCheckStringFormat = /*@__PURE__*/ (/* unused pure expression or super 
         });
     else
         (_b = inst._zod).check ?? (_b.check = () => { });
-})));
-const $ZodCheckRegex = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckRegex", (inst, def) => {
+});
+const $ZodCheckRegex = /*@__PURE__*/ $constructor("$ZodCheckRegex", (inst, def) => {
     $ZodCheckStringFormat.init(inst, def);
     inst._zod.check = (payload) => {
         def.pattern.lastIndex = 0;
@@ -36620,7 +36625,7 @@ const $ZodCheckRegex = /*@__PURE__*/ (/* unused pure expression or super */ null
             continue: !def.abort,
         });
     };
-})));
+});
 const $ZodCheckLowerCase = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodCheckLowerCase", (inst, def) => {
     def.pattern ?? (def.pattern = regexes.lowercase);
     $ZodCheckStringFormat.init(inst, def);
@@ -37431,10 +37436,10 @@ function _length(length, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _regex(pattern, params) {
-    return new checks.$ZodCheckRegex({
+    return new $ZodCheckRegex({
         check: "string_format",
         format: "regex",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
         pattern,
     });
 }
@@ -39382,6 +39387,8 @@ const EXECUTION_STATUSES = [
     'user_error',
     'platform_error'
 ];
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 
 ;// CONCATENATED MODULE: ./src/core/answers.ts
@@ -39396,11 +39403,18 @@ const isTerminal = (s) => s !== 'submitted' && s !== 'running';
 // of service/model/ExecutionStatus.java there, as the spec lists them.
 
 
+
 /** `shape`, or absent; null (what Jackson writes for an unset field) is read as absent. */
 const absent = (shape) => pipe(schemas_nullish(shape), transform((v) => v ?? undefined));
 /** `shape`, or absent or null, read as `fallback`. */
 const orElse = (shape, fallback) => pipe(schemas_nullish(shape), transform((v) => v ?? fallback));
 const answers_text = absent(schemas_string());
+/**
+ * A URL to print, link and output (an execution's logs_url): user info in it (the service's
+ * template may hold a password) is shown as ***, so it is never printed; such a URL is not followed.
+ */
+const shownUrl = pipe(schemas_nullish(schemas_string()), transform((v) => (v ? (0,core_text/* shownUrl */.zA)(v) : undefined)));
+const shownNullableUrl = pipe(schemas_nullish(schemas_string()), transform((v) => (v ? (0,core_text/* shownUrl */.zA)(v) : null)));
 const flag = absent(schemas_boolean());
 const answers_map = record(schemas_string(), unknown());
 const infoAnswer = looseObject({
@@ -39413,7 +39427,12 @@ const jobAnswer = looseObject({
     description: orElse(schemas_string(), ''),
     config: orElse(looseObject({
         schedule: absent(looseObject({ schedule_cron: answers_text })),
-        contacts: absent(answers_map)
+        contacts: absent(looseObject({
+            notified_on_job_failure_user_error: absent(array(schemas_string())),
+            notified_on_job_failure_platform_error: absent(array(schemas_string())),
+            notified_on_job_success: absent(array(schemas_string())),
+            notified_on_job_deploy: absent(array(schemas_string()))
+        }))
     }), {})
 });
 const deploymentAnswer = looseObject({
@@ -39429,14 +39448,15 @@ const deploymentAnswer = looseObject({
 });
 const deploymentsAnswer = array(deploymentAnswer);
 const executionAnswer = looseObject({
-    id: schemas_string(),
+    // an id goes into paths and log lines: one that is not the service's kind is no answer of it
+    id: schemas_string().check(_regex(EXECUTION_ID_RULE)),
     job_name: answers_text,
     status: schemas_enum(EXECUTION_STATUSES),
     type: absent(schemas_enum(['manual', 'scheduled'])),
     start_time: answers_text,
     end_time: answers_text,
     started_by: answers_text,
-    logs_url: answers_text,
+    logs_url: shownUrl,
     message: answers_text,
     op_id: answers_text,
     deployment: absent(looseObject({
@@ -39462,7 +39482,7 @@ const latestExecutionsAnswer = looseObject({
         endTime: nullableText,
         startedBy: nullableText,
         message: nullableText,
-        logsUrl: nullableText
+        logsUrl: shownNullableUrl
     }))
 });
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
@@ -39482,6 +39502,8 @@ function expected(issue) {
             return `expected one of ${issue.values.map(v => String(v)).join(', ')}`;
         case 'too_small':
             return 'expected a value that is not empty';
+        case 'invalid_format':
+            return 'expected an id of letters, digits, ., _ and -';
         default:
             return `not valid (${issue.code})`;
     }
@@ -39708,6 +39730,7 @@ const QUERIES = {
 
 
 
+
 /** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
 const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/;
 /**
@@ -39724,8 +39747,7 @@ function teamProblem(team) {
         return `'${team}' is not a team name`;
     return undefined;
 }
-/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
-const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
 /** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
 function executionIdProblem(id) {
     if (typeof id !== 'string')
@@ -39842,8 +39864,10 @@ class ControlServiceClient {
         return this.transport.close();
     }
     teamPath(team) {
-        if (!team.trim())
-            throw new errors/* InputError */.dz('the team is empty');
+        // every caller checks the team first; this is the last line before a path is made of it
+        const bad = teamProblem(team);
+        if (bad)
+            throw new errors/* InputError */.dz(`the team ${bad}`);
         return `/data-jobs/for-team/${enc(team)}`;
     }
     jobPath(ref) {
@@ -40911,6 +40935,8 @@ class Transport {
     direct;
     base;
     proxied;
+    /** A proxy variable that is not a proxy URL: refused by the first request that would use it. */
+    badProxy;
     seq = 0;
     constructor(options) {
         this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
@@ -40919,10 +40945,13 @@ class Transport {
         // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
         // counts ("" tells undici not to look at process.env itself)
         const variable = proxyVariable(env, this.base.protocol === 'https:' ? 'https' : 'http');
-        // readConnection refuses a bad one before any request; this is for callers that did not
-        if (variable && !isProxyUrl(variable.value))
-            throw new errors/* InputError */.dz(`${variable.name} is not a valid proxy URL`);
-        const proxy = variable?.value ?? '';
+        // readConnection refuses a bad one before any request; for callers that did not, it is refused
+        // when a request would go through it (not for loopback, which never does: changed-jobs and
+        // validate without a service make a client they never use)
+        const badProxy = variable !== undefined && !isProxyUrl(variable.value);
+        if (badProxy)
+            this.badProxy = new errors/* InputError */.dz(`${variable.name} is not a valid proxy URL`);
+        const proxy = badProxy ? '' : (variable?.value ?? '');
         const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
         this.proxied = !options.dispatcher && Boolean(proxy) && !isLoopbackHost(this.base.hostname);
         const connect = { timeout: this.o.connectTimeoutMs };
@@ -40956,6 +40985,8 @@ class Transport {
      * that is not idempotent, `reconcile` decides after a failure that may have taken effect.
      */
     async send(spec, parse, reconcile) {
+        if (this.badProxy && !spec.dispatcher && !isLoopbackHost(this.url(spec).hostname))
+            throw this.badProxy;
         const sleep = this.o.sleep ?? realSleep;
         const clock = this.o.clock ?? Date.now;
         const opIds = [];
@@ -41030,7 +41061,18 @@ class Transport {
             headers.authorization = authorization;
         let body;
         if (spec.json !== undefined) {
-            body = JSON.stringify(spec.json);
+            try {
+                body = JSON.stringify(spec.json);
+            }
+            catch (e) {
+                // a value too deep for JSON.stringify (the inputs are checked first): ours, not the network's
+                throw new errors/* ControlServiceError */.RK({
+                    operation: spec.operation,
+                    kind: 'protocol',
+                    detail: `the request cannot be written as JSON (${e.message})`,
+                    opId
+                });
+            }
             headers['content-type'] = 'application/json';
         }
         else if (spec.body) {
@@ -41602,7 +41644,8 @@ const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? p
 /* harmony export */   ZD: () => (/* binding */ escapeHtml),
 /* harmony export */   aQ: () => (/* binding */ hasControl),
 /* harmony export */   q3: () => (/* binding */ httpUrl),
-/* harmony export */   tJ: () => (/* binding */ inert)
+/* harmony export */   tJ: () => (/* binding */ inert),
+/* harmony export */   zA: () => (/* binding */ shownUrl)
 /* harmony export */ });
 /* unused harmony export safeHref */
 // Text from outside the action (the Control Service, the repository, the inputs) is data. These
@@ -41621,10 +41664,15 @@ const NEWLINE = /\r\n|\r|\n|\u2028|\u2029/g;
  * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
  * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
  * command, after leading spaces) is preceded by a zero-width space, which the runner does not
- * trim.
+ * trim; so is the `[` of a `##[` anywhere in it.
  */
 function inert(line) {
-    const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD');
+    const one = line
+        .replace(NEWLINE, '\\n')
+        .replace(CONTROL, '\uFFFD')
+        // the runner's older command form, `##[command]data`, counts anywhere in a line
+        // (actions/runner ActionCommand.TryParse): a zero-width space keeps it apart
+        .replace(/##\[/g, '##\u200b[');
     return /^\s*::/.test(one) ? `\u200b${one}` : one;
 }
 /** Whether a name holds a character that is not text (a line break, an escape, a bidi control, …). */
@@ -41655,6 +41703,27 @@ function httpUrl(raw) {
  * runner does not mask.
  */
 const hideCredentials = (raw) => raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, (_m, scheme) => `${scheme ?? ''}***@`);
+/**
+ * A URL from outside as it may be shown: user info (a password in an operator's template, say)
+ * as ***, the rest as it was; one that does not parse is cut as hideCredentials() cuts.
+ */
+function shownUrl(raw) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return raw.includes('@') ? hideCredentials(raw) : raw;
+    }
+    // 'user:password@host' parses too, as the scheme 'user:' — not a URL to trust for its parts
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return raw.includes('@') ? hideCredentials(raw) : raw;
+    if (!url.username && !url.password)
+        return raw;
+    url.username = '***';
+    url.password = '';
+    return url.href;
+}
 /**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and
  * escaped for the attribute; undefined for anything else (javascript:, data:, a relative path).

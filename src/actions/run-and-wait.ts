@@ -1,7 +1,7 @@
 // run-and-wait: start an execution of a deployed job and follow it — one line per status change,
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
-import { splitLines, type JobRef } from '../core/client.js'
+import { nestsDeeper, splitLines, type JobRef } from '../core/client.js'
 import {
   choice,
   parseBoolean,
@@ -60,6 +60,9 @@ export function startedBy(env: NodeJS.ProcessEnv): string {
 
 const STATE = { id: 'execution-id', team: 'team', job: 'job', settled: 'settled' } as const
 
+/** How deep arguments may nest: deeper ones could not even be written as the request's JSON. */
+const MAX_ARGUMENTS_DEPTH = 100
+
 export const runAndWait: ActionDefinition<RunConfig> = {
   name: 'run-and-wait',
 
@@ -72,7 +75,12 @@ export const runAndWait: ActionDefinition<RunConfig> = {
         const parsed = JSON.parse(rawArgs) as unknown
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
           problems.add(
-            `arguments must be a JSON object such as {"day": "2026-11-23"}, not ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}`
+            // the kind, not the value: it may be a secret
+            `arguments must be a JSON object such as {"day": "2026-11-23"}, not ${Array.isArray(parsed) ? 'a list' : parsed === null ? 'null' : `a ${typeof parsed}`}`
+          )
+        else if (nestsDeeper(parsed, MAX_ARGUMENTS_DEPTH))
+          problems.add(
+            `arguments nests deeper than ${MAX_ARGUMENTS_DEPTH} levels: a job's arguments are a flat object of values`
           )
         else args = parsed as Record<string, unknown>
       } catch {

@@ -42,15 +42,21 @@ export interface Markup {
   readonly markup: string
 }
 
-const render = (cell: Cell): string => (typeof cell === 'string' ? escapeHtml(cell) : cell.markup)
+/**
+ * Text for a cell: one line (a blank line would end the table's HTML block, and what follows it
+ * would be read as Markdown: images, links), then escaped.
+ */
+const text = (s: string): string => escapeHtml(inert(s))
+
+const render = (cell: Cell): string => (typeof cell === 'string' ? text(cell) : cell.markup)
 
 /** A link; a target that is not an http(s) URL is shown as text, not followed. */
-export function link(text: string, href: string): Cell {
+export function link(label: string, href: string): Cell {
   const target = safeHref(href)
-  return target ? { markup: `<a href="${target}">${escapeHtml(text)}</a>` } : `${text}: ${href}`
+  return target ? { markup: `<a href="${target}">${text(label)}</a>` } : `${label}: ${href}`
 }
 
-export const code = (text: string): Markup => ({ markup: `<code>${escapeHtml(text)}</code>` })
+export const code = (s: string): Markup => ({ markup: `<code>${text(s)}</code>` })
 
 /** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
 export function joined(cells: Cell[], separator: string): Markup {

@@ -16,7 +16,8 @@ import type {
   GqlExecution,
   JsonMap
 } from './types.js'
-import { EXECUTION_STATUSES } from './types.js'
+import { EXECUTION_ID_RULE, EXECUTION_STATUSES } from './types.js'
+import { shownUrl as shown } from './text.js'
 
 /** `shape`, or absent; null (what Jackson writes for an unset field) is read as absent. */
 const absent = <T>(shape: z.ZodMiniType<T>) =>
@@ -34,6 +35,18 @@ const orElse = <T>(shape: z.ZodMiniType<T>, fallback: T) =>
 export type Shape<T> = z.ZodMiniType<T>
 
 const text = absent(z.string())
+/**
+ * A URL to print, link and output (an execution's logs_url): user info in it (the service's
+ * template may hold a password) is shown as ***, so it is never printed; such a URL is not followed.
+ */
+const shownUrl = z.pipe(
+  z.nullish(z.string()),
+  z.transform((v: string | null | undefined) => (v ? shown(v) : undefined))
+)
+const shownNullableUrl = z.pipe(
+  z.nullish(z.string()),
+  z.transform((v: string | null | undefined) => (v ? shown(v) : null))
+)
 const flag = absent(z.boolean())
 const map = z.record(z.string(), z.unknown())
 
@@ -49,7 +62,14 @@ export const jobAnswer: Shape<DataJob> = z.looseObject({
   config: orElse<DataJob['config']>(
     z.looseObject({
       schedule: absent(z.looseObject({ schedule_cron: text })),
-      contacts: absent(map)
+      contacts: absent(
+        z.looseObject({
+          notified_on_job_failure_user_error: absent(z.array(z.string())),
+          notified_on_job_failure_platform_error: absent(z.array(z.string())),
+          notified_on_job_success: absent(z.array(z.string())),
+          notified_on_job_deploy: absent(z.array(z.string()))
+        })
+      )
     }),
     {}
   )
@@ -70,14 +90,15 @@ export const deploymentAnswer: Shape<DataJobDeploymentStatus> = z.looseObject({
 export const deploymentsAnswer = z.array(deploymentAnswer)
 
 export const executionAnswer: Shape<DataJobExecution> = z.looseObject({
-  id: z.string(),
+  // an id goes into paths and log lines: one that is not the service's kind is no answer of it
+  id: z.string().check(z.regex(EXECUTION_ID_RULE)),
   job_name: text,
   status: z.enum(EXECUTION_STATUSES),
   type: absent(z.enum(['manual', 'scheduled'])),
   start_time: text,
   end_time: text,
   started_by: text,
-  logs_url: text,
+  logs_url: shownUrl,
   message: text,
   op_id: text,
   deployment: absent(
@@ -109,7 +130,7 @@ export const latestExecutionsAnswer: Shape<{ content: GqlExecution[] }> = z.loos
       endTime: nullableText,
       startedBy: nullableText,
       message: nullableText,
-      logsUrl: nullableText
+      logsUrl: shownNullableUrl
     })
   )
 })
@@ -133,6 +154,8 @@ function expected(issue: z.core.$ZodIssue): string {
       return `expected one of ${issue.values.map(v => String(v)).join(', ')}`
     case 'too_small':
       return 'expected a value that is not empty'
+    case 'invalid_format':
+      return 'expected an id of letters, digits, ., _ and -'
     default:
       return `not valid (${issue.code})`
   }

@@ -23,6 +23,7 @@ import {
 } from './answers.js'
 import { routeLogsUrl, type LogsUrlRule } from './logsurl.js'
 import { LATEST_EXECUTIONS_QUERY } from './queries.js'
+import { EXECUTION_ID_RULE } from './types.js'
 import type {
   DataJob,
   DataJobApiInfo,
@@ -56,8 +57,7 @@ export function teamProblem(team: string): string | undefined {
   return undefined
 }
 
-/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
-export const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/
+export { EXECUTION_ID_RULE }
 
 /** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
 export function executionIdProblem(id: unknown): string | undefined {
@@ -180,7 +180,9 @@ export class ControlServiceClient {
   }
 
   private teamPath(team: string): string {
-    if (!team.trim()) throw new InputError('the team is empty')
+    // every caller checks the team first; this is the last line before a path is made of it
+    const bad = teamProblem(team)
+    if (bad) throw new InputError(`the team ${bad}`)
     return `/data-jobs/for-team/${enc(team)}`
   }
 

@@ -193,6 +193,8 @@ export class Transport {
   private readonly direct: Dispatcher
   private readonly base: URL
   private readonly proxied: boolean
+  /** A proxy variable that is not a proxy URL: refused by the first request that would use it. */
+  private badProxy?: InputError
   private seq = 0
 
   constructor(options: TransportOptions) {
@@ -202,10 +204,12 @@ export class Transport {
     // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
     // counts ("" tells undici not to look at process.env itself)
     const variable = proxyVariable(env, this.base.protocol === 'https:' ? 'https' : 'http')
-    // readConnection refuses a bad one before any request; this is for callers that did not
-    if (variable && !isProxyUrl(variable.value))
-      throw new InputError(`${variable.name} is not a valid proxy URL`)
-    const proxy = variable?.value ?? ''
+    // readConnection refuses a bad one before any request; for callers that did not, it is refused
+    // when a request would go through it (not for loopback, which never does: changed-jobs and
+    // validate without a service make a client they never use)
+    const badProxy = variable !== undefined && !isProxyUrl(variable.value)
+    if (badProxy) this.badProxy = new InputError(`${variable.name} is not a valid proxy URL`)
+    const proxy = badProxy ? '' : (variable?.value ?? '')
     const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
     this.proxied = !options.dispatcher && Boolean(proxy) && !isLoopbackHost(this.base.hostname)
     const connect = { timeout: this.o.connectTimeoutMs }
@@ -245,6 +249,8 @@ export class Transport {
     parse: (res: Response) => T,
     reconcile?: Reconcile<T>
   ): Promise<T> {
+    if (this.badProxy && !spec.dispatcher && !isLoopbackHost(this.url(spec).hostname))
+      throw this.badProxy
     const sleep = this.o.sleep ?? realSleep
     const clock = this.o.clock ?? Date.now
     const opIds: string[] = []
@@ -314,7 +320,17 @@ export class Transport {
     if (authorization) headers.authorization = authorization
     let body: Readable | Buffer | string | undefined
     if (spec.json !== undefined) {
-      body = JSON.stringify(spec.json)
+      try {
+        body = JSON.stringify(spec.json)
+      } catch (e) {
+        // a value too deep for JSON.stringify (the inputs are checked first): ours, not the network's
+        throw new ControlServiceError({
+          operation: spec.operation,
+          kind: 'protocol',
+          detail: `the request cannot be written as JSON (${(e as Error).message})`,
+          opId
+        })
+      }
       headers['content-type'] = 'application/json'
     } else if (spec.body) {
       body = spec.body()

@@ -271,6 +271,14 @@ export async function scanJob(dir: string, within: string = dir): Promise<JobSca
         }
         st = target
       }
+      // also what a linked folder holds: `repo -> ../..` must not carry the checkout's .git
+      if (under(gitDir, source)) {
+        refuse(
+          rel,
+          `inside the repository's .git folder (${source}), which may hold the checkout's credentials`
+        )
+        continue
+      }
       if (isDir) {
         if (ancestors.includes(source)) {
           refuse(rel, 'a symbolic link to a folder that contains it (a loop)')

@@ -16,10 +16,15 @@ const NEWLINE = /\r\n|\r|\n|\u2028|\u2029/g
  * One log line that acts as nothing but text: line breaks inside it are shown as `\n`, other
  * control characters as `\uFFFD`, and a `::` at its start (what the runner reads as a workflow
  * command, after leading spaces) is preceded by a zero-width space, which the runner does not
- * trim.
+ * trim; so is the `[` of a `##[` anywhere in it.
  */
 export function inert(line: string): string {
-  const one = line.replace(NEWLINE, '\\n').replace(CONTROL, '\uFFFD')
+  const one = line
+    .replace(NEWLINE, '\\n')
+    .replace(CONTROL, '\uFFFD')
+    // the runner's older command form, `##[command]data`, counts anywhere in a line
+    // (actions/runner ActionCommand.TryParse): a zero-width space keeps it apart
+    .replace(/##\[/g, '##\u200b[')
   return /^\s*::/.test(one) ? `\u200b${one}` : one
 }
 
@@ -55,6 +60,26 @@ export function httpUrl(raw: string): URL | undefined {
  */
 export const hideCredentials = (raw: string): string =>
   raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, (_m, scheme?: string) => `${scheme ?? ''}***@`)
+
+/**
+ * A URL from outside as it may be shown: user info (a password in an operator's template, say)
+ * as ***, the rest as it was; one that does not parse is cut as hideCredentials() cuts.
+ */
+export function shownUrl(raw: string): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return raw.includes('@') ? hideCredentials(raw) : raw
+  }
+  // 'user:password@host' parses too, as the scheme 'user:' — not a URL to trust for its parts
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return raw.includes('@') ? hideCredentials(raw) : raw
+  if (!url.username && !url.password) return raw
+  url.username = '***'
+  url.password = ''
+  return url.href
+}
 
 /**
  * A link's target for an href: an http(s) URL, percent-encoded as the URL parser writes it and

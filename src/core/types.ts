@@ -74,6 +74,9 @@ export const EXECUTION_STATUSES = [
   'platform_error'
 ] as const
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+export const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/
+
 export const isTerminal = (s: ExecutionStatus): boolean => s !== 'submitted' && s !== 'running'
 
 export interface DataJobExecutionRequest {
