@@ -41,6 +41,12 @@ export const jobSchedule = (job: JobRecord): { schedule_cron?: string } =>
 export const jobContacts = (job: JobRecord): Record<string, string[]> =>
   (job.config.contacts ?? {}) as Record<string, string[]>
 
+/** Who is e-mailed about a deployment: the job config's notified_on_job_deploy, as stored. */
+export function deployContacts(js: JobState): string[] {
+  const to: unknown = jobContacts(js.job).notified_on_job_deploy
+  return Array.isArray(to) ? to.filter((r): r is string => typeof r === 'string') : []
+}
+
 export interface SourceVersion {
   version: string
   tree: string

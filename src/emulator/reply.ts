@@ -1,5 +1,6 @@
-// What a handler answers: a value, written to the socket by the server in one place, so that a
-// fault injected "after" a handler ran can replace the answer without the handler knowing.
+// What a handler answers: a value, written to the socket in one place (`send`), so that a fault
+// injected "after" a handler ran can replace the answer without the handler knowing.
+import type { ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 
 export interface Reply {
@@ -60,4 +61,29 @@ export class ReplyError extends Error {
 
 export const fail = (reply: Reply): never => {
   throw new ReplyError(reply)
+}
+
+/** Writes a reply; nothing when an answer was already sent or the connection is gone. */
+export function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return
+  res.statusCode = reply.status
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v)
+  switch (reply.kind) {
+    case 'json': {
+      const text = JSON.stringify(reply.body)
+      res.setHeader('Content-Type', 'application/json')
+      res.setHeader('Content-Length', Buffer.byteLength(text))
+      res.end(text)
+      return
+    }
+    case 'raw':
+      res.end(reply.body as string | Buffer)
+      return
+    case 'stream':
+      ;(reply.body as Readable).on('error', () => res.destroy()).pipe(res)
+      return
+    default:
+      res.setHeader('Content-Length', 0)
+      res.end()
+  }
 }
