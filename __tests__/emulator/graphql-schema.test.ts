@@ -12,7 +12,7 @@ import {
   type GraphQLSchema
 } from 'graphql'
 import { QUERIES } from '../../src/core/queries.js'
-import { jobsQuerySchema } from '../../src/emulator/graphql.js'
+import { jobsQuerySchema } from '../../src/emulator/graphql-schema.js'
 import { ROOT } from '../helpers/service.js'
 
 const OFFICIAL = join(ROOT, '..', 'shared', 'reference', 'vdk-jobs-query-schema.graphqls')

@@ -1,12 +1,13 @@
-// `jobsQuery`: GraphQL over GET, answered by graphql-js over a schema written for this emulator
-// from the official one (a subset of its types and fields; a test checks that every type and field
-// here exists there with the same type). What the real service does and the spec does not say:
+// `jobsQuery`: GraphQL over GET, answered by graphql-js over the schema of graphql-schema.ts (a
+// subset of the official one): the resolvers, with the real service's filters, order and pages.
+// What the real service does and the spec does not say:
 // - the answer's `data` is the value of the query's single root field (`data.content`, as the
 //   official CLI reads it), not `{ "jobs": ... }`;
 // - pages are 1-based, and the default `pageNumber: 0` is refused;
 // - the `{team_name}` path segment does not filter: use `filter: [{property: "config.team", ...}]`;
 // - execution statuses are UPPERCASE here and lowercase in REST.
-import { buildSchema, graphql, type GraphQLSchema } from 'graphql'
+import { graphql } from 'graphql'
+import { jobsQuerySchema } from './graphql-schema.js'
 import {
   executionEnd,
   executionStatus,
@@ -17,161 +18,6 @@ import {
   type JobState,
   type ServiceState
 } from './model.js'
-
-const SDL = /* GraphQL */ `
-  scalar DateTime
-
-  type Query {
-    jobs(pageNumber: Int = 0, pageSize: Int = 20, filter: [Predicate], search: String): DataJobPage
-    executions(
-      pageNumber: Int
-      pageSize: Int
-      filter: DataJobExecutionFilter
-      order: DataJobExecutionOrder
-    ): DataJobExecutionResponse
-  }
-
-  enum Direction {
-    ASC
-    DESC
-  }
-
-  input Predicate {
-    property: String
-    pattern: String
-    sort: Direction
-  }
-
-  input DataJobExecutionFilter {
-    startTimeGte: DateTime
-    endTimeGte: DateTime
-    statusIn: [DataJobExecutionStatus]
-    jobNameIn: [String]
-    teamNameIn: [String]
-    startTimeLte: DateTime
-    endTimeLte: DateTime
-  }
-
-  input DataJobExecutionOrder {
-    property: String
-    direction: Direction
-  }
-
-  enum DataJobDeploymentStatus {
-    NONE
-    SUCCESS
-    PLATFORM_ERROR
-    USER_ERROR
-  }
-
-  enum DataJobExecutionStatus {
-    SUBMITTED
-    RUNNING
-    SUCCEEDED
-    CANCELLED
-    SKIPPED
-    USER_ERROR
-    PLATFORM_ERROR
-  }
-
-  enum DataJobExecutionType {
-    MANUAL
-    SCHEDULED
-  }
-
-  type DataJobPage {
-    content: [DataJob]
-    totalPages: Int
-    totalItems: Int
-  }
-
-  type DataJobExecutionResponse {
-    content: [DataJobExecution]
-    totalPages: Int
-    totalItems: Int
-  }
-
-  type DataJob {
-    jobName: String
-    config: DataJobConfig
-    deployments: [DataJobDeployment]
-  }
-
-  type DataJobConfig {
-    team: String
-    description: String
-    schedule: DataJobSchedule
-    contacts: DataJobContacts
-    generateKeytab: Boolean
-    sourceUrl: String
-    logsUrl: String
-  }
-
-  type DataJobSchedule {
-    scheduleCron: String
-    nextRunEpochSeconds: Int
-  }
-
-  type DataJobContacts {
-    notifiedOnJobFailureUserError: [String]
-    notifiedOnJobFailurePlatformError: [String]
-    notifiedOnJobSuccess: [String]
-    notifiedOnJobDeploy: [String]
-  }
-
-  type DataJobDeployment {
-    id: String
-    enabled: Boolean
-    jobVersion: String
-    jobPythonVersion: String
-    lastDeployedDate: String
-    lastDeployedBy: String
-    mode: String
-    schedule: DataJobSchedule
-    vdkVersion: String
-    executions(
-      pageNumber: Int
-      pageSize: Int
-      filter: DataJobExecutionFilter
-      order: DataJobExecutionOrder
-    ): [DataJobExecution]
-    status: DataJobDeploymentStatus
-    lastExecutionStatus: DataJobExecutionStatus
-    lastExecutionTime: String
-    lastExecutionDuration: Int
-    successfulExecutions: Int
-    failedExecutions: Int
-  }
-
-  type DataJobExecutionDeployment {
-    id: String
-    enabled: Boolean
-    jobVersion: String
-    jobPythonVersion: String
-    deployedDate: String
-    deployedBy: String
-    mode: String
-    schedule: DataJobSchedule
-    vdkVersion: String
-    status: DataJobDeploymentStatus
-  }
-
-  type DataJobExecution {
-    id: String
-    type: DataJobExecutionType
-    jobName: String
-    status: DataJobExecutionStatus
-    startTime: String
-    endTime: String
-    startedBy: String
-    message: String
-    opId: String
-    logsUrl: String
-  }
-`
-
-let cached: GraphQLSchema | undefined
-export const jobsQuerySchema = (): GraphQLSchema => (cached ??= buildSchema(SDL))
 
 /** What the resolvers need from the service: its state, the time, and how views are made. */
 export interface QueryContext {
