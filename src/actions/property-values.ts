@@ -296,11 +296,11 @@ export function tooBig(what: string, size: number, as: 'json' | 'yaml'): string 
 export function readValue(
   what: string,
   text: string,
-  o: { json: boolean; allPlain: boolean }
+  options: { json: boolean; allPlain: boolean }
 ): Read {
   const size = Buffer.byteLength(text)
   if (size > MAX_BYTES.json) return { problem: tooBig(what, size, 'json') }
-  if (o.json || /^\s*\{/.test(text)) {
+  if (options.json || /^\s*\{/.test(text)) {
     let value: unknown
     let parsed = false
     try {
@@ -318,7 +318,7 @@ export function readValue(
   const doc = parseDocument(text, { logLevel: 'silent', uniqueKeys: false })
   const bad = parseProblem(what, doc)
   if (bad) return { problem: bad }
-  const checked = checkYaml(doc, text, o.allPlain)
+  const checked = checkYaml(doc, text, options.allPlain)
   if (checked.problem) return { problem: findingText(what, checked.problem, text) }
   try {
     return { value: doc.toJS(), cut: checked.cut }
