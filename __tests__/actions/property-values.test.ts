@@ -3,13 +3,11 @@
 // set-properties.e2e.test.ts.
 import {
   checkJson,
-  keyWords,
   numberProblem,
   readValue,
-  secretLooking,
-  shownValue,
   unsafeNumberIn
 } from '../../src/actions/property-values.js'
+import { keyWords, secretLooking, shownValue } from '../../src/actions/shown-values.js'
 
 const read = (text: string, json = false) =>
   readValue('properties', text, { json, allPlain: false })

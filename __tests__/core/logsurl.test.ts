@@ -3,7 +3,7 @@
 // loopback; host names are resolved by a resolver of the test's own.
 import { createServer, type Server } from 'node:http'
 import { connect as netConnect, type AddressInfo } from 'node:net'
-import { Problems, type InputSource } from '../../src/core/connection.js'
+import { Problems, type InputSource } from '../../src/core/inputs.js'
 import {
   nonPublic,
   pinnedLookup,

@@ -10,7 +10,8 @@
 // the emulator's journal shows the requests themselves.
 import { ProxyAgent, type Dispatcher } from 'undici'
 import { jobRef, type ControlServiceClient } from '../../src/core/client.js'
-import { connect, Problems, readConnection } from '../../src/core/connection.js'
+import { connect, readConnection } from '../../src/core/connection.js'
+import { Problems } from '../../src/core/inputs.js'
 import { ControlServiceError, InputError } from '../../src/core/errors.js'
 import { isLoopbackHost, Transport, type TransportOptions } from '../../src/core/http.js'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'

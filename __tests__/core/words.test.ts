@@ -2,7 +2,7 @@
 // (parseBoolean) and choices (choice) alike: each word in lower, Title or UPPER case, as the YAML
 // 1.2 core schema writes true and false (core.getBooleanInput's rule), and nothing else; the
 // problem names the input and the words.
-import { choice, parseBoolean, Problems } from '../../src/core/connection.js'
+import { choice, parseBoolean, Problems } from '../../src/core/inputs.js'
 
 const MODES = ['merge', 'replace'] as const
 const LOGS = ['stream', 'on-failure', 'none'] as const

@@ -7,7 +7,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { basename, isAbsolute, posix, relative, resolve, sep } from 'node:path'
 import { promisify } from 'node:util'
 import { iniGet, parseIni } from '../core/configini.js'
-import type { ConnectionConfig, InputSource, Problems } from '../core/connection.js'
+import type { InputSource, Problems } from '../core/inputs.js'
 import { ActionFailure } from '../core/errors.js'
 import type { ActionDefinition } from './runtime.js'
 
@@ -82,6 +82,17 @@ async function git(
 
 /** git's refusal of a repository another user owns (git 2.35.2 and later), and the path it names. */
 const DUBIOUS = /detected dubious ownership in repository at '([^'\n]*)'/
+
+/** The config of a workspace without a repository: never run, the runtime stops on its problem. */
+const unchecked = (workspace: string): ChangedJobsConfig => ({
+  workspace,
+  top: '',
+  root: '',
+  source: '',
+  head: 'HEAD',
+  mergeBase: false,
+  newBranch: false
+})
 
 /** Why the workspace cannot be compared: git missing, refused, or no repository there. */
 function noRepository(rawWorkspace: string, workspace: string, e: unknown): string {
@@ -260,8 +271,9 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
       top = realpathSync(top)
     } catch (e) {
       problems.add(noRepository(rawWorkspace, workspace, e))
+      // without a repository nothing else can be checked: the runtime says why
+      return unchecked(workspace)
     }
-    problems.check()
 
     const rawRoot = src.input('jobs-root')
     let root = ''
@@ -315,7 +327,6 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
     let head = refs?.head ?? 'HEAD'
     if (rawBase) base = await check('base', rawBase)
     if (rawHead) head = (await check('head', rawHead)) ?? head
-    problems.check()
     return {
       workspace,
       top,
@@ -327,15 +338,6 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
       newBranch: refs?.newBranch ?? false
     }
   },
-
-  // changed-jobs talks to no Control Service: runAction still builds clients, lazily and without
-  // sending anything, so a loopback address that is never used will do; ctx.client is never used.
-  connection: (): ConnectionConfig => ({
-    url: 'http://127.0.0.1',
-    auth: { kind: 'none' },
-    requestTimeoutMs: 60000,
-    allowInsecureHttp: false
-  }),
 
   async run(c, ctx) {
     const cwd = c.top

@@ -1,28 +1,22 @@
 // deploy: upload the job folder (or take a version already uploaded), write config.ini's schedule,
 // contacts and notifications to the job, deploy, and wait until the new version is live — which
 // the real service shows only in GET .../deployments: no API reports a failed build.
+import { deployedAfter, isDeploymentOf } from '../core/client.js'
+import { readConnection, type ConnectionConfig } from '../core/connection.js'
+import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import {
-  readConnection,
   parseBoolean,
   parseSeconds,
-  type ConnectionConfig,
+  relativeToWorkspace,
   type InputSource,
   type Problems
-} from '../core/connection.js'
-import { ActionFailure, ControlServiceError } from '../core/errors.js'
-import { iniOwnedView, jobConfigFromIni, relativeToWorkspace } from '../core/jobdir.js'
+} from '../core/inputs.js'
+import { iniOwnedView, jobConfigFromIni } from '../core/jobdir.js'
 import { poll } from '../core/poll.js'
 import { scanJob } from '../core/scan.js'
-import { deployedAfter, isDeploymentOf } from '../core/client.js'
 import type { DataJobConfig, DataJobDeployment, DataJobDeploymentStatus } from '../core/types.js'
-import { defaultReason, readJobInputs, type JobInputs } from './job.js'
-import {
-  runLink,
-  runUrl,
-  type ActionContext,
-  type ActionDefinition,
-  type Outcome
-} from './runtime.js'
+import { readJobInputs, readUploadOptions, type JobInputs, type UploadOptions } from './job.js'
+import { runLink, type ActionContext, type ActionDefinition, type Outcome } from './runtime.js'
 import { uploadJob, type Uploaded } from './upload.js'
 
 export interface DeployConfig {
@@ -39,8 +33,7 @@ export interface DeployConfig {
   wait: boolean
   timeoutMs: number
   pollIntervalMs: number
-  reason: string
-  createIfMissing: boolean
+  upload: UploadOptions
 }
 
 const VERSION_SHAPE = /^[0-9a-f]{7,64}$/i
@@ -48,10 +41,10 @@ const VERSION_SHAPE = /^[0-9a-f]{7,64}$/i
 export const deploy: ActionDefinition<DeployConfig> = {
   name: 'deploy',
 
-  async config(src: InputSource, problems: Problems): Promise<DeployConfig> {
-    const connection = readConnection(src, problems)
-    const jobVersion = src.input('job-version') || undefined
-    const hasPath = Boolean(src.input('job-path'))
+  async config(inputs: InputSource, problems: Problems): Promise<DeployConfig> {
+    const connection = readConnection(inputs, problems)
+    const jobVersion = inputs.input('job-version') || undefined
+    const hasPath = Boolean(inputs.input('job-path'))
     if (jobVersion && hasPath)
       problems.add(
         'set job-path (upload, then deploy) or job-version (deploy a version already uploaded), not both'
@@ -62,35 +55,30 @@ export const deploy: ActionDefinition<DeployConfig> = {
       )
     if (jobVersion && !VERSION_SHAPE.test(jobVersion))
       problems.add(
-        `job-version '${jobVersion}' is not a version: expected the hexadecimal version_sha that upload-sources gave`
+        'job-version',
+        `'${jobVersion}' is not a version: expected the hexadecimal version_sha that upload-sources gave`
       )
-    const pythonVersion = src.input('python-version') || undefined
+    const pythonVersion = inputs.input('python-version') || undefined
     if (pythonVersion && !/^\d+\.\d+$/.test(pythonVersion))
-      problems.add(`python-version '${pythonVersion}' should look like 3.11`)
+      problems.add('python-version', `'${pythonVersion}' should look like 3.11`)
     const options = {
       enabled:
-        src.input('enabled') === ''
+        inputs.input('enabled') === ''
           ? undefined
-          : parseBoolean('enabled', src.input('enabled'), true, problems),
-      updateConfig: parseBoolean('update-config', src.input('update-config'), true, problems),
-      wait: parseBoolean('wait', src.input('wait'), true, problems),
-      createIfMissing: parseBoolean(
-        'create-if-missing',
-        src.input('create-if-missing'),
-        true,
-        problems
-      ),
+          : parseBoolean('enabled', inputs.input('enabled'), true, problems),
+      updateConfig: parseBoolean('update-config', inputs.input('update-config'), true, problems),
+      wait: parseBoolean('wait', inputs.input('wait'), true, problems),
+      upload: readUploadOptions(inputs, problems),
       timeoutMs:
-        parseSeconds('timeout-seconds', src.input('timeout-seconds'), 900, problems) * 1000,
+        parseSeconds('timeout-seconds', inputs.input('timeout-seconds'), 900, problems) * 1000,
       pollIntervalMs:
-        parseSeconds('poll-interval-seconds', src.input('poll-interval-seconds'), 10, problems) *
+        parseSeconds('poll-interval-seconds', inputs.input('poll-interval-seconds'), 10, problems) *
         1000
     }
-    const job = await readJobInputs(src, problems, {
+    const job = await readJobInputs(inputs, problems, {
       pathRequired: false,
       scan: hasPath && !jobVersion ? scanJob : undefined
     })
-    problems.check()
     return {
       connection,
       job: job as JobInputs,
@@ -100,19 +88,18 @@ export const deploy: ActionDefinition<DeployConfig> = {
         ? 'the python-version input'
         : job?.ini?.pythonVersion &&
           `${relativeToWorkspace(job.ini.file)} line ${job.ini.pythonVersion.line}`,
-      vdkVersion: src.input('vdk-version') || undefined,
-      reason: src.input('reason') || defaultReason(src.env, runUrl(src.env)),
+      vdkVersion: inputs.input('vdk-version') || undefined,
       ...options
     }
   },
 
-  connection: c => c.connection,
+  connection: config => config.connection,
 
-  async run(c, ctx) {
+  async run(config, ctx) {
     // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
-    let version = c.jobVersion
+    let version = config.jobVersion
     try {
-      return await deployJob(c, ctx, v => (version = v))
+      return await deployJob(config, ctx, v => (version = v))
     } catch (e) {
       if (!(e instanceof ActionFailure || e instanceof ControlServiceError)) throw e
       if (e instanceof ControlServiceError && e.kind === 'aborted') throw e
@@ -133,95 +120,54 @@ const deployOutputs = (
 })
 
 async function deployJob(
-  c: DeployConfig,
+  config: DeployConfig,
   ctx: ActionContext,
   known: (version: string) => void
 ): Promise<Outcome> {
-  const { ref } = c.job
+  const { ref } = config.job
   const info = await ctx.client.info(ref.team)
-  if (c.pythonVersion && !info.supported_python_versions.includes(c.pythonVersion)) {
-    const reason = `python version ${c.pythonVersion} (from ${c.pythonFrom}) is not supported by the Control Service, which supports ${info.supported_python_versions.join(', ')}`
-    const line = c.job.ini?.pythonVersion
-    const fromIni = line && c.pythonFrom !== 'the python-version input'
-    return {
-      outputs: deployOutputs(c.jobVersion, 'not-live'),
-      failure: reason,
-      annotations:
-        fromIni && c.job.ini ? [{ file: c.job.ini.file, line: line.line, message: reason }] : []
-    }
-  }
+  const unsupported = unsupportedPython(config, info.supported_python_versions)
+  if (unsupported) return unsupported
   let uploaded: Uploaded | undefined
-  if (c.job.path && c.job.ini && c.job.scan) {
+  if (config.job.jobDir && config.job.ini && config.job.scan) {
     uploaded = await uploadJob(
       ctx,
-      { ref, path: c.job.path, ini: c.job.ini, scan: c.job.scan },
-      { reason: c.reason, createIfMissing: c.createIfMissing }
+      { ref, jobDir: config.job.jobDir, ini: config.job.ini, scan: config.job.scan },
+      config.upload
     )
   }
-  const version = uploaded?.version ?? c.jobVersion
+  const version = uploaded?.version ?? config.jobVersion
   // config() requires job-path or job-version, so there is always one
   if (!version) throw new ActionFailure('there is no version to deploy')
   known(version)
 
-  // config.ini owns the schedule, contacts and notification settings of the job; a change of
-  // them reaches the CronJob only with a new deployment, which takes the job's schedule at
-  // deploy time (JobImageDeployer.updateCronJob)
-  let config: DataJobConfig | undefined
-  let configChanged = false
-  if (c.updateConfig && c.job.ini) {
-    const current = await ctx.client.readJob(ref)
-    if (!current)
-      throw new ActionFailure(`data job '${ref.job}' does not exist in team '${ref.team}'`)
-    const ini = relativeToWorkspace(c.job.ini.file)
-    if (!c.job.ini.scheduleCron?.value.trim())
-      ctx.warning(
-        `${ini} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`
-      )
-    config = jobConfigFromIni(current.config, c.job.ini)
-    if (iniOwnedView(config) !== iniOwnedView(current.config)) {
-      await ctx.client.updateJob(ref, { description: current.description, config })
-      configChanged = true
-      ctx.info(`updated the job's schedule, contacts and notification settings from ${ini}`)
-    } else config = current.config
-  }
+  const { jobConfig, configChanged } = await updateJobConfig(config, ctx)
 
   // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
   // deployment the API has (no field tells whether a build succeeded or failed)
   const live = await ctx.client.readDeployment(ref)
   const request: DataJobDeployment = { job_version: version }
-  if (c.enabled !== undefined) request.enabled = c.enabled
-  if (c.pythonVersion) request.python_version = c.pythonVersion
-  if (c.vdkVersion) request.vdk_version = c.vdkVersion
+  if (config.enabled !== undefined) request.enabled = config.enabled
+  if (config.pythonVersion) request.python_version = config.pythonVersion
+  if (config.vdkVersion) request.vdk_version = config.vdkVersion
   const outputs = (status: DeploymentResult): Outcome['outputs'] => deployOutputs(version, status)
-  const summary = (shown: string): Outcome['summary'] => ({
-    heading: 'VDK data job deployed',
-    columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
-    rows: [
-      [
-        ref.job,
-        ref.team,
-        version,
-        shown,
-        runLink(ctx.env, c.job.path ? relativeToWorkspace(c.job.path) : '')
-      ]
-    ]
-  })
+  const summary = (shown: string): Outcome['summary'] => deploySummary(config, ctx, version, shown)
 
   const sameDeployment =
     live !== undefined && isDeploymentOf(live, { ...request, enabled: undefined })
   if (sameDeployment && !configChanged) {
-    if (c.enabled === undefined || live.enabled === c.enabled) {
+    if (config.enabled === undefined || live.enabled === config.enabled) {
       ctx.info(
         `version ${version} is already deployed with these settings and this config: nothing sent`
       )
       return { outputs: outputs('unchanged'), summary: summary('unchanged') }
     }
     // only `enabled` changed: the deployment itself stays (PATCH writes the CronJob at once)
-    await ctx.client.patchDeployment(ref, { enabled: c.enabled })
-    ctx.info(`${c.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
+    await ctx.client.patchDeployment(ref, { enabled: config.enabled })
+    ctx.info(`${config.enabled ? 'enabled' : 'disabled'} the deployment of version ${version}`)
     return {
       outputs: outputs('live'),
-      summary: summary(c.enabled ? 'live (enabled)' : 'live (disabled)')
+      summary: summary(config.enabled ? 'live (enabled)' : 'live (disabled)')
     }
   }
 
@@ -234,21 +180,85 @@ async function deployJob(
       : `deployment of version ${version} sent; the Control Service builds it now`
   )
   if (sent === 'already-live') return { outputs: outputs('live'), summary: summary('live') }
-  if (!c.wait) return { outputs: outputs('started'), summary: summary('started (not waited for)') }
+  if (!config.wait)
+    return { outputs: outputs('started'), summary: summary('started (not waited for)') }
 
-  const result = await waitLive(ctx, c, version, live)
+  const result = await waitLive(ctx, config, version, live)
   if (result.live) return { outputs: outputs('live'), summary: summary('live') }
-  const contacts = (config ?? (await ctx.client.readJob(ref))?.config)?.contacts
+  const contacts = (jobConfig ?? (await ctx.client.readJob(ref))?.config)?.contacts
   return {
     outputs: outputs('not-live'),
     summary: summary('not live'),
-    failure: notLiveReason(c, version, result, {
+    failure: notLiveReason(config, version, result, {
       recipients: contacts?.notified_on_job_deploy ?? [],
       redeploy: live?.job_version === version,
       configChanged
     })
   }
 }
+
+/** The failure when the python version is not one the service supports, on config.ini's line when it came from there. */
+function unsupportedPython(config: DeployConfig, supported: string[]): Outcome | undefined {
+  if (!config.pythonVersion || supported.includes(config.pythonVersion)) return undefined
+  const reason = `python version ${config.pythonVersion} (from ${config.pythonFrom}) is not supported by the Control Service, which supports ${supported.join(', ')}`
+  const line = config.job.ini?.pythonVersion
+  const fromIni = line && config.pythonFrom !== 'the python-version input'
+  return {
+    outputs: deployOutputs(config.jobVersion, 'not-live'),
+    failure: reason,
+    annotations:
+      fromIni && config.job.ini
+        ? [{ file: config.job.ini.file, line: line.line, message: reason }]
+        : []
+  }
+}
+
+/**
+ * config.ini owns the schedule, contacts and notification settings of the job; a change of them
+ * reaches the CronJob only with a new deployment, which takes the job's schedule at deploy time
+ * (JobImageDeployer.updateCronJob). The job's config as it now is, and whether it was changed.
+ */
+async function updateJobConfig(
+  config: DeployConfig,
+  ctx: ActionContext
+): Promise<{ jobConfig?: DataJobConfig; configChanged: boolean }> {
+  const { ref, ini } = config.job
+  if (!config.updateConfig || !ini) return { configChanged: false }
+  const current = await ctx.client.readJob(ref)
+  if (!current)
+    throw new ActionFailure(`data job '${ref.job}' does not exist in team '${ref.team}'`)
+  const iniName = relativeToWorkspace(ini.file)
+  if (!ini.scheduleCron?.value.trim())
+    ctx.warning(
+      `${iniName} has no [job] schedule_cron: no schedule, so the job will never run on its own, only when an execution is started`
+    )
+  const jobConfig = jobConfigFromIni(current.config, ini)
+  if (iniOwnedView(jobConfig) === iniOwnedView(current.config))
+    return { jobConfig: current.config, configChanged: false }
+  await ctx.client.updateJob(ref, { description: current.description, config: jobConfig })
+  ctx.info(`updated the job's schedule, contacts and notification settings from ${iniName}`)
+  return { jobConfig, configChanged: true }
+}
+
+/** The summary's table: one row, with the deployment as `shown`. */
+const deploySummary = (
+  config: DeployConfig,
+  ctx: ActionContext,
+  version: string,
+  shown: string
+): Outcome['summary'] => ({
+  heading: 'VDK data job deployed',
+  columns: ['Job', 'Team', 'Version', 'Deployment', 'Run'],
+  rows: [
+    [
+      config.job.ref.job,
+      config.job.ref.team,
+      version,
+      shown,
+      runLink(ctx.env, config.job.jobDir ? relativeToWorkspace(config.job.jobDir) : '')
+    ]
+  ]
+})
 
 /**
  * What deploy's `deployment-status` output can say, each from what the real service shows:
@@ -273,17 +283,17 @@ interface WaitResult {
  */
 async function waitLive(
   ctx: ActionContext,
-  c: DeployConfig,
+  config: DeployConfig,
   version: string,
   before: DataJobDeploymentStatus | undefined
 ): Promise<WaitResult> {
-  const { ref } = c.job
+  const { ref } = config.job
   let last = before
   const result = await poll({
-    intervalMs: Math.min(c.pollIntervalMs, 2000),
-    maxIntervalMs: c.pollIntervalMs,
+    intervalMs: Math.min(config.pollIntervalMs, 2000),
+    maxIntervalMs: config.pollIntervalMs,
     factor: 1.5,
-    timeoutMs: c.timeoutMs,
+    timeoutMs: config.timeoutMs,
     signal: ctx.signal,
     probe: async () => {
       last = (await ctx.client.listDeployments(ref))[0]
@@ -308,26 +318,26 @@ function shownDate(date: string | undefined): string {
 
 /** Why the version is not live, what still runs, and where the real outcome went. */
 function notLiveReason(
-  c: DeployConfig,
+  config: DeployConfig,
   version: string,
   result: WaitResult,
-  o: { recipients: string[]; redeploy: boolean; configChanged: boolean }
+  seen: { recipients: string[]; redeploy: boolean; configChanged: boolean }
 ): string {
   const running = result.last?.job_version
     ? `version ${result.last.job_version} (deployed ${shownDate(result.last.last_deployed_date)}) still runs`
     : 'no version of it runs'
-  const what = o.redeploy
-    ? `the new deployment of version ${version} of '${c.job.ref.job}'`
-    : `version ${version} of '${c.job.ref.job}'`
+  const what = seen.redeploy
+    ? `the new deployment of version ${version} of '${config.job.ref.job}'`
+    : `version ${version} of '${config.job.ref.job}'`
   if (result.aborted)
     return `stopped while waiting for ${what} to go live (${running}); the build goes on on the Control Service`
-  const mail = o.recipients.length
-    ? `the service e-mailed the outcome to ${o.recipients.join(', ')} (notified_on_job_deploy)`
+  const mail = seen.recipients.length
+    ? `the service e-mailed the outcome to ${seen.recipients.join(', ')} (notified_on_job_deploy)`
     : 'the service e-mails the outcome to the notified_on_job_deploy contacts, and the job has none: add [contacts] notified_on_job_deploy to config.ini'
   // the job's config was written, the CronJob not: a later run of the same version sees no change
-  const config =
-    o.configChanged && o.redeploy
+  const unapplied =
+    seen.configChanged && seen.redeploy
       ? "; the job's config was updated from config.ini but is not deployed yet, and a later deploy of this same version will find nothing to change: change the job or deploy another version to apply it"
       : ''
-  return `${what} was not live after timeout-seconds ${c.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)${config}`
+  return `${what} was not live after timeout-seconds ${config.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)${unapplied}`
 }

@@ -6,14 +6,8 @@ import { lstatSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { executionIdProblem, splitLines, type JobRef } from '../core/client.js'
-import {
-  workspacePath,
-  parseBoolean,
-  readConnection,
-  type ConnectionConfig,
-  type InputSource,
-  type Problems
-} from '../core/connection.js'
+import { readConnection, type ConnectionConfig } from '../core/connection.js'
+import { workspacePath, parseBoolean, type InputSource, type Problems } from '../core/inputs.js'
 import { ActionFailure } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
 import { isTerminal } from '../core/types.js'
@@ -63,7 +57,6 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
       logsUrl: readLogsUrlRule(src, problems, connection.url)
     }
     const job = await readJobInputs(src, problems, { pathRequired: false })
-    problems.check()
     return { ...config, ref: job?.ref ?? NO_REF }
   },
 

@@ -1,8 +1,7 @@
 // The root action: the common on-merge pipeline for one job in one step — deploy (which uploads
 // and waits until live), then optionally run-and-wait and set-properties. It is made of the
 // single actions' own definitions: the same input names, the same checks, the same core calls.
-import type { InputSource, Problems } from '../core/connection.js'
-import { parseBoolean } from '../core/connection.js'
+import { parseBoolean, type InputSource, type Problems } from '../core/inputs.js'
 import { deploy, type DeployConfig } from './deploy.js'
 import { runAndWait, type RunConfig } from './run-and-wait.js'
 import { joined, type ActionDefinition, type Outcome, type SummaryTable } from './runtime.js'
@@ -14,67 +13,85 @@ export interface PipelineConfig {
   properties?: SetPropertiesConfig
 }
 
-/** The inputs as one part sees them: `names` maps its input names to the pipeline's ("" = unset). */
-function renamed(src: InputSource, names: Record<string, string>): InputSource {
+/**
+ * The names of a part's inputs that the pipeline gives other names: the part's name → the
+ * pipeline's ("" = the part sees it unset), for the inputs two parts would read with different
+ * meanings.
+ */
+type PartNames = Record<string, string>
+
+/** The inputs as one part sees them: its renamed inputs read under the pipeline's names. */
+function partInputs(inputs: InputSource, names: PartNames): InputSource {
   return {
-    ...src,
-    input: name => (name in names ? (names[name] ? src.input(names[name]) : '') : src.input(name))
+    ...inputs,
+    input: name =>
+      name in names ? (names[name] ? inputs.input(names[name]) : '') : inputs.input(name)
   }
 }
 
-/** Problems as the user reads them: a part's input names replaced by the pipeline's. */
-function saying(problems: Problems, names: Record<string, string>): Problems {
+/** The part's problems as the user reads them: each input named as the pipeline names it. */
+function partProblems(problems: Problems, names: PartNames): Problems {
   const view = Object.create(problems) as Problems
-  view.add = (message: string) => {
-    const name = Object.keys(names).find(n => names[n] && message.startsWith(`${n} `))
-    problems.add(name ? `${names[name]}${message.slice(name.length)}` : message)
+  view.add = (inputOrMessage: string, message?: string) => {
+    if (message === undefined) problems.add(inputOrMessage)
+    else problems.add(names[inputOrMessage] || inputOrMessage, message)
   }
   return view
 }
 
 /** Whether any set-properties input is given. */
-const hasProperties = (src: InputSource): boolean =>
-  ['properties', 'properties-file', 'remove', 'secrets'].some(n => src.input(n) !== '')
+const hasProperties = (inputs: InputSource): boolean =>
+  ['properties', 'properties-file', 'remove', 'secrets'].some(n => inputs.input(n) !== '')
 
 export const pipeline: ActionDefinition<PipelineConfig> = {
   name: 'vdk-actions',
 
-  async config(src: InputSource, problems: Problems): Promise<PipelineConfig> {
-    const run = parseBoolean('run', src.input('run'), false, problems)
-    // every part checks its inputs (the shared ones are said once); the whole is checked at the end
-    const parts = problems.deferred()
-    // the inputs that two parts would read with different meanings have their own names here
-    const forDeploy = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }
-    const forRun = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }
-    const forProperties = {
+  async config(inputs: InputSource, problems: Problems): Promise<PipelineConfig> {
+    const run = parseBoolean('run', inputs.input('run'), false, problems)
+    // every part checks its inputs (the shared ones are said once)
+    const forDeploy: PartNames = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }
+    const forRun: PartNames = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }
+    const forProperties: PartNames = {
       mode: 'properties-mode',
       'dry-run': '',
       'show-values': 'properties-show-values'
     }
-    const d = await deploy.config(renamed(src, forDeploy), saying(parts, forDeploy))
+    const deployConfig = await deploy.config(
+      partInputs(inputs, forDeploy),
+      partProblems(problems, forDeploy)
+    )
     // the run's inputs are checked even with run: false; a wrong value is wrong either way
-    const r = await runAndWait.config(renamed(src, forRun), saying(parts, forRun))
-    const p = hasProperties(src)
-      ? await setProperties.config(renamed(src, forProperties), saying(parts, forProperties))
+    const runConfig = await runAndWait.config(
+      partInputs(inputs, forRun),
+      partProblems(problems, forRun)
+    )
+    const propertiesConfig = hasProperties(inputs)
+      ? await setProperties.config(
+          partInputs(inputs, forProperties),
+          partProblems(problems, forProperties)
+        )
       : undefined
-    problems.check()
-    return { deploy: d, run: run ? r : undefined, properties: p }
+    return {
+      deploy: deployConfig,
+      run: run ? runConfig : undefined,
+      properties: propertiesConfig
+    }
   },
 
-  connection: c => c.deploy.connection,
+  connection: config => config.deploy.connection,
 
-  async run(c, ctx) {
+  async run(config, ctx) {
     const tables: SummaryTable[] = []
     const outputs: Outcome['outputs'] = {}
     const parts: Array<[string, () => Promise<Outcome>]> = [
-      ['deploy', () => deploy.run(c.deploy, ctx)]
+      ['deploy', () => deploy.run(config.deploy, ctx)]
     ]
-    if (c.run) {
-      const run = c.run
+    if (config.run) {
+      const run = config.run
       parts.push(['run-and-wait', () => runAndWait.run(run, ctx)])
     }
-    if (c.properties) {
-      const props = c.properties
+    if (config.properties) {
+      const props = config.properties
       parts.push(['set-properties', () => setProperties.run(props, ctx)])
     }
     for (const [name, part] of parts) {
@@ -93,8 +110,8 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
     return { outputs, summary: merge(tables) }
   },
 
-  post: (c, ctx) =>
-    c.run ? (runAndWait.post?.(c.run, ctx) ?? Promise.resolve()) : Promise.resolve()
+  post: (config, ctx) =>
+    config.run ? (runAndWait.post?.(config.run, ctx) ?? Promise.resolve()) : Promise.resolve()
 }
 
 /** One table: the rows of each part under its own heading. */

@@ -1,9 +1,8 @@
-// Property and secret maps as set-properties reads and shows them. Read: YAML or JSON text becomes
-// a JSON map exactly or not at all — a value that JSON cannot carry as written (.nan, .inf, an
-// integer beyond 2^53, more digits than a double keeps, a date or binary YAML tag, a key that is
-// not text or comes twice) is refused with its place, never its text; JSON is read by JSON.parse,
-// and every check is one pass, so a big file takes linear time. Shown: values of keys that look
-// secret, and strings holding credentials, are never shown.
+// Property and secret maps as set-properties reads them: YAML or JSON text becomes a JSON map
+// exactly or not at all — a value that JSON cannot carry as written (.nan, .inf, an integer beyond
+// 2^53, more digits than a double keeps, a date or binary YAML tag, a key that is not text or
+// comes twice) is refused with its place, never its text; JSON is read by JSON.parse, and every
+// check is one pass, so a big file takes linear time. (How values are shown: shown-values.ts.)
 import {
   isAlias,
   isMap,
@@ -16,7 +15,6 @@ import {
   type Document,
   type Node
 } from 'yaml'
-import type { JsonMap } from '../core/types.js'
 
 /** Deeper than this is refused: no property map needs it, and printing it would overflow. */
 export const MAX_DEPTH = 100
@@ -298,11 +296,11 @@ export function tooBig(what: string, size: number, as: 'json' | 'yaml'): string 
 export function readValue(
   what: string,
   text: string,
-  o: { json: boolean; allPlain: boolean }
+  options: { json: boolean; allPlain: boolean }
 ): Read {
   const size = Buffer.byteLength(text)
   if (size > MAX_BYTES.json) return { problem: tooBig(what, size, 'json') }
-  if (o.json || /^\s*\{/.test(text)) {
+  if (options.json || /^\s*\{/.test(text)) {
     let value: unknown
     let parsed = false
     try {
@@ -320,7 +318,7 @@ export function readValue(
   const doc = parseDocument(text, { logLevel: 'silent', uniqueKeys: false })
   const bad = parseProblem(what, doc)
   if (bad) return { problem: bad }
-  const checked = checkYaml(doc, text, o.allPlain)
+  const checked = checkYaml(doc, text, options.allPlain)
   if (checked.problem) return { problem: findingText(what, checked.problem, text) }
   try {
     return { value: doc.toJS(), cut: checked.cut }
@@ -351,84 +349,4 @@ export function unsafeNumberIn(value: unknown): Segment[] | undefined {
     else for (const [k, x] of Object.entries(v)) stack.push({ v: x, path: [...path, k] })
   }
   return undefined
-}
-
-// --- showing values -------------------------------------------------------------------------
-
-/** Whole words (after splitting camelCase, snake_case, kebab-case, digits) that mark a secret. */
-const SECRET_WORDS = new Set(
-  (
-    'key keys pw pwd pass passwd password passwords passphrase passcode secret secrets token ' +
-    'tokens credential credentials cred creds auth authn authz authorization oauth cert certs ' +
-    'certificate certificates private privkey session sessions cookie cookies signature sig dsn ' +
-    'jwt bearer otp totp mfa pin salt keytab pem pfx jks keystore hmac sas'
-  ).split(' ')
-)
-/** Parts that mark a secret wherever they are (the key's words joined: api_key is "apikey"). */
-const SECRET_PARTS = [
-  'password',
-  'passwd',
-  'passphrase',
-  'secret',
-  'token',
-  'credential',
-  'apikey',
-  'accesskey',
-  'privatekey',
-  'connectionstring',
-  'connstr'
-]
-/** A word that ends in "key" is a secret only after one of these: not monkey, turkey, hockey. */
-const KEY_COMPOUND =
-  /^(api|access|secret|private|priv|ssh|signing|sign|encryption|enc|master|client|app|service|auth|session|gpg|pgp|aes|rsa|hmac|licen[cs]e|account|storage|shared|sas|subscription|deploy|root|consumer)keys?$/
-
-/** The words of a key: "apiKey" → api, key; "DB_PASSWORD2" → db, password, 2. */
-export const keyWords = (key: string): string[] =>
-  key
-    .replace(/([a-z\d])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z\d]+|(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])/)
-    .filter(Boolean)
-
-/** Whether a key's name says its value is a secret (password, api_key, authToken, …). */
-export function secretLooking(key: string): boolean {
-  const words = keyWords(key)
-  const joined = words.join('')
-  return (
-    words.some(w => SECRET_WORDS.has(w) || KEY_COMPOUND.test(w)) ||
-    SECRET_PARTS.some(p => joined.includes(p))
-  )
-}
-
-/** Text that holds a credential whatever its key: a URL with user:password@, a password=… pair. */
-const holdsCredential = (s: string): boolean =>
-  /[a-z][\w+.-]*:\/\/[^\s/@:]*:[^\s/@]*@/i.test(s) || /\b(password|passwd|pwd)\s*[=:]/i.test(s)
-
-export const HIDDEN = '***'
-
-/** A value with what looks secret in it replaced by "***" (keys, credential strings, nested). */
-function redacted(v: unknown, depth = 0): unknown {
-  if (typeof v === 'string') return holdsCredential(v) ? HIDDEN : v
-  if (typeof v !== 'object' || v === null) return v
-  if (depth > MAX_DEPTH) return '…'
-  if (Array.isArray(v)) return v.map(x => redacted(x, depth + 1))
-  const out: JsonMap = {}
-  for (const [k, x] of Object.entries(v)) {
-    const shown = secretLooking(k) ? HIDDEN : redacted(x, depth + 1)
-    Object.defineProperty(out, k, {
-      value: shown,
-      enumerable: true,
-      writable: true,
-      configurable: true
-    })
-  }
-  return out
-}
-
-/** A property's value as the summary shows it (JSON), "***" for a secret-looking key. */
-export function shownValue(key: string, v: unknown): string {
-  if (secretLooking(key)) return HIDDEN
-  const shown = redacted(v)
-  return shown === HIDDEN ? HIDDEN : JSON.stringify(shown)
 }

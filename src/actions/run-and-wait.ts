@@ -2,15 +2,14 @@
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
 import { nestsDeeper, splitLines, type JobRef } from '../core/client.js'
+import { readConnection, type ConnectionConfig } from '../core/connection.js'
 import {
   choice,
   parseBoolean,
   parseSeconds,
-  readConnection,
-  type ConnectionConfig,
   type InputSource,
   type Problems
-} from '../core/connection.js'
+} from '../core/inputs.js'
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
 import { poll, realSleep } from '../core/poll.js'
@@ -130,7 +129,6 @@ export const runAndWait: ActionDefinition<RunConfig> = {
       logsUrl: readLogsUrlRule(src, problems, connection.url)
     }
     const job = await readJobInputs(src, problems, { pathRequired: false })
-    problems.check()
     return { ...config, ref: job?.ref ?? NO_REF }
   },
 

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import * as core from '@actions/core'
 import type { ControlServiceClient } from '../core/client.js'
-import { connect, Problems, type ConnectionConfig, type InputSource } from '../core/connection.js'
+import { connect, type ConnectionConfig } from '../core/connection.js'
 import { ActionFailure, ControlServiceError, InputError, type FileProblem } from '../core/errors.js'
-import { relativeToWorkspace } from '../core/jobdir.js'
+import { Problems, relativeToWorkspace, type InputSource } from '../core/inputs.js'
 import { escapeHtml, inert, safeHref } from '../core/text.js'
 
 export interface ActionContext {
@@ -83,11 +83,29 @@ export interface Outcome {
   annotations?: FileProblem[]
 }
 
+/**
+ * An action, as runAction runs it: config() reads every input, then run() does the work.
+ *
+ * Inputs: config() is the only place inputs are read. It adds every problem it finds to
+ * `problems`, each with the input it is about (`problems.add('job-path', 'is required')`), and
+ * goes on reading; it never throws for a bad input nor calls `problems.check()`: the runtime
+ * checks once config() returns, so every problem is said in one line before any request.
+ *
+ * Connection: `connection(config)` gives the Control Service to talk to; an action without one
+ * (or a config without one: validate without control-service-url) sends nothing, and its
+ * context's client must not be used.
+ *
+ * Failures, one rule: run() returns an Outcome with `failure` when the action reached a result
+ * that is a failure and has more to give with it than the reason — outputs (for an
+ * `if: failure()` step), a summary or annotations: the job is invalid, the deployment did not go
+ * live, the execution failed. It throws ActionFailure when it cannot go on and the reason is all
+ * there is to say; a ControlServiceError from the client is thrown as it is. An action whose
+ * outputs are promised on failure too catches those in run() and returns them as `failure`.
+ */
 export interface ActionDefinition<C> {
   name: string
-  /** Reads and checks every input; the only place inputs are read. Throws InputError. */
-  config(src: InputSource, problems: Problems): Promise<C>
-  connection(config: C): ConnectionConfig
+  config(inputs: InputSource, problems: Problems): Promise<C>
+  connection?(config: C): ConnectionConfig | undefined
   run(config: C, ctx: ActionContext): Promise<Outcome>
   /** The post step (runs.post, the same bundle): clean up what the main step left behind. */
   post?(config: C, ctx: ActionContext): Promise<void>
@@ -224,6 +242,11 @@ export function stopAfterGrace(
   return timer
 }
 
+/** The client of an action without a connection: asking for it is a bug of ours. */
+const unconnected = (name: string): never => {
+  throw new Error(`${name} has no connection to the Control Service: it sends nothing`)
+}
+
 export async function runAction<C>(
   def: ActionDefinition<C>,
   src: InputSource = actionsInputs()
@@ -253,21 +276,27 @@ export async function runAction<C>(
         return core.info(`${name}: nothing to clean up (the inputs were refused)`)
       throw e
     }
-    const connection = def.connection(config)
+    const connection = def.connection?.(config)
     const base = {
       mask: (secret: string) => core.setSecret(secret),
       action: def.name,
       log: (line: string) => core.debug(line)
     }
-    const client = connect(connection, { ...base, signal: controller.signal })
-    const cleanup = connect(
-      { ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS },
-      { ...base, transport: { retries: 1 } }
-    )
-    clients.push(client, cleanup)
+    const client = connection && connect(connection, { ...base, signal: controller.signal })
+    const cleanup =
+      connection &&
+      connect(
+        { ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS },
+        { ...base, transport: { retries: 1 } }
+      )
+    if (client && cleanup) clients.push(client, cleanup)
     const ctx: ActionContext = {
-      client,
-      cleanup,
+      get client() {
+        return client || unconnected(def.name)
+      },
+      get cleanup() {
+        return cleanup || unconnected(def.name)
+      },
       signal: controller.signal,
       env: process.env,
       // every line an action prints may hold text from outside: it acts as nothing but text

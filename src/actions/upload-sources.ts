@@ -1,42 +1,33 @@
 // upload-sources: the job folder, zipped as a stream, becomes a new version of the data job
 // (created from config.ini when it does not exist yet).
-import type { Problems, InputSource } from '../core/connection.js'
-import { parseBoolean, readConnection, type ConnectionConfig } from '../core/connection.js'
-import { relativeToWorkspace } from '../core/jobdir.js'
+import { readConnection, type ConnectionConfig } from '../core/connection.js'
+import { relativeToWorkspace, type InputSource, type Problems } from '../core/inputs.js'
 import { scanJob } from '../core/scan.js'
-import { defaultReason, readJobInputs, type JobInputs } from './job.js'
-import { runLink, runUrl, type ActionDefinition } from './runtime.js'
+import { readJobInputs, readUploadOptions, type JobInputs, type UploadOptions } from './job.js'
+import { runLink, type ActionDefinition } from './runtime.js'
 import { uploadJob } from './upload.js'
 
 export interface UploadConfig {
   connection: ConnectionConfig
-  job: Required<Pick<JobInputs, 'ref' | 'path' | 'ini' | 'scan'>>
-  reason: string
-  createIfMissing: boolean
+  job: Required<Pick<JobInputs, 'ref' | 'jobDir' | 'ini' | 'scan'>>
+  upload: UploadOptions
 }
 
 export const uploadSources: ActionDefinition<UploadConfig> = {
   name: 'upload-sources',
 
-  async config(src: InputSource, problems: Problems): Promise<UploadConfig> {
-    const connection = readConnection(src, problems)
-    const createIfMissing = parseBoolean(
-      'create-if-missing',
-      src.input('create-if-missing'),
-      true,
-      problems
-    )
-    const job = await readJobInputs(src, problems, { pathRequired: true, scan: scanJob })
-    const reason = src.input('reason') || defaultReason(src.env, runUrl(src.env))
-    problems.check()
-    return { connection, job: job as UploadConfig['job'], reason, createIfMissing }
+  async config(inputs: InputSource, problems: Problems): Promise<UploadConfig> {
+    const connection = readConnection(inputs, problems)
+    const upload = readUploadOptions(inputs, problems)
+    const job = await readJobInputs(inputs, problems, { pathRequired: true, scan: scanJob })
+    return { connection, job: job as UploadConfig['job'], upload }
   },
 
-  connection: c => c.connection,
+  connection: config => config.connection,
 
-  async run(c, ctx) {
-    const up = await uploadJob(ctx, c.job, { reason: c.reason, createIfMissing: c.createIfMissing })
-    const { ref } = c.job
+  async run(config, ctx) {
+    const up = await uploadJob(ctx, config.job, config.upload)
+    const { ref } = config.job
     return {
       outputs: {
         'job-version': up.version,
@@ -55,7 +46,7 @@ export const uploadSources: ActionDefinition<UploadConfig> = {
             up.version,
             String(up.files),
             `${up.archiveBytes} bytes`,
-            runLink(ctx.env, relativeToWorkspace(c.job.path))
+            runLink(ctx.env, relativeToWorkspace(config.job.jobDir))
           ]
         ]
       }

@@ -22,11 +22,11 @@ export interface Uploaded {
 /** Creates the job when it is missing (if allowed), then uploads its folder; the version it got. */
 export async function uploadJob(
   ctx: ActionContext,
-  job: Required<Pick<JobInputs, 'ref' | 'path' | 'ini' | 'scan'>>,
+  job: Required<Pick<JobInputs, 'ref' | 'jobDir' | 'ini' | 'scan'>>,
   o: { reason: string; createIfMissing: boolean; timeoutMs?: number }
 ): Promise<Uploaded> {
   const { ref, ini, scan } = job
-  for (const line of scanNotes(scan, job.path)) ctx.info(line)
+  for (const line of scanNotes(scan, job.jobDir)) ctx.info(line)
   let created = false
   if (!(await ctx.client.readJob(ref))) {
     if (!o.createIfMissing) {
@@ -35,7 +35,7 @@ export async function uploadJob(
       )
     }
     const answer = await ctx.client.createJob(ref, {
-      description: `Deployed from GitHub by vdk-actions (${job.path})`,
+      description: `Deployed from GitHub by vdk-actions (${job.jobDir})`,
       config: jobConfigFromIni({}, ini)
     })
     if (answer === 'taken') {

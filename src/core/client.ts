@@ -4,7 +4,7 @@
 // the server is reconciled by reading back instead of being sent blindly again.
 import type { Readable } from 'node:stream'
 import { ControlServiceError, InputError } from './errors.js'
-import { hasControl } from './text.js'
+import { JOB_NAME_RULE, JOB_NAME_WORDS, teamProblem } from './jobrules.js'
 import { MAX_LOG_BYTES, type Transport, type Response, type RequestSpec } from './http.js'
 import {
   deploymentAnswer,
@@ -36,25 +36,9 @@ import type {
   JsonMap
 } from './types.js'
 
-/** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
-export const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/
-
 export interface JobRef {
   readonly team: string
   readonly job: string
-}
-
-/**
- * What is wrong with a team name, if anything: one with a line break or another control character
- * (a config.ini continuation line, say) is not a name, and `.` or `..` would reroute the request
- * (/data-jobs/for-team/../jobs).
- */
-export function teamProblem(team: string): string | undefined {
-  if (!team.trim()) return 'is empty'
-  if (hasControl(team))
-    return `${JSON.stringify(team).slice(0, 80)} holds a line break or another control character`
-  if (team.trim() === '.' || team.trim() === '..') return `'${team}' is not a team name`
-  return undefined
 }
 
 export { EXECUTION_ID_RULE }
@@ -74,7 +58,7 @@ export function jobRef(team: string, job: string): JobRef {
   if (bad) throw new InputError(`the team ${bad}`)
   if (!JOB_NAME_RULE.test(job)) {
     throw new InputError(
-      `the job name '${job}' is not valid: the Control Service wants 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`
+      `the job name '${job}' is not valid: the Control Service wants ${JOB_NAME_WORDS}`
     )
   }
   return { team, job }

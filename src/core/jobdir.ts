@@ -281,11 +281,3 @@ export function iniOwnedView(config: DataJobConfig): string {
 
 /** The job name VDK would use by default: the folder's name. */
 export const folderJobName = (dir: string): string => basename(resolve(dir))
-
-export const relativeToWorkspace = (
-  path: string,
-  workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
-): string => {
-  const rel = relative(workspace, path)
-  return rel && !rel.startsWith('..') ? rel.split(sep).join('/') : path
-}

@@ -10,7 +10,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { BlockList, isIP, type LookupFunction } from 'node:net'
 import { Agent, type Dispatcher } from 'undici'
-import type { InputSource, Problems } from './connection.js'
+import type { InputSource, Problems } from './inputs.js'
 import { httpUrl } from './text.js'
 
 /** The input that sets the rule (fetch-logs, run-and-wait and the root action). */

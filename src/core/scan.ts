@@ -12,10 +12,10 @@ import {
   leadsNowhere,
   locateJobFile,
   readJobFile,
-  relativeToWorkspace,
   specialKind,
   under
 } from './jobdir.js'
+import { relativeToWorkspace } from './inputs.js'
 
 /** Left out of every upload; a `.vdkignore` in the job folder adds to them, `!pattern` re-includes. */
 export const DEFAULT_IGNORES = [
