@@ -5,14 +5,14 @@
 import { lstatSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { executionIdProblem, splitLines, type JobRef } from '../core/client.js'
+import { executionIdProblem, type JobRef } from '../core/client.js'
 import { readConnection, type ConnectionConfig } from '../core/connection.js'
 import { workspacePath, parseBoolean, type InputSource, type Problems } from '../core/inputs.js'
 import { ActionFailure } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
-import { isTerminal } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
-import type { ActionDefinition } from './runtime.js'
+import { readEndedLogs } from './execution.js'
+import type { ActionContext, ActionDefinition } from './runtime.js'
 
 /** Lines printed at most when print is true; the file always has everything. */
 export const PRINT_CAP = 500
@@ -60,46 +60,16 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
     return { ...config, ref: job?.ref ?? NO_REF }
   },
 
-  connection: c => c.connection,
+  connection: config => config.connection,
 
-  async run(c, ctx) {
-    let id = c.executionId
-    if (!id) {
-      const [latest] = await ctx.client.latestExecutions(c.ref, 1)
-      if (!latest)
-        throw new ActionFailure(
-          `data job '${c.ref.job}' of team '${c.ref.team}' has no executions yet`
-        )
-      // the id is the service's choice, and it names the file: held to the strict pattern
-      const bad = executionIdProblem(latest.id)
-      if (bad)
-        throw new ActionFailure(
-          `the Control Service named the latest execution of '${c.ref.job}' ${bad}; nothing was read`
-        )
-      id = latest.id
-      ctx.info(`the latest execution of '${c.ref.job}' is ${id}`)
-    }
-    const e = await ctx.client.readExecution(c.ref, id)
-    let text = await ctx.client.logs(c.ref, id, { tailLines: c.tailLines })
-    let source = 'the Control Service'
-    if (!text && isTerminal(e.status)) {
-      // a log store that fails or cannot be reached: say where the logs are instead of failing
-      const read = e.logs_url ? await ctx.client.readLogsUrl(e.logs_url, c.logsUrl) : undefined
-      if (read && 'text' in read) {
-        const lines = splitLines(read.text)
-        text = (c.tailLines ? lines.slice(-c.tailLines) : lines).join('\n')
-        source = e.logs_url as string
-      } else if (read) {
-        ctx.warning(
-          `the Control Service no longer has the logs of execution ${id} (it ended ${e.status}); they are at ${e.logs_url} (${read.why})`
-        )
-      } else {
-        ctx.warning(
-          `the logs of execution ${id} are gone: the Control Service keeps them only while the execution's pod exists, and it has no logs_url configured; look in your cluster's log store, or ask the operators of the Control Service`
-        )
-      }
-    }
-    const path = c.path ?? defaultLogFile(c.tempDir, c.ref.job, id)
+  async run(config, ctx) {
+    const id = config.executionId ?? (await latestExecutionId(config.ref, ctx))
+    const execution = await ctx.client.readExecution(config.ref, id)
+    const { text, source } = await readEndedLogs(ctx, config.ref, execution, {
+      rule: config.logsUrl,
+      tailLines: config.tailLines
+    })
+    const path = config.path ?? defaultLogFile(config.tempDir, config.ref.job, id)
     const content = text ? `${text}\n` : ''
     try {
       mkdirSync(dirname(path), { recursive: true })
@@ -108,18 +78,32 @@ export const fetchLogs: ActionDefinition<FetchLogsConfig> = {
       throw new ActionFailure(`could not write the logs to ${path}: ${failureCode(err)}`)
     }
     const bytes = Buffer.byteLength(content)
-    if (c.print && text) {
+    if (config.print && text) {
       const lines = text.split('\n')
       const shown = lines.slice(-PRINT_CAP)
       const cut = lines.length - shown.length
       ctx.group(
-        `logs of execution ${id} (${e.status}) from ${source}${cut ? `: the last ${PRINT_CAP} of ${lines.length} lines` : ''}`,
+        `logs of execution ${id} (${execution.status}) from ${source}${cut ? `: the last ${PRINT_CAP} of ${lines.length} lines` : ''}`,
         [...(cut ? [`… ${cut} earlier lines are in ${path}`] : []), ...shown]
       )
     }
     ctx.info(`wrote ${bytes} bytes of logs to ${path}`)
-    return { outputs: { 'logs-path': path, 'execution-id': id, status: e.status, bytes } }
+    return { outputs: { 'logs-path': path, 'execution-id': id, status: execution.status, bytes } }
   }
+}
+
+/** The id of the job's latest execution, held to the strict pattern: it names the log file. */
+async function latestExecutionId(ref: JobRef, ctx: ActionContext): Promise<string> {
+  const [latest] = await ctx.client.latestExecutions(ref, 1)
+  if (!latest)
+    throw new ActionFailure(`data job '${ref.job}' of team '${ref.team}' has no executions yet`)
+  const bad = executionIdProblem(latest.id)
+  if (bad)
+    throw new ActionFailure(
+      `the Control Service named the latest execution of '${ref.job}' ${bad}; nothing was read`
+    )
+  ctx.info(`the latest execution of '${ref.job}' is ${latest.id}`)
+  return latest.id
 }
 
 /** The code of a file-system failure (EACCES, ENOSPC, …), or its message. */

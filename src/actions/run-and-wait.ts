@@ -1,7 +1,7 @@
 // run-and-wait: start an execution of a deployed job and follow it — one line per status change,
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
-import { nestsDeeper, splitLines, type JobRef } from '../core/client.js'
+import { nestsDeeper, type JobRef } from '../core/client.js'
 import { readConnection, type ConnectionConfig } from '../core/connection.js'
 import {
   choice,
@@ -10,23 +10,17 @@ import {
   type InputSource,
   type Problems
 } from '../core/inputs.js'
-import { ActionFailure, ControlServiceError } from '../core/errors.js'
+import { ActionFailure } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
-import { poll, realSleep } from '../core/poll.js'
+import { poll, realSleep, type PollResult } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
+import { ExecutionFollower, type LogsMode } from './execution.js'
 import { NO_REF, readJobInputs } from './job.js'
-import {
-  joined,
-  link,
-  runLink,
-  type ActionContext,
-  type ActionDefinition,
-  type Outcome
-} from './runtime.js'
+import { RunReport } from './run-outcome.js'
+import { cancelledOrEnded, startExecution, type ConflictPolicy } from './run-start.js'
+import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
 
 type WaitMode = 'true' | 'false' | 'running'
-type ConflictPolicy = 'fail' | 'wait' | 'cancel'
-type LogsMode = 'stream' | 'on-failure' | 'none'
 
 export interface RunConfig {
   connection: ConnectionConfig
@@ -132,96 +126,66 @@ export const runAndWait: ActionDefinition<RunConfig> = {
     return { ...config, ref: job?.ref ?? NO_REF }
   },
 
-  connection: c => c.connection,
+  connection: config => config.connection,
 
-  async run(c, ctx) {
-    const deadline = Date.now() + c.timeoutMs
-    const id = await start(c, ctx, deadline)
+  async run(config, ctx) {
+    const deadline = Date.now() + config.timeoutMs
+    const id = await startExecution(config, ctx, deadline)
     ctx.saveState(STATE.id, id)
-    ctx.saveState(STATE.team, c.ref.team)
-    ctx.saveState(STATE.job, c.ref.job)
-    ctx.info(`started execution ${id} of '${c.ref.job}' (team '${c.ref.team}')`)
-    const follower = new Follower(c, ctx, id)
-    if (c.wait === 'false') {
+    ctx.saveState(STATE.team, config.ref.team)
+    ctx.saveState(STATE.job, config.ref.job)
+    ctx.info(`started execution ${id} of '${config.ref.job}' (team '${config.ref.team}')`)
+    const run: FollowedRun = {
+      config,
+      ctx,
+      id,
+      follower: new ExecutionFollower(ctx, config.ref, id, config.logs),
+      report: new RunReport(ctx, config.ref.job, id, config.failOnSkipped)
+    }
+    if (config.wait === 'false') {
       ctx.saveState(STATE.settled, 'left running')
-      return follower.outcome(await ctx.client.readExecution(c.ref, id))
+      return run.report.outcome(await ctx.client.readExecution(config.ref, id), [])
     }
-    const result = await poll({
-      intervalMs: c.pollIntervalMs,
-      timeoutMs: Math.max(0, deadline - Date.now()),
-      signal: ctx.signal,
-      probe: async () => {
-        try {
-          const e = await follower.look()
-          const done = isTerminal(e.status) || (c.wait === 'running' && e.status === 'running')
-          return { done, value: e }
-        } catch (e) {
-          // a request cut short by the cancellation: the loop ends as aborted
-          if (ctx.signal.aborted) return { done: false, value: follower.last }
-          throw e
-        }
-      }
-    })
-    // the step fails, but with its outputs: a later step (if: failure()) needs the execution's id
-    if (result.reason === 'aborted') {
-      const status = await follower.cancel('the workflow was cancelled')
-      ctx.saveState(STATE.settled, 'cancelled')
-      return follower.stopped(
-        status,
-        `the workflow was cancelled while execution ${id} ran: ${cancelledOrEnded(status)}`
-      )
-    }
-    if (result.reason === 'timeout') {
-      const last = result.last?.status ?? 'unknown'
-      if (c.cancelOnTimeout) {
-        const status = await follower.cancel('timeout-seconds was reached')
-        ctx.saveState(STATE.settled, 'cancelled')
-        return follower.stopped(
-          status,
-          `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`
-        )
-      }
-      ctx.saveState(STATE.settled, 'left running')
-      return follower.stopped(
-        result.last?.status ?? 'submitted',
-        `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); it goes on, as cancel-on-timeout is false`
-      )
-    }
-    let e = result.value
+    const result = await follow(run, deadline)
+    if (result.reason !== 'done') return stoppedFollowing(run, result)
+    let execution = result.value
     // `done` comes only with a status read from the service
-    if (!e) throw new ActionFailure(`no status of execution ${id} was read`)
-    if (e.status === 'running' || e.status === 'submitted') {
+    if (!execution) throw new ActionFailure(`no status of execution ${id} was read`)
+    const tail = (): string[] => run.follower.log.tail
+    if (execution.status === 'running' || execution.status === 'submitted') {
       ctx.saveState(STATE.settled, 'left running')
-      return follower.outcome(e)
+      return run.report.outcome(execution, tail())
     }
     ctx.saveState(STATE.settled, 'ended')
-    if (e.status === 'platform_error') {
-      // the service may still overwrite a platform error: look once more before judging
-      await realSleep(Math.min(c.pollIntervalMs, 2000), ctx.signal)
-      e = await follower.look()
+    if (execution.status === 'platform_error') {
+      // the service may still overwrite a platform error: read it once more before judging
+      await realSleep(Math.min(config.pollIntervalMs, 2000), ctx.signal)
+      execution = await run.follower.read()
     }
-    await follower.finish(e)
-    return follower.outcome(e)
+    await run.follower.readLastLogs(execution, config.logsUrl)
+    if (run.report.failed(execution) && config.logs === 'on-failure' && tail().length)
+      ctx.group(`last log lines of ${id}`, tail())
+    return run.report.outcome(execution, tail())
   },
 
-  async post(c, ctx) {
+  async post(config, ctx) {
     const id = ctx.getState(STATE.id)
     const settled = ctx.getState(STATE.settled)
     if (!id) return ctx.info('no execution was started: nothing to clean up')
     if (settled)
       return ctx.info(`execution ${id}: ${settled} in the main step; nothing to clean up`)
     const ref = {
-      team: ctx.getState(STATE.team) || c.ref.team,
-      job: ctx.getState(STATE.job) || c.ref.job
+      team: ctx.getState(STATE.team) || config.ref.team,
+      job: ctx.getState(STATE.job) || config.ref.job
     }
     let was: string
     try {
-      const e = await ctx.cleanup.readExecution(ref, id)
-      if (isTerminal(e.status)) {
-        ctx.info(`execution ${id} had ended (${e.status}); nothing to clean up`)
+      const execution = await ctx.cleanup.readExecution(ref, id)
+      if (isTerminal(execution.status)) {
+        ctx.info(`execution ${id} had ended (${execution.status}); nothing to clean up`)
         return
       }
-      was = `was still ${e.status}`
+      was = `was still ${execution.status}`
     } catch (err) {
       // what cannot be read may still run: cancelling an ended execution changes nothing
       was = `could not be read (${(err as Error).message})`
@@ -240,224 +204,71 @@ export const runAndWait: ActionDefinition<RunConfig> = {
   }
 }
 
-/** What a cancel sent because the workflow was cancelled came to. */
-const cancelledOrEnded = (status: string): string =>
-  status === 'cancelled'
-    ? 'it was cancelled on the Control Service'
-    : `it had already ended (${status})`
-
-/**
- * The workflow was cancelled while a start was on its way: the execution it may have made is found
- * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
- * cancelled, so that no execution runs on that nobody follows.
- */
-async function cancelCutStart(c: RunConfig, ctx: ActionContext, sent: string[]): Promise<never> {
-  const made = (await ctx.cleanup.listExecutions(c.ref)).find(
-    e => e.op_id !== undefined && sent.includes(e.op_id)
-  )
-  if (!made) throw new ActionFailure('the workflow was cancelled before an execution was started')
-  const status = isTerminal(made.status)
-    ? made.status
-    : await ctx.cleanup.cancelExecution(c.ref, made.id)
-  throw new ActionFailure(
-    `the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`
-  )
+/** The execution the step started and follows, with what follows and reports it. */
+interface FollowedRun {
+  config: RunConfig
+  ctx: ActionContext
+  id: string
+  follower: ExecutionFollower
+  report: RunReport
 }
 
-/** How an execution in the way of a start is named: a submitted one has not started running. */
-const alreadyActive = (status: ExecutionStatus): string =>
-  status === 'submitted' ? 'was already submitted (it is about to run)' : `is already ${status}`
-
-/** Starts the execution, applying on-conflict when one is already running. */
-async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promise<string> {
-  const request = { started_by: c.startedBy, args: c.args }
-  for (;;) {
-    // the op ids of the start's attempts: a start cut short by a cancelled workflow may have
-    // reached the service, and only they find the execution it made
-    const sent: string[] = []
-    try {
-      return await ctx.client.startExecution(c.ref, request, { onSend: id => sent.push(id) })
-    } catch (e) {
-      if (ctx.signal.aborted && sent.length) await cancelCutStart(c, ctx, sent)
-      if (!(e instanceof ControlServiceError) || e.status !== 409) throw e
-      const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0]
-      if (!active) {
-        // it ended between the 409 and the look: start again, after a pause and within the limit
-        // (a service that keeps answering 409 while listing nothing must not be hammered forever)
-        if (Date.now() >= deadline)
-          throw new ActionFailure(
-            `the Control Service refused to start '${c.ref.job}' as already running (HTTP 409) until timeout-seconds ${c.timeoutMs / 1000}, yet listed no running execution; nothing was started`
-          )
-        await realSleep(Math.min(c.pollIntervalMs, deadline - Date.now()), ctx.signal)
-        if (ctx.signal.aborted)
-          throw new ActionFailure('the workflow was cancelled before an execution was started')
-        continue
+/** Reads the execution every poll interval until it ends (or runs, with wait: running). */
+function follow(
+  run: FollowedRun,
+  deadline: number
+): Promise<PollResult<DataJobExecution | undefined>> {
+  const { config, ctx, follower } = run
+  return poll({
+    intervalMs: config.pollIntervalMs,
+    timeoutMs: Math.max(0, deadline - Date.now()),
+    signal: ctx.signal,
+    probe: async () => {
+      try {
+        const execution = await follower.read()
+        const done =
+          isTerminal(execution.status) ||
+          (config.wait === 'running' && execution.status === 'running')
+        return { done, value: execution }
+      } catch (e) {
+        // a request cut short by the cancellation: the loop ends as aborted
+        if (ctx.signal.aborted) return { done: false, value: follower.latest }
+        throw e
       }
-      if (c.onConflict === 'fail') {
-        throw new ActionFailure(
-          `execution ${active.id} of '${c.ref.job}' ${alreadyActive(active.status)}; set on-conflict: wait (start after it) or cancel (stop it first)`
-        )
-      }
-      if (c.onConflict === 'cancel') {
-        ctx.info(
-          `execution ${active.id} ${alreadyActive(active.status)}: cancelling it (on-conflict: cancel)`
-        )
-        await ctx.client.cancelExecution(c.ref, active.id)
-      } else
-        ctx.info(
-          `execution ${active.id} ${alreadyActive(active.status)}: waiting for it to end (on-conflict: wait)`
-        )
-      const ended = await poll({
-        intervalMs: c.pollIntervalMs,
-        timeoutMs: Math.max(0, deadline - Date.now()),
-        signal: ctx.signal,
-        probe: async () => {
-          const e = await ctx.client.readExecution(c.ref, active.id)
-          return { done: isTerminal(e.status), value: e }
-        }
-      })
-      if (ended.reason === 'aborted')
-        throw new ActionFailure(
-          `the workflow was cancelled while waiting for execution ${active.id} to end`
-        )
-      if (ended.reason === 'timeout')
-        throw new ActionFailure(
-          `execution ${active.id} did not end within timeout-seconds ${c.timeoutMs / 1000}; nothing was started`
-        )
-      ctx.info(`execution ${active.id} ended (${ended.value.status}); starting a new one`)
     }
-  }
+  })
 }
 
 /**
- * The failure reason is an annotation: GitHub keeps 4,096 characters of one (actions/runner,
- * ExecutionContext._maxIssueMessageLength: "Don't send issue with huge message"), and the log line
- * holds it whole (two 1.5 MB log lines made it 3 MB). Each log line in it is cut at 300
- * characters and the service's message at 500, which keeps it under 2,500 (the job name and the
- * execution id are checked names), whole lines staying in the log.
+ * The step stopped following the execution before it ended: the workflow was cancelled (it is
+ * cancelled too), or the time is up (it is cancelled with cancel-on-timeout). The step fails, but
+ * with its outputs: a later step (if: failure()) needs the execution's id.
  */
-const REASON = { lineChars: 300, messageChars: 500 }
-
-/** Text cut at `max` characters (not inside a surrogate pair), with "…" when cut. */
-const clip = (s: string, max: number): string =>
-  s.length > max ? `${s.slice(0, max).replace(/[\ud800-\udbff]$/, '')}…` : s
-
-/** Follows one execution: status lines, log lines (each once, in order), and the final report. */
-class Follower {
-  private lastStatus?: ExecutionStatus
-  private printed = 0
-  private tail: string[] = []
-  /** The execution as last seen. */
-  last?: DataJobExecution
-
-  constructor(
-    private readonly c: RunConfig,
-    private readonly ctx: ActionContext,
-    private readonly id: string
-  ) {}
-
-  async look(): Promise<DataJobExecution> {
-    const e = await this.ctx.client.readExecution(this.c.ref, this.id)
-    this.last = e
-    if (e.status !== this.lastStatus) {
-      this.ctx.info(`status: ${e.status}${e.message ? ` — ${e.message}` : ''}`)
-      this.lastStatus = e.status
-    }
-    // no retries while it runs: the next look reads them again, and retrying would delay that look
-    if (this.c.logs !== 'none' && !isTerminal(e.status)) await this.pullLogs(0)
-    return e
+async function stoppedFollowing(
+  run: FollowedRun,
+  result: Exclude<PollResult<DataJobExecution | undefined>, { reason: 'done' }>
+): Promise<Outcome> {
+  const { config, ctx, id, follower, report } = run
+  const tail = follower.log.tail
+  const cancel = async (why: string): Promise<ExecutionStatus> => {
+    ctx.info(`cancelling execution ${id}: ${why}`)
+    const status = await ctx.cleanup.cancelExecution(config.ref, id)
+    ctx.saveState(STATE.settled, 'cancelled')
+    return status
   }
-
-  /** New log lines since the last look; the service sends the whole log each time. */
-  private async pullLogs(retries?: number): Promise<void> {
-    let text: string
-    try {
-      text = await this.ctx.client.logs(this.c.ref, this.id, { retries })
-    } catch (e) {
-      // logs are a courtesy: a failing logs endpoint must not fail the run
-      this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)
-      return
-    }
-    this.take(splitLines(text))
+  if (result.reason === 'aborted') {
+    const status = await cancel('the workflow was cancelled')
+    const failure = `the workflow was cancelled while execution ${id} ran: ${cancelledOrEnded(status)}`
+    return report.stoppedFollowing(follower.latest, status, failure, tail)
   }
-
-  private take(lines: string[]): void {
-    if (lines.length <= this.printed) return
-    const fresh = lines.slice(this.printed)
-    this.tail = [...this.tail, ...fresh].slice(-20)
-    if (this.c.logs === 'stream')
-      this.ctx.group(`logs of ${this.id}: lines ${this.printed + 1}–${lines.length}`, fresh)
-    this.printed = lines.length
+  const last = result.last?.status ?? 'unknown'
+  const notEnded = `execution ${id} did not end within timeout-seconds ${config.timeoutMs / 1000} (last status ${last})`
+  if (config.cancelOnTimeout) {
+    const status = await cancel('timeout-seconds was reached')
+    const failure = `${notEnded}; ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`
+    return report.stoppedFollowing(follower.latest, status, failure, tail)
   }
-
-  async cancel(why: string): Promise<ExecutionStatus> {
-    this.ctx.info(`cancelling execution ${this.id}: ${why}`)
-    return this.ctx.cleanup.cancelExecution(this.c.ref, this.id)
-  }
-
-  /** At the end: the rest of the log (from logs_url, as the pod is gone), and the failure report. */
-  async finish(e: DataJobExecution): Promise<void> {
-    // the last lines (often the traceback): the pod may still be there just after the end…
-    if (this.c.logs !== 'none') await this.pullLogs()
-    // …and when it is gone, the log store behind logs_url has the whole log
-    if (this.c.logs !== 'none' && e.logs_url) {
-      const all = await this.ctx.client.readLogsUrl(e.logs_url, this.c.logsUrl)
-      if ('text' in all) this.take(splitLines(all.text))
-      else this.ctx.info(`complete logs: ${e.logs_url} (${all.why})`)
-    }
-    if (this.failed(e) && this.c.logs === 'on-failure' && this.tail.length)
-      this.ctx.group(`last log lines of ${this.id}`, this.tail)
-  }
-
-  /** The step stopped following it (timeout, cancelled workflow): its outputs, and the reason. */
-  stopped(status: ExecutionStatus, failure: string): Outcome {
-    const e = this.last ?? { id: this.id, status }
-    return { ...this.outcome({ ...e, status }), failure }
-  }
-
-  private failed(e: DataJobExecution): boolean {
-    return e.status !== 'succeeded' && !(e.status === 'skipped' && !this.c.failOnSkipped)
-  }
-
-  outcome(e: DataJobExecution): Outcome {
-    const started = e.start_time ? Date.parse(e.start_time) : undefined
-    const ended = e.end_time ? Date.parse(e.end_time) : undefined
-    const duration =
-      started !== undefined && ended !== undefined ? Math.round((ended - started) / 100) / 10 : ''
-    const outputs = {
-      'execution-id': this.id,
-      status: e.status,
-      'logs-url': e.logs_url ?? '',
-      'started-at': e.start_time ?? '',
-      'ended-at': e.end_time ?? '',
-      'duration-seconds': duration
-    }
-    const summary: Outcome['summary'] = {
-      heading: 'VDK data job execution',
-      columns: ['Job', 'Execution', 'Status', 'Start', 'End', 'Duration', 'Links'],
-      rows: [
-        [
-          this.c.ref.job,
-          this.id,
-          e.status,
-          e.start_time ?? '',
-          e.end_time ?? '',
-          duration === '' ? '' : `${duration} s`,
-          joined([e.logs_url ? link('logs', e.logs_url) : '', runLink(this.ctx.env, '')], ' · ')
-        ]
-      ]
-    }
-    if (!isTerminal(e.status) || !this.failed(e)) {
-      if (e.status === 'skipped')
-        this.ctx.warning(
-          `execution ${this.id} was skipped by the service: ${e.message ?? 'another execution was running'}`
-        )
-      return { outputs, summary }
-    }
-    const last = this.tail.slice(-5)
-    const cut = last.some(l => l.length > REASON.lineChars)
-    const lines = last.map(l => clip(l, REASON.lineChars)).join(' | ')
-    const reason = `execution ${this.id} of '${this.c.ref.job}' ended ${e.status}${e.message ? `: ${clip(e.message, REASON.messageChars)}` : ''}${last.length ? ` — last log lines: ${lines}${cut ? ` (lines cut at ${REASON.lineChars} characters: the whole lines are in the log above)` : ''}` : ''}`
-    return { outputs, summary, failure: reason }
-  }
+  ctx.saveState(STATE.settled, 'left running')
+  const failure = `${notEnded}; it goes on, as cancel-on-timeout is false`
+  return report.stoppedFollowing(follower.latest, result.last?.status ?? 'submitted', failure, tail)
 }

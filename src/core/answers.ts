@@ -7,7 +7,10 @@
 // null (checked in vmware/versatile-data-kit at 4389e38: pipelines_control_service sets no
 // spring.jackson default-property-inclusion and no @JsonInclude). Execution statuses are the seven
 // of service/model/ExecutionStatus.java there, as the spec lists them.
+// decodeAnswer is the one way an answer's body becomes a value: JSON, not too deep, of its shape.
 import * as z from 'zod/mini'
+import { ControlServiceError } from './errors.js'
+import type { Response } from './http.js'
 import type {
   DataJob,
   DataJobApiInfo,
@@ -174,4 +177,54 @@ export function shapeProblem(issues: readonly z.core.$ZodIssue[]): string {
     .replace(/^\./, '')
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
   return `${where ? `${where}: ` : 'the body: '}${expected(first)}${more}`
+}
+
+/**
+ * The deepest nesting an answer may have. Deeper values make later walks (JSON.stringify, the
+ * comparisons of set-properties) overflow the stack; the official CLI (Python's json module,
+ * recursion limit 1000) cannot read them either, and no answer of the Control Service comes near.
+ */
+export const MAX_JSON_DEPTH = 500
+
+/** Whether `value` nests deeper than `max` levels of arrays and objects (no recursion). */
+export function nestsDeeper(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length) {
+    const [item, depth] = stack.pop() as [unknown, number]
+    if (typeof item !== 'object' || item === null) continue
+    if (depth >= max) return true
+    for (const child of Object.values(item)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
+const GATEWAY_HINT =
+  'a proxy or gateway may have answered instead of the Control Service; check control-service-url'
+
+/**
+ * The answer's JSON, checked against the shape the actions rely on: a body that is not JSON, nests
+ * too deep, or is not of that shape, is a protocol error in one line that names the field, never a
+ * value.
+ */
+export function decodeAnswer<T>(res: Response, operation: string, shape: Shape<T>): T {
+  const protocolError = (detail: string, hint = GATEWAY_HINT): ControlServiceError =>
+    new ControlServiceError({ operation, kind: 'protocol', detail, hint, opId: res.opId })
+  let value: unknown
+  try {
+    value = JSON.parse(res.text)
+  } catch {
+    throw protocolError(
+      `HTTP ${res.status} came with a body that is not JSON: ${JSON.stringify(res.text.slice(0, 80))}`
+    )
+  }
+  if (nestsDeeper(value, MAX_JSON_DEPTH))
+    throw protocolError(
+      `HTTP ${res.status} came with JSON nested deeper than ${MAX_JSON_DEPTH} levels, which no answer of the Control Service is`
+    )
+  const checked = shape.safeParse(value)
+  if (checked.success) return checked.data
+  throw protocolError(
+    `HTTP ${res.status} came with an answer of another shape than the Control Service's: ${shapeProblem(checked.error.issues)}`,
+    'a proxy or gateway may have answered instead of the Control Service, or the service is of another version; check control-service-url'
+  )
 }

@@ -3,7 +3,7 @@
 // client credentials), renewed before it expires and once more after a 401. Every token, the
 // exchanged ones included, is masked before anything could print it.
 import { ControlServiceError } from './errors.js'
-import { Transport, type Auth, type TransportOptions } from './http.js'
+import { Transport, type Auth, type Response, type TransportOptions } from './http.js'
 import { hasControl } from './text.js'
 
 export const noAuth: Auth = {
@@ -31,10 +31,10 @@ export interface ApiTokenAuthOptions {
 /** Renew this long before the announced expiry. */
 const EARLY_MS = 60_000
 
-export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
-  o.mask(o.apiToken)
-  const clock = o.clock ?? Date.now
-  const transport = new Transport({ ...o.transport, baseUrl: o.authorizationUrl })
+export function apiTokenAuth(options: ApiTokenAuthOptions): Auth {
+  options.mask(options.apiToken)
+  const clock = options.clock ?? Date.now
+  const transport = new Transport({ ...options.transport, baseUrl: options.authorizationUrl })
   let token: string | undefined
   let expiresAt = 0
   let pending: Promise<string> | undefined
@@ -42,13 +42,13 @@ export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
   const exchange = async (): Promise<string> => {
     const answer = await transport.send(
       {
-        operation: `exchange the API token for an access token at ${new URL(o.authorizationUrl).origin}`,
+        operation: `exchange the API token for an access token at ${new URL(options.authorizationUrl).origin}`,
         method: 'POST',
         path: '',
         body: () =>
           new URLSearchParams({
             grant_type: 'refresh_token',
-            refresh_token: o.apiToken
+            refresh_token: options.apiToken
           }).toString(),
         contentType: 'application/x-www-form-urlencoded',
         // issuing a token twice is harmless
@@ -60,33 +60,9 @@ export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
             ? 'the API token was refused: check api-token (VDK_API_TOKEN) and api-token-authorization-url (VDK_API_TOKEN_AUTHORIZATION_URL)'
             : undefined
       },
-      res => {
-        let body: { access_token?: unknown; expires_in?: unknown }
-        try {
-          body = JSON.parse(res.text) as typeof body
-        } catch {
-          body = {}
-        }
-        // a token with a line break cannot be sent (nor masked as one line): not a token
-        if (
-          typeof body.access_token !== 'string' ||
-          !body.access_token ||
-          hasControl(body.access_token)
-        ) {
-          throw new ControlServiceError({
-            operation: 'exchange the API token for an access token',
-            kind: 'protocol',
-            detail: `the authorization server answered HTTP ${res.status} without an access_token${typeof body.access_token === 'string' && body.access_token ? ' fit to send (it holds a line break or another control character)' : ''}`,
-            hint: 'check api-token-authorization-url: it must be the token endpoint of the authorization server'
-          })
-        }
-        return {
-          token: body.access_token,
-          expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 0
-        }
-      }
+      tokenFromAnswer
     )
-    o.mask(answer.token)
+    options.mask(answer.token)
     token = answer.token
     // no expires_in: keep it for the run, and rely on the refresh after a 401
     expiresAt = answer.expiresIn > 0 ? clock() + answer.expiresIn * 1000 : Infinity
@@ -107,5 +83,32 @@ export function apiTokenAuth(o: ApiTokenAuthOptions): Auth {
       return true
     },
     close: () => transport.close()
+  }
+}
+
+/** The access token in the authorization server's answer, and its lifetime in seconds (0: unsaid). */
+function tokenFromAnswer(res: Response): { token: string; expiresIn: number } {
+  let body: { access_token?: unknown; expires_in?: unknown }
+  try {
+    body = JSON.parse(res.text) as typeof body
+  } catch {
+    body = {}
+  }
+  // a token with a line break cannot be sent (nor masked as one line): not a token
+  if (
+    typeof body.access_token !== 'string' ||
+    !body.access_token ||
+    hasControl(body.access_token)
+  ) {
+    throw new ControlServiceError({
+      operation: 'exchange the API token for an access token',
+      kind: 'protocol',
+      detail: `the authorization server answered HTTP ${res.status} without an access_token${typeof body.access_token === 'string' && body.access_token ? ' fit to send (it holds a line break or another control character)' : ''}`,
+      hint: 'check api-token-authorization-url: it must be the token endpoint of the authorization server'
+    })
+  }
+  return {
+    token: body.access_token,
+    expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 0
   }
 }

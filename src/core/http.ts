@@ -1,15 +1,29 @@
 // The one HTTP seam to the Control Service (and to the token endpoint): undici's request API over
-// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured, loopback never proxied;
-// NODE_EXTRA_CA_CERTS works because TLS uses Node's default CA store), a timeout on every attempt
-// (connect, and the whole answer), a size cap on every answer read, retries only where safe, a
-// fresh X-OPID per attempt, and one error type.
+// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured, loopback never proxied:
+// routes.ts; NODE_EXTRA_CA_CERTS works because TLS uses Node's default CA store), a timeout on
+// every attempt (connect, and the whole answer), a size cap on every answer read (bodies.ts),
+// retries only where safe, a fresh X-OPID per attempt, and one error type (httperrors.ts).
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici'
-import { ControlServiceError, InputError, parseErrorBody } from './errors.js'
+import { request, type Dispatcher } from 'undici'
+import {
+  MAX_ANSWER_BYTES,
+  MAX_ERROR_PAGE_BYTES,
+  MiB,
+  readCapped,
+  requestBody,
+  type BodySource
+} from './bodies.js'
+import { ControlServiceError, type InputError } from './errors.js'
+import {
+  httpError,
+  networkError,
+  proxyError,
+  TimeoutError,
+  type Destination
+} from './httperrors.js'
 import { realSleep } from './poll.js'
 import {
-  errorCode,
   isTransientStatus,
   neverSent,
   nextDelay,
@@ -17,65 +31,12 @@ import {
   proxyRefusal,
   type BackoffOptions
 } from './retry.js'
+import { chooseRoutes, isLoopbackHost, type Routes } from './routes.js'
+
+export { MAX_ANSWER_BYTES, MAX_ERROR_PAGE_BYTES, MAX_LOG_BYTES, readCapped } from './bodies.js'
+export { isLoopbackHost, isProxyUrl, proxyVariable } from './routes.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-
-const MiB = 1024 * 1024
-
-/**
- * The largest answer read by default (a JSON answer). The largest the Control Service gives are
- * lists: a job's executions (it keeps at most 100 per job by default,
- * datajobs.executions.cleanupJob.maximumExecutionsToStore in
- * projects/control-service/projects/pipelines_control_service/src/main/resources/application.properties),
- * about 1 KiB each, and GraphQL pages of the size asked for (5 or so). 32 MiB is far above any of
- * them, and keeps a hostile or broken answer (a proxy streaming forever) from filling the memory:
- * reading holds at most twice the cap (the pieces, then the joined text).
- */
-export const MAX_ANSWER_BYTES = 32 * MiB
-
-/**
- * The largest log answer read (RequestSpec.maxBytes of the logs reads). The service reads a pod's
- * current log (KubernetesService.getJobLogs), which Kubernetes rotates at 10 MiB by default; a
- * log store behind logs_url may hold more. Past this, tail-lines is the way to read them.
- */
-export const MAX_LOG_BYTES = 256 * MiB
-
-/** The most of an error page that is read: the message shows 300 characters of it at most. */
-export const MAX_ERROR_PAGE_BYTES = 64 * 1024
-
-/**
- * Whether a URL's hostname (as URL.hostname gives it, IPv6 in brackets) is this machine: such
- * requests never go through a proxy (as @actions/http-client), and may use plain http.
- */
-export const isLoopbackHost = (hostname: string): boolean =>
-  /^(localhost\.?|127(\.\d{1,3}){3}|\[::1\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i.test(
-    hostname
-  )
-
-/**
- * The proxy variable in effect for a scheme, lowercase first (as curl and @actions/http-client):
- * its name and value; undefined when none is set. ALL_PROXY is not read.
- */
-export function proxyVariable(
-  env: NodeJS.ProcessEnv,
-  scheme: 'http' | 'https'
-): { name: string; value: string } | undefined {
-  for (const name of [`${scheme}_proxy`, `${scheme.toUpperCase()}_PROXY`]) {
-    const value = env[name]?.trim()
-    if (value) return { name, value }
-  }
-  return undefined
-}
-
-/** Whether a proxy variable's value is a URL undici can use: http(s)://[user:password@]host[:port]. */
-export function isProxyUrl(raw: string): boolean {
-  try {
-    const url = new URL(raw)
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
-  } catch {
-    return false
-  }
-}
 
 /** How requests are authorized; see auth.ts. */
 export interface Auth {
@@ -125,7 +86,7 @@ export interface Exchange {
   responseText?: string
 }
 
-export interface RequestSpec {
+export interface RequestSpec extends BodySource {
   /** What this does, for messages: "read data job 'x' of team 't'". */
   operation: string
   method: Method
@@ -136,12 +97,6 @@ export interface RequestSpec {
   /** Another dispatcher for this request (a logs_url elsewhere: it connects only where checked). */
   dispatcher?: Dispatcher
   query?: Record<string, string | number | boolean | string[] | undefined>
-  json?: unknown
-  /** A factory, so that a retried attempt sends a fresh stream. */
-  body?: () => Readable | Buffer | string
-  contentType?: string
-  /** The length of a streamed body, sent as Content-Length (without it, a stream is chunked). */
-  contentLength?: number
   /** Safe to send again after a failure that may have reached the server. */
   idempotent: boolean
   /** Statuses that are answers, not failures (e.g. 404 for "does it exist?"). */
@@ -175,69 +130,62 @@ export interface Response {
  */
 export type Reconcile<T> = (opIds: string[]) => Promise<T | undefined>
 
-const header = (
-  h: Record<string, string | string[] | undefined>,
-  name: string
-): string | undefined => {
-  const v = h[name]
-  return Array.isArray(v) ? v.join(', ') : v
+/** undici's headers as one string each (a repeated header's values joined). */
+function flatHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw))
+    flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? ''
+  return flat
 }
 
 export class Transport {
-  private readonly o: Required<
+  private readonly options: Required<
     Pick<TransportOptions, 'timeoutMs' | 'connectTimeoutMs' | 'retries'>
   > &
     TransportOptions
-  private readonly dispatcher: Dispatcher
-  /** For loopback hosts, which never go through the proxy (the same Agent without a proxy). */
-  private readonly direct: Dispatcher
+  private readonly routes: Routes
   private readonly base: URL
-  private readonly proxied: boolean
-  /** A proxy variable that is not a proxy URL: refused by the first request that would use it. */
-  private badProxy?: InputError
+  /** Where requests go, for the messages of their failures. */
+  private readonly destination: Destination
   private seq = 0
 
   constructor(options: TransportOptions) {
-    this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options }
+    this.options = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options }
     this.base = new URL(options.baseUrl)
-    const env = options.env ?? process.env
-    // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
-    // counts ("" tells undici not to look at process.env itself)
-    const variable = proxyVariable(env, this.base.protocol === 'https:' ? 'https' : 'http')
-    // readConnection refuses a bad one before any request; for callers that did not, it is refused
-    // when a request would go through it (not for loopback, which never does: changed-jobs and
-    // validate without a service make a client they never use)
-    const badProxy = variable !== undefined && !isProxyUrl(variable.value)
-    if (badProxy) this.badProxy = new InputError(`${variable.name} is not a valid proxy URL`)
-    const proxy = badProxy ? '' : (variable?.value ?? '')
-    const noProxy = env.no_proxy ?? env.NO_PROXY ?? ''
-    this.proxied = !options.dispatcher && Boolean(proxy) && !isLoopbackHost(this.base.hostname)
-    const connect = { timeout: this.o.connectTimeoutMs }
-    this.direct = options.dispatcher ?? new Agent({ connect })
-    this.dispatcher =
-      options.dispatcher ??
-      (proxy
-        ? new EnvHttpProxyAgent({ httpProxy: proxy, httpsProxy: proxy, noProxy, connect })
-        : this.direct)
+    this.routes = chooseRoutes(
+      this.base,
+      options.env ?? process.env,
+      this.options.connectTimeoutMs,
+      options.dispatcher
+    )
+    this.destination = { base: this.base, proxied: this.routes.proxied, signal: options.signal }
   }
 
   get signal(): AbortSignal | undefined {
-    return this.o.signal
+    return this.options.signal
   }
 
   private url(spec: RequestSpec): URL {
     const basePath = this.base.pathname.replace(/\/+$/, '')
     const url = spec.absolute ? new URL(spec.path) : new URL(`${basePath}${spec.path}`, this.base)
-    for (const [k, v] of Object.entries(spec.query ?? {})) {
-      if (v === undefined) continue
-      for (const one of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one))
+    for (const [name, value] of Object.entries(spec.query ?? {})) {
+      if (value === undefined) continue
+      for (const one of Array.isArray(value) ? value : [value])
+        url.searchParams.append(name, String(one))
     }
     return url
   }
 
   private newOpId(): string {
     this.seq++
-    return `${this.o.opIdPrefix ?? 'vdk-actions'}-${randomBytes(3).toString('hex')}-${this.seq}`
+    return `${this.options.opIdPrefix ?? 'vdk-actions'}-${randomBytes(3).toString('hex')}-${this.seq}`
+  }
+
+  /** The proxy variable's problem, when this request would go through that proxy. */
+  private proxyProblem(spec: RequestSpec): InputError | undefined {
+    const { badProxy } = this.routes
+    if (!badProxy || spec.dispatcher || isLoopbackHost(this.url(spec).hostname)) return undefined
+    return badProxy
   }
 
   /**
@@ -249,10 +197,11 @@ export class Transport {
     parse: (res: Response) => T,
     reconcile?: Reconcile<T>
   ): Promise<T> {
-    if (this.badProxy && !spec.dispatcher && !isLoopbackHost(this.url(spec).hostname))
-      throw this.badProxy
-    const sleep = this.o.sleep ?? realSleep
-    const clock = this.o.clock ?? Date.now
+    const refused = this.proxyProblem(spec)
+    if (refused) throw refused
+    const { log, signal } = this.options
+    const sleep = this.options.sleep ?? realSleep
+    const clock = this.options.clock ?? Date.now
     const opIds: string[] = []
     let refreshed = false
     for (let attempt = 1; ; attempt++) {
@@ -264,26 +213,25 @@ export class Transport {
       let mayHaveTakenEffect: boolean
       try {
         const res = await this.once(spec, opId)
-        if (res.status === 401 && this.o.auth && !refreshed) {
+        if (res.status === 401 && this.options.auth && !refreshed) {
           refreshed = true
-          if (await this.o.auth.refresh(this.o.signal)) {
-            this.o.log?.(`${spec.operation}: HTTP 401, retrying once with a new access token`)
+          if (await this.options.auth.refresh(signal)) {
+            log?.(`${spec.operation}: HTTP 401, retrying once with a new access token`)
             attempt--
             continue
           }
         }
-        if ((res.status >= 200 && res.status < 300) || spec.accept?.includes(res.status))
-          return parse(res)
-        failure = this.httpError(spec, res, attempt)
+        if (isAnswer(spec, res.status)) return parse(res)
+        failure = httpError(spec, res, attempt)
         if (!isTransientStatus(res.status)) throw failure
         retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock())
         // a 429 is an explicit refusal; any other 5xx may hide a request that was processed
         mayHaveTakenEffect = res.status !== 429
       } catch (e) {
         if (e instanceof ControlServiceError) throw e
-        const refused = proxyRefusal(e)
-        if (refused !== undefined) throw this.proxyError(spec, refused, attempt, opId)
-        failure = this.networkError(spec, e, attempt, opId)
+        const refusal = proxyRefusal(e)
+        if (refusal !== undefined) throw proxyError(this.destination, spec, refusal, attempt, opId)
+        failure = networkError(this.destination, spec, e, attempt, opId)
         if (failure.kind === 'aborted') throw failure
         mayHaveTakenEffect = !neverSent(e)
       }
@@ -291,273 +239,157 @@ export class Transport {
         if (!reconcile) throw failure
         const found = await reconcile(opIds)
         if (found !== undefined) {
-          this.o.log?.(`${spec.operation}: the answer was lost, but the request had taken effect`)
+          log?.(`${spec.operation}: the answer was lost, but the request had taken effect`)
           return found
         }
-        this.o.log?.(`${spec.operation}: the request did not take effect; sending it again`)
+        log?.(`${spec.operation}: the request did not take effect; sending it again`)
       }
-      const retries = spec.retries ?? this.o.retries
+      const retries = spec.retries ?? this.options.retries
       if (attempt > retries) throw failure
-      const delay = nextDelay(attempt, retryAfterMs, this.o.backoff)
-      this.o.log?.(
+      const delay = nextDelay(attempt, retryAfterMs, this.options.backoff)
+      log?.(
         `${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${retries} in ${delay} ms`
       )
-      await sleep(delay, this.o.signal)
-      if (this.o.signal?.aborted) throw this.networkError(spec, this.o.signal.reason, attempt, opId)
+      await sleep(delay, signal)
+      if (signal?.aborted) throw networkError(this.destination, spec, signal.reason, attempt, opId)
     }
   }
 
-  private async once(spec: RequestSpec, opId: string): Promise<Response> {
+  /** The headers every attempt sends; the token only to the service's own origin. */
+  private async headers(url: URL, opId: string): Promise<Record<string, string>> {
     const headers: Record<string, string> = {
-      'user-agent': this.o.userAgent,
+      'user-agent': this.options.userAgent,
       'x-opid': opId,
       accept: 'application/json'
     }
-    const url = this.url(spec)
-    // a token goes only to the service's own origin, never to a logs_url elsewhere
+    // never to a logs_url elsewhere
     const authorization =
-      url.origin === this.base.origin ? await this.o.auth?.header(this.o.signal) : undefined
+      url.origin === this.base.origin
+        ? await this.options.auth?.header(this.options.signal)
+        : undefined
     if (authorization) headers.authorization = authorization
-    let body: Readable | Buffer | string | undefined
-    if (spec.json !== undefined) {
-      try {
-        body = JSON.stringify(spec.json)
-      } catch (e) {
-        // a value too deep for JSON.stringify (the inputs are checked first): ours, not the network's
-        throw new ControlServiceError({
-          operation: spec.operation,
-          kind: 'protocol',
-          detail: `the request cannot be written as JSON (${(e as Error).message})`,
-          opId
-        })
-      }
-      headers['content-type'] = 'application/json'
-    } else if (spec.body) {
-      body = spec.body()
-      headers['content-type'] = spec.contentType ?? 'application/octet-stream'
-      if (spec.contentLength !== undefined) headers['content-length'] = String(spec.contentLength)
-    }
+    return headers
+  }
+
+  /** One attempt: the request sent and its answer read, within the attempt's time limit. */
+  private async once(spec: RequestSpec, opId: string): Promise<Response> {
+    const url = this.url(spec)
+    const headers = await this.headers(url, opId)
+    const outgoing = requestBody(spec, opId)
+    Object.assign(headers, outgoing.headers)
+    const { body } = outgoing
     // a body that fails to be made (a file gone while zipping) is our failure, not the network's
     let bodyError: Error | undefined
     if (body && typeof body === 'object' && 'once' in body) body.once('error', e => (bodyError = e))
-    const limit = spec.timeoutMs ?? this.o.timeoutMs
+    const limit = spec.timeoutMs ?? this.options.timeoutMs
     const timer = new AbortController()
     const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit)
-    const signal = this.o.signal ? AbortSignal.any([this.o.signal, timer.signal]) : timer.signal
+    const { signal } = this.options
     try {
       const res = await request(url, {
         method: spec.method,
         headers,
         body,
-        signal,
-        // loopback never through the proxy, whatever NO_PROXY says: a plain-http token would
-        // leave the machine inside the proxy's tunnel
+        signal: signal ? AbortSignal.any([signal, timer.signal]) : timer.signal,
         dispatcher:
-          spec.dispatcher ?? (isLoopbackHost(url.hostname) ? this.direct : this.dispatcher),
+          spec.dispatcher ??
+          (isLoopbackHost(url.hostname) ? this.routes.direct : this.routes.usual),
         headersTimeout: limit,
         bodyTimeout: limit
       })
-      const resHeaders: Record<string, string> = {}
-      for (const k of Object.keys(res.headers)) resHeaders[k] = header(res.headers, k) ?? ''
-      const ok = res.statusCode >= 200 && res.statusCode < 300
-      if (spec.stream && ok) {
+      const sent = { spec, url, headers, opId }
+      if (spec.stream && res.statusCode >= 200 && res.statusCode < 300) {
+        // a stream is read by the caller: the attempt's time limit ends with the headers
         clearTimeout(timeout)
-        this.trace(spec, url, headers, res.statusCode, resHeaders)
-        return {
-          status: res.statusCode,
-          headers: resHeaders,
-          text: '',
-          stream: res.body,
-          opId: resHeaders['x-opid'] ?? opId
-        }
+        return this.streamed(sent, res)
       }
-      // an answer is read whole up to its cap, an error page only as far as a message shows it
-      const answer = ok || spec.accept?.includes(res.statusCode)
-      const text = answer
-        ? await readCapped(
-            res.body,
-            spec.maxBytes ?? MAX_ANSWER_BYTES,
-            resHeaders['content-length']
-          )
-        : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut')
-      if (text === undefined) {
-        throw new ControlServiceError({
-          operation: spec.operation,
-          kind: 'protocol',
-          detail: `the answer was larger than ${(spec.maxBytes ?? MAX_ANSWER_BYTES) / MiB} MiB, more than any answer of the Control Service to this request`,
-          hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
-          opId: resHeaders['x-opid'] ?? opId
-        })
-      }
-      this.trace(spec, url, headers, res.statusCode, resHeaders, text)
-      return {
-        status: res.statusCode,
-        headers: resHeaders,
-        text,
-        opId: resHeaders['x-opid'] ?? opId
-      }
+      return await this.readAnswer(sent, res)
     } catch (e) {
       if (body && typeof body === 'object' && 'destroy' in body) body.destroy()
-      if (bodyError) {
+      if (bodyError)
         throw new ControlServiceError({
           operation: spec.operation,
           kind: 'protocol',
           detail: bodyError.message,
           opId
         })
-      }
-      throw timer.signal.aborted && !this.o.signal?.aborted ? timer.signal.reason : e
+      throw timer.signal.aborted && !signal?.aborted ? timer.signal.reason : e
     } finally {
       clearTimeout(timeout)
     }
   }
 
+  /** An answer whose body is handed on as a stream. */
+  private streamed(sent: SentRequest, res: Dispatcher.ResponseData): Response {
+    const headers = flatHeaders(res.headers)
+    this.trace(sent, res.statusCode, headers)
+    return {
+      status: res.statusCode,
+      headers,
+      text: '',
+      stream: res.body,
+      opId: headers['x-opid'] ?? sent.opId
+    }
+  }
+
+  /** An answer read whole up to its cap; an error page only as far as a message shows it. */
+  private async readAnswer(sent: SentRequest, res: Dispatcher.ResponseData): Promise<Response> {
+    const { spec } = sent
+    const headers = flatHeaders(res.headers)
+    const opId = headers['x-opid'] ?? sent.opId
+    const cap = spec.maxBytes ?? MAX_ANSWER_BYTES
+    const text = isAnswer(spec, res.statusCode)
+      ? await readCapped(res.body, cap, headers['content-length'])
+      : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut')
+    if (text === undefined) {
+      throw new ControlServiceError({
+        operation: spec.operation,
+        kind: 'protocol',
+        detail: `the answer was larger than ${cap / MiB} MiB, more than any answer of the Control Service to this request`,
+        hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
+        opId
+      })
+    }
+    this.trace(sent, res.statusCode, headers, text)
+    return { status: res.statusCode, headers, text, opId }
+  }
+
   private trace(
-    spec: RequestSpec,
-    url: URL,
-    headers: Record<string, string>,
+    sent: SentRequest,
     status: number,
     responseHeaders: Record<string, string>,
     responseText?: string
   ): void {
-    if (!this.o.trace) return
-    const { authorization: _hidden, ...shown } = headers
-    this.o.trace({
-      operation: spec.operation,
-      method: spec.method,
-      path: `${url.pathname}${url.search}`,
+    if (!this.options.trace) return
+    const { authorization: _hidden, ...shown } = sent.headers
+    this.options.trace({
+      operation: sent.spec.operation,
+      method: sent.spec.method,
+      path: `${sent.url.pathname}${sent.url.search}`,
       requestHeaders: shown,
-      requestJson: spec.json,
+      requestJson: sent.spec.json,
       status,
       responseHeaders,
       responseText
     })
   }
 
-  private httpError(spec: RequestSpec, res: Response, attempts: number): ControlServiceError {
-    return new ControlServiceError({
-      operation: spec.operation,
-      kind: 'http',
-      status: res.status,
-      body: spec.hideBody ? undefined : parseErrorBody(res.text),
-      text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
-      opId: res.headers['x-opid'] ?? res.opId,
-      hint: spec.hint?.(res.status),
-      attempts
-    })
-  }
-
-  private proxyError(
-    spec: RequestSpec,
-    status: number,
-    attempts: number,
-    opId: string
-  ): ControlServiceError {
-    const variable = this.base.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY'
-    return new ControlServiceError({
-      operation: spec.operation,
-      kind: 'network',
-      status,
-      detail: `the proxy refused to connect to ${this.base.origin} (HTTP ${status})`,
-      hint:
-        status === 407
-          ? `the proxy wants credentials: put them in ${variable} (http://user:password@proxy:port), or exempt the service with NO_PROXY`
-          : `check the proxy in ${variable}, or exempt the service with NO_PROXY`,
-      attempts,
-      opId
-    })
-  }
-
-  private networkError(
-    spec: RequestSpec,
-    e: unknown,
-    attempts: number,
-    opId: string
-  ): ControlServiceError {
-    const where = `${this.base.origin}${this.base.pathname === '/' ? '' : this.base.pathname}`
-    if (e instanceof TimeoutError) {
-      return new ControlServiceError({
-        operation: spec.operation,
-        kind: 'timeout',
-        detail: `no complete answer from ${where} within ${e.ms / 1000} s`,
-        hint: 'the service is slow or unreachable; raise request-timeout-seconds if it is only slow',
-        attempts,
-        opId
-      })
-    }
-    if (this.o.signal?.aborted) {
-      return new ControlServiceError({
-        operation: spec.operation,
-        kind: 'aborted',
-        detail: 'cancelled before it completed',
-        attempts,
-        opId
-      })
-    }
-    const code = errorCode(e)
-    const message = (e as Error).message ?? String(e)
-    const proxy = this.proxied
-      ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'
-      : ''
-    return new ControlServiceError({
-      operation: spec.operation,
-      kind: 'network',
-      detail: `could not talk to ${where}${proxy}: ${code ? `${code}, ` : ''}${message}`,
-      hint: 'check control-service-url, the network and proxy settings (HTTPS_PROXY, NO_PROXY)',
-      attempts,
-      opId,
-      cause: e
-    })
-  }
-
   async close(): Promise<void> {
-    await this.o.auth?.close?.()
-    if (this.o.dispatcher) return
-    await this.dispatcher.close()
-    if (this.direct !== this.dispatcher) await this.direct.close()
+    await this.options.auth?.close?.()
+    if (this.options.dispatcher) return
+    await this.routes.usual.close()
+    if (this.routes.direct !== this.routes.usual) await this.routes.direct.close()
   }
 }
 
-/**
- * A body as text, read as a stream so that memory stays bounded: past `limit` bytes (or when
- * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
- * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
- * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
- */
-export async function readCapped(
-  body: Readable,
-  limit: number,
-  contentLength?: string,
-  overflow: 'fail' | 'cut' = 'fail'
-): Promise<string | undefined> {
-  // what is left is not wanted: the connection is closed (undici reports that as an error)
-  const discard = (): void => {
-    body.on('error', () => undefined)
-    body.destroy()
-  }
-  if (overflow === 'fail' && Number(contentLength) > limit) {
-    discard()
-    return undefined
-  }
-  const chunks: Buffer[] = []
-  let bytes = 0
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk)
-    bytes += chunk.length
-    if (bytes > limit) {
-      discard()
-      if (overflow === 'fail') return undefined
-      break
-    }
-  }
-  const whole = Buffer.concat(chunks, Math.min(bytes, limit))
-  // the pieces go before the text is made
-  chunks.length = 0
-  return whole.toString('utf8')
+/** What one attempt sent, for reading and tracing its answer. */
+interface SentRequest {
+  spec: RequestSpec
+  url: URL
+  headers: Record<string, string>
+  opId: string
 }
 
-class TimeoutError extends Error {
-  constructor(readonly ms: number) {
-    super(`timed out after ${ms} ms`)
-  }
-}
+/** Whether a status is an answer to `spec` (2xx, or one it accepts), not a failure. */
+const isAnswer = (spec: RequestSpec, status: number): boolean =>
+  (status >= 200 && status < 300) || Boolean(spec.accept?.includes(status))

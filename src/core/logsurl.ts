@@ -39,11 +39,11 @@ const bare = (host: string): string =>
 
 /** Reads follow-logs-url: one of the words, or a comma-separated list of host names. */
 export function readLogsUrlRule(
-  src: InputSource,
+  inputs: InputSource,
   problems: Problems,
   serviceUrl: string
 ): LogsUrlRule {
-  const raw = src.input(FOLLOW_LOGS_URL)
+  const raw = inputs.input(FOLLOW_LOGS_URL)
   let origin = ''
   try {
     origin = new URL(serviceUrl).origin
@@ -51,13 +51,13 @@ export function readLogsUrlRule(
     // control-service-url has its own problem already
   }
   const rule: LogsUrlRule = { follow: 'public', hosts: [], origin }
-  const word = WORDS.find(w => w === raw.toLowerCase())
+  const word = WORDS.find(known => known === raw.toLowerCase())
   if (!raw || word) return { ...rule, follow: word ?? 'public' }
   const hosts = raw
     .split(',')
-    .map(h => h.trim())
+    .map(host => host.trim())
     .filter(Boolean)
-  const bad = hosts.filter(h => !HOST_NAME.test(h.toLowerCase()) && !isIP(bare(h)))
+  const bad = hosts.filter(host => !HOST_NAME.test(host.toLowerCase()) && !isIP(bare(host)))
   if (bad.length || !hosts.length)
     problems.add(
       `${FOLLOW_LOGS_URL} must be public, same-origin, any, or host names separated by commas (e.g. logs.example.com), not ${JSON.stringify(bad[0] ?? raw).slice(0, 80)}`
@@ -122,10 +122,12 @@ const systemResolve: Resolve = host => dnsLookup(host, { all: true, verbatim: tr
 export function pinnedLookup(addresses: ResolvedAddress[]): LookupFunction {
   return (_host, options, callback) => {
     const wanted = options.family === 4 || options.family === 6 ? options.family : 0
-    const fit = addresses.filter(a => !wanted || a.family === wanted)
+    const fit = addresses.filter(address => !wanted || address.family === wanted)
     if (!fit.length) {
-      const e = Object.assign(new Error('no checked address of this family'), { code: 'ENOTFOUND' })
-      callback(e, options.all ? [] : '', 0)
+      const none = Object.assign(new Error('no checked address of this family'), {
+        code: 'ENOTFOUND'
+      })
+      callback(none, options.all ? [] : '', 0)
     } else if (options.all) callback(null, fit)
     else callback(null, fit[0].address, fit[0].family)
   }
@@ -170,11 +172,11 @@ export async function routeLogsUrl(
     }
   }
   if (!addresses.length) return { why: 'its host does not resolve' }
-  for (const a of addresses) {
-    const kind = nonPublic(a.address)
+  for (const { address } of addresses) {
+    const kind = nonPublic(address)
     if (kind)
       return {
-        why: `${isIP(host) ? 'it is' : `its host resolves to`} ${a.address}, ${kind} address; ${allow}`
+        why: `${isIP(host) ? 'it is' : `its host resolves to`} ${address}, ${kind} address; ${allow}`
       }
   }
   const dispatcher = new Agent({

@@ -33,16 +33,16 @@ export const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true })
   })
 
-export async function poll<T>(o: PollOptions<T>): Promise<PollResult<T>> {
-  if (!(o.intervalMs > 0)) throw new RangeError('poll: intervalMs must be more than 0')
-  if (!(o.timeoutMs >= 0) || !Number.isFinite(o.timeoutMs))
+export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
+  if (!(options.intervalMs > 0)) throw new RangeError('poll: intervalMs must be more than 0')
+  if (!(options.timeoutMs >= 0) || !Number.isFinite(options.timeoutMs))
     throw new RangeError('poll: timeoutMs must be a finite number, 0 or more')
-  const clock = o.clock ?? Date.now
-  const sleep = o.sleep ?? realSleep
+  const clock = options.clock ?? Date.now
+  const sleep = options.sleep ?? realSleep
   const start = clock()
-  const deadline = start + o.timeoutMs
-  const cap = Math.max(o.intervalMs, o.maxIntervalMs ?? o.intervalMs)
-  let interval = o.intervalMs
+  const deadline = start + options.timeoutMs
+  const cap = Math.max(options.intervalMs, options.maxIntervalMs ?? options.intervalMs)
+  let interval = options.intervalMs
   let last: T | undefined
   let attempts = 0
   const end = (reason: 'timeout' | 'aborted'): PollResult<T> => ({
@@ -52,16 +52,17 @@ export async function poll<T>(o: PollOptions<T>): Promise<PollResult<T>> {
     elapsedMs: clock() - start
   })
   while (attempts === 0 || clock() < deadline) {
-    if (o.signal?.aborted) return end('aborted')
+    if (options.signal?.aborted) return end('aborted')
     attempts++
-    const r = await o.probe(attempts)
-    last = r.value
-    if (r.done) return { reason: 'done', value: r.value, attempts, elapsedMs: clock() - start }
-    if (o.signal?.aborted) return end('aborted')
+    const probed = await options.probe(attempts)
+    last = probed.value
+    if (probed.done)
+      return { reason: 'done', value: probed.value, attempts, elapsedMs: clock() - start }
+    if (options.signal?.aborted) return end('aborted')
     const left = deadline - clock()
     if (left <= 0) break
-    await sleep(Math.min(interval, left), o.signal)
-    interval = Math.min(cap, interval * (o.factor ?? 1))
+    await sleep(Math.min(interval, left), options.signal)
+    interval = Math.min(cap, interval * (options.factor ?? 1))
   }
-  return end(o.signal?.aborted ? 'aborted' : 'timeout')
+  return end(options.signal?.aborted ? 'aborted' : 'timeout')
 }

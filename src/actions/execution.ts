@@ -1,0 +1,145 @@
+// Following an execution of a data job, for run-and-wait and fetch-logs: one status line per
+// change, its log lines as they come (each once, in order, the last ones kept for a failure's
+// reason), and its log at the end — from the service while the execution's pod exists, then from
+// the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
+import { splitLines, type JobRef } from '../core/client.js'
+import type { LogsUrlRule } from '../core/logsurl.js'
+import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
+import type { ActionContext } from './runtime.js'
+
+/** How a followed execution's log is shown: as it comes, only its last lines on failure, or not. */
+export type LogsMode = 'stream' | 'on-failure' | 'none'
+
+/** How many of the last log lines are kept for a failure's report. */
+const TAIL_LINES = 20
+
+/** An execution's log as it grows: each line shown once, in order; the last lines kept. */
+export class ExecutionLog {
+  /** Lines of the log seen so far (the service sends the whole log each time). */
+  private seen = 0
+  /** The last lines seen, for a failure's report. */
+  tail: string[] = []
+
+  constructor(
+    private readonly ctx: ActionContext,
+    private readonly id: string,
+    private readonly stream: boolean
+  ) {}
+
+  /** The whole log as read now: the lines not seen yet are added (and shown when streaming). */
+  addWhole(lines: string[]): void {
+    if (lines.length <= this.seen) return
+    const fresh = lines.slice(this.seen)
+    this.tail = [...this.tail, ...fresh].slice(-TAIL_LINES)
+    if (this.stream)
+      this.ctx.group(`logs of ${this.id}: lines ${this.seen + 1}–${lines.length}`, fresh)
+    this.seen = lines.length
+  }
+}
+
+/** The lines behind an execution's logs_url, or why they were not read (client.readLogsUrl). */
+async function readLogsUrlLines(
+  ctx: ActionContext,
+  url: string,
+  rule: LogsUrlRule
+): Promise<{ lines: string[] } | { why: string }> {
+  const read = await ctx.client.readLogsUrl(url, rule)
+  return 'text' in read ? { lines: splitLines(read.text) } : read
+}
+
+/** Follows one execution while it runs: each status change in a line, and its new log lines. */
+export class ExecutionFollower {
+  private shownStatus?: ExecutionStatus
+  /** The execution as last read. */
+  latest?: DataJobExecution
+  readonly log: ExecutionLog
+
+  constructor(
+    private readonly ctx: ActionContext,
+    private readonly ref: JobRef,
+    private readonly id: string,
+    private readonly logs: LogsMode
+  ) {
+    this.log = new ExecutionLog(ctx, id, logs === 'stream')
+  }
+
+  /** Reads the execution: a line when its status changed, and its new log lines while it runs. */
+  async read(): Promise<DataJobExecution> {
+    const execution = await this.ctx.client.readExecution(this.ref, this.id)
+    this.latest = execution
+    if (execution.status !== this.shownStatus) {
+      this.ctx.info(
+        `status: ${execution.status}${execution.message ? ` — ${execution.message}` : ''}`
+      )
+      this.shownStatus = execution.status
+    }
+    // no retries while it runs: the next read reads them again, and retrying would delay it
+    if (this.logs !== 'none' && !isTerminal(execution.status)) await this.pullLogs(0)
+    return execution
+  }
+
+  /** New log lines from the service; `retries` instead of the client's. */
+  private async pullLogs(retries?: number): Promise<void> {
+    let text: string
+    try {
+      text = await this.ctx.client.logs(this.ref, this.id, { retries })
+    } catch (e) {
+      // logs are a courtesy: a failing logs endpoint must not fail the run
+      this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)
+      return
+    }
+    this.log.addWhole(splitLines(text))
+  }
+
+  /** At the end: the rest of the log (from logs_url, as the pod is gone). */
+  async readLastLogs(execution: DataJobExecution, rule: LogsUrlRule): Promise<void> {
+    if (this.logs === 'none') return
+    // the last lines (often the traceback): the pod may still be there just after the end…
+    await this.pullLogs()
+    // …and when it is gone, the log store behind logs_url has the whole log
+    const url = execution.logs_url
+    if (!url) return
+    const stored = await readLogsUrlLines(this.ctx, url, rule)
+    if ('lines' in stored) this.log.addWhole(stored.lines)
+    else this.ctx.info(`complete logs: ${url} (${stored.why})`)
+  }
+}
+
+/** An ended execution's log as read once: its text and where it came from. */
+export interface EndedLogs {
+  text: string
+  source: string
+}
+
+/**
+ * The log of an execution as the service has it (its last `tailLines` lines, when given); when the
+ * service no longer has it (the pod is gone), the log store's behind logs_url. A log store that
+ * cannot be read, or none, is a warning that says where to look instead, not a failure.
+ */
+export async function readEndedLogs(
+  ctx: ActionContext,
+  ref: JobRef,
+  execution: DataJobExecution,
+  options: { rule: LogsUrlRule; tailLines?: number }
+): Promise<EndedLogs> {
+  const { id, status } = execution
+  const text = await ctx.client.logs(ref, id, { tailLines: options.tailLines })
+  const fromService = { text, source: 'the Control Service' }
+  if (text || !isTerminal(status)) return fromService
+  const url = execution.logs_url
+  if (!url) {
+    ctx.warning(
+      `the logs of execution ${id} are gone: the Control Service keeps them only while the execution's pod exists, and it has no logs_url configured; look in your cluster's log store, or ask the operators of the Control Service`
+    )
+    return fromService
+  }
+  const stored = await readLogsUrlLines(ctx, url, options.rule)
+  if ('why' in stored) {
+    ctx.warning(
+      `the Control Service no longer has the logs of execution ${id} (it ended ${status}); they are at ${url} (${stored.why})`
+    )
+    return fromService
+  }
+  const lines = options.tailLines ? stored.lines.slice(-options.tailLines) : stored.lines
+  return { text: lines.join('\n'), source: url }
+}

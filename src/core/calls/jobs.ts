@@ -1,0 +1,176 @@
+// The calls about a job itself: the service's info, reading, creating and updating a job, its
+// sources up and down, and the GraphQL query over a team's jobs.
+import type { Readable } from 'node:stream'
+import {
+  decodeAnswer,
+  graphqlAnswer,
+  infoAnswer,
+  jobAnswer,
+  shapeProblem,
+  uploadAnswer,
+  type Shape
+} from '../answers.js'
+import { ControlServiceError } from '../errors.js'
+import type { DataJob, DataJobApiInfo, JsonMap } from '../types.js'
+import { sendForAnswer, sendForEffect, type JobAddress, type TeamAddress } from './common.js'
+
+/** A job's settings as the client sends them: its name and team come from the address. */
+export type JobSettings = Omit<DataJob, 'job_name' | 'team'>
+
+export async function readInfo(team: TeamAddress): Promise<DataJobApiInfo> {
+  return sendForAnswer(
+    team.transport,
+    {
+      operation: `read the Control Service info (team '${team.team}')`,
+      method: 'GET',
+      path: `${team.path}/info`,
+      idempotent: true
+    },
+    infoAnswer
+  )
+}
+
+/** The job, or undefined when it does not exist (for this team). */
+export async function readJob(job: JobAddress): Promise<DataJob | undefined> {
+  const operation = `read ${job.label}`
+  return job.transport.send(
+    { operation, method: 'GET', path: job.path, idempotent: true, accept: [404] },
+    res => (res.status === 404 ? undefined : decodeAnswer(res, operation, jobAnswer))
+  )
+}
+
+/**
+ * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
+ * job of another team (names are unique across teams: the real service answers 409 with an
+ * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
+ * found in this team is the one we created.
+ */
+export async function createJob(
+  job: JobAddress,
+  settings: JobSettings
+): Promise<'created' | 'exists' | 'taken'> {
+  const answer = await job.transport.send(
+    {
+      operation: `create ${job.label}`,
+      method: 'POST',
+      path: `${job.teamPath}/jobs`,
+      query: { name: job.job },
+      json: { ...settings, job_name: job.job, team: job.team },
+      idempotent: false,
+      accept: [409],
+      hint: status => (status === 400 ? 'check the job name and the config sent' : undefined)
+    },
+    res => (res.status === 409 ? ('conflict' as const) : ('created' as const)),
+    async () => ((await readJob(job)) ? ('created' as const) : undefined)
+  )
+  if (answer === 'created') return 'created'
+  return (await readJob(job)) ? 'exists' : 'taken'
+}
+
+export async function updateJob(job: JobAddress, settings: JobSettings): Promise<void> {
+  return sendForEffect(job.transport, {
+    operation: `update ${job.label}`,
+    method: 'PUT',
+    path: job.path,
+    json: { ...settings, job_name: job.job, team: job.team },
+    idempotent: true
+  })
+}
+
+export interface UploadOptions {
+  reason?: string
+  timeoutMs?: number
+  length?: number
+}
+
+/**
+ * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
+ * Retried like an idempotent call: the same tree gives the same version.
+ */
+export async function uploadSources(
+  job: JobAddress,
+  zip: () => Readable | Buffer,
+  options: UploadOptions = {}
+): Promise<string> {
+  const operation = `upload the sources of ${job.label}`
+  return job.transport.send(
+    {
+      operation,
+      method: 'POST',
+      path: `${job.path}/sources`,
+      query: { reason: options.reason },
+      body: zip,
+      contentType: 'application/octet-stream',
+      contentLength: options.length,
+      idempotent: true,
+      timeoutMs: options.timeoutMs,
+      hint: status =>
+        status === 404
+          ? `the job does not exist in team '${job.team}': create it first (create-if-missing)`
+          : undefined
+    },
+    res => decodeAnswer(res, operation, uploadAnswer).version_sha
+  )
+}
+
+/** The job's current sources as a zip stream (its top folder is the job name). */
+export async function downloadSources(job: JobAddress): Promise<Readable> {
+  return job.transport.send(
+    {
+      operation: `download the sources of ${job.label}`,
+      method: 'GET',
+      path: `${job.path}/sources`,
+      idempotent: true,
+      stream: true
+    },
+    res => res.stream as Readable
+  )
+}
+
+/**
+ * GraphQL over GET on a team's jobs: the value of the query's root field (the real service
+ * unwraps it), checked as `shape`; `what` names the call in messages.
+ */
+export async function queryJobs<T>(
+  team: TeamAddress,
+  query: { text: string; variables?: JsonMap; what: string },
+  shape: Shape<T>
+): Promise<T> {
+  const operation = `${query.what} (GraphQL)`
+  const answer = await team.transport.send(
+    {
+      operation,
+      method: 'GET',
+      path: `${team.path}/jobs`,
+      query: { query: query.text, variables: query.variables && JSON.stringify(query.variables) },
+      idempotent: true,
+      accept: [400]
+    },
+    res => ({
+      status: res.status,
+      body: decodeAnswer(res, operation, graphqlAnswer),
+      opId: res.opId
+    })
+  )
+  if (answer.body.errors?.length || answer.status === 400) {
+    throw new ControlServiceError({
+      operation,
+      kind: 'http',
+      status: answer.status,
+      body: {
+        what: 'The GraphQL query was refused.',
+        why: (answer.body.errors ?? []).map(error => String(error.message)).join('; ')
+      },
+      hint: 'this is a bug of vdk-actions if it sent the query; please report it',
+      opId: answer.opId
+    })
+  }
+  const data = shape.safeParse(answer.body.data)
+  if (data.success) return data.data
+  throw new ControlServiceError({
+    operation,
+    kind: 'protocol',
+    detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
+    opId: answer.opId
+  })
+}
