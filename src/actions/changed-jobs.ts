@@ -5,7 +5,7 @@
 // folders of a commit: core/jobtrees.ts.)
 import { realpathSync, statSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
-import { Problems, type ConnectionConfig, type InputSource } from '../core/connection.js'
+import type { ConnectionConfig, InputSource, Problems } from '../core/connection.js'
 import { ActionFailure, InputError } from '../core/errors.js'
 import { eventRefs, type EventRefs } from '../core/event.js'
 import { commitOf, isShallow, mergeBase, repositoryProblem, repositoryTop } from '../core/git.js'
@@ -139,19 +139,20 @@ async function locate(c: ChangedJobsConfig): Promise<Place> {
   } catch (e) {
     throw new InputError(repositoryProblem(c.rawWorkspace, c.workspace, e))
   }
-  const problems = new Problems()
+  // said together in one line, as config() says its problems (the runtime's Problems.check)
+  const problems: string[] = []
   const fromTop = (path: string): string => relative(top, path).split(sep).join('/')
   let root = fromTop(c.workspace)
   if (c.jobsRoot) {
     const rel = relative(top, c.jobsRoot.path)
     if (rel.startsWith('..') || isAbsolute(rel))
-      problems.add(`jobs-root '${c.jobsRoot.input}' is outside the git repository at ${top}`)
+      problems.push(`jobs-root '${c.jobsRoot.input}' is outside the git repository at ${top}`)
     else root = fromTop(c.jobsRoot.path)
   }
   const check = async (what: string, rev: string): Promise<string | undefined> => {
     const sha = await commitOf(top, rev)
     if (sha === undefined)
-      problems.add(
+      problems.push(
         /^[0-9a-f]{7,64}$/i.test(rev)
           ? `${what} '${rev}' is not a commit in this checkout (a wrong commit, or a checkout too shallow: ${TOO_SHALLOW})`
           : `${what} '${rev}' is not a commit`
@@ -160,7 +161,7 @@ async function locate(c: ChangedJobsConfig): Promise<Place> {
   }
   const base = c.given.base && c.base !== undefined ? await check('base', c.base) : c.base
   const head = c.given.head ? ((await check('head', c.head)) ?? c.head) : c.head
-  problems.check()
+  if (problems.length) throw new InputError(problems.join('; '))
   return { top, root, base, head }
 }
 
