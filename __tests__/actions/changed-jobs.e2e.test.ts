@@ -4,43 +4,16 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
+import { commitFiles, git } from '../helpers/gitrepo.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'Test Author',
-  GIT_AUTHOR_EMAIL: 'author@example.com',
-  GIT_COMMITTER_NAME: 'Test Committer',
-  GIT_COMMITTER_EMAIL: 'committer@example.com',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null'
-}
-
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', args, {
-    cwd,
-    env: { ...process.env, ...GIT_ENV },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe']
-  }).trim()
 
 let tmp: string
 let repo: string
 
 /** Writes (or, for null, removes) files, commits them all, and returns the commit. */
-function commit(files: Record<string, string | null>, message: string, at = repo): string {
-  for (const [path, text] of Object.entries(files)) {
-    const abs = join(at, path)
-    if (text === null) rmSync(abs, { recursive: true, force: true })
-    else {
-      mkdirSync(dirname(abs), { recursive: true })
-      writeFileSync(abs, text)
-    }
-  }
-  git(at, 'add', '-A')
-  git(at, 'commit', '-q', '-m', message)
-  return git(at, 'rev-parse', 'HEAD')
-}
+const commit = (files: Record<string, string | null>, message: string, at = repo): string =>
+  commitFiles(at, files, message)
 
 const ini = (team?: string): string =>
   `[job]\nschedule_cron = 0 * * * *\n${team ? `\n[owner]\nteam = ${team}\n` : ''}`

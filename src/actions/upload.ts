@@ -110,9 +110,9 @@ async function uploadSpooled(
   timeoutMs: number,
   status: number
 ): Promise<{ version: string; bytes: number }> {
-  const dir = ctx.env.RUNNER_TEMP || tmpdir()
-  const where = ctx.env.RUNNER_TEMP ? 'RUNNER_TEMP' : dir
-  const file = join(dir, `vdk-upload-${job.ref.job}-${randomBytes(4).toString('hex')}.zip`)
+  const tempDir = ctx.env.RUNNER_TEMP || tmpdir()
+  const where = ctx.env.RUNNER_TEMP ? 'RUNNER_TEMP' : tempDir
+  const file = join(tempDir, `vdk-upload-${job.ref.job}-${randomBytes(4).toString('hex')}.zip`)
   try {
     try {
       await pipeline(zipJob(job.scan.entries, job.ref.job).stream, createWriteStream(file))

@@ -2,21 +2,36 @@
 // the same tree gives the same bytes (and the service the same version). Only upload bundles
 // import this module.
 //
-// The writer is our own (the format part is a few dozen lines of headers) because the measured
-// costs were in what a general zip library does around it: a JS CRC, one zlib stream per file fed
-// in 64 KiB steps, one file at a time. Here small files are read whole, checksummed by zlib.crc32
-// and deflated a few at a time on libuv's thread pool while earlier ones are being sent; a file
-// that deflate does not shrink is stored, as `zip` does; large files are streamed through one
-// deflate stream with a data descriptor. What is held at once is bounded, however large the tree:
-// AHEAD_BYTES of files read ahead, their deflated forms (at most as large, or stored instead), and
-// the chunk being sent. Sizes and offsets must fit in 32 bits (no ZIP64): the scan refuses larger
-// trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES), and the writer checks again.
+// The writer is our own (the format part is a few dozen lines of headers: zipformat.ts) because
+// the measured costs were in what a general zip library does around it: a JS CRC, one zlib stream
+// per file fed in 64 KiB steps, one file at a time. Here small files are read whole, checksummed
+// by zlib.crc32 and deflated a few at a time on libuv's thread pool while earlier ones are being
+// sent; a file that deflate does not shrink is stored, as `zip` does; large files are streamed
+// through one deflate stream with a data descriptor. What is held at once is bounded, however
+// large the tree: AHEAD_BYTES of files read ahead, their deflated forms (at most as large, or
+// stored instead), and the chunk being sent. Sizes and offsets must fit in 32 bits (no ZIP64): the
+// scan refuses larger trees before any request (scan.ts, MAX_ENTRIES and MAX_BYTES), and the
+// writer checks again.
 import { constants as fs } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { constants, crc32, createDeflateRaw, type DeflateRaw } from 'node:zlib'
 import { MAX_ENTRIES, type JobEntry } from './scan.js'
+import {
+  centralHeader,
+  dataDescriptor,
+  DATA_DESCRIPTOR,
+  DEFLATED,
+  DIR_MODE,
+  endOfDirectory,
+  FILE_TYPE,
+  fits,
+  localHeader,
+  STORED,
+  UTF8,
+  type Entry
+} from './zipformat.js'
 
 /** Files up to this size are read whole and deflated in one step; larger ones are streamed. */
 export const SMALL_FILE = 1024 * 1024
@@ -27,32 +42,11 @@ const AHEAD_FILES = 16
 /** Deflate contexts, each used for file after file: at most this many files are deflated at once. */
 const DEFLATERS = 4
 const LEVEL = 6
-/** 1980-01-01 00:00, the first DOS date: time 0, date (0 << 9) | (1 << 5) | 1. */
-const DOS_TIME = 0
-const DOS_DATE = 0x21
-const UTF8 = 0x0800
-const DATA_DESCRIPTOR = 0x0008
-const STORED = 0
-const DEFLATED = 8
-/** Version made by: Unix (3) so that the upper half of the external attributes is the mode; 2.0. */
-const MADE_BY = (3 << 8) | 20
-const NEEDED = 20
 
 export interface ZipStream {
   stream: Readable
   /** Bytes of the archive sent so far (all of it, once the stream has ended). */
   bytes(): number
-}
-
-interface Entry {
-  name: Buffer
-  flags: number
-  method: number
-  crc: number
-  compressed: number
-  size: number
-  mode: number
-  offset: number
 }
 
 /** A file read and packed ahead: its data as it goes into the archive. */
@@ -130,9 +124,6 @@ async function* writeZip(
     yield out(Buffer.concat(written.slice(i, i + 256).map(centralHeader)))
   yield out(endOfDirectory(written.length, fits(sent.bytes) - directory, directory))
 }
-
-const DIR_MODE = 0o40755
-const FILE_TYPE = 0o100000
 
 /** Reads and packs small files ahead of the one being sent, within AHEAD_BYTES and AHEAD_FILES. */
 class ReadAhead {
@@ -349,73 +340,4 @@ function changed(e: JobEntry, read: number): Error {
   return new Error(
     `${e.path} changed while it was zipped (${e.size} bytes when the folder was scanned, ${now} now): run again once the job folder is stable`
   )
-}
-
-/** A size or offset of the archive, which must fit in the 32 bits of a zip without ZIP64. */
-function fits(n: number): number {
-  if (n > 0xffffffff)
-    throw new Error(
-      `the archive grew past 4 GiB, which needs ZIP64: leave large files out with .vdkignore`
-    )
-  return n
-}
-
-function localHeader(e: Entry): Buffer {
-  const b = Buffer.alloc(30 + e.name.length)
-  b.writeUInt32LE(0x04034b50, 0)
-  b.writeUInt16LE(NEEDED, 4)
-  b.writeUInt16LE(e.flags, 6)
-  b.writeUInt16LE(e.method, 8)
-  b.writeUInt16LE(DOS_TIME, 10)
-  b.writeUInt16LE(DOS_DATE, 12)
-  // with a data descriptor the CRC and sizes follow the data; here they stay 0
-  if (!(e.flags & DATA_DESCRIPTOR)) {
-    b.writeUInt32LE(e.crc >>> 0, 14)
-    b.writeUInt32LE(e.compressed, 18)
-    b.writeUInt32LE(e.size, 22)
-  }
-  b.writeUInt16LE(e.name.length, 26)
-  b.writeUInt16LE(0, 28)
-  e.name.copy(b, 30)
-  return b
-}
-
-function dataDescriptor(e: Entry): Buffer {
-  const b = Buffer.alloc(16)
-  b.writeUInt32LE(0x08074b50, 0)
-  b.writeUInt32LE(e.crc >>> 0, 4)
-  b.writeUInt32LE(e.compressed, 8)
-  b.writeUInt32LE(e.size, 12)
-  return b
-}
-
-function centralHeader(e: Entry): Buffer {
-  const b = Buffer.alloc(46 + e.name.length)
-  b.writeUInt32LE(0x02014b50, 0)
-  b.writeUInt16LE(MADE_BY, 4)
-  b.writeUInt16LE(NEEDED, 6)
-  b.writeUInt16LE(e.flags, 8)
-  b.writeUInt16LE(e.method, 10)
-  b.writeUInt16LE(DOS_TIME, 12)
-  b.writeUInt16LE(DOS_DATE, 14)
-  b.writeUInt32LE(e.crc >>> 0, 16)
-  b.writeUInt32LE(e.compressed, 20)
-  b.writeUInt32LE(e.size, 24)
-  b.writeUInt16LE(e.name.length, 28)
-  // extra field length, comment length, disk number, internal attributes: 0
-  const dosDir = (e.mode & 0o170000) === 0o040000 ? 0x10 : 0
-  b.writeUInt32LE(((e.mode << 16) | dosDir) >>> 0, 38)
-  b.writeUInt32LE(e.offset, 42)
-  e.name.copy(b, 46)
-  return b
-}
-
-function endOfDirectory(count: number, size: number, offset: number): Buffer {
-  const b = Buffer.alloc(22)
-  b.writeUInt32LE(0x06054b50, 0)
-  b.writeUInt16LE(count, 8)
-  b.writeUInt16LE(count, 10)
-  b.writeUInt32LE(size, 12)
-  b.writeUInt32LE(offset, 16)
-  return b
 }

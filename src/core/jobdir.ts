@@ -58,14 +58,14 @@ export const specialKind = (st: Stats): string =>
  * actions/checkout keeps its token) or to a file of the runner.
  */
 export function locateJobFile(
-  dir: string,
+  jobDir: string,
   name: string
 ): { path: string; size: number } | { missing: true } | { problem: string } {
-  const file = join(dir, name)
+  const file = join(jobDir, name)
   let root: string
   let path = file
   try {
-    root = realpathSync(dir)
+    root = realpathSync(jobDir)
     const link = lstatSync(file)
     if (link.isSymbolicLink()) {
       try {
@@ -114,11 +114,11 @@ function checkedJobFile(
  * swapped meanwhile for a pipe or a larger one is refused, not waited on or read whole.
  */
 export function readJobFile(
-  dir: string,
+  jobDir: string,
   name: string
 ): { text: string } | { missing: true } | { problem: FileProblem } {
-  const file = join(dir, name)
-  const found = locateJobFile(dir, name)
+  const file = join(jobDir, name)
+  const found = locateJobFile(jobDir, name)
   if ('missing' in found) return found
   if ('problem' in found) return { problem: { file, message: found.problem } }
   let fd: number | undefined
@@ -189,12 +189,17 @@ const BOOLEANS: Record<string, boolean> = {
 }
 
 /** Reads config.ini; problems carry the file and line. */
-export function readJobConfig(dir: string): { config?: JobConfigIni; problems: FileProblem[] } {
-  const file = join(dir, CONFIG_INI)
-  const read = readJobFile(dir, CONFIG_INI)
+export function readJobConfig(jobDir: string): {
+  config?: JobConfigIni
+  problems: FileProblem[]
+} {
+  const file = join(jobDir, CONFIG_INI)
+  const read = readJobFile(jobDir, CONFIG_INI)
   if ('missing' in read)
     return {
-      problems: [{ file, message: `a data job folder needs a config.ini; there is none in ${dir}` }]
+      problems: [
+        { file, message: `a data job folder needs a config.ini; there is none in ${jobDir}` }
+      ]
     }
   if ('problem' in read) return { problems: [read.problem] }
   const ini = parseIni(read.text)
@@ -280,4 +285,4 @@ export function iniOwnedView(config: DataJobConfig): string {
 }
 
 /** The job name VDK would use by default: the folder's name. */
-export const folderJobName = (dir: string): string => basename(resolve(dir))
+export const folderJobName = (jobDir: string): string => basename(resolve(jobDir))

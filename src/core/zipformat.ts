@@ -1,0 +1,100 @@
+// The records of a zip file as the job's archive writes them (archive.ts): local headers, data
+// descriptors, central directory headers and the end of the directory, for entries whose sizes and
+// offsets fit in 32 bits (no ZIP64). Times are fixed (the first DOS date) and names UTF-8, so the
+// same tree gives the same bytes.
+
+/** 1980-01-01 00:00, the first DOS date: time 0, date (0 << 9) | (1 << 5) | 1. */
+const DOS_TIME = 0
+const DOS_DATE = 0x21
+export const UTF8 = 0x0800
+export const DATA_DESCRIPTOR = 0x0008
+export const STORED = 0
+export const DEFLATED = 8
+/** Version made by: Unix (3) so that the upper half of the external attributes is the mode; 2.0. */
+const MADE_BY = (3 << 8) | 20
+const NEEDED = 20
+
+/** The modes of a folder and of a file (its permission bits added), as Unix writes them. */
+export const DIR_MODE = 0o40755
+export const FILE_TYPE = 0o100000
+
+/** One entry of the archive, as its headers say it. */
+export interface Entry {
+  name: Buffer
+  flags: number
+  method: number
+  crc: number
+  compressed: number
+  size: number
+  mode: number
+  offset: number
+}
+
+/** A size or offset of the archive, which must fit in the 32 bits of a zip without ZIP64. */
+export function fits(n: number): number {
+  if (n > 0xffffffff)
+    throw new Error(
+      `the archive grew past 4 GiB, which needs ZIP64: leave large files out with .vdkignore`
+    )
+  return n
+}
+
+export function localHeader(e: Entry): Buffer {
+  const b = Buffer.alloc(30 + e.name.length)
+  b.writeUInt32LE(0x04034b50, 0)
+  b.writeUInt16LE(NEEDED, 4)
+  b.writeUInt16LE(e.flags, 6)
+  b.writeUInt16LE(e.method, 8)
+  b.writeUInt16LE(DOS_TIME, 10)
+  b.writeUInt16LE(DOS_DATE, 12)
+  // with a data descriptor the CRC and sizes follow the data; here they stay 0
+  if (!(e.flags & DATA_DESCRIPTOR)) {
+    b.writeUInt32LE(e.crc >>> 0, 14)
+    b.writeUInt32LE(e.compressed, 18)
+    b.writeUInt32LE(e.size, 22)
+  }
+  b.writeUInt16LE(e.name.length, 26)
+  b.writeUInt16LE(0, 28)
+  e.name.copy(b, 30)
+  return b
+}
+
+export function dataDescriptor(e: Entry): Buffer {
+  const b = Buffer.alloc(16)
+  b.writeUInt32LE(0x08074b50, 0)
+  b.writeUInt32LE(e.crc >>> 0, 4)
+  b.writeUInt32LE(e.compressed, 8)
+  b.writeUInt32LE(e.size, 12)
+  return b
+}
+
+export function centralHeader(e: Entry): Buffer {
+  const b = Buffer.alloc(46 + e.name.length)
+  b.writeUInt32LE(0x02014b50, 0)
+  b.writeUInt16LE(MADE_BY, 4)
+  b.writeUInt16LE(NEEDED, 6)
+  b.writeUInt16LE(e.flags, 8)
+  b.writeUInt16LE(e.method, 10)
+  b.writeUInt16LE(DOS_TIME, 12)
+  b.writeUInt16LE(DOS_DATE, 14)
+  b.writeUInt32LE(e.crc >>> 0, 16)
+  b.writeUInt32LE(e.compressed, 20)
+  b.writeUInt32LE(e.size, 24)
+  b.writeUInt16LE(e.name.length, 28)
+  // extra field length, comment length, disk number, internal attributes: 0
+  const dosDir = (e.mode & 0o170000) === 0o040000 ? 0x10 : 0
+  b.writeUInt32LE(((e.mode << 16) | dosDir) >>> 0, 38)
+  b.writeUInt32LE(e.offset, 42)
+  e.name.copy(b, 46)
+  return b
+}
+
+export function endOfDirectory(count: number, size: number, offset: number): Buffer {
+  const b = Buffer.alloc(22)
+  b.writeUInt32LE(0x06054b50, 0)
+  b.writeUInt16LE(count, 8)
+  b.writeUInt16LE(count, 10)
+  b.writeUInt32LE(size, 12)
+  b.writeUInt32LE(offset, 16)
+  return b
+}
