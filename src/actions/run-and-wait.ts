@@ -13,7 +13,7 @@ import {
 } from '../core/connection.js'
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
-import { poll, realSleep } from '../core/poll.js'
+import { poll } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import { NO_REF, readJobInputs } from './job.js'
 import {
@@ -137,7 +137,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
   connection: c => c.connection,
 
   async run(c, ctx) {
-    const deadline = Date.now() + c.timeoutMs
+    const deadline = ctx.clock() + c.timeoutMs
     const id = await start(c, ctx, deadline)
     ctx.saveState(STATE.id, id)
     ctx.saveState(STATE.team, c.ref.team)
@@ -150,8 +150,10 @@ export const runAndWait: ActionDefinition<RunConfig> = {
     }
     const result = await poll({
       intervalMs: c.pollIntervalMs,
-      timeoutMs: Math.max(0, deadline - Date.now()),
+      timeoutMs: Math.max(0, deadline - ctx.clock()),
       signal: ctx.signal,
+      clock: ctx.clock,
+      sleep: ctx.sleep,
       probe: async () => {
         try {
           const e = await follower.look()
@@ -199,7 +201,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
     ctx.saveState(STATE.settled, 'ended')
     if (e.status === 'platform_error') {
       // the service may still overwrite a platform error: look once more before judging
-      await realSleep(Math.min(c.pollIntervalMs, 2000), ctx.signal)
+      await ctx.sleep(Math.min(c.pollIntervalMs, 2000), ctx.signal)
       e = await follower.look()
     }
     await follower.finish(e)
@@ -286,11 +288,11 @@ async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promis
       if (!active) {
         // it ended between the 409 and the look: start again, after a pause and within the limit
         // (a service that keeps answering 409 while listing nothing must not be hammered forever)
-        if (Date.now() >= deadline)
+        if (ctx.clock() >= deadline)
           throw new ActionFailure(
             `the Control Service refused to start '${c.ref.job}' as already running (HTTP 409) until timeout-seconds ${c.timeoutMs / 1000}, yet listed no running execution; nothing was started`
           )
-        await realSleep(Math.min(c.pollIntervalMs, deadline - Date.now()), ctx.signal)
+        await ctx.sleep(Math.min(c.pollIntervalMs, deadline - ctx.clock()), ctx.signal)
         if (ctx.signal.aborted)
           throw new ActionFailure('the workflow was cancelled before an execution was started')
         continue
@@ -311,8 +313,10 @@ async function start(c: RunConfig, ctx: ActionContext, deadline: number): Promis
         )
       const ended = await poll({
         intervalMs: c.pollIntervalMs,
-        timeoutMs: Math.max(0, deadline - Date.now()),
+        timeoutMs: Math.max(0, deadline - ctx.clock()),
         signal: ctx.signal,
+        clock: ctx.clock,
+        sleep: ctx.sleep,
         probe: async () => {
           const e = await ctx.client.readExecution(c.ref, active.id)
           return { done: isTerminal(e.status), value: e }
