@@ -28,5 +28,9 @@ export function staleBundle(bundleDir: string): string | undefined {
 /** Throws the one line of `staleBundle` when the bundle in `bundleDir` is not fresh. */
 export function expectFreshBundle(bundleDir: string): void {
   const why = staleBundle(bundleDir)
-  if (why) throw new Error(why)
+  if (!why) return
+  const error = new Error(why)
+  // the line says it all: no stack, so jest shows no code frame under it
+  error.stack = why
+  throw error
 }
