@@ -50,8 +50,8 @@ export interface ActionContext {
   saveState(name: string, value: string): void
   getState(name: string): string
   /** The action's time, for its waits (poll's clock and sleep): a test may run it on its own. */
-  clock(): number
-  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  clock: () => number
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 export interface Outcome {
