@@ -22,10 +22,49 @@ export interface ActionRun {
   log: string
 }
 
-interface ActionYaml {
+export interface ActionYaml {
   inputs?: Record<string, { default?: unknown } | null>
   runs: { main: string; post?: string }
 }
+
+/** The folder of action `name` ('' or '.': the root action.yml) and its action.yml. */
+export function actionYaml(name: string): { dir: string; meta: ActionYaml } {
+  const dir = name === '' || name === '.' ? ROOT : join(ROOT, 'actions', name)
+  return { dir, meta: parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as ActionYaml }
+}
+
+/**
+ * The inputs as the runner gives them when a workflow sets none: each action.yml default that is
+ * a plain value (one with an expression, such as ${{ github.token }}, is left unset).
+ */
+export function defaultInputs(meta: ActionYaml): Record<string, string> {
+  const inputs: Record<string, string> = {}
+  for (const [k, spec] of Object.entries(meta.inputs ?? {})) {
+    const d = spec?.default
+    const value =
+      typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean'
+        ? String(d)
+        : undefined
+    if (value !== undefined && !value.includes('${{')) inputs[k] = value
+  }
+  return inputs
+}
+
+/** The runner's variables of a workflow run, as the tests' runs see them. */
+export const runnerVariables = (name: string, workspace: string): Record<string, string> => ({
+  GITHUB_ACTIONS: 'true',
+  CI: 'true',
+  RUNNER_OS: 'Linux',
+  GITHUB_WORKSPACE: workspace,
+  GITHUB_REPOSITORY: 'acme/data-jobs',
+  GITHUB_RUN_ID: '4242',
+  GITHUB_RUN_ATTEMPT: '1',
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+  GITHUB_WORKFLOW: 'deploy data jobs',
+  GITHUB_ACTOR: 'octocat',
+  GITHUB_ACTION: name || 'root'
+})
 
 export function parseFileCommands(text: string): Record<string, string> {
   const out: Record<string, string> = {}
@@ -127,9 +166,7 @@ export async function runAction(
   inputs: Record<string, string>,
   o: RunOptions = {}
 ): Promise<ActionRun> {
-  // '' or '.': the root action.yml
-  const dir = name === '' || name === '.' ? ROOT : join(ROOT, 'actions', name)
-  const meta = parse(readFileSync(join(dir, 'action.yml'), 'utf8')) as ActionYaml
+  const { dir, meta } = actionYaml(name)
   const entry = o.phase === 'post' ? meta.runs.post : meta.runs.main
   if (!entry) throw new Error(`${name} has no runs.${o.phase ?? 'main'}`)
   const tmp = mkdtempSync(join(tmpdir(), `${name || 'root'}-`))
@@ -145,30 +182,9 @@ export async function runAction(
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(INPUT_|STATE_|GITHUB_|RUNNER_|VDK_)/.test(k)) env[k] = v
   }
-  Object.assign(env, files, {
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    RUNNER_TEMP: tmp,
-    RUNNER_OS: 'Linux',
-    GITHUB_WORKSPACE: o.workspace ?? ROOT,
-    GITHUB_REPOSITORY: 'acme/data-jobs',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_WORKFLOW: 'deploy data jobs',
-    GITHUB_ACTOR: 'octocat',
-    GITHUB_ACTION: name || 'root'
-  })
-  for (const [k, spec] of Object.entries(meta.inputs ?? {})) {
-    const d = spec?.default
-    const value =
-      typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean'
-        ? String(d)
-        : undefined
-    if (value !== undefined && !value.includes('${{')) env[`INPUT_${k.toUpperCase()}`] = value
-  }
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v
+  Object.assign(env, files, { RUNNER_TEMP: tmp }, runnerVariables(name, o.workspace ?? ROOT))
+  for (const [k, v] of Object.entries({ ...defaultInputs(meta), ...inputs }))
+    env[`INPUT_${k.toUpperCase()}`] = v
   for (const [k, v] of Object.entries(o.state ?? {})) env[`STATE_${k}`] = v
   Object.assign(env, o.env)
 

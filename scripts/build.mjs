@@ -4,6 +4,8 @@
 //   src/entries/<name>.ts  ->  <out>/<name>/index.js       (ESM, because the package is "type": "module")
 //                              <out>/<name>/package.json   ({"type":"module"}, written by ncc)
 //                              <out>/<name>/licenses.txt   (licenses of the bundled packages)
+//                              <out>/<name>/sources.sha256 (the hash of the sources it was built
+//                                                           from: scripts/sources-hash.mjs)
 //
 // Usage: node scripts/build.mjs [--out <dir>] [<name>...]
 //   --out <dir>  output folder, relative to the repository root (default: dist)
@@ -21,12 +23,16 @@
 // - bundles must not depend on where the repository is checked out: ncc runs with the
 //   repository root as cwd and gets a relative entry path (webpack's module comments and ids
 //   are relative to the cwd).
+// - each bundle records the hash of the sources it was built from (taken before the build starts,
+//   so an edit during the build leaves it stale), which the end-to-end tests check: they refuse a
+//   bundle older than its sources. Per bundle, so that building a few entries stays truthful.
 // Entries are built by separate ncc processes, CONCURRENCY at a time.
 
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { HASH_FILE, sourcesHash } from './sources-hash.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const ENTRIES_DIR = path.join(ROOT, 'src', 'entries')
@@ -79,7 +85,7 @@ function dirSize(dir) {
 
 const kB = bytes => `${(bytes / 1024).toFixed(1)} kB`
 
-function buildOne(name, outDir) {
+function buildOne(name, outDir, hash) {
   const target = path.join(outDir, name)
   const args = [
     NCC_CLI,
@@ -93,6 +99,8 @@ function buildOne(name, outDir) {
     '--no-cache',
     '--quiet'
   ]
+  // a failed build leaves no hash behind: the bundle then counts as stale
+  rmSync(path.join(target, HASH_FILE), { force: true })
   const started = performance.now()
   return new Promise(resolve => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -103,6 +111,7 @@ function buildOne(name, outDir) {
     child.on('close', code => {
       const seconds = (performance.now() - started) / 1000
       const ok = code === 0 && existsSync(path.join(target, 'index.js'))
+      if (ok) writeFileSync(path.join(target, HASH_FILE), `${hash}\n`)
       resolve({ name, ok, output, seconds, target })
     })
   })
@@ -156,7 +165,8 @@ async function main() {
   }
 
   const started = performance.now()
-  const results = await runPool(selected, CONCURRENCY, name => buildOne(name, outDir))
+  const hash = sourcesHash(ROOT)
+  const results = await runPool(selected, CONCURRENCY, name => buildOne(name, outDir, hash))
   const shown = file => {
     const rel = path.relative(process.cwd(), file)
     return rel.startsWith('..') ? file : rel.split(path.sep).join('/') || '.'

@@ -1,14 +1,23 @@
 // Checks every action.yml (and workflow under examples/, when there are any) with GitHub's own
 // parser, @actions/workflow-parser, and keeps each action's README tables of inputs and outputs
-// in step with its action.yml. Run with tsx (the parser imports JSON without import attributes).
+// in step with its action.yml. It also proves that the inputs each definition's config() reads are
+// the ones its action.yml declares, and the reverse: a name read but not declared would always be
+// '' on a runner, and one declared but never read would be silently ignored. Run with tsx (the
+// parser imports JSON without import attributes).
 //
 //   tsx scripts/check-actions.ts          check: exit 1 on a parse error or a README out of date
 //   tsx scripts/check-actions.ts --write  rewrite the README tables from action.yml
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
 import { parse } from 'yaml'
+import { Problems, type InputSource } from '../src/core/inputs.js'
+import { InputError } from '../src/core/errors.js'
+import { DEFINITIONS } from './action-definitions.js'
+import { actionYaml, defaultInputs, runnerVariables } from './action-runner.js'
 
 const root = join(import.meta.dirname, '..')
 const write = process.argv.includes('--write')
@@ -115,10 +124,65 @@ for (const name of existsSync(workflows)
   for (const e of result.context.errors.getErrors()) problems.push(`${rel}: ${e.message}`)
 }
 
+/**
+ * The input names `name`'s definition reads in its config(), over two runs in an empty git workspace:
+ * with the action.yml defaults only, and with every declared input set (so that the inputs read
+ * only when another is given, such as the pipeline's properties-mode, are read too).
+ */
+async function inputsRead(name: string, declared: Record<string, string>): Promise<Set<string>> {
+  const definition = DEFINITIONS[name]
+  const read = new Set<string>()
+  const workspace = mkdtempSync(join(tmpdir(), 'check-actions-'))
+  execFileSync('git', ['init', '-q'], { cwd: workspace })
+  try {
+    for (const values of [declared, { ...declared, ...filled(name) }]) {
+      const source: InputSource = {
+        input: input => (read.add(input), values[input] ?? ''),
+        env: runnerVariables(name, workspace)
+      }
+      try {
+        // problems are collected, never thrown: config() leaves the checking to the runtime
+        await definition.config(source, new Problems())
+      } catch (e) {
+        // bad or missing inputs are expected here: only the names asked for count
+        if (!(e instanceof InputError))
+          problems.push(`${name || 'action.yml'}: config() failed: ${(e as Error).message}`)
+      }
+    }
+  } finally {
+    rmSync(workspace, { recursive: true, force: true })
+  }
+  return read
+}
+
+/** Every input of `name`'s action.yml given a value: its default, or a word. */
+function filled(name: string): Record<string, string> {
+  const { meta } = actionYaml(name)
+  return Object.fromEntries(Object.keys(meta.inputs ?? {}).map(input => [input, 'x']))
+}
+
+const actionNames = ['', ...readdirSync(join(root, 'actions'))]
+for (const name of actionNames) {
+  const shown = relative(root, join(actionYaml(name).dir, 'action.yml'))
+  if (!DEFINITIONS[name]) {
+    problems.push(`${shown}: no definition in scripts/action-definitions.ts runs it`)
+    continue
+  }
+  const meta = actionYaml(name).meta
+  const declared = Object.keys(meta.inputs ?? {})
+  const read = await inputsRead(name, defaultInputs(meta))
+  for (const input of [...read].filter(i => !declared.includes(i)).sort())
+    problems.push(`${shown}: the action reads input '${input}', which action.yml does not declare`)
+  for (const input of declared.filter(i => !read.has(i)))
+    problems.push(`${shown}: input '${input}' is declared, but the action never reads it`)
+}
+for (const name of Object.keys(DEFINITIONS).filter(n => !actionNames.includes(n)))
+  problems.push(`scripts/action-definitions.ts: '${name}' has no action.yml`)
+
 if (problems.length) {
   console.error(problems.join('\n'))
   process.exit(1)
 }
 console.log(
-  `${actionFiles.length} action.yml file(s) parse with @actions/workflow-parser; README tables ${write ? 'written' : 'up to date'}`
+  `${actionFiles.length} action.yml file(s) parse with @actions/workflow-parser, declare the inputs their actions read; README tables ${write ? 'written' : 'up to date'}`
 )

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Checks that the committed dist/ is exactly what `npm run build` produces from the current sources:
 // builds into a temporary folder (scripts/build.mjs --out <tmp>) and compares it with dist/ file
-// by file, in both directions. Exits 1 and lists the files if anything is missing, extra or
-// different.
+// by file, in both directions (each bundle's sources.sha256 included: a dist/ committed without a
+// rebuild after a change to src/ fails here too). Exits 1 and lists the files if anything is
+// missing, extra or different.
 //
 // Usage: node scripts/check-dist.mjs [--keep] [--twice]
 //   --keep   keep the temporary build for inspection (its path is printed)

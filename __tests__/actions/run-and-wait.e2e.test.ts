@@ -62,16 +62,6 @@ const errors = (r: ActionRun): string[] => r.stdout.split('\n').filter(l => l.st
 
 const grouped = parseGroups
 
-/** A failure that is one line, with exit code 1, and sent nothing. */
-function expectRefusedBeforeAnyRequest(r: ActionRun, message: RegExp): void {
-  expect(r.code).toBe(1)
-  const lines = r.stdout.split('\n').filter(l => l.startsWith('::error::'))
-  expect(lines).toHaveLength(1)
-  expect(lines[0]).toMatch(message)
-  expect(r.log).not.toMatch(/\n\s+at /)
-  expect(emu.journal).toEqual([])
-}
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'vdk-run-e2e-'))
   emu = await startEmulator({
@@ -691,23 +681,4 @@ describe('run-and-wait', () => {
   })
 })
 
-describe('bad input is rejected with one line before any request', () => {
-  test.each([
-    [{ arguments: '{day: 1}' }, /arguments is not valid JSON \(its text is not shown/],
-    [{ arguments: '["2026-11-23"]' }, /arguments must be a JSON object such as .*, not a list/],
-    [{ wait: 'forever' }, /wait must be one of true, false, running, not 'forever'/],
-    [{ 'on-conflict': 'ignore' }, /on-conflict must be one of fail, wait, cancel, not 'ignore'/],
-    [{ logs: 'all' }, /logs must be one of stream, on-failure, none, not 'all'/],
-    [
-      { 'poll-interval-seconds': '0' },
-      /poll-interval-seconds must be a number of seconds above 0, not '0'/
-    ],
-    [{ 'timeout-seconds': '-5' }, /timeout-seconds must be a number of seconds above 0, not '-5'/],
-    [{ 'job-name': '' }, /job-name is required when job-path is not given/],
-    [{ 'job-name': 'Bad_Job' }, /job-name 'Bad_Job' is not a valid job name/]
-  ])('%p', async (inputs, message) => {
-    const r = await run({ 'job-name': 'valid-job-name', ...inputs })
-    expectRefusedBeforeAnyRequest(r, message)
-    expect(r.state.settled).toBeUndefined()
-  })
-})
+// the bad inputs of run-and-wait are rows of the table in helpers/bad-inputs.ts

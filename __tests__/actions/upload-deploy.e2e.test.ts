@@ -657,7 +657,6 @@ describe('deploy', () => {
 describe('bad input is rejected with one line before any request', () => {
   beforeAll(() => {
     makeJob('valid-input-job', { 'a.py': '' })
-    makeJob('Bad_Folder_Name', { 'a.py': '' })
     makeJob(
       'malformed-ini-job',
       { 'a.py': '' },
@@ -665,79 +664,7 @@ describe('bad input is rejected with one line before any request', () => {
     )
   })
 
-  test.each([
-    [
-      'upload-sources',
-      { 'job-path': 'no-such-folder' },
-      /job-path 'no-such-folder' does not exist/
-    ],
-    [
-      'upload-sources',
-      { 'job-path': 'valid-input-job/a.py' },
-      /job-path 'valid-input-job\/a\.py' is a file, not the job's folder/
-    ],
-    ['upload-sources', { 'job-path': '' }, /job-path is required/],
-    [
-      'upload-sources',
-      { 'job-path': 'Bad_Folder_Name' },
-      /the job folder's name \(job-name defaults to it\) 'Bad_Folder_Name' is not a valid job name/
-    ],
-    [
-      'upload-sources',
-      { 'job-path': 'valid-input-job', 'job-name': 'x' },
-      /job-name 'x' is not a valid job name/
-    ],
-    [
-      'upload-sources',
-      { 'job-path': 'valid-input-job', 'create-if-missing': 'maybe' },
-      /create-if-missing must be true or false, not 'maybe'/
-    ],
-    [
-      'upload-sources',
-      { 'job-path': 'valid-input-job', 'control-service-url': 'http://vdk.example.com' },
-      /plain http to vdk\.example\.com/
-    ],
-    [
-      'deploy',
-      { 'job-path': 'valid-input-job', wait: 'sometimes' },
-      /wait must be true or false, not 'sometimes'/
-    ],
-    [
-      'deploy',
-      { 'job-path': 'valid-input-job', 'timeout-seconds': '-5' },
-      /timeout-seconds must be a number of seconds above 0, not '-5'/
-    ],
-    [
-      'deploy',
-      { 'job-path': 'valid-input-job', 'poll-interval-seconds': '0' },
-      /poll-interval-seconds must be a number of seconds above 0/
-    ],
-    [
-      'deploy',
-      { 'job-path': 'valid-input-job', 'job-version': 'abcdef1' },
-      /set job-path .* or job-version .*, not both/
-    ],
-    ['deploy', {}, /job-path or job-version is required/],
-    [
-      'deploy',
-      { 'job-version': 'not-a-sha', 'job-name': 'valid-input-job', team: 't' },
-      /job-version 'not-a-sha' is not a version/
-    ],
-    ['deploy', { 'job-version': 'abcdef1', 'job-name': 'valid-input-job' }, /team is required/],
-    [
-      'deploy',
-      { 'job-path': 'valid-input-job', 'python-version': 'three' },
-      /python-version 'three' should look like 3\.11/
-    ],
-    [
-      'deploy',
-      { 'job-path': 'valid-input-job', enabled: 'yes please' },
-      /enabled must be true or false/
-    ]
-  ])('%s %p', async (action, inputs, message) => {
-    const run = await runAction(action, { ...conn(), ...inputs }, { workspace: root })
-    expectRefusedBeforeAnyRequest(run, message)
-  })
+  // the rows of bad single inputs are in the table of helpers/bad-inputs.ts
 
   test('a malformed config.ini: each problem an annotation on its file and line', async () => {
     const run = await upload({ 'job-path': 'malformed-ini-job' })

@@ -1,7 +1,9 @@
 // Runs the committed bundle of the local Control Service as users run it:
-// `node dist/emulator/index.js --port 0 ...`, waiting for its "listening on" line.
+// `node dist/emulator/index.js --port 0 ...`, waiting for its "listening on" line; a bundle older
+// than its sources is refused (helpers/fresh-dist.ts).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { expectFreshBundle } from './fresh-dist.js'
 import { node24 } from './node24.js'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
@@ -15,6 +17,7 @@ export interface ServiceProcess {
 }
 
 export async function startServiceProcess(args: string[] = []): Promise<ServiceProcess> {
+  expectFreshBundle(dirname(EMULATOR_BUNDLE))
   const child = spawn(node24(), [EMULATOR_BUNDLE, '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe']
   })

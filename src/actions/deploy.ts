@@ -295,6 +295,8 @@ async function waitLive(
     factor: 1.5,
     timeoutMs: config.timeoutMs,
     signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
     probe: async () => {
       last = (await ctx.client.listDeployments(ref))[0]
       const fresh =

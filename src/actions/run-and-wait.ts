@@ -12,7 +12,7 @@ import {
 } from '../core/inputs.js'
 import { ActionFailure } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
-import { poll, realSleep, type PollResult } from '../core/poll.js'
+import { poll, type PollResult } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import { ExecutionFollower, type LogsMode } from './execution.js'
 import { NO_REF, readJobInputs } from './job.js'
@@ -129,7 +129,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
   connection: config => config.connection,
 
   async run(config, ctx) {
-    const deadline = Date.now() + config.timeoutMs
+    const deadline = ctx.clock() + config.timeoutMs
     const id = await startExecution(config, ctx, deadline)
     ctx.saveState(STATE.id, id)
     ctx.saveState(STATE.team, config.ref.team)
@@ -159,7 +159,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
     ctx.saveState(STATE.settled, 'ended')
     if (execution.status === 'platform_error') {
       // the service may still overwrite a platform error: read it once more before judging
-      await realSleep(Math.min(config.pollIntervalMs, 2000), ctx.signal)
+      await ctx.sleep(Math.min(config.pollIntervalMs, 2000), ctx.signal)
       execution = await run.follower.read()
     }
     await run.follower.readLastLogs(execution, config.logsUrl)
@@ -221,8 +221,10 @@ function follow(
   const { config, ctx, follower } = run
   return poll({
     intervalMs: config.pollIntervalMs,
-    timeoutMs: Math.max(0, deadline - Date.now()),
+    timeoutMs: Math.max(0, deadline - ctx.clock()),
     signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
     probe: async () => {
       try {
         const execution = await follower.read()

@@ -4,7 +4,7 @@
 // wait for the active one to end, or cancel it — before the start is tried again.
 import type { JobRef } from '../core/client.js'
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
-import { poll, realSleep } from '../core/poll.js'
+import { poll } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import type { ActionContext } from './runtime.js'
 
@@ -118,11 +118,11 @@ async function pauseBeforeRestart(
   ctx: ActionContext,
   deadline: number
 ): Promise<void> {
-  if (Date.now() >= deadline)
+  if (ctx.clock() >= deadline)
     throw new ActionFailure(
       `the Control Service refused to start '${settings.ref.job}' as already running (HTTP 409) until timeout-seconds ${settings.timeoutMs / 1000}, yet listed no running execution; nothing was started`
     )
-  await realSleep(Math.min(settings.pollIntervalMs, deadline - Date.now()), ctx.signal)
+  await ctx.sleep(Math.min(settings.pollIntervalMs, deadline - ctx.clock()), ctx.signal)
   if (ctx.signal.aborted)
     throw new ActionFailure('the workflow was cancelled before an execution was started')
 }
@@ -136,8 +136,10 @@ async function waitForEnd(
 ): Promise<DataJobExecution> {
   const ended = await poll({
     intervalMs: settings.pollIntervalMs,
-    timeoutMs: Math.max(0, deadline - Date.now()),
+    timeoutMs: Math.max(0, deadline - ctx.clock()),
     signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
     probe: async () => {
       const execution = await ctx.client.readExecution(settings.ref, active.id)
       return { done: isTerminal(execution.status), value: execution }

@@ -1,7 +1,8 @@
 // What every action does around its own work, in one place: read and check all inputs first
 // (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
 // Expected failures end as one actionable line and exit code 1, never a stack trace.
-import { randomUUID } from 'node:crypto'
+// `runAction` is the step on the runner; `runDefinition` the same with what it reads and writes
+// given by the caller (the in-process tests run actions with it: __tests__/helpers/inprocess.ts).
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
@@ -9,10 +10,27 @@ import * as core from '@actions/core'
 import type { ControlServiceClient } from '../core/client.js'
 import { connect, type ConnectionConfig } from '../core/connection.js'
 import { ActionFailure, ControlServiceError, InputError, type FileProblem } from '../core/errors.js'
+import type { TransportOptions } from '../core/http.js'
 import { Problems, relativeToWorkspace, type InputSource } from '../core/inputs.js'
-import { escapeHtml, inert, safeHref } from '../core/text.js'
+import { realSleep } from '../core/poll.js'
+import { inert } from '../core/text.js'
+import { runnerSinks, type ActionSinks } from './sinks.js'
+import { link, type Cell, type SummaryTable } from './summary.js'
+
+// the summary's cells are made with these by every action
+export {
+  code,
+  cutMarkup,
+  joined,
+  link,
+  SUMMARY_LIMITS,
+  type Cell,
+  type Markup,
+  type SummaryTable
+} from './summary.js'
 
 export interface ActionContext {
+  /** The Control Service client; an action that declares no `connection` has none. */
   client: ControlServiceClient
   /**
    * A client that the cancellation signal does not stop, with short time limits: for the clean-up
@@ -31,48 +49,9 @@ export interface ActionContext {
   /** State for the post step (core.saveState / getState). */
   saveState(name: string, value: string): void
   getState(name: string): string
-}
-
-/**
- * A summary cell: plain text (escaped when written, whatever it holds), or markup made only by
- * `link`, `code` and `joined` below, which escape what they are given.
- */
-export type Cell = string | Markup
-export interface Markup {
-  readonly markup: string
-}
-
-/**
- * Text for a cell: one line (a blank line would end the table's HTML block, and what follows it
- * would be read as Markdown: images, links), then escaped.
- */
-const text = (s: string): string => escapeHtml(inert(s))
-
-const render = (cell: Cell): string => (typeof cell === 'string' ? text(cell) : cell.markup)
-
-/** A link; a target that is not an http(s) URL is shown as text, not followed. */
-export function link(label: string, href: string): Cell {
-  const target = safeHref(href)
-  return target ? { markup: `<a href="${target}">${text(label)}</a>` } : `${label}: ${href}`
-}
-
-export const code = (s: string): Markup => ({ markup: `<code>${text(s)}</code>` })
-
-/** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
-export function joined(cells: Cell[], separator: string): Markup {
-  const sep = separator === 'line' ? '<br>' : escapeHtml(separator)
-  return {
-    markup: cells
-      .filter(c => (typeof c === 'string' ? c !== '' : c.markup !== ''))
-      .map(render)
-      .join(sep)
-  }
-}
-
-export interface SummaryTable {
-  heading: string
-  columns: string[]
-  rows: Cell[][]
+  /** The action's time, for its waits (poll's clock and sleep): a test may run it on its own. */
+  clock: () => number
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 export interface Outcome {
@@ -135,81 +114,6 @@ export function runLink(env: NodeJS.ProcessEnv, fallback: string): Cell {
   return url ? link(`run ${env.GITHUB_RUN_ID}`, url) : fallback
 }
 
-function annotate(problems: FileProblem[], level: 'error' | 'warning'): void {
-  for (const p of problems) {
-    const props = {
-      file: relativeToWorkspace(p.file),
-      startLine: p.line,
-      title: level === 'error' ? 'vdk-actions' : undefined
-    }
-    if (level === 'error') core.error(inert(p.message), props)
-    else core.warning(inert(p.message), props)
-  }
-}
-
-/**
- * What the job summary may take: GitHub refuses a step summary over 1 MiB whole ("$GITHUB_STEP_SUMMARY
- * upload aborted, supports content up to a size of 1024k"), so ours stays at half of it, and one
- * cell (a property's value, a step's rows in the pipeline's table) at a few screens.
- */
-export const SUMMARY_LIMITS = { bytes: 512 * 1024, cellChars: 4096 }
-
-/**
- * A cell's markup cut to `max` characters at a boundary: never inside a tag or an entity, and a
- * <code> or <a> left open is closed. The markup is flat (link, code and joined make it: text,
- * entities, <code>…</code>, <a …>…</a> and <br>, no tag inside another), so this is enough.
- */
-export function cutMarkup(markup: string, max: number): string {
-  if (markup.length <= max) return markup
-  let out = ''
-  let open: string | undefined
-  for (const [token] of markup.matchAll(/<[^>]*>|&[#\w]+;|[^<&]+|[<&]/g)) {
-    if (out.length + token.length > max) {
-      // text may be cut anywhere but inside a surrogate pair
-      if (!/^[<&]./.test(token))
-        out += token.slice(0, max - out.length).replace(/[\ud800-\udbff]$/, '')
-      break
-    }
-    out += token
-    const tag = /^<(\/?)(code|a)\b/.exec(token)
-    if (tag) open = tag[1] ? undefined : tag[2]
-  }
-  return `${out}${open ? `</${open}>` : ''} … (cut)`
-}
-
-async function writeSummary(table: SummaryTable): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
-  const { bytes, cellChars } = SUMMARY_LIMITS
-  const header = table.columns.map(c => ({ data: escapeHtml(c), header: true }))
-  // the heading, the header row, and 1 KiB for the tags around them and the note of rows left out
-  let left =
-    bytes -
-    1024 -
-    [table.heading, ...table.columns].reduce((n, t) => n + Buffer.byteLength(escapeHtml(t)) + 9, 0)
-  const rows: Array<Array<string | { data: string; colspan: string }>> = []
-  for (const r of table.rows) {
-    const cells = r.map(cell => cutMarkup(render(cell), cellChars) || '—')
-    const size = cells.reduce((n, c) => n + Buffer.byteLength(c) + 9, 9)
-    if (size > left) break
-    left -= size
-    rows.push(cells)
-  }
-  const unshown = table.rows.length - rows.length
-  if (unshown)
-    rows.push([
-      {
-        data: escapeHtml(
-          `… ${unshown} more row(s) not shown: a job summary is limited to ${bytes / 1024} KiB here`
-        ),
-        colspan: String(table.columns.length)
-      }
-    ])
-  await core.summary
-    .addHeading(escapeHtml(table.heading), 3)
-    .addTable([header, ...rows])
-    .write()
-}
-
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
 const CLEANUP_TIMEOUT_MS = 3000
 
@@ -242,108 +146,180 @@ export function stopAfterGrace(
   return timer
 }
 
-/** The client of an action without a connection: asking for it is a bug of ours. */
-const unconnected = (name: string): never => {
-  throw new Error(`${name} has no connection to the Control Service: it sends nothing`)
+/** What a run is given: its inputs, where its words go, its environment, signal and time. */
+export interface ActionIO {
+  inputs: InputSource
+  sinks: ActionSinks
+  env: NodeJS.ProcessEnv
+  /** Aborted when the workflow is cancelled. */
+  signal: AbortSignal
+  /** The action's time (ActionContext.clock, .sleep); Date.now and real timers by default. */
+  clock?: () => number
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Transport settings of its clients, for tests (retries, backoff, sleep). */
+  transport?: Partial<TransportOptions>
 }
 
+/** The step on the runner: @actions/core's inputs and sinks, and SIGINT/SIGTERM as cancellation. */
 export async function runAction<C>(
   def: ActionDefinition<C>,
-  src: InputSource = actionsInputs()
+  inputs: InputSource = actionsInputs()
 ): Promise<void> {
-  const post = def.post !== undefined && core.getState('isPost') === 'true'
-  const name = post ? `${def.name} (post)` : def.name
+  const sinks = runnerSinks()
+  const name = phaseOf(def, sinks).name
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) return
-    core.warning(`${name}: received ${signal}, stopping`)
+    sinks.warning(`${name}: received ${signal}, stopping`)
     controller.abort(new Error(`received ${signal}`))
     stopAfterGrace(name, signal)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  const clients: ControlServiceClient[] = []
   try {
-    if (def.post && !post) core.saveState('isPost', 'true')
-    const problems = new Problems()
-    let config: C
-    try {
-      config = await def.config(src, problems)
-      problems.check()
-    } catch (e) {
-      // the main step has reported bad inputs already: the post step has nothing to clean up
-      if (post && e instanceof InputError)
-        return core.info(`${name}: nothing to clean up (the inputs were refused)`)
-      throw e
-    }
-    const connection = def.connection?.(config)
-    const base = {
-      mask: (secret: string) => core.setSecret(secret),
-      action: def.name,
-      log: (line: string) => core.debug(line)
-    }
-    const client = connection && connect(connection, { ...base, signal: controller.signal })
-    const cleanup =
-      connection &&
-      connect(
-        { ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS },
-        { ...base, transport: { retries: 1 } }
-      )
-    if (client && cleanup) clients.push(client, cleanup)
-    const ctx: ActionContext = {
-      get client() {
-        return client || unconnected(def.name)
-      },
-      get cleanup() {
-        return cleanup || unconnected(def.name)
-      },
-      signal: controller.signal,
-      env: process.env,
-      // every line an action prints may hold text from outside: it acts as nothing but text
-      info: line => core.info(inert(line)),
-      mask: secret => core.setSecret(secret),
-      notice: line => core.notice(inert(line)),
-      warning: (line, file) =>
-        file ? annotate([{ ...file, message: line }], 'warning') : core.warning(inert(line)),
-      group: (title, lines) => {
-        core.startGroup(inert(title))
-        // a job's log lines are data: a line such as "::error::…" must not act as a command
-        const token = randomUUID()
-        core.info(`::stop-commands::${token}`)
-        for (const line of lines) core.info(line)
-        core.info(`::${token}::`)
-        core.endGroup()
-      },
-      saveState: (key, value) => core.saveState(key, value),
-      getState: key => core.getState(key)
-    }
-    if (post) {
-      await def.post?.(config, ctx)
-      return
-    }
-    const outcome = await def.run(config, ctx)
-    for (const [k, v] of Object.entries(outcome.outputs)) core.setOutput(k, String(v))
-    if (outcome.summary) await writeSummary(outcome.summary)
-    if (outcome.annotations?.length) annotate(outcome.annotations, 'error')
-    if (outcome.failure) core.setFailed(inert(`${name}: ${outcome.failure}`))
-  } catch (e) {
-    if (e instanceof InputError) annotate(e.annotations, 'error')
-    if (e instanceof InputError || e instanceof ControlServiceError || e instanceof ActionFailure)
-      core.setFailed(inert(`${name}: ${e.message}`))
-    else {
-      // a bug of ours: one line, and the stack only in the debug log (re-run with debug logging)
-      core.debug(`${name}: ${(e as Error).stack ?? String(e)}`)
-      core.setFailed(
-        inert(
-          `${name}: unexpected error (please report it, with the log of a re-run with debug logging): ${(e as Error).message ?? String(e)}`
-        )
-      )
-    }
+    await runDefinition(def, { inputs, sinks, env: process.env, signal: controller.signal })
   } finally {
-    await Promise.all(clients.map(c => c.close()))
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+/**
+ * Runs one phase of `def` (the post step when the state says so) with what `io` gives: inputs
+ * read and checked first, then the clients, the run, and what it came to written to the sinks.
+ * Never throws: a failure ends as the sinks' one failure line.
+ */
+export async function runDefinition<C>(def: ActionDefinition<C>, io: ActionIO): Promise<void> {
+  const { sinks } = io
+  const { post, name } = phaseOf(def, sinks)
+  const clients: ControlServiceClient[] = []
+  try {
+    if (def.post && !post) sinks.saveState('isPost', 'true')
+    const config = await readConfig(def, io.inputs, post)
+    if (config === undefined)
+      // the main step has reported bad inputs already: the post step has nothing to clean up
+      return sinks.info(`${name}: nothing to clean up (the inputs were refused)`)
+    const ctx = contextOf(def, config, io, clients)
+    if (post) return await def.post?.(config, ctx)
+    await report(await def.run(config, ctx), name, sinks)
+  } catch (e) {
+    reportError(e, name, sinks)
+  } finally {
+    await Promise.all(clients.map(c => c.close()))
+  }
+}
+
+/** Which phase runs: the post step (runs.post) once the main step has marked the state. */
+function phaseOf<C>(def: ActionDefinition<C>, sinks: ActionSinks): { post: boolean; name: string } {
+  const post = def.post !== undefined && sinks.getState('isPost') === 'true'
+  return { post, name: post ? `${def.name} (post)` : def.name }
+}
+
+/**
+ * The checked config; every input problem is thrown as one InputError. Undefined in the post step
+ * when the inputs were refused (the main step has said so).
+ */
+async function readConfig<C>(
+  def: ActionDefinition<C>,
+  inputs: InputSource,
+  post: boolean
+): Promise<C | undefined> {
+  try {
+    const problems = new Problems()
+    const config = await def.config(inputs, problems)
+    problems.check()
+    return config
+  } catch (e) {
+    if (post && e instanceof InputError) return undefined
+    throw e
+  }
+}
+
+/** A client for an action that declares no connection: using it is a bug of ours. */
+const noClient = (action: string): ControlServiceClient =>
+  new Proxy({} as ControlServiceClient, {
+    get: () => {
+      throw new Error(`${action} declares no connection: it has no Control Service client`)
+    }
+  })
+
+/** What the action works with: its clients (added to `clients`, closed by the caller) and sinks. */
+function contextOf<C>(
+  def: ActionDefinition<C>,
+  config: C,
+  io: ActionIO,
+  clients: ControlServiceClient[]
+): ActionContext {
+  const { sinks } = io
+  const connection = def.connection?.(config)
+  const base = {
+    mask: (secret: string) => sinks.mask(secret),
+    action: def.name,
+    env: io.env,
+    log: (line: string) => sinks.debug(line),
+    transport: io.transport
+  }
+  if (connection) {
+    clients.push(
+      connect(connection, { ...base, signal: io.signal }),
+      connect(
+        { ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS },
+        { ...base, transport: { retries: 1, ...io.transport } }
+      )
+    )
+  }
+  const [client, cleanup] = connection ? clients : [noClient(def.name), noClient(def.name)]
+  return {
+    client,
+    cleanup,
+    signal: io.signal,
+    env: io.env,
+    clock: io.clock ?? Date.now,
+    sleep: io.sleep ?? realSleep,
+    // every line an action prints may hold text from outside: it acts as nothing but text
+    info: line => sinks.info(inert(line)),
+    mask: secret => sinks.mask(secret),
+    notice: line => sinks.notice(inert(line)),
+    warning: (line, file) =>
+      file ? annotate([{ ...file, message: line }], 'warning', sinks) : sinks.warning(inert(line)),
+    group: (title, lines) => sinks.group(inert(title), lines),
+    saveState: (key, value) => sinks.saveState(key, value),
+    getState: key => sinks.getState(key)
+  }
+}
+
+/** Annotations on the files (and lines) of the workspace that `problems` are about. */
+function annotate(problems: FileProblem[], level: 'error' | 'warning', sinks: ActionSinks): void {
+  for (const p of problems) {
+    const place = {
+      file: relativeToWorkspace(p.file),
+      startLine: p.line,
+      title: level === 'error' ? 'vdk-actions' : undefined
+    }
+    sinks[level](inert(p.message), place)
+  }
+}
+
+/** What the run came to: outputs, the job summary, annotations, and the failure line if any. */
+async function report(outcome: Outcome, name: string, sinks: ActionSinks): Promise<void> {
+  for (const [k, v] of Object.entries(outcome.outputs)) sinks.setOutput(k, String(v))
+  if (outcome.summary) await sinks.summary(outcome.summary)
+  if (outcome.annotations?.length) annotate(outcome.annotations, 'error', sinks)
+  if (outcome.failure) sinks.fail(inert(`${name}: ${outcome.failure}`))
+}
+
+/** A thrown failure as one line; a bug of ours with its stack in the debug log only. */
+function reportError(e: unknown, name: string, sinks: ActionSinks): void {
+  if (e instanceof InputError) annotate(e.annotations, 'error', sinks)
+  if (e instanceof InputError || e instanceof ControlServiceError || e instanceof ActionFailure)
+    return sinks.fail(inert(`${name}: ${e.message}`))
+  // re-run with debug logging to see the stack
+  sinks.debug(`${name}: ${(e as Error).stack ?? String(e)}`)
+  sinks.fail(
+    inert(
+      `${name}: unexpected error (please report it, with the log of a re-run with debug logging): ${(e as Error).message ?? String(e)}`
+    )
+  )
 }
 
 /**

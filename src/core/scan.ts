@@ -6,14 +6,7 @@ import { realpath } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import type { FileProblem } from './errors.js'
 import { IGNORE_FILE, ignoreRules, type Ignore } from './ignorerules.js'
-import {
-  CONFIG_INI,
-  fsReason,
-  leadsNowhere,
-  locateJobFile,
-  specialKind,
-  under
-} from './jobdir.js'
+import { CONFIG_INI, fsReason, leadsNowhere, locateJobFile, specialKind, under } from './jobdir.js'
 import { relativeToWorkspace } from './inputs.js'
 
 export interface JobEntry {
