@@ -35042,7 +35042,7 @@ function bufferIncludes(buffer, content) {
 
 /***/ }),
 
-/***/ 7306:
+/***/ 9106:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35065,6 +35065,271 @@ const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/emulator/reply.ts
+const json = (status, body, headers) => ({
+    status,
+    body,
+    headers,
+    kind: 'json'
+});
+const empty = (status, headers) => ({
+    status,
+    headers,
+    kind: 'empty'
+});
+const raw = (status, body, contentType) => ({
+    status,
+    body,
+    headers: { 'Content-Type': contentType },
+    kind: 'raw'
+});
+const stream = (status, body, headers) => ({
+    status,
+    body,
+    headers,
+    kind: 'stream'
+});
+/**
+ * The error body the real service sends for handled exceptions
+ * (`what`, `why`, `consequences`, `countermeasures`, in that order), not the spec's `Error`.
+ */
+function problem(status, what, why, countermeasures, consequences = 'The requested operation was not performed.') {
+    return json(status, { what, why, consequences, countermeasures });
+}
+/** Thrown by handlers and the request-body readers; turned into its reply by the server. */
+class ReplyError extends Error {
+    reply;
+    constructor(reply) {
+        super(`HTTP ${reply.status}`);
+        this.reply = reply;
+    }
+}
+const fail = (reply) => {
+    throw new ReplyError(reply);
+};
+/** Writes a reply; nothing when an answer was already sent or the connection is gone. */
+function send(res, reply) {
+    if (res.headersSent || res.destroyed)
+        return;
+    res.statusCode = reply.status;
+    for (const [k, v] of Object.entries(reply.headers ?? {}))
+        res.setHeader(k, v);
+    switch (reply.kind) {
+        case 'json': {
+            const text = JSON.stringify(reply.body);
+            res.setHeader('Content-Type', 'application/json');
+            res.setHeader('Content-Length', Buffer.byteLength(text));
+            res.end(text);
+            return;
+        }
+        case 'raw':
+            res.end(reply.body);
+            return;
+        case 'stream':
+            ;
+            reply.body.on('error', () => res.destroy()).pipe(res);
+            return;
+        default:
+            res.setHeader('Content-Length', 0);
+            res.end();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/emulator/access.ts
+// Who may talk to the local Control Service. It listens on loopback, yet a web page open in the
+// user's browser can reach it: cross-site (a form POST or fetch to http://127.0.0.1:<port>, sent
+// with the page's Origin), or through DNS rebinding (a name of the page's own that later resolves
+// to 127.0.0.1, so the browser sends that name as Host and treats the answers as same-origin). So
+// every request must name this service in Host — loopback (localhost, 127.0.0.0/8, [::1]), the
+// address it listens on, or a name allowed with --allow-host — and an Origin, when sent, too.
+
+/** The address families' "any address": listening there names no host. */
+const WILDCARDS = new Set(['0.0.0.0', '[::]']);
+/**
+ * The host name of a Host header (or of a listening address or an allowed name), as a URL would
+ * have it: lowercased, IPv4 in dotted form (`127.1` is `127.0.0.1`), IPv6 compressed in brackets,
+ * without port or trailing dot. Undefined when it is no plain host (user info, a path, spaces).
+ */
+function hostName(host) {
+    if (!host || /[\s@/\\?#]/.test(host))
+        return undefined;
+    const bare = host.includes(':') && !host.startsWith('[') && !/^[^:]*:\d*$/.test(host);
+    try {
+        // a bare IPv6 address (as --host takes it) is bracketed first
+        return new URL(`http://${bare ? `[${host}]` : host}`).hostname.replace(/\.$/, '');
+    }
+    catch {
+        return undefined;
+    }
+}
+function isLoopback(name) {
+    return (name === 'localhost' ||
+        /^127\.\d+\.\d+\.\d+$/.test(name) ||
+        name === '[::1]' ||
+        /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name));
+}
+/** The check of Host and Origin for a service listening on `listenHost`, also named `allowed`. */
+function accessCheck(listenHost, allowed) {
+    const names = new Set();
+    for (const h of [listenHost, ...allowed]) {
+        const name = hostName(h);
+        if (name && !WILDCARDS.has(name))
+            names.add(name);
+    }
+    const ours = (name) => name !== undefined && (isLoopback(name) || names.has(name));
+    return ({ host, origin }) => {
+        if (!ours(hostName(host ?? ''))) {
+            return problem(403, `The request's Host header ${JSON.stringify(host ?? '')} does not name this service.`, 'The local Control Service answers only requests addressed to loopback (localhost, 127.0.0.1, [::1]), to the address it listens on, or to a name allowed with --allow-host: any other name may be a web page reaching it through DNS rebinding.', 'Address the service as http://127.0.0.1:<port>, or start it with --allow-host <the name>.');
+        }
+        if (origin !== undefined && !ours(originHost(origin))) {
+            return problem(403, `Requests from the web origin ${JSON.stringify(origin)} are not accepted.`, 'A browser sends Origin when a web page makes the request: the local Control Service answers only pages served from loopback or from a name allowed with --allow-host.', 'Call the service from a program (no Origin header), or start it with --allow-host <the name>.');
+        }
+        return undefined;
+    };
+}
+/** The host name of an http(s) Origin; undefined for "null" (sandboxed or file pages) or others. */
+function originHost(origin) {
+    try {
+        const url = new URL(origin);
+        return url.protocol === 'http:' || url.protocol === 'https:' ? hostName(url.host) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/emulator/body.ts
+
+/** The largest JSON body the API takes (a secrets body has its own, smaller cap). */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** What is left of a refused body is read and dropped up to this much, so that the client, still
+ * sending, reads the answer; past it the connection is closed. Tomcat's default maxSwallowSize
+ * (the real service runs Spring Boot's Tomcat: spring-boot-starter-web in its build.gradle). */
+const SWALLOW_BYTES = 2 * 1024 * 1024;
+const JSON_TYPE = /^application\/(.+\+)?json\b/i;
+/** A value from a request, for an error message. */
+const show = (v) => typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing');
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The whole body, or a 413 as soon as it passes `limit` bytes (by its Content-Length or read). */
+async function readBody(req, limit) {
+    const tooLarge = () => fail(problem(413, 'The request body is too large.', `It exceeds ${limit} bytes.`, 'Send a smaller body.'));
+    if (Number(req.headers['content-length']) > limit)
+        tooLarge();
+    const chunks = [];
+    let size = 0;
+    // not destroyed past the limit (that would drop the connection): the 413 must reach the client
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+        size += chunk.length;
+        if (size > limit)
+            tooLarge();
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+}
+/** The JSON body, named `what` in the errors; undefined for none when it is not `required`. */
+async function readJson(req, what, { required = true, limit = MAX_JSON_BYTES } = {}) {
+    const type = req.headers['content-type'];
+    const text = (await readBody(req, limit)).toString('utf8');
+    if (!text.trim()) {
+        if (!required)
+            return undefined;
+        fail(problem(400, `The ${what} is missing.`, 'The request has no body.', `Send the ${what} as a JSON body.`));
+    }
+    if (type && !JSON_TYPE.test(type)) {
+        fail(problem(415, `Content type '${type}' is not supported.`, `The ${what} must be sent as JSON.`, 'Send the body with Content-Type: application/json.'));
+    }
+    try {
+        return JSON.parse(text);
+    }
+    catch (e) {
+        return fail(problem(400, `The ${what} is not valid JSON.`, `JSON parse error: ${e.message}`, 'Fix the JSON syntax of the request body.'));
+    }
+}
+const requireObject = (v, what) => isObject(v)
+    ? v
+    : fail(problem(400, `The ${what} must be a JSON object.`, `Got ${JSON.stringify(v)?.slice(0, 80)}.`, `Send a JSON object.`));
+/**
+ * What is left of a request's body once its answer is decided is read and dropped, up to
+ * SWALLOW_BYTES; past that the connection is closed. (Node would otherwise read all of it.)
+ */
+function swallow(req) {
+    if (req.complete || req.destroyed)
+        return;
+    let left = SWALLOW_BYTES;
+    req.on('data', (chunk) => {
+        left -= chunk.length;
+        if (left < 0)
+            req.socket.destroy();
+    });
+    req.resume();
+}
+
+;// CONCATENATED MODULE: ./src/emulator/api/auth.ts
+// Who may call the API: the bearer check every request but the token endpoint passes (tokens
+// given at start, or access tokens the endpoint handed out and not expired), and the endpoint
+// that exchanges an API (refresh) token for an access token, as the real service's OAuth2 does.
+
+
+
+/** The path of the token endpoint: the only one of the API open without a token. */
+const TOKEN_PATH = '/auth/token';
+/** A token request is a short form: more than this is no client of ours. */
+const MAX_FORM_BYTES = 64 * 1024;
+/** Undefined when the request may go on; else the 401 to answer. */
+function refuseUnauthorized(service, req) {
+    if (!service.authOn)
+        return undefined;
+    const header = req.headers.authorization;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+    if (!bearer)
+        return empty(401, { 'WWW-Authenticate': 'Bearer' });
+    const expiry = service.store.state.issued_tokens[bearer];
+    if (service.settings.tokens.includes(bearer) ||
+        (expiry !== undefined && expiry > service.clock.now()))
+        return undefined;
+    return empty(401, {
+        'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is invalid or expired."'
+    });
+}
+const tokenEndpoint = async (service, call) => {
+    const { apiTokens, accessTokenTtlSeconds } = service.settings;
+    if (!apiTokens.length)
+        return empty(404);
+    const form = new URLSearchParams((await readBody(call.req, MAX_FORM_BYTES)).toString('utf8'));
+    if (form.get('grant_type') !== 'refresh_token') {
+        return json(400, {
+            error: 'unsupported_grant_type',
+            error_description: 'only grant_type=refresh_token is supported'
+        });
+    }
+    const refresh = form.get('refresh_token');
+    if (!refresh || !apiTokens.includes(refresh)) {
+        return json(400, { error: 'invalid_grant', error_description: 'the API token is not valid' });
+    }
+    const token = `emu-${(0,external_node_crypto_namespaceObject.randomBytes)(24).toString('hex')}`;
+    service.store.state.issued_tokens[token] = service.clock.now() + accessTokenTtlSeconds * 1000;
+    return json(200, {
+        access_token: token,
+        token_type: 'bearer',
+        expires_in: accessTokenTtlSeconds,
+        scope: ''
+    });
+};
+
+;// CONCATENATED MODULE: ./src/emulator/api/lookup.ts
+
+/** For the handlers whose "not found" is an empty 404, as the real controllers answer. */
+const jobOrEmpty404 = (service, call) => service.store.findJob(call.params.team, call.params.job) ?? fail(empty(404));
+/** For the handlers whose "not found" comes from a service exception, with an error body. */
+const jobOr404 = (service, call) => service.store.findJob(call.params.team, call.params.job) ??
+    fail(problem(404, `Cannot find data job '${call.params.job}' of team '${call.params.team}'.`, 'The data job does not exist, or it belongs to another team.', 'Check the spelling of the job and team names, or create the job first.'));
+/** The execution `:id` of the job, with an error body when either does not exist. */
+function executionOr404(service, call) {
+    const js = jobOr404(service, call);
+    return (js.executions.find(e => e.id === call.params.id) ??
+        fail(problem(404, `Cannot find execution '${call.params.id}' of data job '${js.job.job_name}'.`, 'The execution does not exist, or it was cleaned up (the service keeps the latest 100).', "List the job's executions to find a valid id.")));
+}
+
 ;// CONCATENATED MODULE: ./src/emulator/model.ts
 // The state of the local Control Service and the rules that derive what a client sees from it.
 // Everything that changes with time (deployments becoming live, executions running and ending,
@@ -35089,6 +35354,11 @@ const FINAL_STATUSES = [
 const jobSchedule = (job) => job.config.schedule ?? {};
 /** The job config's contact lists, as stored. */
 const jobContacts = (job) => (job.config.contacts ?? {});
+/** Who is e-mailed about a deployment: the job config's notified_on_job_deploy, as stored. */
+function deployContacts(js) {
+    const to = jobContacts(js.job).notified_on_job_deploy;
+    return Array.isArray(to) ? to.filter((r) => typeof r === 'string') : [];
+}
 const emptyState = () => ({
     jobs: {},
     properties: {},
@@ -35177,733 +35447,6 @@ function defaultLogs(job, id, status, steps) {
         platform_error: `Job ${job} failed: lost the connection to the data platform (platform error).`
     };
     return [...lines, last[status]];
-}
-
-;// CONCATENATED MODULE: ./src/emulator/admin.ts
-
-class AdminInputError extends Error {
-}
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-function seconds(v, name, fallback) {
-    if (v === undefined)
-        return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new AdminInputError(`${name} must be a number of seconds, 0 or more`);
-    }
-    return v;
-}
-function parseExecutionScript(body, defaultSeconds) {
-    if (!isObject(body))
-        throw new AdminInputError('the body must be a JSON object');
-    const status = body.status ?? 'succeeded';
-    if (!FINAL_STATUSES.includes(status)) {
-        throw new AdminInputError(`status must be one of ${FINAL_STATUSES.join(', ')}`);
-    }
-    const logs = body.logs;
-    if (logs !== undefined && (!Array.isArray(logs) || logs.some(l => typeof l !== 'string'))) {
-        throw new AdminInputError('logs must be a list of strings');
-    }
-    const script = {
-        status: status,
-        seconds: seconds(body.seconds, 'seconds', defaultSeconds),
-        logs: logs
-    };
-    if (body.submitSeconds !== undefined)
-        script.submitSeconds = seconds(body.submitSeconds, 'submitSeconds', 0);
-    if (body.becomes !== undefined) {
-        if (!FINAL_STATUSES.includes(body.becomes)) {
-            throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`);
-        }
-        script.becomes = body.becomes;
-        if (body.becomesAfterReads !== undefined) {
-            const n = body.becomesAfterReads;
-            if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
-                throw new AdminInputError('becomesAfterReads must be a whole number above 0');
-            if (body.becomesAfterSeconds !== undefined)
-                throw new AdminInputError('give becomesAfterSeconds or becomesAfterReads, not both');
-            script.becomesAfterReads = n;
-        }
-        else {
-            script.becomesAfterSeconds = seconds(body.becomesAfterSeconds, 'becomesAfterSeconds', 1);
-        }
-    }
-    return script;
-}
-function parseClockChange(body) {
-    if (!isObject(body))
-        throw new AdminInputError('the body must be a JSON object');
-    const unknown = Object.keys(body).filter(k => k !== 'freeze' && k !== 'advance_seconds');
-    if (unknown.length)
-        throw new AdminInputError(`unknown field ${JSON.stringify(unknown[0])}: give freeze (true/false) and/or advance_seconds`);
-    if (body.freeze !== undefined && typeof body.freeze !== 'boolean')
-        throw new AdminInputError('freeze must be true (stop the clock) or false (let it run)');
-    return {
-        freeze: body.freeze,
-        advanceSeconds: seconds(body.advance_seconds, 'advance_seconds', 0)
-    };
-}
-function parseDeploymentScript(body, defaultSeconds) {
-    if (!isObject(body))
-        throw new AdminInputError('the body must be a JSON object');
-    const status = body.status ?? 'SUCCESS';
-    if (!['SUCCESS', 'USER_ERROR', 'PLATFORM_ERROR'].includes(status)) {
-        throw new AdminInputError('status must be one of SUCCESS, USER_ERROR, PLATFORM_ERROR');
-    }
-    return {
-        status: status,
-        seconds: seconds(body.seconds, 'seconds', defaultSeconds)
-    };
-}
-function parseFault(body, id) {
-    if (!isObject(body))
-        throw new AdminInputError('the body must be a JSON object');
-    if (typeof body.path !== 'string' || !body.path) {
-        throw new AdminInputError('path (a regular expression matched against the request path) is required');
-    }
-    let pattern;
-    try {
-        pattern = new RegExp(body.path);
-    }
-    catch (e) {
-        throw new AdminInputError(`path is not a valid regular expression: ${e.message}`);
-    }
-    const spec = body;
-    if (spec.status !== undefined &&
-        !(Number.isInteger(spec.status) && spec.status >= 100 && spec.status <= 599)) {
-        throw new AdminInputError('status must be an HTTP status code (100-599)');
-    }
-    if (spec.status === undefined && !spec.reset && spec.delayMs === undefined) {
-        throw new AdminInputError('a fault needs at least one of status, reset or delayMs');
-    }
-    if (spec.when !== undefined && spec.when !== 'before' && spec.when !== 'after') {
-        throw new AdminInputError('when must be "before" or "after"');
-    }
-    for (const k of ['times', 'skip', 'delayMs', 'retryAfter']) {
-        const v = spec[k];
-        if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
-            throw new AdminInputError(`${k} must be a number, 0 or more`);
-        }
-    }
-    return { ...spec, times: spec.times ?? 1, skip: spec.skip ?? 0, id, hits: 0, seen: 0, pattern };
-}
-/** The first active fault for this request, counting it; spent faults are dropped. */
-function takeFault(faults, method, path, hasContentLength = false) {
-    for (const f of faults) {
-        if (f.method && f.method !== '*' && f.method.toUpperCase() !== method)
-            continue;
-        if (!f.pattern.test(path))
-            continue;
-        if (f.unlessContentLength && hasContentLength)
-            continue;
-        f.seen++;
-        if (f.seen <= (f.skip ?? 0))
-            continue;
-        f.hits++;
-        const times = f.times ?? 1;
-        if (times > 0 && f.hits >= times)
-            faults.splice(faults.indexOf(f), 1);
-        return f;
-    }
-    return undefined;
-}
-function describeFault(f) {
-    if (f.reset)
-        return 'reset';
-    if (f.status)
-        return `status ${f.status}`;
-    return `delay ${f.delayMs} ms`;
-}
-
-;// CONCATENATED MODULE: ./src/emulator/reply.ts
-const json = (status, body, headers) => ({
-    status,
-    body,
-    headers,
-    kind: 'json'
-});
-const empty = (status, headers) => ({
-    status,
-    headers,
-    kind: 'empty'
-});
-const raw = (status, body, contentType) => ({
-    status,
-    body,
-    headers: { 'Content-Type': contentType },
-    kind: 'raw'
-});
-const stream = (status, body, headers) => ({
-    status,
-    body,
-    headers,
-    kind: 'stream'
-});
-/**
- * The error body the real service sends for handled exceptions
- * (`what`, `why`, `consequences`, `countermeasures`, in that order), not the spec's `Error`.
- */
-function problem(status, what, why, countermeasures, consequences = 'The requested operation was not performed.') {
-    return json(status, { what, why, consequences, countermeasures });
-}
-/** Thrown by handlers and the request-body readers; turned into its reply by the server. */
-class ReplyError extends Error {
-    reply;
-    constructor(reply) {
-        super(`HTTP ${reply.status}`);
-        this.reply = reply;
-    }
-}
-const fail = (reply) => {
-    throw new ReplyError(reply);
-};
-
-;// CONCATENATED MODULE: ./src/emulator/access.ts
-// Who may talk to the local Control Service. It listens on loopback, yet a web page open in the
-// user's browser can reach it: cross-site (a form POST or fetch to http://127.0.0.1:<port>, sent
-// with the page's Origin), or through DNS rebinding (a name of the page's own that later resolves
-// to 127.0.0.1, so the browser sends that name as Host and treats the answers as same-origin). So
-// every request must name this service in Host — loopback (localhost, 127.0.0.0/8, [::1]), the
-// address it listens on, or a name allowed with --allow-host — and an Origin, when sent, too.
-
-/** The address families' "any address": listening there names no host. */
-const WILDCARDS = new Set(['0.0.0.0', '[::]']);
-/**
- * The host name of a Host header (or of a listening address or an allowed name), as a URL would
- * have it: lowercased, IPv4 in dotted form (`127.1` is `127.0.0.1`), IPv6 compressed in brackets,
- * without port or trailing dot. Undefined when it is no plain host (user info, a path, spaces).
- */
-function hostName(host) {
-    if (!host || /[\s@/\\?#]/.test(host))
-        return undefined;
-    const bare = host.includes(':') && !host.startsWith('[') && !/^[^:]*:\d*$/.test(host);
-    try {
-        // a bare IPv6 address (as --host takes it) is bracketed first
-        return new URL(`http://${bare ? `[${host}]` : host}`).hostname.replace(/\.$/, '');
-    }
-    catch {
-        return undefined;
-    }
-}
-function isLoopback(name) {
-    return (name === 'localhost' ||
-        /^127\.\d+\.\d+\.\d+$/.test(name) ||
-        name === '[::1]' ||
-        /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(name));
-}
-/** The check of Host and Origin for a service listening on `listenHost`, also named `allowed`. */
-function accessCheck(listenHost, allowed) {
-    const names = new Set();
-    for (const h of [listenHost, ...allowed]) {
-        const name = hostName(h);
-        if (name && !WILDCARDS.has(name))
-            names.add(name);
-    }
-    const ours = (name) => name !== undefined && (isLoopback(name) || names.has(name));
-    return ({ host, origin }) => {
-        if (!ours(hostName(host ?? ''))) {
-            return problem(403, `The request's Host header ${JSON.stringify(host ?? '')} does not name this service.`, 'The local Control Service answers only requests addressed to loopback (localhost, 127.0.0.1, [::1]), to the address it listens on, or to a name allowed with --allow-host: any other name may be a web page reaching it through DNS rebinding.', 'Address the service as http://127.0.0.1:<port>, or start it with --allow-host <the name>.');
-        }
-        if (origin !== undefined && !ours(originHost(origin))) {
-            return problem(403, `Requests from the web origin ${JSON.stringify(origin)} are not accepted.`, 'A browser sends Origin when a web page makes the request: the local Control Service answers only pages served from loopback or from a name allowed with --allow-host.', 'Call the service from a program (no Origin header), or start it with --allow-host <the name>.');
-        }
-        return undefined;
-    };
-}
-/** The host name of an http(s) Origin; undefined for "null" (sandboxed or file pages) or others. */
-function originHost(origin) {
-    try {
-        const url = new URL(origin);
-        return url.protocol === 'http:' || url.protocol === 'https:' ? hostName(url.host) : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/emulator/clock.ts
-// The local Control Service's time. Everything that changes with time (a deployment going live,
-// an execution running and ending, logs growing, tokens expiring) is derived from this clock on
-// each read, so whoever holds the clock decides what a client sees: a test freezes it and moves it
-// on at the moments it chooses, and a status then depends on what the test did, never on how
-// fast the machine is. Running (the default), it follows the wall clock; frozen, it stands still
-// until it is advanced; it never goes back.
-class ServiceClock {
-    wall;
-    /** While running: service time = wall time + offset. */
-    offset = 0;
-    /** While frozen: the service time it stands at. */
-    standing;
-    constructor(options = {}, wall = Date.now) {
-        this.wall = wall;
-        const start = options.start ?? wall();
-        this.offset = start - wall();
-        if (options.frozen)
-            this.standing = start;
-    }
-    now() {
-        return this.standing ?? this.wall() + this.offset;
-    }
-    get frozen() {
-        return this.standing !== undefined;
-    }
-    /** Stops the clock where it is. */
-    freeze() {
-        this.standing ??= this.now();
-    }
-    /** Lets it run on from where it stands, at the wall clock's pace. */
-    resume() {
-        if (this.standing === undefined)
-            return;
-        this.offset = this.standing - this.wall();
-        this.standing = undefined;
-    }
-    /** Moves it on by `ms` (frozen or not). */
-    advance(ms) {
-        if (!Number.isFinite(ms) || ms < 0)
-            throw new RangeError(`the clock moves only forward: ${ms} ms`);
-        if (this.standing !== undefined)
-            this.standing += ms;
-        else
-            this.offset += ms;
-    }
-    /** Moves it on to `at` (ms since the epoch); a time already past leaves it where it is. */
-    advanceTo(at) {
-        this.advance(Math.max(0, at - this.now()));
-    }
-    snapshot() {
-        return this.standing === undefined
-            ? { offset_ms: this.offset }
-            : { offset_ms: this.offset, frozen_at: this.standing };
-    }
-    /** The clock of a snapshot: frozen where it stood, or running with the same offset. */
-    static restore(s, wall = Date.now) {
-        const clock = new ServiceClock({}, wall);
-        clock.offset = s.offset_ms;
-        clock.standing = s.frozen_at;
-        return clock;
-    }
-    view() {
-        return { now: this.now(), frozen: this.frozen };
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/graphql/index.js
-var graphql = __nccwpck_require__(7645);
-;// CONCATENATED MODULE: ./src/emulator/graphql.ts
-// `jobsQuery`: GraphQL over GET, answered by graphql-js over a schema written for this emulator
-// from the official one (a subset of its types and fields; a test checks that every type and field
-// here exists there with the same type). What the real service does and the spec does not say:
-// - the answer's `data` is the value of the query's single root field (`data.content`, as the
-//   official CLI reads it), not `{ "jobs": ... }`;
-// - pages are 1-based, and the default `pageNumber: 0` is refused;
-// - the `{team_name}` path segment does not filter: use `filter: [{property: "config.team", ...}]`;
-// - execution statuses are UPPERCASE here and lowercase in REST.
-
-
-const SDL = /* GraphQL */ `
-  scalar DateTime
-
-  type Query {
-    jobs(pageNumber: Int = 0, pageSize: Int = 20, filter: [Predicate], search: String): DataJobPage
-    executions(
-      pageNumber: Int
-      pageSize: Int
-      filter: DataJobExecutionFilter
-      order: DataJobExecutionOrder
-    ): DataJobExecutionResponse
-  }
-
-  enum Direction {
-    ASC
-    DESC
-  }
-
-  input Predicate {
-    property: String
-    pattern: String
-    sort: Direction
-  }
-
-  input DataJobExecutionFilter {
-    startTimeGte: DateTime
-    endTimeGte: DateTime
-    statusIn: [DataJobExecutionStatus]
-    jobNameIn: [String]
-    teamNameIn: [String]
-    startTimeLte: DateTime
-    endTimeLte: DateTime
-  }
-
-  input DataJobExecutionOrder {
-    property: String
-    direction: Direction
-  }
-
-  enum DataJobDeploymentStatus {
-    NONE
-    SUCCESS
-    PLATFORM_ERROR
-    USER_ERROR
-  }
-
-  enum DataJobExecutionStatus {
-    SUBMITTED
-    RUNNING
-    SUCCEEDED
-    CANCELLED
-    SKIPPED
-    USER_ERROR
-    PLATFORM_ERROR
-  }
-
-  enum DataJobExecutionType {
-    MANUAL
-    SCHEDULED
-  }
-
-  type DataJobPage {
-    content: [DataJob]
-    totalPages: Int
-    totalItems: Int
-  }
-
-  type DataJobExecutionResponse {
-    content: [DataJobExecution]
-    totalPages: Int
-    totalItems: Int
-  }
-
-  type DataJob {
-    jobName: String
-    config: DataJobConfig
-    deployments: [DataJobDeployment]
-  }
-
-  type DataJobConfig {
-    team: String
-    description: String
-    schedule: DataJobSchedule
-    contacts: DataJobContacts
-    generateKeytab: Boolean
-    sourceUrl: String
-    logsUrl: String
-  }
-
-  type DataJobSchedule {
-    scheduleCron: String
-    nextRunEpochSeconds: Int
-  }
-
-  type DataJobContacts {
-    notifiedOnJobFailureUserError: [String]
-    notifiedOnJobFailurePlatformError: [String]
-    notifiedOnJobSuccess: [String]
-    notifiedOnJobDeploy: [String]
-  }
-
-  type DataJobDeployment {
-    id: String
-    enabled: Boolean
-    jobVersion: String
-    jobPythonVersion: String
-    lastDeployedDate: String
-    lastDeployedBy: String
-    mode: String
-    schedule: DataJobSchedule
-    vdkVersion: String
-    executions(
-      pageNumber: Int
-      pageSize: Int
-      filter: DataJobExecutionFilter
-      order: DataJobExecutionOrder
-    ): [DataJobExecution]
-    status: DataJobDeploymentStatus
-    lastExecutionStatus: DataJobExecutionStatus
-    lastExecutionTime: String
-    lastExecutionDuration: Int
-    successfulExecutions: Int
-    failedExecutions: Int
-  }
-
-  type DataJobExecutionDeployment {
-    id: String
-    enabled: Boolean
-    jobVersion: String
-    jobPythonVersion: String
-    deployedDate: String
-    deployedBy: String
-    mode: String
-    schedule: DataJobSchedule
-    vdkVersion: String
-    status: DataJobDeploymentStatus
-  }
-
-  type DataJobExecution {
-    id: String
-    type: DataJobExecutionType
-    jobName: String
-    status: DataJobExecutionStatus
-    startTime: String
-    endTime: String
-    startedBy: String
-    message: String
-    opId: String
-    logsUrl: String
-  }
-`;
-let cached;
-const jobsQuerySchema = () => (cached ??= (0,graphql/* buildSchema */.IV5)(SDL));
-function page(items, args, defaults) {
-    const number = args.pageNumber ?? 1;
-    const size = args.pageSize ?? defaults.size;
-    if (number < 1)
-        throw new Error(`pageNumber must be 1 or more (pages are 1-based); got ${number}`);
-    if (size < 1)
-        throw new Error(`pageSize must be 1 or more; got ${size}`);
-    if (defaults.cap && size > defaults.cap)
-        throw new Error(`pageSize must be ${defaults.cap} or less`);
-    return {
-        content: items.slice((number - 1) * size, number * size),
-        totalItems: items.length,
-        totalPages: Math.ceil(items.length / size)
-    };
-}
-/** Job properties a predicate may name (the real service's JobFieldStrategyBy, in part). */
-const JOB_FIELDS = {
-    jobName: js => js.job.job_name,
-    'config.team': js => js.job.team,
-    'config.description': js => js.job.description,
-    'config.schedule.scheduleCron': js => schedule(js).schedule_cron,
-    'config.contacts.present': js => String(contactsPresent(js)),
-    deployments: js => (js.live ? 'true' : 'false'),
-    'deployments.enabled': js => (js.live ? (js.live.enabled ? 'enabled' : 'disabled') : undefined),
-    'deployments.jobPythonVersion': js => js.live?.python_version,
-    'deployments.lastExecutionStatus': (js, ctx) => {
-        const last = latest(js.executions);
-        return last && executionStatus(last, ctx.now).toUpperCase();
-    },
-    'deployments.lastExecutionTime': js => {
-        const last = latest(js.executions);
-        return last && iso(last.created_at);
-    }
-};
-const schedule = (js) => jobSchedule(js.job);
-const contacts = (js) => jobContacts(js.job);
-const contactsPresent = (js) => Object.values(contacts(js)).some(v => v?.length);
-const latest = (list) => list.reduce((a, e) => (!a || e.created_at > a.created_at ? e : a), undefined);
-/**
- * The `config.team` filter as the real service applies it (JobFieldStrategyByTeam
- * .computeFilterCriteria): every `%` becomes `.*`, the pattern is trimmed and lowercased, and a
- * team matches when its lowercase name matches the pattern as a whole regular expression, or
- * equals it. So `.` or `(` in a team name act as regular-expression syntax, and a pattern that is
- * not a valid expression makes the whole query fail (Java's PatternSyntaxException inside the
- * data fetcher; JavaScript's RegExp stands in for java.util.regex, which agree on plain names).
- */
-function teamMatcher(pattern) {
-    const want = pattern.replace(/%/g, '.*').trim().toLowerCase();
-    // compiled at the first team it is tried on: with no job to check, the real query does not fail
-    let re;
-    return team => {
-        try {
-            re ??= new RegExp(`^(?:${want})$`);
-        }
-        catch (e) {
-            throw new Error(`Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${e.message}`, { cause: e });
-        }
-        return re.test(team.toLowerCase()) || team.toLowerCase().trim() === want;
-    };
-}
-/**
- * Every other job filter (FieldStrategy.checkMatch): equal ignoring case, or with a `*` in the
- * pattern a wildcard match (`*` any run, `?` one character, as commons-io wildcardMatch).
- */
-function fieldMatcher(pattern) {
-    if (!pattern.includes('*'))
-        return value => value.toLowerCase() === pattern.toLowerCase();
-    const re = new RegExp(`^${pattern
-        .toLowerCase()
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.')}$`, 's');
-    return value => re.test(value.toLowerCase());
-}
-function filterJobs(ctx, filter, search) {
-    let jobs = Object.values(ctx.state.jobs);
-    const predicates = filter ?? [];
-    for (const p of predicates) {
-        const get = p.property ? JOB_FIELDS[p.property] : undefined;
-        if (!get) {
-            throw new Error(`unsupported filter property '${p.property}'; use one of ${Object.keys(JOB_FIELDS).join(', ')}`);
-        }
-        if (p.pattern) {
-            const matches = p.property === 'config.team' ? teamMatcher(p.pattern) : fieldMatcher(p.pattern);
-            jobs = jobs.filter(js => {
-                const value = get(js, ctx);
-                return value !== undefined && matches(value);
-            });
-        }
-    }
-    if (search) {
-        const want = search.toLowerCase();
-        jobs = jobs.filter(js => [js.job.job_name, js.job.team, js.job.description].some(v => v.toLowerCase().includes(want)));
-    }
-    const sorts = predicates.filter(p => p.sort);
-    const key = sorts.length ? sorts : [{ property: 'jobName', sort: 'ASC' }];
-    return jobs.sort((a, b) => {
-        for (const s of key) {
-            const get = JOB_FIELDS[s.property ?? 'jobName'];
-            const c = (get(a, ctx) ?? '').localeCompare(get(b, ctx) ?? '');
-            if (c)
-                return s.sort === 'DESC' ? -c : c;
-        }
-        return 0;
-    });
-}
-function filterExecutions(ctx, list, args) {
-    const f = args.filter ?? {};
-    const t = (s) => (s ? Date.parse(s) : undefined);
-    const [sg, sl, eg, el] = [t(f.startTimeGte), t(f.startTimeLte), t(f.endTimeGte), t(f.endTimeLte)];
-    const out = list.filter(e => {
-        const end = executionEnd(e, ctx.now);
-        if (f.statusIn?.length && !f.statusIn.includes(executionStatus(e, ctx.now).toUpperCase()))
-            return false;
-        if (f.jobNameIn?.length && !f.jobNameIn.includes(e.job_name))
-            return false;
-        if (f.teamNameIn?.length && !f.teamNameIn.includes(e.team))
-            return false;
-        if (sg !== undefined && e.created_at < sg)
-            return false;
-        if (sl !== undefined && e.created_at > sl)
-            return false;
-        if (eg !== undefined && (end === undefined || end < eg))
-            return false;
-        if (el !== undefined && (end === undefined || end > el))
-            return false;
-        return true;
-    });
-    const prop = args.order?.property ?? 'startTime';
-    const dir = args.order?.direction === 'ASC' ? 1 : -1;
-    const keys = {
-        startTime: e => e.created_at,
-        endTime: e => executionEnd(e, ctx.now) ?? Infinity,
-        id: e => e.id,
-        jobName: e => e.job_name,
-        status: e => executionStatus(e, ctx.now)
-    };
-    const key = keys[prop];
-    if (!key)
-        throw new Error(`unsupported order property '${prop}'; use one of ${Object.keys(keys).join(', ')}`);
-    return out.sort((a, b) => {
-        const [x, y] = [key(a), key(b)];
-        return x < y ? -dir : x > y ? dir : 0;
-    });
-}
-function executionView(ctx, js, e) {
-    const end = executionEnd(e, ctx.now);
-    return {
-        id: e.id,
-        type: e.type.toUpperCase(),
-        jobName: e.job_name,
-        status: executionStatus(e, ctx.now).toUpperCase(),
-        startTime: iso(e.created_at),
-        endTime: end === undefined ? null : iso(end),
-        startedBy: e.started_by,
-        message: ctx.message(e),
-        opId: e.op_id,
-        logsUrl: ctx.logsUrl(e) ?? null,
-        deployment: {
-            id: 'release',
-            enabled: e.deployment.enabled,
-            jobVersion: e.deployment.job_version,
-            jobPythonVersion: e.deployment.python_version,
-            deployedDate: e.deployment.last_deployed_date,
-            deployedBy: e.deployment.last_deployed_by,
-            mode: e.deployment.mode,
-            vdkVersion: e.deployment.vdk_version ?? null,
-            status: js?.deployment_status ?? 'NONE'
-        }
-    };
-}
-function jobView(ctx, js) {
-    const live = js.live;
-    const ended = js.executions.filter(e => executionEnd(e, ctx.now) !== undefined);
-    const last = latest(js.executions);
-    const lastEnd = last && executionEnd(last, ctx.now);
-    const count = (statuses) => ended.filter(e => statuses.includes(executionStatus(e, ctx.now))).length;
-    // a job without a deployment has none listed — null, not [] — and the outcome of a build is
-    // not a field of it: V2DataJobDeployment has no status, so `status` is always null
-    // (GraphQLDataFetchers.populateDeployments; graphql/model/V2DataJobDeployment.java)
-    const deployments = !live
-        ? null
-        : [
-            {
-                id: 'production',
-                enabled: live?.enabled ?? null,
-                jobVersion: live?.job_version ?? null,
-                jobPythonVersion: live?.python_version ?? null,
-                lastDeployedDate: live?.last_deployed_date ?? null,
-                lastDeployedBy: live?.last_deployed_by ?? null,
-                mode: live?.mode ?? null,
-                vdkVersion: live?.vdk_version ?? null,
-                // left empty by the real service (ToApiModelConverter.toV2DataJobDeployment)
-                schedule: { scheduleCron: null, nextRunEpochSeconds: null },
-                status: null,
-                executions: (args) => page(filterExecutions(ctx, js.executions, args), args, {
-                    size: 10,
-                    cap: 100
-                }).content.map(e => executionView(ctx, js, e)),
-                lastExecutionStatus: last ? executionStatus(last, ctx.now).toUpperCase() : null,
-                lastExecutionTime: last ? iso(last.created_at) : null,
-                lastExecutionDuration: last && lastEnd !== undefined ? Math.round((lastEnd - last.created_at) / 1000) : null,
-                successfulExecutions: count(['succeeded']),
-                failedExecutions: count(['user_error', 'platform_error'])
-            }
-        ];
-    const c = contacts(js);
-    return {
-        jobName: js.job.job_name,
-        config: {
-            team: js.job.team,
-            description: js.job.description,
-            schedule: { scheduleCron: schedule(js).schedule_cron ?? null, nextRunEpochSeconds: null },
-            contacts: {
-                notifiedOnJobFailureUserError: c.notified_on_job_failure_user_error ?? [],
-                notifiedOnJobFailurePlatformError: c.notified_on_job_failure_platform_error ?? [],
-                notifiedOnJobSuccess: c.notified_on_job_success ?? [],
-                notifiedOnJobDeploy: c.notified_on_job_deploy ?? []
-            },
-            generateKeytab: js.job.config.generate_keytab ?? true,
-            sourceUrl: null,
-            logsUrl: null
-        },
-        deployments
-    };
-}
-async function runJobsQuery(ctx, query, variables, operationName) {
-    const root = {
-        jobs: (args) => page(filterJobs(ctx, args.filter, args.search).map(js => jobView(ctx, js)), args, { size: 20 }),
-        executions: (args) => {
-            const all = Object.values(ctx.state.jobs).flatMap(js => js.executions.map(e => ({ js, e })));
-            const byRecord = new Map(all.map(({ js, e }) => [e, js]));
-            const list = filterExecutions(ctx, [...byRecord.keys()], args);
-            const p = page(list, args, { size: 20, cap: 100 });
-            return { ...p, content: p.content.map(e => executionView(ctx, byRecord.get(e), e)) };
-        }
-    };
-    const result = await (0,graphql/* graphql */.UGq)({
-        schema: jobsQuerySchema(),
-        source: query,
-        rootValue: root,
-        variableValues: variables,
-        operationName
-    });
-    const errors = result.errors?.map(e => e.toJSON());
-    const fields = result.data ? Object.values(result.data) : [];
-    const data = fields.length === 1 ? fields[0] : (result.data ?? null);
-    // graphql-java leaves `data` out when there is none; the spec's `data` is not nullable either
-    if (errors?.length)
-        return { status: 400, body: data === null ? { errors } : { data, errors } };
-    return { status: 200, body: { data } };
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -36164,42 +35707,13 @@ async function* entries(zip) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/emulator/server.ts
-// The local Control Service: real HTTP on loopback, the Data Jobs API as the official service
-// behaves (see the README's "Local Control Service" section for every deliberate difference).
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/emulator/options.ts
 
 const EMULATOR_VERSION = '0.1.0';
 const DEFAULT_LOGS_URL = '{base}/_emulator/logs/{team}/{job_name}/{execution_id}';
-const JOB_NAME = /^[a-z][a-z0-9-]{5,49}$/;
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
-const MAX_SECRETS_BYTES = 1024 * 1024;
-const MAX_EXECUTIONS_PER_JOB = 100;
-const MAX_JOURNAL = 50_000;
-const MAX_NOTIFICATIONS = 10_000;
-const RESOURCES = { cpu_request: 1, cpu_limit: 2, memory_request: 500, memory_limit: 1000 };
-/** What is left of a refused body is read and dropped up to this much, so that the client, still
- * sending, reads the answer; past it the connection is closed. Tomcat's default maxSwallowSize
- * (the real service runs Spring Boot's Tomcat: spring-boot-starter-web in its build.gradle). */
-const SWALLOW_BYTES = 2 * 1024 * 1024;
-const JSON_TYPE = /^application\/(.+\+)?json\b/i;
-/** A value from a request, for an error message. */
-const show = (v) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'nothing'));
-const hex = (bytes) => (0,external_node_crypto_namespaceObject.randomBytes)(bytes).toString('hex');
-const enc = encodeURIComponent;
-const sleep = (ms) => new Promise(r => setTimeout(r, ms).unref());
-async function startEmulator(options = {}) {
-    const opts = {
+/** The options with their defaults filled in; throws on a combination that cannot work. */
+function resolveOptions(options) {
+    const settings = {
         host: '127.0.0.1',
         port: 0,
         tokens: [],
@@ -36220,54 +35734,1556 @@ async function startEmulator(options = {}) {
         maxInflateRatio: DEFAULT_SOURCE_LIMITS.inflateRatio,
         ...options
     };
-    if (!opts.pythonVersions.includes(opts.defaultPythonVersion)) {
-        throw new Error(`the default python version ${opts.defaultPythonVersion} is not among the supported ones (${opts.pythonVersions.join(', ')})`);
+    if (!settings.pythonVersions.includes(settings.defaultPythonVersion)) {
+        throw new Error(`the default python version ${settings.defaultPythonVersion} is not among the supported ones (${settings.pythonVersions.join(', ')})`);
     }
-    const authOn = opts.tokens.length > 0 || opts.apiTokens.length > 0;
-    const user = authOn ? 'emulator-user' : 'anonymousUser';
-    const dataDir = opts.dataDir ?? (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'vdk-emulator-'));
-    (0,external_node_fs_namespaceObject.mkdirSync)(dataDir, { recursive: true });
-    const stateFile = (0,external_node_path_namespaceObject.join)(dataDir, 'state.json');
-    const sources = new SourceStore((0,external_node_path_namespaceObject.join)(dataDir, 'sources'), {
-        uploadBytes: opts.maxUploadBytes,
-        filesBytes: opts.maxSourcesBytes,
-        entries: opts.maxSourcesEntries,
-        inflateRatio: opts.maxInflateRatio
+    return settings;
+}
+
+;// CONCATENATED MODULE: ./src/emulator/scripts.ts
+// What tests script through /_emulator/ (the next execution, the next deployment, a change to the
+// clock), checked as it arrives: a script the service cannot follow is refused with a 400 naming
+// the field, never half applied.
+
+
+/** A script, fault or clock change the service cannot take: answered 400 with its message. */
+class AdminInputError extends Error {
+}
+function seconds(v, name, fallback) {
+    if (v === undefined)
+        return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new AdminInputError(`${name} must be a number of seconds, 0 or more`);
+    }
+    return v;
+}
+function parseExecutionScript(body, defaultSeconds) {
+    if (!isObject(body))
+        throw new AdminInputError('the body must be a JSON object');
+    const status = body.status ?? 'succeeded';
+    if (!FINAL_STATUSES.includes(status)) {
+        throw new AdminInputError(`status must be one of ${FINAL_STATUSES.join(', ')}`);
+    }
+    const logs = body.logs;
+    if (logs !== undefined && (!Array.isArray(logs) || logs.some(l => typeof l !== 'string'))) {
+        throw new AdminInputError('logs must be a list of strings');
+    }
+    const script = {
+        status: status,
+        seconds: seconds(body.seconds, 'seconds', defaultSeconds),
+        logs: logs
+    };
+    if (body.submitSeconds !== undefined)
+        script.submitSeconds = seconds(body.submitSeconds, 'submitSeconds', 0);
+    if (body.becomes !== undefined) {
+        if (!FINAL_STATUSES.includes(body.becomes)) {
+            throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`);
+        }
+        script.becomes = body.becomes;
+        if (body.becomesAfterReads !== undefined) {
+            const n = body.becomesAfterReads;
+            if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+                throw new AdminInputError('becomesAfterReads must be a whole number above 0');
+            if (body.becomesAfterSeconds !== undefined)
+                throw new AdminInputError('give becomesAfterSeconds or becomesAfterReads, not both');
+            script.becomesAfterReads = n;
+        }
+        else {
+            script.becomesAfterSeconds = seconds(body.becomesAfterSeconds, 'becomesAfterSeconds', 1);
+        }
+    }
+    return script;
+}
+function parseDeploymentScript(body, defaultSeconds) {
+    if (!isObject(body))
+        throw new AdminInputError('the body must be a JSON object');
+    const status = body.status ?? 'SUCCESS';
+    if (!['SUCCESS', 'USER_ERROR', 'PLATFORM_ERROR'].includes(status)) {
+        throw new AdminInputError('status must be one of SUCCESS, USER_ERROR, PLATFORM_ERROR');
+    }
+    return {
+        status: status,
+        seconds: seconds(body.seconds, 'seconds', defaultSeconds)
+    };
+}
+function parseClockChange(body) {
+    if (!isObject(body))
+        throw new AdminInputError('the body must be a JSON object');
+    const unknown = Object.keys(body).filter(k => k !== 'freeze' && k !== 'advance_seconds');
+    if (unknown.length)
+        throw new AdminInputError(`unknown field ${JSON.stringify(unknown[0])}: give freeze (true/false) and/or advance_seconds`);
+    if (body.freeze !== undefined && typeof body.freeze !== 'boolean')
+        throw new AdminInputError('freeze must be true (stop the clock) or false (let it run)');
+    return {
+        freeze: body.freeze,
+        advanceSeconds: seconds(body.advance_seconds, 'advance_seconds', 0)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/emulator/admin.ts
+
+
+
+
+
+
+
+const clockView = (service) => ({
+    now: iso(service.clock.now()),
+    frozen: service.clock.frozen
+});
+const config = service => {
+    const settings = service.settings;
+    return json(200, {
+        version: EMULATOR_VERSION,
+        auth: service.authOn,
+        persistent: Boolean(settings.dataDir),
+        supported_python_versions: settings.pythonVersions,
+        default_python_version: settings.defaultPythonVersion,
+        execution_seconds: settings.executionSeconds,
+        submit_seconds: settings.submitSeconds,
+        clock: clockView(service),
+        deployment_seconds: settings.deploymentSeconds,
+        logs_retention_seconds: settings.logsRetentionSeconds,
+        logs_url_template: settings.logsUrlTemplate,
+        secrets: settings.secrets,
+        allowed_hosts: settings.allowedHosts,
+        max_upload_bytes: settings.maxUploadBytes,
+        max_sources_bytes: settings.maxSourcesBytes,
+        max_sources_entries: settings.maxSourcesEntries,
+        max_inflate_ratio: settings.maxInflateRatio
     });
-    const access = accessCheck(opts.host, opts.allowedHosts);
-    let state = (0,external_node_fs_namespaceObject.existsSync)(stateFile)
-        ? { ...emptyState(), ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(stateFile, 'utf8')) }
-        : emptyState();
-    // a restart goes on from the clock it stopped with, so that nothing that had ended runs again
-    const clock = options.clock ?? (state.clock ? ServiceClock.restore(state.clock) : new ServiceClock());
-    if (options.frozenClock)
+};
+/** Puts a script at the end of its queue: the job's next executions or deployments follow them. */
+function enqueue(queue, script) {
+    queue.push(script);
+    return json(201, { queued: queue.length });
+}
+const nextExecution = async (service, call) => {
+    const body = await readJson(call.req, 'script');
+    const script = parseExecutionScript(body, service.settings.executionSeconds);
+    return enqueue(service.store.scriptsFor(call.params.team, call.params.job).executions, script);
+};
+const nextDeployment = async (service, call) => {
+    const body = await readJson(call.req, 'script');
+    const script = parseDeploymentScript(body, service.settings.deploymentSeconds);
+    return enqueue(service.store.scriptsFor(call.params.team, call.params.job).deployments, script);
+};
+const addFault = async (service, call) => json(201, { id: service.faults.add(await readJson(call.req, 'fault')) });
+const changeClock = async (service, call) => {
+    const change = parseClockChange(await readJson(call.req, 'clock change'));
+    const clock = service.clock;
+    if (change.freeze === true)
         clock.freeze();
-    const journal = [];
+    if (change.freeze === false)
+        clock.resume();
+    clock.advance(change.advanceSeconds * 1000);
+    service.store.persist();
+    return json(200, clockView(service));
+};
+const plainLogs = (service, call) => {
+    const e = executionOr404(service, call);
+    const lines = visibleLogLines(e, service.clock.now());
+    return raw(200, lines.length ? `${lines.join('\n')}\n` : '', 'text/plain; charset=utf-8');
+};
+const admin_reset = service => {
+    service.store.reset();
+    service.faults.clear();
+    service.journal.clear();
+    return empty(204);
+};
+const ADMIN_ROUTES = [
+    ['GET', '/_emulator/health', () => json(200, { ok: true, version: EMULATOR_VERSION })],
+    ['GET', '/_emulator/config', config],
+    ['POST', '/_emulator/jobs/:team/:job/next-execution', nextExecution],
+    ['POST', '/_emulator/jobs/:team/:job/next-deployment', nextDeployment],
+    ['GET', '/_emulator/faults', service => json(200, service.faults.view())],
+    ['POST', '/_emulator/faults', addFault],
+    ['DELETE', '/_emulator/faults', service => (service.faults.clear(), empty(204))],
+    ['GET', '/_emulator/clock', service => json(200, clockView(service))],
+    ['POST', '/_emulator/clock', changeClock],
+    ['GET', '/_emulator/notifications', service => json(200, service.store.state.notifications)],
+    [
+        'DELETE',
+        '/_emulator/notifications',
+        service => ((service.store.state.notifications = []), empty(204))
+    ],
+    ['GET', '/_emulator/journal', service => json(200, service.journal.entries)],
+    ['DELETE', '/_emulator/journal', service => (service.journal.clear(), empty(204))],
+    ['GET', '/_emulator/logs/:team/:job/:id', plainLogs],
+    [
+        'POST',
+        '/_emulator/auth/expire',
+        service => ((service.store.state.issued_tokens = {}), empty(204))
+    ],
+    ['POST', '/_emulator/reset', admin_reset]
+];
+/** Admin calls need what the API needs (the token, when one is set), and their POSTs a JSON
+ * body: a web page's form can send only form or text content types. */
+function refuseAdmin(service, req) {
+    const denied = refuseUnauthorized(service, req);
+    if (denied)
+        return denied;
+    const type = req.headers['content-type'] ?? '';
+    if (req.method === 'POST' && !JSON_TYPE.test(type)) {
+        return json(415, {
+            error: 'admin POSTs must be sent with Content-Type: application/json (also without a body)'
+        });
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/emulator/faults.ts
+
+
+
+function parseFault(body, id) {
+    if (!isObject(body))
+        throw new AdminInputError('the body must be a JSON object');
+    if (typeof body.path !== 'string' || !body.path) {
+        throw new AdminInputError('path (a regular expression matched against the request path) is required');
+    }
+    let pattern;
+    try {
+        pattern = new RegExp(body.path);
+    }
+    catch (e) {
+        throw new AdminInputError(`path is not a valid regular expression: ${e.message}`);
+    }
+    const spec = body;
+    if (spec.status !== undefined &&
+        !(Number.isInteger(spec.status) && spec.status >= 100 && spec.status <= 599)) {
+        throw new AdminInputError('status must be an HTTP status code (100-599)');
+    }
+    if (spec.status === undefined && !spec.reset && spec.delayMs === undefined) {
+        throw new AdminInputError('a fault needs at least one of status, reset or delayMs');
+    }
+    if (spec.when !== undefined && spec.when !== 'before' && spec.when !== 'after') {
+        throw new AdminInputError('when must be "before" or "after"');
+    }
+    for (const k of ['times', 'skip', 'delayMs', 'retryAfter']) {
+        const v = spec[k];
+        if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+            throw new AdminInputError(`${k} must be a number, 0 or more`);
+        }
+    }
+    return { ...spec, times: spec.times ?? 1, skip: spec.skip ?? 0, id, hits: 0, seen: 0, pattern };
+}
+/** The first active fault for this request, counting it; spent faults are dropped. */
+function takeFault(faults, method, path, hasContentLength = false) {
+    for (const f of faults) {
+        if (f.method && f.method !== '*' && f.method.toUpperCase() !== method)
+            continue;
+        if (!f.pattern.test(path))
+            continue;
+        if (f.unlessContentLength && hasContentLength)
+            continue;
+        f.seen++;
+        if (f.seen <= (f.skip ?? 0))
+            continue;
+        f.hits++;
+        const times = f.times ?? 1;
+        if (times > 0 && f.hits >= times)
+            faults.splice(faults.indexOf(f), 1);
+        return f;
+    }
+    return undefined;
+}
+function describeFault(f) {
+    if (f.reset)
+        return 'reset';
+    if (f.status)
+        return `status ${f.status}`;
+    return `delay ${f.delayMs} ms`;
+}
+/** The faults scripted and not spent yet, in the order they were added. */
+class FaultList {
+    active = [];
+    /** Numbers faults across clears: an id is never given twice. */
+    seq = 0;
+    /** Adds the fault a test sent; its id. */
+    add(body) {
+        const fault = parseFault(body, ++this.seq);
+        this.active.push(fault);
+        return fault.id;
+    }
+    clear() {
+        this.active = [];
+    }
+    /** The first fault for this request, counting it; spent faults are dropped. */
+    take(method, path, hasContentLength) {
+        return takeFault(this.active, method, path, hasContentLength);
+    }
+    /** The faults as GET /_emulator/faults shows them. */
+    view() {
+        return this.active.map(({ pattern: _p, ...f }) => f);
+    }
+}
+/** Answers with the fault instead of the service: drops the connection, or sends its status. */
+function applyFault(req, res, f, now) {
+    swallow(req);
+    if (f.reset) {
+        res.socket?.destroy();
+        return;
+    }
+    const headers = {};
+    if (f.retryAfter !== undefined) {
+        headers['Retry-After'] = f.retryAfterAsDate
+            ? new Date(now + f.retryAfter * 1000).toUTCString()
+            : String(Math.round(f.retryAfter));
+    }
+    const reply = f.body !== undefined
+        ? raw(f.status ?? 500, f.body, f.contentType ?? 'application/json')
+        : problem(f.status ?? 500, `Injected fault: HTTP ${f.status}.`, `Scripted through /_emulator/faults (fault ${f.id}).`, 'Retry if the operation is safe to retry.');
+    send(res, { ...reply, headers: { ...reply.headers, ...headers } });
+}
+
+;// CONCATENATED MODULE: ./src/emulator/journal.ts
+
+/** The latest requests kept; the oldest go first. */
+const MAX_JOURNAL = 50_000;
+class Journal {
+    /** The entries, oldest first; the same array for the service's whole life (tests hold it). */
+    entries = [];
     /** Numbers requests across clears of the journal: a later request has a higher one. */
-    let journalSeq = 0;
-    let faults = [];
-    let faultSeq = 0;
-    let base = '';
-    const persist = () => {
-        if (!opts.dataDir)
+    seq = 0;
+    /** Records a request as it arrives; its status is filled in when its answer is sent. */
+    record(req, res, url, opId) {
+        const query = {};
+        for (const k of new Set(url.searchParams.keys())) {
+            const all = url.searchParams.getAll(k);
+            query[k] = all.length === 1 ? all[0] : all;
+        }
+        const entry = {
+            seq: ++this.seq,
+            // when it arrived, by the wall clock: a client's pacing is measured in real time, whatever
+            // the service's own (possibly frozen) clock says
+            at: iso(Date.now()),
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            query,
+            status: null,
+            op_id: opId
+        };
+        const entries = this.entries;
+        entries.push(entry);
+        if (entries.length > MAX_JOURNAL)
+            entries.splice(0, entries.length - MAX_JOURNAL);
+        res.on('finish', () => (entry.status = res.statusCode));
+        return entry;
+    }
+    clear() {
+        this.entries.splice(0);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/emulator/api/deployments.ts
+// Deployments: a POST starts a build that goes live when its time has passed (settled by the
+// store on the next request, state.ts), PATCH changes the live one at once, DELETE removes it.
+// What a deployment shows is the CronJob of the real service, not the build.
+
+
+
+
+/** What every deployment shows as its resources: operators set them, never a client. */
+const DEPLOYMENT_RESOURCES = {
+    cpu_request: 1,
+    cpu_limit: 2,
+    memory_request: 500,
+    memory_limit: 1000
+};
+const deploymentView = (d) => ({
+    job_version: d.job_version,
+    python_version: d.python_version,
+    ...(d.vdk_version ? { vdk_version: d.vdk_version } : {}),
+    mode: d.mode,
+    enabled: d.enabled,
+    resources: DEPLOYMENT_RESOURCES,
+    last_deployed_by: d.last_deployed_by,
+    last_deployed_date: d.last_deployed_date
+});
+const listDeployments = (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    return json(200, js.live ? [deploymentView(js.live)] : []);
+};
+const readDeployment = (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    return js.live ? json(200, deploymentView(js.live)) : empty(404);
+};
+function refuseResources(body) {
+    if (isObject(body.resources) &&
+        Object.values(body.resources).some(v => v !== null && v !== undefined)) {
+        fail(problem(400, 'Setting of job resources is not allowed.', 'The resources of a deployment are set by the operators of the service.', "Remove 'resources' from the deployment."));
+    }
+}
+const createDeployment = async (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    const notify = call.url.searchParams.get('send_notification');
+    if (notify !== null && notify !== 'true' && notify !== 'false') {
+        return problem(400, `send_notification must be true or false, not '${notify}'.`, 'It is a boolean query parameter.', 'Send ?send_notification=true or false, or omit it.');
+    }
+    const body = requireObject((await readJson(call.req, 'deployment', { required: false })) ?? {}, 'deployment');
+    refuseResources(body);
+    if (body.mode !== undefined && body.mode !== 'release' && body.mode !== 'testing') {
+        return problem(400, `Unknown deployment mode '${show(body.mode)}'.`, 'The mode is release or testing.', "Send mode 'release', 'testing', or omit it.");
+    }
+    const target = deploymentTarget(service, call, js, body);
+    const now = service.clock.now();
+    const script = service.store.scriptsFor(js.job.team, js.job.job_name).deployments.shift() ?? {
+        status: 'SUCCESS',
+        seconds: service.settings.deploymentSeconds
+    };
+    const pending = {
+        started_at: now,
+        ready_at: now + script.seconds * 1000,
+        outcome: script.status,
+        notify: notify !== 'false',
+        recipients: deployContacts(js),
+        target: {
+            ...target,
+            last_deployed_date: iso(now),
+            // the CronJob takes the job config's schedule at deploy time; the body's is ignored
+            // (JobImageDeployer.updateCronJob)
+            schedule: { schedule_cron: jobSchedule(js.job).schedule_cron }
+        }
+    };
+    js.pending = pending;
+    js.deployment_status ??= 'NONE';
+    service.store.settle(js, now);
+    return empty(202);
+};
+/**
+ * The deployment a POST asks for, merged over the one that runs (its CronJob), as the build reads
+ * it when it starts (DeploymentService.updateDeployment); a POST during a build replaces that
+ * build. Its date and schedule are set by the caller; a body that cannot be deployed fails.
+ */
+function deploymentTarget(service, call, js, body) {
+    const { pythonVersions, defaultPythonVersion } = service.settings;
+    const previous = js.live;
+    const python = body.python_version ?? previous?.python_version ?? defaultPythonVersion;
+    if (typeof python !== 'string' || !pythonVersions.includes(python)) {
+        return fail(problem(409, `Python version '${show(python)}' is not supported.`, `The service supports ${pythonVersions.join(', ')}.`, "Set [job] python_version in config.ini (or the deployment's python_version) to a supported version; GET .../info lists them."));
+    }
+    const version = body.job_version ?? previous?.job_version ?? js.versions.at(-1)?.version;
+    if (typeof version !== 'string' || !js.versions.some(v => v.version === version)) {
+        return fail(problem(400, version === undefined
+            ? 'No job version to deploy.'
+            : `Job version '${show(version)}' of '${js.job.job_name}' does not exist.`, version === undefined
+            ? 'No sources were uploaded for this job.'
+            : 'No upload of this job produced that version.', 'Upload the sources first and deploy the version_sha it answers.'));
+    }
+    const pythonChanged = previous !== undefined && previous.python_version !== python;
+    const vdk = body.vdk_version ?? (pythonChanged ? undefined : previous?.vdk_version);
+    return {
+        job_version: version,
+        python_version: python,
+        ...(typeof vdk === 'string' ? { vdk_version: vdk } : {}),
+        // absent: the CronJob keeps its enabled state, a new one is enabled
+        // (DeploymentModelConverter.mergeDeployments; JobImageDeployer.updateCronJob)
+        enabled: typeof body.enabled === 'boolean' ? body.enabled : (previous?.enabled ?? true),
+        mode: body.mode ?? previous?.mode ?? 'release',
+        last_deployed_by: call.user
+    };
+}
+const patchDeployment = async (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    const live = js.live ??
+        fail(problem(404, `Data job '${js.job.job_name}' is not deployed.`, 'There is no deployment to change.', 'Deploy the job first.'));
+    const body = requireObject(await readJson(call.req, 'deployment'), 'deployment');
+    refuseResources(body);
+    for (const [key, current] of [
+        ['job_version', live.job_version],
+        ['python_version', live.python_version]
+    ]) {
+        if (body[key] !== undefined && body[key] !== null && body[key] !== current) {
+            return problem(400, `'${key}' cannot be changed by PATCH.`, `PATCH changes only enabled, vdk_version and schedule; ${key} needs a new deployment.`, `POST .../deployments with the new ${key}.`);
+        }
+    }
+    // synchronous: the CronJob is written again at once, without a new image, with the schedule of
+    // the job's config (not the body's) and a new deployed date (DeploymentService
+    // .patchDeployment → JobImageDeployer.scheduleJob / updateCronJob)
+    if (typeof body.enabled === 'boolean')
+        live.enabled = body.enabled;
+    if (typeof body.vdk_version === 'string')
+        live.vdk_version = body.vdk_version;
+    live.schedule = { schedule_cron: jobSchedule(js.job).schedule_cron };
+    live.last_deployed_by = call.user;
+    live.last_deployed_date = iso(service.clock.now());
+    return empty(202);
+};
+const deleteDeployment = (service, call) => {
+    // 202 whenever the job exists, deployed or not (DataJobsDeploymentController.deploymentDelete)
+    const js = jobOrEmpty404(service, call);
+    js.live = undefined;
+    js.pending = undefined;
+    js.deployment_status = 'SUCCESS';
+    return empty(202);
+};
+
+;// CONCATENATED MODULE: ./src/emulator/api/executions.ts
+// Executions: start one of the deployed version (409 while one is active), list, read, cancel,
+// and their logs. What status an execution has and which log lines show is derived from its
+// timestamps on each read (model.ts); a test scripts its outcome through /_emulator/.
+
+
+
+
+
+/** The executions a job keeps; past it the oldest ended one goes (the real service keeps 100). */
+const MAX_EXECUTIONS_PER_JOB = 100;
+const enc = encodeURIComponent;
+/** The execution's `logs_url`, from the template of the settings; undefined for "" (none). */
+function logsUrl(service, e) {
+    const template = service.settings.logsUrlTemplate;
+    if (!template)
+        return undefined;
+    const end = executionEnd(e, service.clock.now());
+    const values = {
+        base: service.base,
+        team: enc(e.team),
+        job_name: enc(e.job_name),
+        execution_id: enc(e.id),
+        op_id: enc(e.op_id),
+        start_time: iso(e.created_at),
+        end_time: end === undefined ? '' : iso(end)
+    };
+    return template.replace(/\{(\w+)\}/g, (m, k) => values[k] ?? m);
+}
+function executionView(service, e, now) {
+    const status = executionStatus(e, now);
+    const end = executionEnd(e, now);
+    const url = logsUrl(service, e);
+    return {
+        id: e.id,
+        job_name: e.job_name,
+        status,
+        type: e.type,
+        start_time: iso(e.created_at),
+        ...(end === undefined ? {} : { end_time: iso(end) }),
+        started_by: e.started_by,
+        ...(url ? { logs_url: url } : {}),
+        message: executionMessage(status),
+        op_id: e.op_id,
+        deployment: {
+            id: 'release',
+            mode: 'release',
+            enabled: true,
+            job_version: e.deployment.job_version,
+            python_version: e.deployment.python_version,
+            ...(e.deployment.vdk_version ? { vdk_version: e.deployment.vdk_version } : {}),
+            deployed_by: e.deployment.last_deployed_by,
+            deployed_date: e.deployment.last_deployed_date,
+            schedule: e.deployment.schedule ?? {},
+            resources: DEPLOYMENT_RESOURCES
+        }
+    };
+}
+const notDeployed = (js) => problem(404, `Data job '${js.job.job_name}' is not deployed.`, 'An execution runs the deployed version, and there is none.', 'Deploy the job and wait until the deployment is live, then start it.');
+const startExecution = async (service, call) => {
+    const js = jobOr404(service, call);
+    if (!js.live)
+        return notDeployed(js);
+    // everything that waits comes first: from the 409 check to the push nothing awaits, so two
+    // concurrent starts cannot both pass the check
+    const body = requireObject((await readJson(call.req, 'execution request', { required: false })) ?? {}, 'execution request');
+    if (body.args !== undefined && body.args !== null && !isObject(body.args)) {
+        return problem(400, "The execution's args must be a JSON object.", `Got ${JSON.stringify(body.args).slice(0, 80)}.`, 'Send args as an object of argument names to values.');
+    }
+    const stepFiles = await steps(service, js, js.live.job_version);
+    const live = js.live;
+    if (!live)
+        return notDeployed(js);
+    const now = service.clock.now();
+    const running = js.executions.find(e => isActive(executionStatus(e, now)));
+    if (running) {
+        return problem(409, `Data job '${js.job.job_name}' is already running.`, `Execution '${running.id}' has not finished.`, 'Wait for it to end, or cancel it, then start again.', 'No new execution was started.');
+    }
+    const script = service.store.scriptsFor(js.job.team, js.job.job_name).executions.shift() ?? {
+        status: 'succeeded',
+        seconds: service.settings.executionSeconds
+    };
+    const id = executionId(js, now);
+    // `<started_by>/<user>`, or the user alone without one (JobExecutionService)
+    const startedBy = typeof body.started_by === 'string' && body.started_by
+        ? `${body.started_by}/${call.user}`
+        : call.user;
+    js.executions.push({
+        id,
+        job_name: js.job.job_name,
+        team: js.job.team,
+        // recorded as manual whatever started_by says: a started_by holding "scheduled" only marks
+        // the Kubernetes job (JobExecutionService.startDataJobExecution, saveDataJobExecution)
+        type: 'manual',
+        started_by: startedBy,
+        args: body.args ?? {},
+        op_id: call.opId,
+        ...timeline(service, script, now),
+        logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
+        deployment: { ...live }
+    });
+    dropOldExecutions(js, now);
+    return empty(202, {
+        Location: `/data-jobs/for-team/${enc(js.job.team)}/jobs/${enc(js.job.job_name)}/executions/${enc(id)}`
+    });
+};
+/** `<job>-<epoch seconds>`, with `-2`, `-3`… for a second start in the same second. */
+function executionId(js, now) {
+    let id = `${js.job.job_name}-${Math.floor(now / 1000)}`;
+    for (let n = 2; js.executions.some(e => e.id === id); n++)
+        id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`;
+    return id;
+}
+/** When a new execution runs and ends, and what it ends as (and may later become). */
+function timeline(service, script, now) {
+    const runningAt = now + (script.submitSeconds ?? service.settings.submitSeconds) * 1000;
+    const endAt = runningAt + script.seconds * 1000;
+    return {
+        created_at: now,
+        running_at: runningAt,
+        end_at: endAt,
+        final: script.status,
+        ...(script.becomes
+            ? {
+                becomes: script.becomesAfterReads !== undefined
+                    ? { status: script.becomes, afterReads: script.becomesAfterReads, reads: 0 }
+                    : { status: script.becomes, at: endAt + (script.becomesAfterSeconds ?? 1) * 1000 }
+            }
+            : {})
+    };
+}
+/** Keeps the latest MAX_EXECUTIONS_PER_JOB, dropping ended ones first. */
+function dropOldExecutions(js, now) {
+    while (js.executions.length > MAX_EXECUTIONS_PER_JOB) {
+        const i = js.executions.findIndex(e => !isActive(executionStatus(e, now)));
+        js.executions.splice(i < 0 ? 0 : i, 1);
+    }
+}
+/** The step files of a version: .py and .sql files at the top of the job folder, in order. */
+async function steps(service, js, version) {
+    const v = js.versions.find(x => x.version === version);
+    if (!v)
+        return [];
+    const files = await service.sources.tree(v.tree);
+    return files.map(f => f.path).filter(p => !p.includes('/') && /\.(py|sql)$/.test(p));
+}
+const listExecutions = (service, call) => {
+    const js = jobOr404(service, call);
+    const wanted = call.url.searchParams.getAll('execution_status').flatMap(s => s.split(','));
+    for (const s of wanted) {
+        if (!EXECUTION_STATUSES.includes(s)) {
+            return problem(404, `Unknown execution status '${s}'.`, `Valid statuses: ${EXECUTION_STATUSES.join(', ')}.`, 'Filter by lowercase execution statuses.');
+        }
+    }
+    const now = service.clock.now();
+    const list = js.executions.filter(e => !wanted.length || wanted.includes(executionStatus(e, now)));
+    return json(200, list.map(e => executionView(service, e, now)));
+};
+const readExecution = (service, call) => {
+    const e = executionOr404(service, call);
+    const now = service.clock.now();
+    // a status that becomes another after N reads: this read counts once the execution has ended
+    const b = e.becomes;
+    if (b?.afterReads !== undefined && b.at === undefined && !e.cancelled_at && now >= e.end_at) {
+        b.reads = (b.reads ?? 0) + 1;
+        if (b.reads > b.afterReads)
+            b.at = now;
+        service.store.persist();
+    }
+    return json(200, executionView(service, e, now));
+};
+const cancelExecution = (service, call) => {
+    const e = executionOr404(service, call);
+    const now = service.clock.now();
+    const status = executionStatus(e, now);
+    if (!isActive(status)) {
+        return problem(400, `Execution '${e.id}' cannot be cancelled.`, `It is not running: its status is ${status}.`, 'Only submitted or running executions can be cancelled.');
+    }
+    e.cancelled_at = now;
+    return empty(200);
+};
+const executionLogs = (service, call) => {
+    const e = executionOr404(service, call);
+    const tail = call.url.searchParams.get('tail_lines');
+    if (tail !== null && !/^-?\d+$/.test(tail)) {
+        return problem(400, `tail_lines must be an integer, not '${tail}'.`, 'It is the number of last lines to return (0: all).', 'Send ?tail_lines=<n>.');
+    }
+    const now = service.clock.now();
+    const end = executionEnd(e, now);
+    const gone = end !== undefined && now >= end + service.settings.logsRetentionSeconds * 1000;
+    let lines = gone ? [] : visibleLogLines(e, now);
+    const n = Number(tail ?? 0);
+    if (n > 0)
+        lines = lines.slice(-n);
+    return json(200, { logs: lines.join('\n') });
+};
+
+// EXTERNAL MODULE: ./node_modules/graphql/index.js
+var graphql = __nccwpck_require__(7645);
+;// CONCATENATED MODULE: ./src/emulator/graphql-schema.ts
+// The schema of the jobsQuery GraphQL, written for this emulator from the official one: a subset
+// of its types and fields, each with the type it has there (graphql-schema.test.ts checks that
+// against the official schema). The resolvers are in graphql.ts.
+
+const SDL = /* GraphQL */ `
+  scalar DateTime
+
+  type Query {
+    jobs(pageNumber: Int = 0, pageSize: Int = 20, filter: [Predicate], search: String): DataJobPage
+    executions(
+      pageNumber: Int
+      pageSize: Int
+      filter: DataJobExecutionFilter
+      order: DataJobExecutionOrder
+    ): DataJobExecutionResponse
+  }
+
+  enum Direction {
+    ASC
+    DESC
+  }
+
+  input Predicate {
+    property: String
+    pattern: String
+    sort: Direction
+  }
+
+  input DataJobExecutionFilter {
+    startTimeGte: DateTime
+    endTimeGte: DateTime
+    statusIn: [DataJobExecutionStatus]
+    jobNameIn: [String]
+    teamNameIn: [String]
+    startTimeLte: DateTime
+    endTimeLte: DateTime
+  }
+
+  input DataJobExecutionOrder {
+    property: String
+    direction: Direction
+  }
+
+  enum DataJobDeploymentStatus {
+    NONE
+    SUCCESS
+    PLATFORM_ERROR
+    USER_ERROR
+  }
+
+  enum DataJobExecutionStatus {
+    SUBMITTED
+    RUNNING
+    SUCCEEDED
+    CANCELLED
+    SKIPPED
+    USER_ERROR
+    PLATFORM_ERROR
+  }
+
+  enum DataJobExecutionType {
+    MANUAL
+    SCHEDULED
+  }
+
+  type DataJobPage {
+    content: [DataJob]
+    totalPages: Int
+    totalItems: Int
+  }
+
+  type DataJobExecutionResponse {
+    content: [DataJobExecution]
+    totalPages: Int
+    totalItems: Int
+  }
+
+  type DataJob {
+    jobName: String
+    config: DataJobConfig
+    deployments: [DataJobDeployment]
+  }
+
+  type DataJobConfig {
+    team: String
+    description: String
+    schedule: DataJobSchedule
+    contacts: DataJobContacts
+    generateKeytab: Boolean
+    sourceUrl: String
+    logsUrl: String
+  }
+
+  type DataJobSchedule {
+    scheduleCron: String
+    nextRunEpochSeconds: Int
+  }
+
+  type DataJobContacts {
+    notifiedOnJobFailureUserError: [String]
+    notifiedOnJobFailurePlatformError: [String]
+    notifiedOnJobSuccess: [String]
+    notifiedOnJobDeploy: [String]
+  }
+
+  type DataJobDeployment {
+    id: String
+    enabled: Boolean
+    jobVersion: String
+    jobPythonVersion: String
+    lastDeployedDate: String
+    lastDeployedBy: String
+    mode: String
+    schedule: DataJobSchedule
+    vdkVersion: String
+    executions(
+      pageNumber: Int
+      pageSize: Int
+      filter: DataJobExecutionFilter
+      order: DataJobExecutionOrder
+    ): [DataJobExecution]
+    status: DataJobDeploymentStatus
+    lastExecutionStatus: DataJobExecutionStatus
+    lastExecutionTime: String
+    lastExecutionDuration: Int
+    successfulExecutions: Int
+    failedExecutions: Int
+  }
+
+  type DataJobExecutionDeployment {
+    id: String
+    enabled: Boolean
+    jobVersion: String
+    jobPythonVersion: String
+    deployedDate: String
+    deployedBy: String
+    mode: String
+    schedule: DataJobSchedule
+    vdkVersion: String
+    status: DataJobDeploymentStatus
+  }
+
+  type DataJobExecution {
+    id: String
+    type: DataJobExecutionType
+    jobName: String
+    status: DataJobExecutionStatus
+    startTime: String
+    endTime: String
+    startedBy: String
+    message: String
+    opId: String
+    logsUrl: String
+  }
+`;
+let cached;
+const jobsQuerySchema = () => (cached ??= (0,graphql/* buildSchema */.IV5)(SDL));
+
+;// CONCATENATED MODULE: ./src/emulator/graphql.ts
+// `jobsQuery`: GraphQL over GET, answered by graphql-js over the schema of graphql-schema.ts (a
+// subset of the official one): the resolvers, with the real service's filters, order and pages.
+// What the real service does and the spec does not say:
+// - the answer's `data` is the value of the query's single root field (`data.content`, as the
+//   official CLI reads it), not `{ "jobs": ... }`;
+// - pages are 1-based, and the default `pageNumber: 0` is refused;
+// - the `{team_name}` path segment does not filter: use `filter: [{property: "config.team", ...}]`;
+// - execution statuses are UPPERCASE here and lowercase in REST.
+
+
+
+function page(items, args, defaults) {
+    const number = args.pageNumber ?? 1;
+    const size = args.pageSize ?? defaults.size;
+    if (number < 1)
+        throw new Error(`pageNumber must be 1 or more (pages are 1-based); got ${number}`);
+    if (size < 1)
+        throw new Error(`pageSize must be 1 or more; got ${size}`);
+    if (defaults.cap && size > defaults.cap)
+        throw new Error(`pageSize must be ${defaults.cap} or less`);
+    return {
+        content: items.slice((number - 1) * size, number * size),
+        totalItems: items.length,
+        totalPages: Math.ceil(items.length / size)
+    };
+}
+/** Job properties a predicate may name (the real service's JobFieldStrategyBy, in part). */
+const JOB_FIELDS = {
+    jobName: js => js.job.job_name,
+    'config.team': js => js.job.team,
+    'config.description': js => js.job.description,
+    'config.schedule.scheduleCron': js => schedule(js).schedule_cron,
+    'config.contacts.present': js => String(contactsPresent(js)),
+    deployments: js => (js.live ? 'true' : 'false'),
+    'deployments.enabled': js => (js.live ? (js.live.enabled ? 'enabled' : 'disabled') : undefined),
+    'deployments.jobPythonVersion': js => js.live?.python_version,
+    'deployments.lastExecutionStatus': (js, ctx) => {
+        const last = latest(js.executions);
+        return last && executionStatus(last, ctx.now).toUpperCase();
+    },
+    'deployments.lastExecutionTime': js => {
+        const last = latest(js.executions);
+        return last && iso(last.created_at);
+    }
+};
+const schedule = (js) => jobSchedule(js.job);
+const contacts = (js) => jobContacts(js.job);
+const contactsPresent = (js) => Object.values(contacts(js)).some(v => v?.length);
+const latest = (list) => list.reduce((a, e) => (!a || e.created_at > a.created_at ? e : a), undefined);
+/**
+ * The `config.team` filter as the real service applies it (JobFieldStrategyByTeam
+ * .computeFilterCriteria): every `%` becomes `.*`, the pattern is trimmed and lowercased, and a
+ * team matches when its lowercase name matches the pattern as a whole regular expression, or
+ * equals it. So `.` or `(` in a team name act as regular-expression syntax, and a pattern that is
+ * not a valid expression makes the whole query fail (Java's PatternSyntaxException inside the
+ * data fetcher; JavaScript's RegExp stands in for java.util.regex, which agree on plain names).
+ */
+function teamMatcher(pattern) {
+    const want = pattern.replace(/%/g, '.*').trim().toLowerCase();
+    // compiled at the first team it is tried on: with no job to check, the real query does not fail
+    let re;
+    return team => {
+        try {
+            re ??= new RegExp(`^(?:${want})$`);
+        }
+        catch (e) {
+            throw new Error(`Exception while fetching data (/jobs): the config.team pattern '${pattern}' is not a valid regular expression: ${e.message}`, { cause: e });
+        }
+        return re.test(team.toLowerCase()) || team.toLowerCase().trim() === want;
+    };
+}
+/**
+ * Every other job filter (FieldStrategy.checkMatch): equal ignoring case, or with a `*` in the
+ * pattern a wildcard match (`*` any run, `?` one character, as commons-io wildcardMatch).
+ */
+function fieldMatcher(pattern) {
+    if (!pattern.includes('*'))
+        return value => value.toLowerCase() === pattern.toLowerCase();
+    const re = new RegExp(`^${pattern
+        .toLowerCase()
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`, 's');
+    return value => re.test(value.toLowerCase());
+}
+function filterJobs(ctx, filter, search) {
+    let jobs = Object.values(ctx.state.jobs);
+    const predicates = filter ?? [];
+    for (const p of predicates) {
+        const get = p.property ? JOB_FIELDS[p.property] : undefined;
+        if (!get) {
+            throw new Error(`unsupported filter property '${p.property}'; use one of ${Object.keys(JOB_FIELDS).join(', ')}`);
+        }
+        if (p.pattern) {
+            const matches = p.property === 'config.team' ? teamMatcher(p.pattern) : fieldMatcher(p.pattern);
+            jobs = jobs.filter(js => {
+                const value = get(js, ctx);
+                return value !== undefined && matches(value);
+            });
+        }
+    }
+    if (search) {
+        const want = search.toLowerCase();
+        jobs = jobs.filter(js => [js.job.job_name, js.job.team, js.job.description].some(v => v.toLowerCase().includes(want)));
+    }
+    const sorts = predicates.filter(p => p.sort);
+    const key = sorts.length ? sorts : [{ property: 'jobName', sort: 'ASC' }];
+    return jobs.sort((a, b) => {
+        for (const s of key) {
+            const get = JOB_FIELDS[s.property ?? 'jobName'];
+            const c = (get(a, ctx) ?? '').localeCompare(get(b, ctx) ?? '');
+            if (c)
+                return s.sort === 'DESC' ? -c : c;
+        }
+        return 0;
+    });
+}
+function filterExecutions(ctx, list, args) {
+    const f = args.filter ?? {};
+    const t = (s) => (s ? Date.parse(s) : undefined);
+    const [sg, sl, eg, el] = [t(f.startTimeGte), t(f.startTimeLte), t(f.endTimeGte), t(f.endTimeLte)];
+    const out = list.filter(e => {
+        const end = executionEnd(e, ctx.now);
+        if (f.statusIn?.length && !f.statusIn.includes(executionStatus(e, ctx.now).toUpperCase()))
+            return false;
+        if (f.jobNameIn?.length && !f.jobNameIn.includes(e.job_name))
+            return false;
+        if (f.teamNameIn?.length && !f.teamNameIn.includes(e.team))
+            return false;
+        if (sg !== undefined && e.created_at < sg)
+            return false;
+        if (sl !== undefined && e.created_at > sl)
+            return false;
+        if (eg !== undefined && (end === undefined || end < eg))
+            return false;
+        if (el !== undefined && (end === undefined || end > el))
+            return false;
+        return true;
+    });
+    const prop = args.order?.property ?? 'startTime';
+    const dir = args.order?.direction === 'ASC' ? 1 : -1;
+    const keys = {
+        startTime: e => e.created_at,
+        endTime: e => executionEnd(e, ctx.now) ?? Infinity,
+        id: e => e.id,
+        jobName: e => e.job_name,
+        status: e => executionStatus(e, ctx.now)
+    };
+    const key = keys[prop];
+    if (!key)
+        throw new Error(`unsupported order property '${prop}'; use one of ${Object.keys(keys).join(', ')}`);
+    return out.sort((a, b) => {
+        const [x, y] = [key(a), key(b)];
+        return x < y ? -dir : x > y ? dir : 0;
+    });
+}
+function graphql_executionView(ctx, js, e) {
+    const end = executionEnd(e, ctx.now);
+    return {
+        id: e.id,
+        type: e.type.toUpperCase(),
+        jobName: e.job_name,
+        status: executionStatus(e, ctx.now).toUpperCase(),
+        startTime: iso(e.created_at),
+        endTime: end === undefined ? null : iso(end),
+        startedBy: e.started_by,
+        message: ctx.message(e),
+        opId: e.op_id,
+        logsUrl: ctx.logsUrl(e) ?? null,
+        deployment: {
+            id: 'release',
+            enabled: e.deployment.enabled,
+            jobVersion: e.deployment.job_version,
+            jobPythonVersion: e.deployment.python_version,
+            deployedDate: e.deployment.last_deployed_date,
+            deployedBy: e.deployment.last_deployed_by,
+            mode: e.deployment.mode,
+            vdkVersion: e.deployment.vdk_version ?? null,
+            status: js?.deployment_status ?? 'NONE'
+        }
+    };
+}
+function jobView(ctx, js) {
+    const live = js.live;
+    const ended = js.executions.filter(e => executionEnd(e, ctx.now) !== undefined);
+    const last = latest(js.executions);
+    const lastEnd = last && executionEnd(last, ctx.now);
+    const count = (statuses) => ended.filter(e => statuses.includes(executionStatus(e, ctx.now))).length;
+    // a job without a deployment has none listed — null, not [] — and the outcome of a build is
+    // not a field of it: V2DataJobDeployment has no status, so `status` is always null
+    // (GraphQLDataFetchers.populateDeployments; graphql/model/V2DataJobDeployment.java)
+    const deployments = !live
+        ? null
+        : [
+            {
+                id: 'production',
+                enabled: live?.enabled ?? null,
+                jobVersion: live?.job_version ?? null,
+                jobPythonVersion: live?.python_version ?? null,
+                lastDeployedDate: live?.last_deployed_date ?? null,
+                lastDeployedBy: live?.last_deployed_by ?? null,
+                mode: live?.mode ?? null,
+                vdkVersion: live?.vdk_version ?? null,
+                // left empty by the real service (ToApiModelConverter.toV2DataJobDeployment)
+                schedule: { scheduleCron: null, nextRunEpochSeconds: null },
+                status: null,
+                executions: (args) => page(filterExecutions(ctx, js.executions, args), args, {
+                    size: 10,
+                    cap: 100
+                }).content.map(e => graphql_executionView(ctx, js, e)),
+                lastExecutionStatus: last ? executionStatus(last, ctx.now).toUpperCase() : null,
+                lastExecutionTime: last ? iso(last.created_at) : null,
+                lastExecutionDuration: last && lastEnd !== undefined ? Math.round((lastEnd - last.created_at) / 1000) : null,
+                successfulExecutions: count(['succeeded']),
+                failedExecutions: count(['user_error', 'platform_error'])
+            }
+        ];
+    const c = contacts(js);
+    return {
+        jobName: js.job.job_name,
+        config: {
+            team: js.job.team,
+            description: js.job.description,
+            schedule: { scheduleCron: schedule(js).schedule_cron ?? null, nextRunEpochSeconds: null },
+            contacts: {
+                notifiedOnJobFailureUserError: c.notified_on_job_failure_user_error ?? [],
+                notifiedOnJobFailurePlatformError: c.notified_on_job_failure_platform_error ?? [],
+                notifiedOnJobSuccess: c.notified_on_job_success ?? [],
+                notifiedOnJobDeploy: c.notified_on_job_deploy ?? []
+            },
+            generateKeytab: js.job.config.generate_keytab ?? true,
+            sourceUrl: null,
+            logsUrl: null
+        },
+        deployments
+    };
+}
+async function runJobsQuery(ctx, query, variables, operationName) {
+    const root = {
+        jobs: (args) => page(filterJobs(ctx, args.filter, args.search).map(js => jobView(ctx, js)), args, { size: 20 }),
+        executions: (args) => {
+            const all = Object.values(ctx.state.jobs).flatMap(js => js.executions.map(e => ({ js, e })));
+            const byRecord = new Map(all.map(({ js, e }) => [e, js]));
+            const list = filterExecutions(ctx, [...byRecord.keys()], args);
+            const p = page(list, args, { size: 20, cap: 100 });
+            return { ...p, content: p.content.map(e => graphql_executionView(ctx, byRecord.get(e), e)) };
+        }
+    };
+    const result = await (0,graphql/* graphql */.UGq)({
+        schema: jobsQuerySchema(),
+        source: query,
+        rootValue: root,
+        variableValues: variables,
+        operationName
+    });
+    const errors = result.errors?.map(e => e.toJSON());
+    const fields = result.data ? Object.values(result.data) : [];
+    const data = fields.length === 1 ? fields[0] : (result.data ?? null);
+    // graphql-java leaves `data` out when there is none; the spec's `data` is not nullable either
+    if (errors?.length)
+        return { status: 400, body: data === null ? { errors } : { data, errors } };
+    return { status: 200, body: { data } };
+}
+
+;// CONCATENATED MODULE: ./src/emulator/api/jobs.ts
+// Data jobs: what the service supports (info), the GraphQL jobs query (graphql.ts answers it),
+// and creating, reading, updating, deleting a job and moving it to another team.
+
+
+
+
+
+
+
+const JOB_NAME = /^[a-z][a-z0-9-]{5,49}$/;
+const jobs_enc = encodeURIComponent;
+const jobs_jobView = (js) => ({
+    job_name: js.job.job_name,
+    team: js.job.team,
+    description: js.job.description,
+    config: js.job.config
+});
+function requireTeam(team) {
+    if (!team.trim()) {
+        fail(problem(400, 'The team name is blank.', 'A data job must belong to a team.', 'Put a team name in the URL path.'));
+    }
+}
+const info = service => json(200, {
+    api_version: `PipelinesControlService/${EMULATOR_VERSION}/emulator (vdk-actions local Control Service)`,
+    supported_python_versions: service.settings.pythonVersions
+});
+const jobsQuery = async (service, call) => {
+    const params = call.url.searchParams;
+    const query = params.get('query');
+    if (!query) {
+        return problem(400, 'The GraphQL query is missing.', "jobsQuery needs a 'query' parameter.", 'Pass the GraphQL document URL-encoded in ?query=.');
+    }
+    let variables;
+    const rawVars = params.get('variables');
+    if (rawVars) {
+        try {
+            variables = requireObject(JSON.parse(rawVars), 'variables parameter');
+        }
+        catch (e) {
+            if (e instanceof ReplyError)
+                throw e;
+            return problem(400, "The 'variables' parameter is not valid JSON.", e.message, 'Send variables as a JSON object.');
+        }
+    }
+    const { clock } = service;
+    const queryContext = {
+        state: service.store.state,
+        now: clock.now(),
+        logsUrl: e => logsUrl(service, e),
+        message: e => executionMessage(executionStatus(e, clock.now()))
+    };
+    const operation = params.get('operation_name') ?? undefined;
+    const answer = await runJobsQuery(queryContext, query, variables, operation);
+    return json(answer.status, answer.body);
+};
+const createJob = async (service, call) => {
+    const { team } = call.params;
+    requireTeam(team);
+    const body = requireObject(await readJson(call.req, 'data job'), 'data job');
+    const name = body.job_name;
+    if (typeof name !== 'string' || !JOB_NAME.test(name)) {
+        return problem(400, `The data job name '${show(name)}' is not valid.`, 'A job name must be 6 to 50 characters: a lowercase letter first, then lowercase letters, digits or dashes.', 'Rename the job (e.g. its folder) to match ^[a-z][a-z0-9-]{5,49}$.');
+    }
+    const queryName = call.url.searchParams.get('name');
+    if (queryName !== null && queryName !== name) {
+        return problem(400, `The job name in the query ('${queryName}') differs from the body ('${name}').`, 'Both must name the same job.', 'Send the same name in both, or omit ?name=.');
+    }
+    if (body.team !== undefined && body.team !== null && body.team !== team) {
+        return problem(400, `The team in the body ('${show(body.team)}') differs from the URL ('${team}').`, 'A job is created in the team of the URL.', 'Send the same team in both, or omit it from the body.');
+    }
+    const jobs = service.store.state.jobs;
+    if (jobs[name])
+        return empty(409);
+    jobs[name] = {
+        job: {
+            job_name: name,
+            team,
+            description: typeof body.description === 'string' ? body.description : '',
+            config: isObject(body.config) ? body.config : {}
+        },
+        versions: [],
+        executions: []
+    };
+    return empty(201, { Location: `/data-jobs/for-team/${jobs_enc(team)}/jobs/${jobs_enc(name)}` });
+};
+const readJob = (service, call) => json(200, jobs_jobView(jobOrEmpty404(service, call)));
+const updateJob = async (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    const body = requireObject(await readJson(call.req, 'data job'), 'data job');
+    if (body.job_name !== undefined && body.job_name !== js.job.job_name) {
+        return problem(400, `The job name in the body ('${show(body.job_name)}') differs from the URL ('${js.job.job_name}').`, 'A job cannot be renamed.', 'Send the job name of the URL.');
+    }
+    if (body.team !== undefined && body.team !== null && body.team !== js.job.team) {
+        return problem(400, `The team cannot be changed by a job update ('${js.job.team}' → '${show(body.team)}').`, 'The team is changed by its own operation.', 'Use PUT .../jobs/{job_name}/team/{new_team}.');
+    }
+    if (typeof body.description === 'string')
+        js.job.description = body.description;
+    js.job.config = isObject(body.config) ? body.config : {};
+    return empty(200);
+};
+const deleteJob = (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    // the job's properties and secrets stay: JobsService.deleteJob removes the credentials, the
+    // deployment and the job, nothing else
+    delete service.store.state.jobs[js.job.job_name];
+    return empty(200);
+};
+const changeTeam = (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    requireTeam(call.params.newTeam);
+    js.job.team = call.params.newTeam;
+    return empty(200);
+};
+
+;// CONCATENATED MODULE: ./src/emulator/api/properties.ts
+// A deployment's properties and secrets: one JSON object each, read whole and replaced whole.
+// Secrets can be switched off (--no-secrets), as on a service without a vault.
+
+
+/** The largest secrets body: far smaller than properties, as a vault's values are. */
+const MAX_SECRETS_BYTES = 1024 * 1024;
+/**
+ * Where a job's properties or secrets are kept. Neither checks that the job exists, nor (for
+ * properties) the team: properties are keyed by the job name alone (DataJobsPropertiesController
+ * → PropertiesService.updateJobProperties(jobName, …)), secrets by team/job in Vault
+ * (VaultJobSecretsService), so a wrong team reads {} and writes elsewhere.
+ */
+const mapKey = (store, call) => store === 'properties' ? call.params.job : `${call.params.team}/${call.params.job}`;
+const readMap = (service, call, store) => json(200, service.store.state[store][mapKey(store, call)] ?? {});
+async function writeMap(service, call, store, limit) {
+    const body = requireObject(await readJson(call.req, store, { limit }), store);
+    service.store.state[store][mapKey(store, call)] = body;
+    // properties 204 (DataJobsPropertiesController), secrets 202 (DataJobsSecretsController)
+    return empty(store === 'secrets' ? 202 : 204);
+}
+const secretsOff = () => problem(501, 'Secrets are not supported by this service.', 'No secrets storage is configured.', 'Ask the operators of the Control Service to configure a secrets backend.');
+const readProperties = (service, call) => readMap(service, call, 'properties');
+const writeProperties = (service, call) => writeMap(service, call, 'properties', MAX_JSON_BYTES);
+const readSecrets = (service, call) => service.settings.secrets ? readMap(service, call, 'secrets') : secretsOff();
+const writeSecrets = (service, call) => service.settings.secrets ? writeMap(service, call, 'secrets', MAX_SECRETS_BYTES) : secretsOff();
+
+;// CONCATENATED MODULE: ./src/emulator/api/sources.ts
+// A job's sources: upload a zip (a new version when its files differ from the last one),
+// download the last version as a zip, delete them all. How they are stored and what an upload
+// may hold is sources.ts (the store); this file is the API over it.
+
+
+
+
+const uploadSources = async (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    const type = call.req.headers['content-type'];
+    if (type && !/^application\/octet-stream\b/i.test(type)) {
+        return problem(415, `Content type '${type}' is not supported.`, 'Job sources are uploaded as raw zip bytes.', 'Send the zip with Content-Type: application/octet-stream.');
+    }
+    const length = call.req.headers['content-length'];
+    let result;
+    try {
+        result = await service.sources.ingest(call.req, length === undefined ? undefined : Number(length));
+    }
+    catch (e) {
+        if (!(e instanceof ArchiveError))
+            throw e;
+        // A zip the real service cannot read fails in zip4j with an IOException, which JobUpload
+        // turns into ExternalSystemError (HOST_CONTAINER): a 503 "Host container encountered an
+        // error". That invites a retry of a zip that will never read, so this service answers 400.
+        // It has no size limits at all (see SourceLimits): 413 for one is this service's choice.
+        const tooLarge = e.status === 413;
+        return problem(e.status, `The sources of data job '${js.job.job_name}' were not uploaded.`, `${tooLarge ? 'The upload is too large' : 'Invalid job upload'}: ${e.message}.`, tooLarge
+            ? 'Leave large or generated files out of the job (.vdkignore), or start the local Control Service with a higher limit.'
+            : "Upload a zip archive (Content-Type: application/octet-stream) with exactly one top-level folder holding the job's files.", 'The job keeps its previous version.');
+    }
+    const last = js.versions.at(-1);
+    if (last?.tree === result.tree)
+        return json(200, { version_sha: last.version });
+    // a version names its files and the version before it, as a git commit does
+    const version = (0,external_node_crypto_namespaceObject.createHash)('sha1')
+        .update(`commit\ntree ${result.tree}\nparent ${last?.version ?? ''}\njob ${js.job.job_name}\n`)
+        .digest('hex');
+    js.versions.push({
+        version,
+        tree: result.tree,
+        reason: call.url.searchParams.get('reason') ?? undefined,
+        uploaded_at: service.clock.now(),
+        uploaded_by: call.user,
+        files: result.files.length,
+        bytes: result.bytes
+    });
+    return json(200, { version_sha: version });
+};
+const downloadSources = async (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    const last = js.versions.at(-1);
+    // nothing uploaded yet: an empty 404 (DataJobsSourcesController)
+    if (!last)
+        return empty(404);
+    const body = await service.sources.zip(last.tree, js.job.job_name, new Date(last.uploaded_at));
+    return stream(200, body, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Disposition': `attachment; filename="${js.job.job_name}.zip"`
+    });
+};
+const deleteSources = (service, call) => {
+    const js = jobOrEmpty404(service, call);
+    js.versions = [];
+    return empty(200);
+};
+
+;// CONCATENATED MODULE: ./src/emulator/router.ts
+
+
+
+
+
+
+
+
+
+const TEAM = '/data-jobs/for-team/:team';
+const JOB = `${TEAM}/jobs/:job`;
+const DEPLOYMENT = `${JOB}/deployments/:deployment`;
+const EXECUTION = `${JOB}/executions/:id`;
+const API_ROUTES = [
+    ['GET', `${TEAM}/info`, info],
+    ['GET', `${TEAM}/jobs`, jobsQuery],
+    ['POST', `${TEAM}/jobs`, createJob],
+    ['GET', JOB, readJob],
+    ['PUT', JOB, updateJob],
+    ['DELETE', JOB, deleteJob],
+    ['PUT', `${JOB}/team/:newTeam`, changeTeam],
+    ['GET', `${JOB}/sources`, downloadSources],
+    ['POST', `${JOB}/sources`, uploadSources],
+    ['DELETE', `${JOB}/sources`, deleteSources],
+    ['GET', `${JOB}/deployments`, listDeployments],
+    ['POST', `${JOB}/deployments`, createDeployment],
+    ['GET', DEPLOYMENT, readDeployment],
+    ['PATCH', DEPLOYMENT, patchDeployment],
+    ['DELETE', DEPLOYMENT, deleteDeployment],
+    ['GET', `${DEPLOYMENT}/executions`, listExecutions],
+    ['POST', `${DEPLOYMENT}/executions`, startExecution],
+    ['GET', `${JOB}/executions`, listExecutions],
+    ['GET', EXECUTION, readExecution],
+    ['DELETE', EXECUTION, cancelExecution],
+    ['GET', `${EXECUTION}/logs`, executionLogs],
+    ['GET', `${DEPLOYMENT}/properties`, readProperties],
+    ['PUT', `${DEPLOYMENT}/properties`, writeProperties],
+    ['GET', `${DEPLOYMENT}/secrets`, readSecrets],
+    ['PUT', `${DEPLOYMENT}/secrets`, writeSecrets],
+    ['POST', TOKEN_PATH, tokenEndpoint]
+];
+/** The route for this method and path; 'method' when the path has routes, none of it. */
+function match(table, method, path) {
+    const parts = path.split('/');
+    let pathMatched = false;
+    for (const [m, pattern, handler] of table) {
+        const want = pattern.split('/');
+        if (want.length !== parts.length)
+            continue;
+        const params = {};
+        let ok = true;
+        for (let i = 0; i < want.length && ok; i++) {
+            if (want[i].startsWith(':')) {
+                try {
+                    params[want[i].slice(1)] = decodeURIComponent(parts[i]);
+                }
+                catch {
+                    ok = false;
+                }
+                ok &&= parts[i] !== '';
+            }
+            else
+                ok = want[i] === parts[i];
+        }
+        if (!ok)
+            continue;
+        pathMatched = true;
+        if (m === method)
+            return { handler, params };
+    }
+    return pathMatched ? 'method' : undefined;
+}
+/** Spring's error body for a path nobody answers (404) or a method it does not take (405). */
+const notFound = (service, path, status = 404, error = 'Not Found') => json(status, { timestamp: iso(service.clock.now()), status, error, path });
+/** The answer of the table's handler for the request, whatever it throws. */
+async function dispatch(service, table, req, url, opId) {
+    try {
+        const found = match(table, req.method ?? 'GET', url.pathname);
+        if (!found)
+            return notFound(service, url.pathname);
+        if (found === 'method')
+            return notFound(service, url.pathname, 405, 'Method Not Allowed');
+        const user = service.authOn ? 'emulator-user' : 'anonymousUser';
+        return await found.handler(service, { req, url, params: found.params, opId, user });
+    }
+    catch (e) {
+        if (e instanceof ReplyError)
+            return e.reply;
+        if (e instanceof AdminInputError)
+            return json(400, { error: e.message });
+        service.settings.log?.(`internal error: ${e.stack ?? String(e)}`);
+        return problem(500, 'The local Control Service failed unexpectedly.', e.message, 'Report this as a bug of vdk-actions.');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/emulator/clock.ts
+// The local Control Service's time. Everything that changes with time (a deployment going live,
+// an execution running and ending, logs growing, tokens expiring) is derived from this clock on
+// each read, so whoever holds the clock decides what a client sees: a test freezes it and moves it
+// on at the moments it chooses, and a status then depends on what the test did, never on how
+// fast the machine is. Running (the default), it follows the wall clock; frozen, it stands still
+// until it is advanced; it never goes back.
+class ServiceClock {
+    wall;
+    /** While running: service time = wall time + offset. */
+    offset = 0;
+    /** While frozen: the service time it stands at. */
+    standing;
+    constructor(options = {}, wall = Date.now) {
+        this.wall = wall;
+        const start = options.start ?? wall();
+        this.offset = start - wall();
+        if (options.frozen)
+            this.standing = start;
+    }
+    now() {
+        return this.standing ?? this.wall() + this.offset;
+    }
+    get frozen() {
+        return this.standing !== undefined;
+    }
+    /** Stops the clock where it is. */
+    freeze() {
+        this.standing ??= this.now();
+    }
+    /** Lets it run on from where it stands, at the wall clock's pace. */
+    resume() {
+        if (this.standing === undefined)
             return;
-        state.clock = clock.snapshot();
-        (0,external_node_fs_namespaceObject.writeFileSync)(`${stateFile}.tmp`, JSON.stringify(state));
-        (0,external_node_fs_namespaceObject.renameSync)(`${stateFile}.tmp`, stateFile);
-    };
-    // ---- lookups and views ------------------------------------------------------------------
-    const schedule = (js) => jobSchedule(js.job).schedule_cron;
-    const deployContacts = (js) => {
-        const to = jobContacts(js.job).notified_on_job_deploy;
-        return Array.isArray(to) ? to.filter((r) => typeof r === 'string') : [];
-    };
+        this.offset = this.standing - this.wall();
+        this.standing = undefined;
+    }
+    /** Moves it on by `ms` (frozen or not). */
+    advance(ms) {
+        if (!Number.isFinite(ms) || ms < 0)
+            throw new RangeError(`the clock moves only forward: ${ms} ms`);
+        if (this.standing !== undefined)
+            this.standing += ms;
+        else
+            this.offset += ms;
+    }
+    /** Moves it on to `at` (ms since the epoch); a time already past leaves it where it is. */
+    advanceTo(at) {
+        this.advance(Math.max(0, at - this.now()));
+    }
+    snapshot() {
+        return this.standing === undefined
+            ? { offset_ms: this.offset }
+            : { offset_ms: this.offset, frozen_at: this.standing };
+    }
+    /** The clock of a snapshot: frozen where it stood, or running with the same offset. */
+    static restore(s, wall = Date.now) {
+        const clock = new ServiceClock({}, wall);
+        clock.offset = s.offset_ms;
+        clock.standing = s.frozen_at;
+        return clock;
+    }
+    view() {
+        return { now: this.now(), frozen: this.frozen };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/emulator/state.ts
+// The service's state as one store: the jobs, their versions, deployments and executions, the
+// properties, secrets, scripts and tokens (model.ts says what each holds), kept in memory and, with
+// --data-dir, written to state.json after every change so that a restart loses nothing.
+
+
+
+/** The deployment e-mails kept for GET /_emulator/notifications; the oldest go first. */
+const MAX_NOTIFICATIONS = 10_000;
+class Store {
+    file;
+    /** Replaced whole by a reset: read it through the store, never keep it. */
+    state;
+    clock;
+    /**
+     * The state saved in `file` (when it exists), or an empty one. `file` undefined: nothing is
+     * written. A restart goes on from the clock it stopped with (unless `clock` is given), so that
+     * nothing that had ended runs again.
+     */
+    constructor(file, clock, frozen = false) {
+        this.file = file;
+        this.state =
+            file && (0,external_node_fs_namespaceObject.existsSync)(file)
+                ? { ...emptyState(), ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8')) }
+                : emptyState();
+        this.clock =
+            clock ?? (this.state.clock ? ServiceClock.restore(this.state.clock) : new ServiceClock());
+        if (frozen)
+            this.clock.freeze();
+    }
+    /** Whether the state file has been written yet. */
+    get saved() {
+        return this.file !== undefined && (0,external_node_fs_namespaceObject.existsSync)(this.file);
+    }
+    /** Writes the state (and where the clock stands) to its file, whole or not at all. */
+    persist() {
+        if (!this.file)
+            return;
+        this.state.clock = this.clock.snapshot();
+        (0,external_node_fs_namespaceObject.writeFileSync)(`${this.file}.tmp`, JSON.stringify(this.state));
+        (0,external_node_fs_namespaceObject.renameSync)(`${this.file}.tmp`, this.file);
+    }
+    reset() {
+        this.state = emptyState();
+    }
+    /** The job if it exists with this team; the real service compares both. */
+    findJob(team, name) {
+        const js = this.state.jobs[name];
+        return js && js.job.team === team ? js : undefined;
+    }
+    /** What tests scripted for a job through the admin API (created empty on first use). */
+    scriptsFor(team, job) {
+        return (this.state.scripts[`${team}/${job}`] ??= { executions: [], deployments: [] });
+    }
+    /** Applies every finished build; true when one was. */
+    settleAll(now) {
+        let changed = false;
+        for (const js of Object.values(this.state.jobs))
+            changed = this.settle(js, now) || changed;
+        return changed;
+    }
     /** Applies a finished build, and records the e-mail the real service would send about it. */
-    const settle = (js, now) => {
+    settle(js, now) {
         const done = settleDeployment(js, now);
         if (!done)
             return false;
         if (done.notify) {
-            state.notifications.push({
+            const notifications = this.state.notifications;
+            notifications.push({
                 at: iso(done.ready_at),
                 job_name: js.job.job_name,
                 team: js.job.team,
@@ -36276,859 +37292,63 @@ async function startEmulator(options = {}) {
                 recipients: done.recipients ?? deployContacts(js),
                 live_version: js.live?.job_version ?? null
             });
-            if (state.notifications.length > MAX_NOTIFICATIONS)
-                state.notifications.shift();
+            if (notifications.length > MAX_NOTIFICATIONS)
+                notifications.shift();
         }
         return true;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/emulator/server.ts
+// The local Control Service: real HTTP on loopback, the Data Jobs API as the official service
+// behaves (see the README's "Local Control Service" section for every deliberate difference).
+// This file wires the parts together and listens; the path of one request is `answer` below.
+// Where the rest lives: options.ts (what it is started with), state.ts (the state and its file),
+// router.ts (which handler answers), api/ (one file per resource), admin.ts (/_emulator/),
+// body.ts (request bodies), faults.ts (scripted faults), journal.ts (the record of requests).
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const sleep = (ms) => new Promise(r => setTimeout(r, ms).unref());
+async function startEmulator(options = {}) {
+    const settings = resolveOptions(options);
+    const dataDir = settings.dataDir ?? (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'vdk-emulator-'));
+    (0,external_node_fs_namespaceObject.mkdirSync)(dataDir, { recursive: true });
+    // without --data-dir the folder is a temporary one for the sources alone: state stays in memory
+    const store = new Store(settings.dataDir ? (0,external_node_path_namespaceObject.join)(dataDir, 'state.json') : undefined, options.clock, options.frozenClock);
+    const service = {
+        settings,
+        store,
+        clock: store.clock,
+        sources: new SourceStore((0,external_node_path_namespaceObject.join)(dataDir, 'sources'), {
+            uploadBytes: settings.maxUploadBytes,
+            filesBytes: settings.maxSourcesBytes,
+            entries: settings.maxSourcesEntries,
+            inflateRatio: settings.maxInflateRatio
+        }),
+        journal: new Journal(),
+        faults: new FaultList(),
+        authOn: settings.tokens.length > 0 || settings.apiTokens.length > 0,
+        base: ''
     };
-    /** The job if it exists with this team; the real service compares both. */
-    const findJob = (team, name) => {
-        const js = state.jobs[name];
-        return js && js.job.team === team ? js : undefined;
-    };
-    /** For the handlers whose "not found" is an empty 404, as the real controllers answer. */
-    const jobOrEmpty404 = (ctx) => findJob(ctx.params.team, ctx.params.job) ?? fail(empty(404));
-    /** For the handlers whose "not found" comes from a service exception, with an error body. */
-    const jobOr404 = (ctx) => findJob(ctx.params.team, ctx.params.job) ??
-        fail(problem(404, `Cannot find data job '${ctx.params.job}' of team '${ctx.params.team}'.`, 'The data job does not exist, or it belongs to another team.', 'Check the spelling of the job and team names, or create the job first.'));
-    const scriptsFor = (team, job) => (state.scripts[`${team}/${job}`] ??= { executions: [], deployments: [] });
-    const logsUrl = (e) => {
-        if (!opts.logsUrlTemplate)
-            return undefined;
-        const end = executionEnd(e, clock.now());
-        const values = {
-            base,
-            team: enc(e.team),
-            job_name: enc(e.job_name),
-            execution_id: enc(e.id),
-            op_id: enc(e.op_id),
-            start_time: iso(e.created_at),
-            end_time: end === undefined ? '' : iso(end)
-        };
-        return opts.logsUrlTemplate.replace(/\{(\w+)\}/g, (m, k) => values[k] ?? m);
-    };
-    const deploymentView = (d) => ({
-        job_version: d.job_version,
-        python_version: d.python_version,
-        ...(d.vdk_version ? { vdk_version: d.vdk_version } : {}),
-        mode: d.mode,
-        enabled: d.enabled,
-        resources: RESOURCES,
-        last_deployed_by: d.last_deployed_by,
-        last_deployed_date: d.last_deployed_date
-    });
-    const executionView = (e, now) => {
-        const status = executionStatus(e, now);
-        const end = executionEnd(e, now);
-        const url = logsUrl(e);
-        return {
-            id: e.id,
-            job_name: e.job_name,
-            status,
-            type: e.type,
-            start_time: iso(e.created_at),
-            ...(end === undefined ? {} : { end_time: iso(end) }),
-            started_by: e.started_by,
-            ...(url ? { logs_url: url } : {}),
-            message: executionMessage(status),
-            op_id: e.op_id,
-            deployment: {
-                id: 'release',
-                mode: 'release',
-                enabled: true,
-                job_version: e.deployment.job_version,
-                python_version: e.deployment.python_version,
-                ...(e.deployment.vdk_version ? { vdk_version: e.deployment.vdk_version } : {}),
-                deployed_by: e.deployment.last_deployed_by,
-                deployed_date: e.deployment.last_deployed_date,
-                schedule: e.deployment.schedule ?? {},
-                resources: RESOURCES
-            }
-        };
-    };
-    const jobView = (js) => ({
-        job_name: js.job.job_name,
-        team: js.job.team,
-        description: js.job.description,
-        config: js.job.config
-    });
-    // ---- request bodies -----------------------------------------------------------------------
-    const readBody = async (req, limit) => {
-        const tooLarge = () => fail(problem(413, 'The request body is too large.', `It exceeds ${limit} bytes.`, 'Send a smaller body.'));
-        if (Number(req.headers['content-length']) > limit)
-            tooLarge();
-        const chunks = [];
-        let size = 0;
-        // not destroyed past the limit (that would drop the connection): the 413 must reach the client
-        for await (const chunk of req.iterator({ destroyOnReturn: false })) {
-            size += chunk.length;
-            if (size > limit)
-                tooLarge();
-            chunks.push(chunk);
-        }
-        return Buffer.concat(chunks);
-    };
-    const readJson = async (req, what, { required = true, limit = MAX_JSON_BYTES } = {}) => {
-        const type = req.headers['content-type'];
-        const text = (await readBody(req, limit)).toString('utf8');
-        if (!text.trim()) {
-            if (!required)
-                return undefined;
-            fail(problem(400, `The ${what} is missing.`, 'The request has no body.', `Send the ${what} as a JSON body.`));
-        }
-        if (type && !JSON_TYPE.test(type)) {
-            fail(problem(415, `Content type '${type}' is not supported.`, `The ${what} must be sent as JSON.`, 'Send the body with Content-Type: application/json.'));
-        }
-        try {
-            return JSON.parse(text);
-        }
-        catch (e) {
-            return fail(problem(400, `The ${what} is not valid JSON.`, `JSON parse error: ${e.message}`, 'Fix the JSON syntax of the request body.'));
-        }
-    };
-    const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-    const requireObject = (v, what) => isObject(v)
-        ? v
-        : fail(problem(400, `The ${what} must be a JSON object.`, `Got ${JSON.stringify(v)?.slice(0, 80)}.`, `Send a JSON object.`));
-    const requireTeam = (team) => {
-        if (!team.trim()) {
-            fail(problem(400, 'The team name is blank.', 'A data job must belong to a team.', 'Put a team name in the URL path.'));
-        }
-    };
-    // ---- official API handlers ------------------------------------------------------------------
-    const info = () => json(200, {
-        api_version: `PipelinesControlService/${EMULATOR_VERSION}/emulator (vdk-actions local Control Service)`,
-        supported_python_versions: opts.pythonVersions
-    });
-    const jobsQuery = async (ctx) => {
-        const q = ctx.url.searchParams;
-        const query = q.get('query');
-        if (!query) {
-            return problem(400, 'The GraphQL query is missing.', "jobsQuery needs a 'query' parameter.", 'Pass the GraphQL document URL-encoded in ?query=.');
-        }
-        let variables;
-        const rawVars = q.get('variables');
-        if (rawVars) {
-            try {
-                variables = requireObject(JSON.parse(rawVars), 'variables parameter');
-            }
-            catch (e) {
-                if (e instanceof ReplyError)
-                    throw e;
-                return problem(400, "The 'variables' parameter is not valid JSON.", e.message, 'Send variables as a JSON object.');
-            }
-        }
-        const qc = {
-            state,
-            now: clock.now(),
-            logsUrl,
-            message: e => executionMessage(executionStatus(e, clock.now()))
-        };
-        const answer = await runJobsQuery(qc, query, variables, q.get('operation_name') ?? undefined);
-        return json(answer.status, answer.body);
-    };
-    const createJob = async (ctx) => {
-        const { team } = ctx.params;
-        requireTeam(team);
-        const body = requireObject(await readJson(ctx.req, 'data job'), 'data job');
-        const name = body.job_name;
-        if (typeof name !== 'string' || !JOB_NAME.test(name)) {
-            return problem(400, `The data job name '${show(name)}' is not valid.`, 'A job name must be 6 to 50 characters: a lowercase letter first, then lowercase letters, digits or dashes.', 'Rename the job (e.g. its folder) to match ^[a-z][a-z0-9-]{5,49}$.');
-        }
-        const queryName = ctx.url.searchParams.get('name');
-        if (queryName !== null && queryName !== name) {
-            return problem(400, `The job name in the query ('${queryName}') differs from the body ('${name}').`, 'Both must name the same job.', 'Send the same name in both, or omit ?name=.');
-        }
-        if (body.team !== undefined && body.team !== null && body.team !== team) {
-            return problem(400, `The team in the body ('${show(body.team)}') differs from the URL ('${team}').`, 'A job is created in the team of the URL.', 'Send the same team in both, or omit it from the body.');
-        }
-        if (state.jobs[name])
-            return empty(409);
-        state.jobs[name] = {
-            job: {
-                job_name: name,
-                team,
-                description: typeof body.description === 'string' ? body.description : '',
-                config: isObject(body.config) ? body.config : {}
-            },
-            versions: [],
-            executions: []
-        };
-        return empty(201, { Location: `/data-jobs/for-team/${enc(team)}/jobs/${enc(name)}` });
-    };
-    const readJob = ctx => json(200, jobView(jobOrEmpty404(ctx)));
-    const updateJob = async (ctx) => {
-        const js = jobOrEmpty404(ctx);
-        const body = requireObject(await readJson(ctx.req, 'data job'), 'data job');
-        if (body.job_name !== undefined && body.job_name !== js.job.job_name) {
-            return problem(400, `The job name in the body ('${show(body.job_name)}') differs from the URL ('${js.job.job_name}').`, 'A job cannot be renamed.', 'Send the job name of the URL.');
-        }
-        if (body.team !== undefined && body.team !== null && body.team !== js.job.team) {
-            return problem(400, `The team cannot be changed by a job update ('${js.job.team}' → '${show(body.team)}').`, 'The team is changed by its own operation.', 'Use PUT .../jobs/{job_name}/team/{new_team}.');
-        }
-        if (typeof body.description === 'string')
-            js.job.description = body.description;
-        js.job.config = isObject(body.config) ? body.config : {};
-        return empty(200);
-    };
-    const deleteJob = ctx => {
-        const js = jobOrEmpty404(ctx);
-        // the job's properties and secrets stay: JobsService.deleteJob removes the credentials, the
-        // deployment and the job, nothing else
-        delete state.jobs[js.job.job_name];
-        return empty(200);
-    };
-    const changeTeam = ctx => {
-        const js = jobOrEmpty404(ctx);
-        requireTeam(ctx.params.newTeam);
-        js.job.team = ctx.params.newTeam;
-        return empty(200);
-    };
-    const uploadSources = async (ctx) => {
-        const js = jobOrEmpty404(ctx);
-        const type = ctx.req.headers['content-type'];
-        if (type && !/^application\/octet-stream\b/i.test(type)) {
-            return problem(415, `Content type '${type}' is not supported.`, 'Job sources are uploaded as raw zip bytes.', 'Send the zip with Content-Type: application/octet-stream.');
-        }
-        const length = ctx.req.headers['content-length'];
-        let result;
-        try {
-            result = await sources.ingest(ctx.req, length === undefined ? undefined : Number(length));
-        }
-        catch (e) {
-            if (!(e instanceof ArchiveError))
-                throw e;
-            // A zip the real service cannot read fails in zip4j with an IOException, which JobUpload
-            // turns into ExternalSystemError (HOST_CONTAINER): a 503 "Host container encountered an
-            // error". That invites a retry of a zip that will never read, so this service answers 400.
-            // It has no size limits at all (see SourceLimits): 413 for one is this service's choice.
-            const tooLarge = e.status === 413;
-            return problem(e.status, `The sources of data job '${js.job.job_name}' were not uploaded.`, `${tooLarge ? 'The upload is too large' : 'Invalid job upload'}: ${e.message}.`, tooLarge
-                ? 'Leave large or generated files out of the job (.vdkignore), or start the local Control Service with a higher limit.'
-                : "Upload a zip archive (Content-Type: application/octet-stream) with exactly one top-level folder holding the job's files.", 'The job keeps its previous version.');
-        }
-        const last = js.versions.at(-1);
-        if (last?.tree === result.tree)
-            return json(200, { version_sha: last.version });
-        const version = createHashHex(`commit\ntree ${result.tree}\nparent ${last?.version ?? ''}\njob ${js.job.job_name}\n`);
-        js.versions.push({
-            version,
-            tree: result.tree,
-            reason: ctx.url.searchParams.get('reason') ?? undefined,
-            uploaded_at: clock.now(),
-            uploaded_by: ctx.user,
-            files: result.files.length,
-            bytes: result.bytes
-        });
-        return json(200, { version_sha: version });
-    };
-    const downloadSources = async (ctx) => {
-        const js = jobOrEmpty404(ctx);
-        const last = js.versions.at(-1);
-        // nothing uploaded yet: an empty 404 (DataJobsSourcesController)
-        if (!last)
-            return empty(404);
-        const body = await sources.zip(last.tree, js.job.job_name, new Date(last.uploaded_at));
-        return stream(200, body, {
-            'Content-Type': 'application/octet-stream',
-            'Content-Disposition': `attachment; filename="${js.job.job_name}.zip"`
-        });
-    };
-    const deleteSources = ctx => {
-        const js = jobOrEmpty404(ctx);
-        js.versions = [];
-        return empty(200);
-    };
-    const listDeployments = ctx => {
-        const js = jobOrEmpty404(ctx);
-        return json(200, js.live ? [deploymentView(js.live)] : []);
-    };
-    const readDeployment = ctx => {
-        const js = jobOrEmpty404(ctx);
-        return js.live ? json(200, deploymentView(js.live)) : empty(404);
-    };
-    const refuseResources = (body) => {
-        if (isObject(body.resources) &&
-            Object.values(body.resources).some(v => v !== null && v !== undefined)) {
-            fail(problem(400, 'Setting of job resources is not allowed.', 'The resources of a deployment are set by the operators of the service.', "Remove 'resources' from the deployment."));
-        }
-    };
-    const createDeployment = async (ctx) => {
-        const js = jobOrEmpty404(ctx);
-        const notify = ctx.url.searchParams.get('send_notification');
-        if (notify !== null && notify !== 'true' && notify !== 'false') {
-            return problem(400, `send_notification must be true or false, not '${notify}'.`, 'It is a boolean query parameter.', 'Send ?send_notification=true or false, or omit it.');
-        }
-        const body = requireObject((await readJson(ctx.req, 'deployment', { required: false })) ?? {}, 'deployment');
-        refuseResources(body);
-        if (body.mode !== undefined && body.mode !== 'release' && body.mode !== 'testing') {
-            return problem(400, `Unknown deployment mode '${show(body.mode)}'.`, 'The mode is release or testing.', "Send mode 'release', 'testing', or omit it.");
-        }
-        // merged over the deployment that runs (its CronJob), as the build reads it when it starts
-        // (DeploymentService.updateDeployment); a POST during a build replaces that build
-        const previous = js.live;
-        const python = body.python_version ?? previous?.python_version ?? opts.defaultPythonVersion;
-        if (typeof python !== 'string' || !opts.pythonVersions.includes(python)) {
-            return problem(409, `Python version '${show(python)}' is not supported.`, `The service supports ${opts.pythonVersions.join(', ')}.`, "Set [job] python_version in config.ini (or the deployment's python_version) to a supported version; GET .../info lists them.");
-        }
-        const version = body.job_version ?? previous?.job_version ?? js.versions.at(-1)?.version;
-        if (typeof version !== 'string' || !js.versions.some(v => v.version === version)) {
-            return problem(400, version === undefined
-                ? 'No job version to deploy.'
-                : `Job version '${show(version)}' of '${js.job.job_name}' does not exist.`, version === undefined
-                ? 'No sources were uploaded for this job.'
-                : 'No upload of this job produced that version.', 'Upload the sources first and deploy the version_sha it answers.');
-        }
-        const pythonChanged = previous !== undefined && previous.python_version !== python;
-        const vdk = body.vdk_version ?? (pythonChanged ? undefined : previous?.vdk_version);
-        const now = clock.now();
-        const script = scriptsFor(js.job.team, js.job.job_name).deployments.shift() ?? {
-            status: 'SUCCESS',
-            seconds: opts.deploymentSeconds
-        };
-        js.pending = {
-            started_at: now,
-            ready_at: now + script.seconds * 1000,
-            outcome: script.status,
-            notify: notify !== 'false',
-            recipients: deployContacts(js),
-            target: {
-                job_version: version,
-                python_version: python,
-                ...(typeof vdk === 'string' ? { vdk_version: vdk } : {}),
-                // absent: the CronJob keeps its enabled state, a new one is enabled
-                // (DeploymentModelConverter.mergeDeployments; JobImageDeployer.updateCronJob)
-                enabled: typeof body.enabled === 'boolean' ? body.enabled : (previous?.enabled ?? true),
-                mode: body.mode ?? previous?.mode ?? 'release',
-                last_deployed_by: ctx.user,
-                last_deployed_date: iso(now),
-                // the CronJob takes the job config's schedule at deploy time; the body's is ignored
-                // (JobImageDeployer.updateCronJob)
-                schedule: { schedule_cron: schedule(js) }
-            }
-        };
-        js.deployment_status ??= 'NONE';
-        settle(js, now);
-        return empty(202);
-    };
-    const patchDeployment = async (ctx) => {
-        const js = jobOrEmpty404(ctx);
-        const live = js.live ??
-            fail(problem(404, `Data job '${js.job.job_name}' is not deployed.`, 'There is no deployment to change.', 'Deploy the job first.'));
-        const body = requireObject(await readJson(ctx.req, 'deployment'), 'deployment');
-        refuseResources(body);
-        for (const [key, current] of [
-            ['job_version', live.job_version],
-            ['python_version', live.python_version]
-        ]) {
-            if (body[key] !== undefined && body[key] !== null && body[key] !== current) {
-                return problem(400, `'${key}' cannot be changed by PATCH.`, `PATCH changes only enabled, vdk_version and schedule; ${key} needs a new deployment.`, `POST .../deployments with the new ${key}.`);
-            }
-        }
-        // synchronous: the CronJob is written again at once, without a new image, with the schedule of
-        // the job's config (not the body's) and a new deployed date (DeploymentService
-        // .patchDeployment → JobImageDeployer.scheduleJob / updateCronJob)
-        if (typeof body.enabled === 'boolean')
-            live.enabled = body.enabled;
-        if (typeof body.vdk_version === 'string')
-            live.vdk_version = body.vdk_version;
-        live.schedule = { schedule_cron: schedule(js) };
-        live.last_deployed_by = ctx.user;
-        live.last_deployed_date = iso(clock.now());
-        return empty(202);
-    };
-    const deleteDeployment = ctx => {
-        // 202 whenever the job exists, deployed or not (DataJobsDeploymentController.deploymentDelete)
-        const js = jobOrEmpty404(ctx);
-        js.live = undefined;
-        js.pending = undefined;
-        js.deployment_status = 'SUCCESS';
-        return empty(202);
-    };
-    const startExecution = async (ctx) => {
-        const js = jobOr404(ctx);
-        const notDeployed = () => problem(404, `Data job '${js.job.job_name}' is not deployed.`, 'An execution runs the deployed version, and there is none.', 'Deploy the job and wait until the deployment is live, then start it.');
-        if (!js.live)
-            return notDeployed();
-        // everything that waits comes first: from the 409 check to the push nothing awaits, so two
-        // concurrent starts cannot both pass the check
-        const body = requireObject((await readJson(ctx.req, 'execution request', { required: false })) ?? {}, 'execution request');
-        if (body.args !== undefined && body.args !== null && !isObject(body.args)) {
-            return problem(400, "The execution's args must be a JSON object.", `Got ${JSON.stringify(body.args).slice(0, 80)}.`, 'Send args as an object of argument names to values.');
-        }
-        const stepFiles = await steps(js, js.live.job_version);
-        const live = js.live;
-        if (!live)
-            return notDeployed();
-        const now = clock.now();
-        const running = js.executions.find(e => isActive(executionStatus(e, now)));
-        if (running) {
-            return problem(409, `Data job '${js.job.job_name}' is already running.`, `Execution '${running.id}' has not finished.`, 'Wait for it to end, or cancel it, then start again.', 'No new execution was started.');
-        }
-        const script = scriptsFor(js.job.team, js.job.job_name).executions.shift() ?? {
-            status: 'succeeded',
-            seconds: opts.executionSeconds
-        };
-        let id = `${js.job.job_name}-${Math.floor(now / 1000)}`;
-        for (let n = 2; js.executions.some(e => e.id === id); n++)
-            id = `${js.job.job_name}-${Math.floor(now / 1000)}-${n}`;
-        // `<started_by>/<user>`, or the user alone without one (JobExecutionService)
-        const startedBy = typeof body.started_by === 'string' && body.started_by
-            ? `${body.started_by}/${ctx.user}`
-            : ctx.user;
-        const runningAt = now + (script.submitSeconds ?? opts.submitSeconds) * 1000;
-        const endAt = runningAt + script.seconds * 1000;
-        js.executions.push({
-            id,
-            job_name: js.job.job_name,
-            team: js.job.team,
-            // recorded as manual whatever started_by says: a started_by holding "scheduled" only marks
-            // the Kubernetes job (JobExecutionService.startDataJobExecution, saveDataJobExecution)
-            type: 'manual',
-            started_by: startedBy,
-            args: body.args ?? {},
-            op_id: ctx.opId,
-            created_at: now,
-            running_at: runningAt,
-            end_at: endAt,
-            final: script.status,
-            ...(script.becomes
-                ? {
-                    becomes: script.becomesAfterReads !== undefined
-                        ? { status: script.becomes, afterReads: script.becomesAfterReads, reads: 0 }
-                        : { status: script.becomes, at: endAt + (script.becomesAfterSeconds ?? 1) * 1000 }
-                }
-                : {}),
-            logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
-            deployment: { ...live }
-        });
-        while (js.executions.length > MAX_EXECUTIONS_PER_JOB) {
-            const i = js.executions.findIndex(e => !isActive(executionStatus(e, now)));
-            js.executions.splice(i < 0 ? 0 : i, 1);
-        }
-        return empty(202, {
-            Location: `/data-jobs/for-team/${enc(js.job.team)}/jobs/${enc(js.job.job_name)}/executions/${enc(id)}`
-        });
-    };
-    /** The step files of a version: .py and .sql files at the top of the job folder, in order. */
-    const steps = async (js, version) => {
-        const v = js.versions.find(x => x.version === version);
-        if (!v)
-            return [];
-        const files = await sources.tree(v.tree);
-        return files.map(f => f.path).filter(p => !p.includes('/') && /\.(py|sql)$/.test(p));
-    };
-    const listExecutions = ctx => {
-        const js = jobOr404(ctx);
-        const wanted = ctx.url.searchParams.getAll('execution_status').flatMap(s => s.split(','));
-        for (const s of wanted) {
-            if (!EXECUTION_STATUSES.includes(s)) {
-                return problem(404, `Unknown execution status '${s}'.`, `Valid statuses: ${EXECUTION_STATUSES.join(', ')}.`, 'Filter by lowercase execution statuses.');
-            }
-        }
-        const now = clock.now();
-        const list = js.executions.filter(e => !wanted.length || wanted.includes(executionStatus(e, now)));
-        return json(200, list.map(e => executionView(e, now)));
-    };
-    const findExecution = (ctx) => {
-        const js = jobOr404(ctx);
-        return (js.executions.find(e => e.id === ctx.params.id) ??
-            fail(problem(404, `Cannot find execution '${ctx.params.id}' of data job '${js.job.job_name}'.`, 'The execution does not exist, or it was cleaned up (the service keeps the latest 100).', "List the job's executions to find a valid id.")));
-    };
-    const readExecution = ctx => {
-        const e = findExecution(ctx);
-        const now = clock.now();
-        // a status that becomes another after N reads: this read counts once the execution has ended
-        const b = e.becomes;
-        if (b?.afterReads !== undefined && b.at === undefined && !e.cancelled_at && now >= e.end_at) {
-            b.reads = (b.reads ?? 0) + 1;
-            if (b.reads > b.afterReads)
-                b.at = now;
-            persist();
-        }
-        return json(200, executionView(e, now));
-    };
-    const cancelExecution = ctx => {
-        const e = findExecution(ctx);
-        const now = clock.now();
-        const status = executionStatus(e, now);
-        if (!isActive(status)) {
-            return problem(400, `Execution '${e.id}' cannot be cancelled.`, `It is not running: its status is ${status}.`, 'Only submitted or running executions can be cancelled.');
-        }
-        e.cancelled_at = now;
-        return empty(200);
-    };
-    const executionLogs = ctx => {
-        const e = findExecution(ctx);
-        const tail = ctx.url.searchParams.get('tail_lines');
-        if (tail !== null && !/^-?\d+$/.test(tail)) {
-            return problem(400, `tail_lines must be an integer, not '${tail}'.`, 'It is the number of last lines to return (0: all).', 'Send ?tail_lines=<n>.');
-        }
-        const now = clock.now();
-        const end = executionEnd(e, now);
-        const gone = end !== undefined && now >= end + opts.logsRetentionSeconds * 1000;
-        let lines = gone ? [] : visibleLogLines(e, now);
-        const n = Number(tail ?? 0);
-        if (n > 0)
-            lines = lines.slice(-n);
-        return json(200, { logs: lines.join('\n') });
-    };
-    /**
-     * Where a job's properties or secrets are kept. Neither checks that the job exists, nor (for
-     * properties) the team: properties are keyed by the job name alone (DataJobsPropertiesController
-     * → PropertiesService.updateJobProperties(jobName, …)), secrets by team/job in Vault
-     * (VaultJobSecretsService), so a wrong team reads {} and writes elsewhere.
-     */
-    const mapKey = (store, ctx) => store === 'properties' ? ctx.params.job : `${ctx.params.team}/${ctx.params.job}`;
-    const readMap = (store) => ctx => json(200, state[store][mapKey(store, ctx)] ?? {});
-    const writeMap = (store, limit) => async (ctx) => {
-        const body = requireObject(await readJson(ctx.req, store, { limit }), store);
-        state[store][mapKey(store, ctx)] = body;
-        // properties 204 (DataJobsPropertiesController), secrets 202 (DataJobsSecretsController)
-        return empty(store === 'secrets' ? 202 : 204);
-    };
-    const secretsOff = () => problem(501, 'Secrets are not supported by this service.', 'No secrets storage is configured.', 'Ask the operators of the Control Service to configure a secrets backend.');
-    const tokenEndpoint = async (ctx) => {
-        if (!opts.apiTokens.length)
-            return empty(404);
-        const form = new URLSearchParams((await readBody(ctx.req, 64 * 1024)).toString('utf8'));
-        if (form.get('grant_type') !== 'refresh_token') {
-            return json(400, {
-                error: 'unsupported_grant_type',
-                error_description: 'only grant_type=refresh_token is supported'
-            });
-        }
-        const refresh = form.get('refresh_token');
-        if (!refresh || !opts.apiTokens.includes(refresh)) {
-            return json(400, { error: 'invalid_grant', error_description: 'the API token is not valid' });
-        }
-        const token = `emu-${hex(24)}`;
-        state.issued_tokens[token] = clock.now() + opts.accessTokenTtlSeconds * 1000;
-        return json(200, {
-            access_token: token,
-            token_type: 'bearer',
-            expires_in: opts.accessTokenTtlSeconds,
-            scope: ''
-        });
-    };
-    // ---- routing ----------------------------------------------------------------------------------
-    const T = '/data-jobs/for-team/:team';
-    const J = `${T}/jobs/:job`;
-    const D = `${J}/deployments/:deployment`;
-    const routes = [
-        ['GET', `${T}/info`, info],
-        ['GET', `${T}/jobs`, jobsQuery],
-        ['POST', `${T}/jobs`, createJob],
-        ['GET', J, readJob],
-        ['PUT', J, updateJob],
-        ['DELETE', J, deleteJob],
-        ['PUT', `${J}/team/:newTeam`, changeTeam],
-        ['GET', `${J}/sources`, downloadSources],
-        ['POST', `${J}/sources`, uploadSources],
-        ['DELETE', `${J}/sources`, deleteSources],
-        ['GET', `${J}/deployments`, listDeployments],
-        ['POST', `${J}/deployments`, createDeployment],
-        ['GET', D, readDeployment],
-        ['PATCH', D, patchDeployment],
-        ['DELETE', D, deleteDeployment],
-        ['GET', `${D}/executions`, listExecutions],
-        ['POST', `${D}/executions`, startExecution],
-        ['GET', `${J}/executions`, listExecutions],
-        ['GET', `${J}/executions/:id`, readExecution],
-        ['DELETE', `${J}/executions/:id`, cancelExecution],
-        ['GET', `${J}/executions/:id/logs`, executionLogs],
-        ['GET', `${D}/properties`, readMap('properties')],
-        ['PUT', `${D}/properties`, writeMap('properties', MAX_JSON_BYTES)],
-        ['GET', `${D}/secrets`, opts.secrets ? readMap('secrets') : secretsOff],
-        ['PUT', `${D}/secrets`, opts.secrets ? writeMap('secrets', MAX_SECRETS_BYTES) : secretsOff],
-        ['POST', '/auth/token', tokenEndpoint]
-    ];
-    const PUBLIC = new Set(['/auth/token']);
-    // ---- admin API (/_emulator/) -----------------------------------------------------------------
-    const admin = [
-        ['GET', '/_emulator/health', () => json(200, { ok: true, version: EMULATOR_VERSION })],
-        [
-            'GET',
-            '/_emulator/config',
-            () => json(200, {
-                version: EMULATOR_VERSION,
-                auth: authOn,
-                persistent: Boolean(opts.dataDir),
-                supported_python_versions: opts.pythonVersions,
-                default_python_version: opts.defaultPythonVersion,
-                execution_seconds: opts.executionSeconds,
-                submit_seconds: opts.submitSeconds,
-                clock: clockView(),
-                deployment_seconds: opts.deploymentSeconds,
-                logs_retention_seconds: opts.logsRetentionSeconds,
-                logs_url_template: opts.logsUrlTemplate,
-                secrets: opts.secrets,
-                allowed_hosts: opts.allowedHosts,
-                max_upload_bytes: opts.maxUploadBytes,
-                max_sources_bytes: opts.maxSourcesBytes,
-                max_sources_entries: opts.maxSourcesEntries,
-                max_inflate_ratio: opts.maxInflateRatio
-            })
-        ],
-        [
-            'POST',
-            '/_emulator/jobs/:team/:job/next-execution',
-            async (ctx) => {
-                const script = parseExecutionScript(await readJson(ctx.req, 'script'), opts.executionSeconds);
-                const queue = scriptsFor(ctx.params.team, ctx.params.job).executions;
-                queue.push(script);
-                return json(201, { queued: queue.length });
-            }
-        ],
-        [
-            'POST',
-            '/_emulator/jobs/:team/:job/next-deployment',
-            async (ctx) => {
-                const script = parseDeploymentScript(await readJson(ctx.req, 'script'), opts.deploymentSeconds);
-                const queue = scriptsFor(ctx.params.team, ctx.params.job).deployments;
-                queue.push(script);
-                return json(201, { queued: queue.length });
-            }
-        ],
-        [
-            'GET',
-            '/_emulator/faults',
-            () => json(200, faults.map(({ pattern: _p, ...f }) => f))
-        ],
-        [
-            'POST',
-            '/_emulator/faults',
-            async (ctx) => {
-                const fault = parseFault(await readJson(ctx.req, 'fault'), ++faultSeq);
-                faults.push(fault);
-                return json(201, { id: fault.id });
-            }
-        ],
-        ['DELETE', '/_emulator/faults', () => ((faults = []), empty(204))],
-        ['GET', '/_emulator/clock', () => json(200, clockView())],
-        [
-            'POST',
-            '/_emulator/clock',
-            async (ctx) => {
-                const change = parseClockChange(await readJson(ctx.req, 'clock change'));
-                if (change.freeze === true)
-                    clock.freeze();
-                if (change.freeze === false)
-                    clock.resume();
-                clock.advance(change.advanceSeconds * 1000);
-                persist();
-                return json(200, clockView());
-            }
-        ],
-        ['GET', '/_emulator/notifications', () => json(200, state.notifications)],
-        ['DELETE', '/_emulator/notifications', () => ((state.notifications = []), empty(204))],
-        ['GET', '/_emulator/journal', () => json(200, journal)],
-        ['DELETE', '/_emulator/journal', () => (journal.splice(0), empty(204))],
-        [
-            'GET',
-            '/_emulator/logs/:team/:job/:id',
-            ctx => {
-                const e = findExecution(ctx);
-                const lines = visibleLogLines(e, clock.now());
-                return raw(200, lines.length ? `${lines.join('\n')}\n` : '', 'text/plain; charset=utf-8');
-            }
-        ],
-        ['POST', '/_emulator/auth/expire', () => ((state.issued_tokens = {}), empty(204))],
-        [
-            'POST',
-            '/_emulator/reset',
-            () => {
-                state = emptyState();
-                faults = [];
-                journal.splice(0);
-                return empty(204);
-            }
-        ]
-    ];
-    const clockView = () => ({ now: iso(clock.now()), frozen: clock.frozen });
-    const match = (table, method, path) => {
-        const parts = path.split('/');
-        let pathMatched = false;
-        for (const [m, pattern, handler] of table) {
-            const want = pattern.split('/');
-            if (want.length !== parts.length)
-                continue;
-            const params = {};
-            let ok = true;
-            for (let i = 0; i < want.length && ok; i++) {
-                if (want[i].startsWith(':')) {
-                    try {
-                        params[want[i].slice(1)] = decodeURIComponent(parts[i]);
-                    }
-                    catch {
-                        ok = false;
-                    }
-                    ok &&= parts[i] !== '';
-                }
-                else
-                    ok = want[i] === parts[i];
-            }
-            if (!ok)
-                continue;
-            pathMatched = true;
-            if (m === method)
-                return { handler, params };
-        }
-        return pathMatched ? 'method' : undefined;
-    };
-    const notFound = (path, status = 404, error = 'Not Found') => json(status, { timestamp: iso(clock.now()), status, error, path });
-    const authorized = (req) => {
-        if (!authOn)
-            return undefined;
-        const header = req.headers.authorization;
-        const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-        if (!bearer)
-            return empty(401, { 'WWW-Authenticate': 'Bearer' });
-        const expiry = state.issued_tokens[bearer];
-        if (opts.tokens.includes(bearer) || (expiry !== undefined && expiry > clock.now()))
-            return undefined;
-        return empty(401, {
-            'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is invalid or expired."'
-        });
-    };
-    const dispatch = async (table, req, url, opId) => {
-        const method = req.method ?? 'GET';
-        const found = match(table, method, url.pathname);
-        if (!found)
-            return notFound(url.pathname);
-        if (found === 'method')
-            return notFound(url.pathname, 405, 'Method Not Allowed');
-        return found.handler({ req, url, params: found.params, opId, user });
-    };
-    const run = async (fn) => {
-        try {
-            return await fn();
-        }
-        catch (e) {
-            if (e instanceof ReplyError)
-                return e.reply;
-            if (e instanceof AdminInputError)
-                return json(400, { error: e.message });
-            opts.log?.(`internal error: ${e.stack ?? String(e)}`);
-            return problem(500, 'The local Control Service failed unexpectedly.', e.message, 'Report this as a bug of vdk-actions.');
-        }
-    };
-    /**
-     * What is left of a request's body once its answer is decided is read and dropped, up to
-     * SWALLOW_BYTES; past that the connection is closed. (Node would otherwise read all of it.)
-     */
-    const swallow = (req) => {
-        if (req.complete || req.destroyed)
-            return;
-        let left = SWALLOW_BYTES;
-        req.on('data', (chunk) => {
-            left -= chunk.length;
-            if (left < 0)
-                req.socket.destroy();
-        });
-        req.resume();
-    };
-    /** Admin calls need what the API needs (the token, when one is set), and their POSTs a JSON
-     * body: a web page's form can send only form or text content types. */
-    const adminRefusal = (req) => {
-        const denied = authorized(req);
-        if (denied)
-            return denied;
-        const type = req.headers['content-type'] ?? '';
-        if (req.method === 'POST' && !JSON_TYPE.test(type)) {
-            return json(415, {
-                error: 'admin POSTs must be sent with Content-Type: application/json (also without a body)'
-            });
-        }
-        return undefined;
-    };
-    const applyFault = (req, res, f) => {
-        swallow(req);
-        if (f.reset) {
-            res.socket?.destroy();
-            return;
-        }
-        const headers = {};
-        if (f.retryAfter !== undefined) {
-            headers['Retry-After'] = f.retryAfterAsDate
-                ? new Date(clock.now() + f.retryAfter * 1000).toUTCString()
-                : String(Math.round(f.retryAfter));
-        }
-        const reply = f.body !== undefined
-            ? raw(f.status ?? 500, f.body, f.contentType ?? 'application/json')
-            : problem(f.status ?? 500, `Injected fault: HTTP ${f.status}.`, `Scripted through /_emulator/faults (fault ${f.id}).`, 'Retry if the operation is safe to retry.');
-        send(res, { ...reply, headers: { ...reply.headers, ...headers } });
-    };
-    const handle = async (req, res) => {
-        const url = new URL(req.url ?? '/', 'http://emulator');
-        const opId = req.headers['x-opid'] ?? hex(8);
-        res.setHeader('X-OPID', opId);
-        const method = req.method ?? 'GET';
-        // before anything else, and out of the journal: such a request is not a client of the service
-        const refused = access({ host: req.headers.host, origin: req.headers.origin });
-        if (refused) {
-            swallow(req);
-            send(res, refused);
-            return;
-        }
-        if (url.pathname.startsWith('/_emulator/')) {
-            const denied = adminRefusal(req);
-            const reply = denied ?? (await run(() => dispatch(admin, req, url, opId)));
-            swallow(req);
-            send(res, reply);
-            return;
-        }
-        const query = {};
-        for (const k of new Set(url.searchParams.keys())) {
-            const all = url.searchParams.getAll(k);
-            query[k] = all.length === 1 ? all[0] : all;
-        }
-        const entry = {
-            seq: ++journalSeq,
-            // when it arrived, by the wall clock: a client's pacing is measured in real time, whatever
-            // the service's own (possibly frozen) clock says
-            at: iso(Date.now()),
-            method,
-            path: url.pathname,
-            query,
-            status: null,
-            op_id: opId
-        };
-        journal.push(entry);
-        if (journal.length > MAX_JOURNAL)
-            journal.splice(0, journal.length - MAX_JOURNAL);
-        res.on('finish', () => (entry.status = res.statusCode));
-        opts.log?.(`${method} ${req.url}`);
-        const fault = takeFault(faults, method, url.pathname, req.headers['content-length'] !== undefined);
-        if (fault)
-            entry.fault = describeFault(fault);
-        const after = fault?.when === 'after';
-        const answers = fault && (fault.reset || fault.status !== undefined);
-        if (fault?.delayMs && !after)
-            await sleep(fault.delayMs);
-        if (fault && answers && !after)
-            return applyFault(req, res, fault);
-        const now = clock.now();
-        let changed = false;
-        for (const js of Object.values(state.jobs))
-            changed = settle(js, now) || changed;
-        const denied = PUBLIC.has(url.pathname) ? undefined : authorized(req);
-        const reply = denied ?? (await run(() => dispatch(routes, req, url, opId)));
-        if (changed || (method !== 'GET' && method !== 'HEAD'))
-            persist();
-        if (fault?.delayMs && after)
-            await sleep(fault.delayMs);
-        if (fault && answers && after) {
-            if (reply.kind === 'stream')
-                reply.body.destroy();
-            return applyFault(req, res, fault);
-        }
-        swallow(req);
-        send(res, reply);
-    };
+    const access = accessCheck(settings.host, settings.allowedHosts);
     const server = (0,external_node_http_namespaceObject.createServer)((req, res) => {
-        handle(req, res).catch((e) => {
-            opts.log?.(`failed to answer: ${String(e)}`);
+        handle(service, access, req, res).catch((e) => {
+            settings.log?.(`failed to answer: ${String(e)}`);
             res.destroy();
         });
     });
@@ -37136,60 +37356,86 @@ async function startEmulator(options = {}) {
     server.requestTimeout = 0;
     await new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(opts.port, opts.host, () => resolve());
+        server.listen(settings.port, settings.host, () => resolve());
     });
     const port = server.address().port;
-    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-    base = `http://${host}:${port}`;
-    if (!(0,external_node_fs_namespaceObject.existsSync)(stateFile))
-        persist();
+    const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+    service.base = `http://${host}:${port}`;
+    if (!store.saved)
+        store.persist();
     return {
-        url: base,
+        url: service.base,
         port,
         server,
         get state() {
-            return state;
+            return store.state;
         },
-        journal,
-        clock,
+        journal: service.journal.entries,
+        clock: store.clock,
         async close() {
             await new Promise(resolve => {
                 server.close(() => resolve());
                 server.closeAllConnections();
             });
-            if (!opts.dataDir)
+            if (!settings.dataDir)
                 (0,external_node_fs_namespaceObject.rmSync)(dataDir, { recursive: true, force: true });
         }
     };
 }
-function createHashHex(text) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha1').update(text).digest('hex');
-}
-function send(res, reply) {
-    if (res.headersSent || res.destroyed)
+/** The path of every request: who may ask, then the admin API or the official one. */
+async function handle(service, access, req, res) {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const opId = req.headers['x-opid'] ?? (0,external_node_crypto_namespaceObject.randomBytes)(8).toString('hex');
+    res.setHeader('X-OPID', opId);
+    // before anything else, and out of the journal: such a request is not a client of the service
+    const refused = access({ host: req.headers.host, origin: req.headers.origin });
+    if (refused) {
+        swallow(req);
+        send(res, refused);
         return;
-    res.statusCode = reply.status;
-    for (const [k, v] of Object.entries(reply.headers ?? {}))
-        res.setHeader(k, v);
-    switch (reply.kind) {
-        case 'json': {
-            const text = JSON.stringify(reply.body);
-            res.setHeader('Content-Type', 'application/json');
-            res.setHeader('Content-Length', Buffer.byteLength(text));
-            res.end(text);
-            return;
-        }
-        case 'raw':
-            res.end(reply.body);
-            return;
-        case 'stream':
-            ;
-            reply.body.on('error', () => res.destroy()).pipe(res);
-            return;
-        default:
-            res.setHeader('Content-Length', 0);
-            res.end();
     }
+    if (url.pathname.startsWith('/_emulator/')) {
+        const denied = refuseAdmin(service, req);
+        const reply = denied ?? (await dispatch(service, ADMIN_ROUTES, req, url, opId));
+        swallow(req);
+        send(res, reply);
+        return;
+    }
+    await answerApi(service, req, res, url, opId);
+}
+/**
+ * A call of the official API: journaled, then a scripted fault may delay it or answer in its
+ * place, before it runs or after (a lost response); finished builds are applied first, so that
+ * the handler sees the state as of now, and any change is saved before the answer goes out.
+ */
+async function answerApi(service, req, res, url, opId) {
+    const method = req.method ?? 'GET';
+    const entry = service.journal.record(req, res, url, opId);
+    service.settings.log?.(`${method} ${req.url}`);
+    const hasLength = req.headers['content-length'] !== undefined;
+    const fault = service.faults.take(method, url.pathname, hasLength);
+    if (fault)
+        entry.fault = describeFault(fault);
+    const after = fault?.when === 'after';
+    const answers = fault && (fault.reset || fault.status !== undefined);
+    if (fault?.delayMs && !after)
+        await sleep(fault.delayMs);
+    if (fault && answers && !after)
+        return applyFault(req, res, fault, service.clock.now());
+    const changed = service.store.settleAll(service.clock.now());
+    const denied = url.pathname === TOKEN_PATH ? undefined : refuseUnauthorized(service, req);
+    const reply = denied ?? (await dispatch(service, API_ROUTES, req, url, opId));
+    if (changed || (method !== 'GET' && method !== 'HEAD'))
+        service.store.persist();
+    if (fault?.delayMs && after)
+        await sleep(fault.delayMs);
+    if (fault && answers && after) {
+        if (reply.kind === 'stream')
+            reply.body.destroy();
+        return applyFault(req, res, fault, service.clock.now());
+    }
+    swallow(req);
+    send(res, reply);
 }
 
 ;// CONCATENATED MODULE: ./src/emulator/cli.ts
@@ -37333,7 +37579,7 @@ async function main(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7306);
+/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9106);
 
 process.exitCode = await (0,_emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7180:
+/***/ 9670:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28381,10 +28381,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: startedBy
 
-// EXTERNAL MODULE: ./src/core/client.ts + 13 modules
-var client = __nccwpck_require__(8015);
+// EXTERNAL MODULE: ./src/core/client.ts + 18 modules
+var client = __nccwpck_require__(645);
 // EXTERNAL MODULE: ./src/core/connection.ts + 2 modules
 var core_connection = __nccwpck_require__(2551);
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var core_inputs = __nccwpck_require__(9114);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
 // EXTERNAL MODULE: ./src/core/logsurl.ts + 1 modules
@@ -28393,16 +28395,472 @@ var logsurl = __nccwpck_require__(3372);
 var poll = __nccwpck_require__(8822);
 // EXTERNAL MODULE: ./src/core/types.ts
 var types = __nccwpck_require__(3054);
+;// CONCATENATED MODULE: ./src/actions/execution.ts
+// Following an execution of a data job, for run-and-wait and fetch-logs: one status line per
+// change, its log lines as they come (each once, in order, the last ones kept for a failure's
+// reason), and its log at the end — from the service while the execution's pod exists, then from
+// the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
+
+
+/** How many of the last log lines are kept for a failure's report. */
+const TAIL_LINES = 20;
+/** An execution's log as it grows: each line shown once, in order; the last lines kept. */
+class ExecutionLog {
+    ctx;
+    id;
+    stream;
+    /** Lines of the log seen so far (the service sends the whole log each time). */
+    seen = 0;
+    /** The last lines seen, for a failure's report. */
+    tail = [];
+    constructor(ctx, id, stream) {
+        this.ctx = ctx;
+        this.id = id;
+        this.stream = stream;
+    }
+    /** The whole log as read now: the lines not seen yet are added (and shown when streaming). */
+    addWhole(lines) {
+        if (lines.length <= this.seen)
+            return;
+        const fresh = lines.slice(this.seen);
+        this.tail = [...this.tail, ...fresh].slice(-TAIL_LINES);
+        if (this.stream)
+            this.ctx.group(`logs of ${this.id}: lines ${this.seen + 1}–${lines.length}`, fresh);
+        this.seen = lines.length;
+    }
+}
+/** The lines behind an execution's logs_url, or why they were not read (client.readLogsUrl). */
+async function readLogsUrlLines(ctx, url, rule) {
+    const read = await ctx.client.readLogsUrl(url, rule);
+    return 'text' in read ? { lines: (0,client/* splitLines */.uz)(read.text) } : read;
+}
+/** Follows one execution while it runs: each status change in a line, and its new log lines. */
+class ExecutionFollower {
+    ctx;
+    ref;
+    id;
+    logs;
+    shownStatus;
+    /** The execution as last read. */
+    latest;
+    log;
+    constructor(ctx, ref, id, logs) {
+        this.ctx = ctx;
+        this.ref = ref;
+        this.id = id;
+        this.logs = logs;
+        this.log = new ExecutionLog(ctx, id, logs === 'stream');
+    }
+    /** Reads the execution: a line when its status changed, and its new log lines while it runs. */
+    async read() {
+        const execution = await this.ctx.client.readExecution(this.ref, this.id);
+        this.latest = execution;
+        if (execution.status !== this.shownStatus) {
+            this.ctx.info(`status: ${execution.status}${execution.message ? ` — ${execution.message}` : ''}`);
+            this.shownStatus = execution.status;
+        }
+        // no retries while it runs: the next read reads them again, and retrying would delay it
+        if (this.logs !== 'none' && !(0,types/* isTerminal */.Hd)(execution.status))
+            await this.pullLogs(0);
+        return execution;
+    }
+    /** New log lines from the service; `retries` instead of the client's. */
+    async pullLogs(retries) {
+        let text;
+        try {
+            text = await this.ctx.client.logs(this.ref, this.id, { retries });
+        }
+        catch (e) {
+            // logs are a courtesy: a failing logs endpoint must not fail the run
+            this.ctx.info(`(logs unavailable for now: ${e.message})`);
+            return;
+        }
+        this.log.addWhole((0,client/* splitLines */.uz)(text));
+    }
+    /** At the end: the rest of the log (from logs_url, as the pod is gone). */
+    async readLastLogs(execution, rule) {
+        if (this.logs === 'none')
+            return;
+        // the last lines (often the traceback): the pod may still be there just after the end…
+        await this.pullLogs();
+        // …and when it is gone, the log store behind logs_url has the whole log
+        const url = execution.logs_url;
+        if (!url)
+            return;
+        const stored = await readLogsUrlLines(this.ctx, url, rule);
+        if ('lines' in stored)
+            this.log.addWhole(stored.lines);
+        else
+            this.ctx.info(`complete logs: ${url} (${stored.why})`);
+    }
+}
+/**
+ * The log of an execution as the service has it (its last `tailLines` lines, when given); when the
+ * service no longer has it (the pod is gone), the log store's behind logs_url. A log store that
+ * cannot be read, or none, is a warning that says where to look instead, not a failure.
+ */
+async function readEndedLogs(ctx, ref, execution, options) {
+    const { id, status } = execution;
+    const text = await ctx.client.logs(ref, id, { tailLines: options.tailLines });
+    const fromService = { text, source: 'the Control Service' };
+    if (text || !isTerminal(status))
+        return fromService;
+    const url = execution.logs_url;
+    if (!url) {
+        ctx.warning(`the logs of execution ${id} are gone: the Control Service keeps them only while the execution's pod exists, and it has no logs_url configured; look in your cluster's log store, or ask the operators of the Control Service`);
+        return fromService;
+    }
+    const stored = await readLogsUrlLines(ctx, url, options.rule);
+    if ('why' in stored) {
+        ctx.warning(`the Control Service no longer has the logs of execution ${id} (it ended ${status}); they are at ${url} (${stored.why})`);
+        return fromService;
+    }
+    const lines = options.tailLines ? stored.lines.slice(-options.tailLines) : stored.lines;
+    return { text: lines.join('\n'), source: url };
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: ./src/core/jobdir.ts + 1 modules
-var jobdir = __nccwpck_require__(3538);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/core/configini.ts
+// config.ini as VDK reads it (Python's configparser): `[section]` headers, `key = value` or
+// `key: value`, keys case-insensitive, whole-line `#` / `;` comments (no inline comments),
+// indented continuation lines, and duplicate sections or keys refused. Written here because no
+// JavaScript ini library follows configparser and keeps line numbers, which annotations need.
+// A problem says where (line, column), never what the line holds: the file may come from a pull
+// request, and its text is not repeated into the log.
+function parseIni(text) {
+    const sections = new Map();
+    const sectionLines = new Map();
+    const problems = [];
+    let current;
+    let last;
+    let lastIndent = 0;
+    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+    lines.forEach((raw, i) => {
+        const line = i + 1;
+        const trimmed = raw.trim();
+        const indent = raw.length - raw.trimStart().length;
+        if (!trimmed || trimmed.startsWith('#') || trimmed.startsWith(';')) {
+            if (!trimmed)
+                last = undefined;
+            return;
+        }
+        if (last && indent > lastIndent) {
+            last.value = last.value ? `${last.value}\n${trimmed}` : trimmed;
+            return;
+        }
+        const header = /^\[(.+)\]$/.exec(trimmed);
+        if (header) {
+            const name = header[1].trim();
+            const first = sectionLines.get(name);
+            if (first !== undefined)
+                problems.push({
+                    line,
+                    message: `the section of line ${first} appears again: merge the two`
+                });
+            else
+                sectionLines.set(name, line);
+            current = sections.get(name) ?? new Map();
+            sections.set(name, current);
+            last = undefined;
+            return;
+        }
+        const at = trimmed.search(/[=:]/);
+        if (at <= 0) {
+            problems.push({
+                line,
+                message: `column ${indent + 1}: expected 'key = value', '[section]' or a comment`
+            });
+            return;
+        }
+        if (!current) {
+            problems.push({
+                line,
+                message: "a key before any [section]: config.ini starts with a section such as '[owner]'"
+            });
+            return;
+        }
+        const key = trimmed.slice(0, at).trim().toLowerCase();
+        const twice = current.get(key);
+        if (twice)
+            problems.push({
+                line,
+                message: `the key of line ${twice.line} is set again in its section`
+            });
+        last = { value: trimmed.slice(at + 1).trim(), line };
+        lastIndent = indent;
+        current.set(key, last);
+    });
+    return { sections, problems };
+}
+const iniGet = (ini, section, key) => ini.sections.get(section)?.get(key.toLowerCase());
+
 // EXTERNAL MODULE: ./src/core/text.ts
 var core_text = __nccwpck_require__(2020);
+;// CONCATENATED MODULE: ./src/core/jobdir.ts
+// A data job folder's config.ini as VDK reads it: team, schedule, python version, contacts and
+// notification settings, each with its line for annotations; and the one way a file of the job
+// folder itself (config.ini, .vdkignore) is read: only a regular file inside the folder, of
+// bounded size. (The files to upload: scan.ts.)
+
+
+
+
+const CONFIG_INI = 'config.ini';
+/** The most config.ini or .vdkignore may hold: each is read whole, and a job's are a few KiB. */
+const MAX_JOB_FILE_BYTES = 1024 * 1024;
+/** Whether `path` is `dir` or lies under it (both real paths). */
+const under = (dir, path) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
+/** What a file system error code means to a person (never the error's message: it holds paths). */
+function fsReason(e) {
+    const code = e?.code;
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'permission denied';
+    if (code === 'ENOENT')
+        return 'it vanished while the job folder was read';
+    if (code === 'ELOOP')
+        return 'a loop of symbolic links';
+    if (code === 'ENOTDIR')
+        return 'it changed while the job folder was read';
+    return code ?? 'an unknown error';
+}
+/** Why a symbolic link could not be followed (realpath's error). */
+const leadsNowhere = (e) => `a symbolic link that leads nowhere${e.code === 'ENOENT' ? '' : ` (${fsReason(e)})`}`;
+/** What kind of thing a non-regular, non-folder file is. */
+const specialKind = (st) => st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device';
+/**
+ * Where a file of the job folder itself (config.ini, .vdkignore) may be read from: its real path,
+ * when it is a regular file inside the job folder and at most MAX_JOB_FILE_BYTES; `missing` when
+ * there is none; else why not (one line, never the file's content). Nothing is opened here: a
+ * FIFO or a device is refused by its type, before any read could block or run forever.
+ *
+ * A symbolic link is followed when its target stays inside the job folder (outside a `.git`
+ * folder): what is read is then a file that the upload carries too, so config.ini says the same
+ * to this action as to VDK on the service. One leading elsewhere, even inside the checkout, is
+ * refused: these files are read on pull requests, and a link could lead to `.git/config` (where
+ * actions/checkout keeps its token) or to a file of the runner.
+ */
+function locateJobFile(jobDir, name) {
+    const file = (0,external_node_path_.join)(jobDir, name);
+    let root;
+    let path = file;
+    try {
+        root = (0,external_node_fs_.realpathSync)(jobDir);
+        const link = (0,external_node_fs_.lstatSync)(file);
+        if (link.isSymbolicLink()) {
+            try {
+                path = (0,external_node_fs_.realpathSync)(file);
+            }
+            catch (e) {
+                return { problem: leadsNowhere(e) };
+            }
+            if (!under(root, path))
+                return {
+                    problem: `a symbolic link that leads outside the job folder: ${name} is read only from a file inside it`
+                };
+            if ((0,external_node_path_.relative)(root, path).split(external_node_path_.sep).includes('.git'))
+                return { problem: `a symbolic link into a .git folder: ${name} is not read from there` };
+        }
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return { missing: true };
+        return { problem: `cannot be read (${fsReason(e)})` };
+    }
+    return checkedJobFile(path, name);
+}
+/** The checks of a job folder's own file by its status: a regular file, not too large. */
+function checkedJobFile(path, name, st) {
+    let s = st;
+    try {
+        s ??= (0,external_node_fs_.lstatSync)(path);
+    }
+    catch (e) {
+        return { problem: `cannot be read (${fsReason(e)})` };
+    }
+    if (s.isDirectory())
+        return { problem: `is a folder: ${name} must be a file` };
+    if (!s.isFile())
+        return { problem: `is ${specialKind(s)}, not a file: ${name} must be a file` };
+    if (s.size > MAX_JOB_FILE_BYTES)
+        return {
+            problem: `holds ${s.size} bytes, more than the ${MAX_JOB_FILE_BYTES} a ${name} may hold`
+        };
+    return { path, size: s.size };
+}
+/**
+ * The text of a file of the job folder itself (see locateJobFile), or why it is not read. The file
+ * is opened without following a link and without blocking, and checked again once open, so a file
+ * swapped meanwhile for a pipe or a larger one is refused, not waited on or read whole.
+ */
+function readJobFile(jobDir, name) {
+    const file = (0,external_node_path_.join)(jobDir, name);
+    const found = locateJobFile(jobDir, name);
+    if ('missing' in found)
+        return found;
+    if ('problem' in found)
+        return { problem: { file, message: found.problem } };
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(found.path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | external_node_fs_.constants.O_NOFOLLOW);
+        const again = checkedJobFile(found.path, name, (0,external_node_fs_.fstatSync)(fd));
+        if ('problem' in again)
+            return { problem: { file, message: again.problem } };
+        // one byte more than allowed is asked for, so that a file that grew is noticed
+        const buf = Buffer.alloc(Math.min(again.size, MAX_JOB_FILE_BYTES) + 1);
+        let got = 0;
+        for (;;) {
+            const n = (0,external_node_fs_.readSync)(fd, buf, got, buf.length - got, got);
+            if (n === 0 || (got += n) === buf.length)
+                break;
+        }
+        if (got > MAX_JOB_FILE_BYTES)
+            return {
+                problem: {
+                    file,
+                    message: `holds more than the ${MAX_JOB_FILE_BYTES} bytes a ${name} may hold`
+                }
+            };
+        return { text: buf.toString('utf8', 0, got) };
+    }
+    catch (e) {
+        return { problem: { file, message: `cannot be read (${fsReason(e)})` } };
+    }
+    finally {
+        if (fd !== undefined)
+            (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/**
+ * A value from a job's file inside a message: inert (a line break shown as `\n`) and at most 60
+ * characters, so that no line of the file is printed whole.
+ */
+function shown(value) {
+    const one = (0,core_text/* inert */.tJ)(value);
+    return `'${one.length > 60 ? `${one.slice(0, 60)}…` : one}'`;
+}
+const CONTACT_KEYS = [
+    'notified_on_job_failure_user_error',
+    'notified_on_job_failure_platform_error',
+    'notified_on_job_success',
+    'notified_on_job_deploy'
+];
+const BOOLEANS = {
+    '1': true,
+    yes: true,
+    true: true,
+    on: true,
+    '0': false,
+    no: false,
+    false: false,
+    off: false
+};
+/** Reads config.ini; problems carry the file and line. */
+function readJobConfig(jobDir) {
+    const file = (0,external_node_path_.join)(jobDir, CONFIG_INI);
+    const read = readJobFile(jobDir, CONFIG_INI);
+    if ('missing' in read)
+        return {
+            problems: [
+                { file, message: `a data job folder needs a config.ini; there is none in ${jobDir}` }
+            ]
+        };
+    if ('problem' in read)
+        return { problems: [read.problem] };
+    const ini = parseIni(read.text);
+    const problems = ini.problems.map(p => ({
+        file,
+        line: p.line,
+        message: p.message
+    }));
+    const config = { file, contacts: {}, contactLines: {} };
+    config.team = iniGet(ini, 'owner', 'team');
+    config.scheduleCron = iniGet(ini, 'job', 'schedule_cron');
+    config.pythonVersion = iniGet(ini, 'job', 'python_version');
+    for (const key of CONTACT_KEYS) {
+        const v = iniGet(ini, 'contacts', key);
+        if (!v)
+            continue;
+        config.contacts[key] = v.value
+            .split(/[;,]/)
+            .map(s => s.trim())
+            .filter(Boolean);
+        config.contactLines[key] = v.line;
+    }
+    const notify = iniGet(ini, 'contacts', 'enable_execution_notifications');
+    if (notify) {
+        const b = BOOLEANS[notify.value.toLowerCase()];
+        if (b === undefined)
+            problems.push({
+                file,
+                line: notify.line,
+                message: 'enable_execution_notifications must be true or false (or yes/no, on/off, 1/0)'
+            });
+        else
+            config.enableExecutionNotifications = b;
+    }
+    const delay = iniGet(ini, 'contacts', 'notification_delay_period_minutes');
+    if (delay) {
+        const n = Number(delay.value);
+        if (!/^\d+$/.test(delay.value) || n <= 0)
+            problems.push({
+                file,
+                line: delay.line,
+                message: 'notification_delay_period_minutes must be a whole number of minutes above 0'
+            });
+        else
+            config.notificationDelayPeriodMinutes = n;
+    }
+    return { config, problems };
+}
+/** What the job's config holds where config.ini says nothing, as the official CLI sends it. */
+const CONFIG_DEFAULTS = {
+    enable_execution_notifications: true,
+    notification_delay_period_minutes: 240
+};
+/**
+ * The job's config with config.ini as the owner of schedule, contacts and notification settings,
+ * as the official CLI writes them on deploy (vdk-control-cli deploy_cli_impl.py, job_config.py):
+ * what config.ini does not say is cleared (no schedule, empty contact lists) or set to the CLI's
+ * defaults. Unlike the CLI, the fields config.ini cannot express (db_default_type,
+ * generate_keytab, …) are kept from `current` rather than dropped.
+ */
+function jobConfigFromIni(current, ini) {
+    return {
+        ...current,
+        schedule: { ...current.schedule, schedule_cron: ini.scheduleCron?.value ?? '' },
+        contacts: Object.fromEntries(CONTACT_KEYS.map(k => [k, ini.contacts[k] ?? []])),
+        enable_execution_notifications: ini.enableExecutionNotifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        notification_delay_period_minutes: ini.notificationDelayPeriodMinutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    };
+}
+/**
+ * The fields of a job's config that config.ini owns, with an absent value read as the service's
+ * default: two configs with the same view need no update (and no new deployment).
+ */
+function iniOwnedView(config) {
+    return JSON.stringify([
+        config.schedule?.schedule_cron ?? '',
+        CONTACT_KEYS.map(k => config.contacts?.[k] ?? []),
+        config.enable_execution_notifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
+        config.notification_delay_period_minutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
+    ]);
+}
+/** The job name VDK would use by default: the folder's name. */
+const folderJobName = (jobDir) => (0,external_node_path_.basename)((0,external_node_path_.resolve)(jobDir));
+
+// EXTERNAL MODULE: ./src/core/jobrules.ts
+var jobrules = __nccwpck_require__(237);
+// EXTERNAL MODULE: ./src/actions/runtime.ts + 24 modules
+var runtime = __nccwpck_require__(7682);
 ;// CONCATENATED MODULE: ./src/actions/job.ts
 // The job inputs every action shares — job-path, job-name, team — with VDK's defaults: the job
 // name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
-// folder is read once here (config.ini, and for uploads the scan with its refusals).
+// folder is read once here (config.ini, and for uploads the scan with its refusals). Also the
+// upload inputs deploy and upload-sources share (reason, create-if-missing).
+
 
 
 
@@ -28410,88 +28868,97 @@ var core_text = __nccwpck_require__(2020);
 
 /**
  * The ref of a config whose job inputs had problems. It is never used: the problems make the
- * config's owner throw (an action's own check, or the root action's check of all its parts).
+ * runtime stop before run().
  */
 const NO_REF = Object.freeze({ team: '', job: '' });
-async function readJobInputs(src, problems, { pathRequired, scan }) {
-    const rawPath = src.input('job-path');
-    let path;
+/** Reads job-path: a folder, relative to the workspace unless absolute. */
+function readJobPath(inputs, problems, required) {
+    const raw = inputs.input('job-path');
+    if (!raw) {
+        if (required)
+            problems.add('job-path', 'is required: the folder of the data job (the one holding config.ini)');
+        return { raw };
+    }
+    const jobDir = (0,core_inputs/* workspacePath */.X5)(inputs, raw);
+    let isDir;
+    try {
+        isDir = (0,external_node_fs_.statSync)(jobDir).isDirectory();
+    }
+    catch {
+        problems.add('job-path', `'${raw}' does not exist (resolved to ${jobDir})`);
+        return { raw };
+    }
+    if (!isDir) {
+        problems.add('job-path', `'${raw}' is a file, not the job's folder`);
+        return { raw };
+    }
+    return { raw, jobDir };
+}
+async function readJobInputs(inputs, problems, { pathRequired, scan }) {
+    const { raw: rawPath, jobDir } = readJobPath(inputs, problems, pathRequired);
     let ini;
     let scanned;
-    if (!rawPath && pathRequired)
-        problems.add('job-path is required: the folder of the data job (the one holding config.ini)');
-    if (rawPath) {
-        path = (0,core_connection/* workspacePath */.X5)(src, rawPath);
-        let isDir = false;
-        try {
-            isDir = (0,external_node_fs_.statSync)(path).isDirectory();
-        }
-        catch {
-            problems.add(`job-path '${rawPath}' does not exist (resolved to ${path})`);
-            path = undefined;
-        }
-        if (path && !isDir) {
-            problems.add(`job-path '${rawPath}' is a file, not the job's folder`);
-            path = undefined;
-        }
-    }
-    if (path) {
-        const read = (0,jobdir/* readJobConfig */.md)(path);
+    if (jobDir) {
+        const read = readJobConfig(jobDir);
         ini = read.config;
         for (const p of read.problems)
             problems.addFile(p);
         if (scan && ini) {
             // links may lead anywhere inside the repository checkout (the workspace)
-            scanned = await scan(path, (0,core_connection/* workspacePath */.X5)(src, '.'));
+            scanned = await scan(jobDir, (0,core_inputs/* workspacePath */.X5)(inputs, '.'));
             for (const p of scanned.problems)
                 problems.addFile(p);
         }
     }
-    const name = src.input('job-name') || (path ? (0,jobdir/* folderJobName */.Vv)(path) : '');
     // a job-path that is not a folder was said: what it would have given is not asked for again
-    const badPath = rawPath !== '' && !path;
+    const badPath = rawPath !== '' && !jobDir;
+    const name = readJobName(inputs, problems, jobDir, badPath);
+    const team = readTeam(inputs, problems, ini, jobDir, badPath);
+    if (!name || !team || !jobrules/* JOB_NAME_RULE */.zd.test(name))
+        return undefined;
+    return { ref: (0,client/* jobRef */.XB)(team, name), jobDir, ini, scan: scanned };
+}
+/** job-name, or the folder's name; "" when neither is given. */
+function readJobName(inputs, problems, jobDir, badPath) {
+    const given = inputs.input('job-name');
+    const name = given || (jobDir ? folderJobName(jobDir) : '');
     if (!name) {
         if (!badPath)
-            problems.add('job-name is required when job-path is not given');
+            problems.add('job-name', 'is required when job-path is not given');
+        return '';
     }
-    else if (!client/* JOB_NAME_RULE */.zd.test(name)) {
-        const from = src.input('job-name')
-            ? 'job-name'
-            : `the job folder's name (job-name defaults to it)`;
-        problems.add(`${from} '${name}' is not a valid job name: 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes${src.input('job-name') ? '' : '; rename the folder or set job-name'}`);
-    }
+    const bad = given ? (0,jobrules/* jobNameProblem */._H)(name) : (0,jobrules/* folderNameProblem */.pq)(name, 'inputs');
+    if (bad && given)
+        problems.add('job-name', bad);
+    else if (bad)
+        problems.add(bad);
+    return name;
+}
+/** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
+function readTeam(inputs, problems, ini, jobDir, badPath) {
     // two teams named for one job: refused, as the official CLI refuses them
     // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
-    const given = src.input('team');
+    const given = inputs.input('team');
     const iniTeam = ini?.team;
-    const iniBad = iniTeam?.value.trim() ? iniTeamProblem(iniTeam) : undefined;
-    const where = ini && iniTeam ? `${(0,jobdir/* relativeToWorkspace */.Tv)(ini.file)} line ${iniTeam.line}` : '';
+    const iniBad = iniTeam?.value.trim() ? (0,jobrules/* iniTeamProblem */.H4)(iniTeam) : undefined;
+    const where = ini && iniTeam ? `${(0,core_inputs/* relativeToWorkspace */.Tv)(ini.file)} line ${iniTeam.line}` : '';
     if (ini && iniTeam && iniBad)
         problems.addFile({ file: ini.file, line: iniTeam.line, message: iniBad });
     else if (given && iniTeam && iniTeam.value !== given)
-        problems.add(`team '${given}' (the team input) and [owner] team ${(0,jobdir/* shown */.SP)(iniTeam.value)} in ${where} do not match: leave the team input empty to take config.ini's, or make them the same`);
+        problems.add('team', `'${given}' (the team input) and [owner] team ${shown(iniTeam.value)} in ${where} do not match: leave the team input empty to take config.ini's, or make them the same`);
     const team = given || iniTeam?.value || '';
     if (!team && !badPath)
-        problems.add(path
-            ? 'team is required: set the team input, or [owner] team in config.ini'
-            : 'team is required');
-    const givenBad = given ? (0,client/* teamProblem */.xV)(given) : undefined;
+        problems.add('team', jobDir ? 'is required: set the team input, or [owner] team in config.ini' : 'is required');
+    const givenBad = given ? (0,jobrules/* teamProblem */.xV)(given) : undefined;
     if (givenBad)
-        problems.add(`team ${givenBad}`);
-    const badTeam = givenBad ?? iniBad;
-    if (!name || !team || badTeam || !client/* JOB_NAME_RULE */.zd.test(name))
-        return undefined;
-    return { ref: (0,client/* jobRef */.XB)(team, name), path, ini, scan: scanned };
+        problems.add('team', givenBad);
+    return (givenBad ?? iniBad) ? '' : team;
 }
-/**
- * Why config.ini's [owner] team cannot be a team, if it cannot (teamProblem's rules). A team that
- * spans lines (an indented line continues a value) or holds a control character is not shown.
- */
-function iniTeamProblem(team) {
-    if ((0,core_text/* hasControl */.aQ)(team.value))
-        return '[owner] team must be one line: the line after it is indented, so config.ini reads it as part of the team (or the team holds a control character)';
-    const bad = (0,client/* teamProblem */.xV)(team.value);
-    return bad && `[owner] team ${bad}`;
+function readUploadOptions(inputs, problems) {
+    return {
+        createIfMissing: parseBoolean('create-if-missing', inputs.input('create-if-missing'), true, problems),
+        reason: inputs.input('reason') || defaultReason(inputs.env, runUrl(inputs.env))
+    };
 }
 /** The default upload reason: the workflow, its run and the commit. */
 function defaultReason(env, runLink) {
@@ -28503,12 +28970,214 @@ function defaultReason(env, runLink) {
     return parts.join(', ');
 }
 
-// EXTERNAL MODULE: ./src/actions/runtime.ts + 22 modules
-var runtime = __nccwpck_require__(4478);
+;// CONCATENATED MODULE: ./src/actions/run-outcome.ts
+
+
+/**
+ * The failure reason is an annotation: GitHub keeps 4,096 characters of one (actions/runner,
+ * ExecutionContext._maxIssueMessageLength: "Don't send issue with huge message"), and the log line
+ * holds it whole (two 1.5 MB log lines made it 3 MB). Each log line in it is cut at 300
+ * characters and the service's message at 500, which keeps it under 2,500 (the job name and the
+ * execution id are checked names), whole lines staying in the log.
+ */
+const REASON = { lineChars: 300, messageChars: 500 };
+/** Text cut at `max` characters (not inside a surrogate pair), with "…" when cut. */
+const clip = (text, max) => text.length > max ? `${text.slice(0, max).replace(/[\ud800-\udbff]$/, '')}…` : text;
+/** The report of one execution started by the step. */
+class RunReport {
+    ctx;
+    job;
+    id;
+    failOnSkipped;
+    constructor(ctx, job, id, failOnSkipped) {
+        this.ctx = ctx;
+        this.job = job;
+        this.id = id;
+        this.failOnSkipped = failOnSkipped;
+    }
+    /** Whether the execution, ended as it is, fails the step (skipped only with fail-on-skipped). */
+    failed(execution) {
+        return (execution.status !== 'succeeded' && !(execution.status === 'skipped' && !this.failOnSkipped));
+    }
+    /** The outputs and summary row of `execution`, and the failure when it ended failed. */
+    outcome(execution, tail) {
+        const outputs = this.outputs(execution);
+        const summary = this.summary(execution, outputs['duration-seconds']);
+        if (!(0,types/* isTerminal */.Hd)(execution.status) || !this.failed(execution)) {
+            if (execution.status === 'skipped')
+                this.ctx.warning(`execution ${this.id} was skipped by the service: ${execution.message ?? 'another execution was running'}`);
+            return { outputs, summary };
+        }
+        return { outputs, summary, failure: this.reason(execution, tail) };
+    }
+    /**
+     * The step stopped following the execution (timeout, cancelled workflow): its outputs with the
+     * status it was left in, and the reason.
+     */
+    stoppedFollowing(latest, status, failure, tail) {
+        const execution = latest ?? { id: this.id, status };
+        return { ...this.outcome({ ...execution, status }, tail), failure };
+    }
+    outputs(execution) {
+        const started = execution.start_time ? Date.parse(execution.start_time) : undefined;
+        const ended = execution.end_time ? Date.parse(execution.end_time) : undefined;
+        const duration = started !== undefined && ended !== undefined ? Math.round((ended - started) / 100) / 10 : '';
+        return {
+            'execution-id': this.id,
+            status: execution.status,
+            'logs-url': execution.logs_url ?? '',
+            'started-at': execution.start_time ?? '',
+            'ended-at': execution.end_time ?? '',
+            'duration-seconds': duration
+        };
+    }
+    summary(execution, duration) {
+        const links = [
+            execution.logs_url ? (0,runtime/* link */.nf)('logs', execution.logs_url) : '',
+            (0,runtime/* runLink */.ut)(this.ctx.env, '')
+        ];
+        return {
+            heading: 'VDK data job execution',
+            columns: ['Job', 'Execution', 'Status', 'Start', 'End', 'Duration', 'Links'],
+            rows: [
+                [
+                    this.job,
+                    this.id,
+                    execution.status,
+                    execution.start_time ?? '',
+                    execution.end_time ?? '',
+                    duration === '' ? '' : `${duration} s`,
+                    (0,runtime/* joined */.oR)(links, ' · ')
+                ]
+            ]
+        };
+    }
+    /** Why the step fails: the status, the service's message, and the last log lines. */
+    reason(execution, tail) {
+        const last = tail.slice(-5);
+        const cut = last.some(line => line.length > REASON.lineChars);
+        const lines = last.map(line => clip(line, REASON.lineChars)).join(' | ');
+        const message = execution.message ? `: ${clip(execution.message, REASON.messageChars)}` : '';
+        const cutNote = cut
+            ? ` (lines cut at ${REASON.lineChars} characters: the whole lines are in the log above)`
+            : '';
+        const logLines = last.length ? ` — last log lines: ${lines}${cutNote}` : '';
+        return `execution ${this.id} of '${this.job}' ended ${execution.status}${message}${logLines}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/actions/run-start.ts
+
+
+
+/** What a cancel sent because the workflow was cancelled came to. */
+const cancelledOrEnded = (status) => status === 'cancelled'
+    ? 'it was cancelled on the Control Service'
+    : `it had already ended (${status})`;
+/** How an execution in the way of a start is named: a submitted one has not started running. */
+const alreadyActive = (status) => status === 'submitted' ? 'was already submitted (it is about to run)' : `is already ${status}`;
+/** Starts the execution, resolving on-conflict when one is already active; its id. */
+async function startExecution(settings, ctx, deadline) {
+    for (;;) {
+        const id = await startOnce(settings, ctx);
+        if (id !== undefined)
+            return id;
+        await resolveConflict(settings, ctx, deadline);
+    }
+}
+/** One start: the execution's id, or undefined when one is already active (HTTP 409). */
+async function startOnce(settings, ctx) {
+    const request = { started_by: settings.startedBy, args: settings.args };
+    // the op ids of the start's attempts: a start cut short by a cancelled workflow may have
+    // reached the service, and only they find the execution it made
+    const sent = [];
+    try {
+        return await ctx.client.startExecution(settings.ref, request, {
+            onSend: opId => sent.push(opId)
+        });
+    }
+    catch (e) {
+        if (ctx.signal.aborted && sent.length)
+            await cancelCutStart(settings.ref, ctx, sent);
+        if (!(e instanceof errors/* ControlServiceError */.RK) || e.status !== 409)
+            throw e;
+        return undefined;
+    }
+}
+/**
+ * The workflow was cancelled while a start was on its way: the execution it may have made is found
+ * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
+ * cancelled, so that no execution runs on that nobody follows.
+ */
+async function cancelCutStart(ref, ctx, sent) {
+    const made = (await ctx.cleanup.listExecutions(ref)).find(execution => execution.op_id !== undefined && sent.includes(execution.op_id));
+    if (!made)
+        throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
+    const status = (0,types/* isTerminal */.Hd)(made.status)
+        ? made.status
+        : await ctx.cleanup.cancelExecution(ref, made.id);
+    throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`);
+}
+/**
+ * After a refused start: the active execution fails the step, or is cancelled or waited for
+ * (on-conflict) until it ends; then a new start may be tried.
+ */
+async function resolveConflict(settings, ctx, deadline) {
+    const { ref, onConflict } = settings;
+    const active = (await ctx.client.listExecutions(ref, ['submitted', 'running']))[0];
+    if (!active)
+        return pauseBeforeRestart(settings, ctx, deadline);
+    if (onConflict === 'fail') {
+        throw new errors/* ActionFailure */.dR(`execution ${active.id} of '${ref.job}' ${alreadyActive(active.status)}; set on-conflict: wait (start after it) or cancel (stop it first)`);
+    }
+    if (onConflict === 'cancel') {
+        ctx.info(`execution ${active.id} ${alreadyActive(active.status)}: cancelling it (on-conflict: cancel)`);
+        await ctx.client.cancelExecution(ref, active.id);
+    }
+    else
+        ctx.info(`execution ${active.id} ${alreadyActive(active.status)}: waiting for it to end (on-conflict: wait)`);
+    const ended = await waitForEnd(settings, ctx, active, deadline);
+    ctx.info(`execution ${active.id} ended (${ended.status}); starting a new one`);
+}
+/**
+ * The active execution ended between the 409 and the listing: start again, after a pause and
+ * within the limit (a service that keeps answering 409 while listing nothing must not be
+ * hammered forever).
+ */
+async function pauseBeforeRestart(settings, ctx, deadline) {
+    if (ctx.clock() >= deadline)
+        throw new errors/* ActionFailure */.dR(`the Control Service refused to start '${settings.ref.job}' as already running (HTTP 409) until timeout-seconds ${settings.timeoutMs / 1000}, yet listed no running execution; nothing was started`);
+    await ctx.sleep(Math.min(settings.pollIntervalMs, deadline - ctx.clock()), ctx.signal);
+    if (ctx.signal.aborted)
+        throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
+}
+/** The active execution once it has ended, read every poll interval until the deadline. */
+async function waitForEnd(settings, ctx, active, deadline) {
+    const ended = await (0,poll/* poll */.w)({
+        intervalMs: settings.pollIntervalMs,
+        timeoutMs: Math.max(0, deadline - ctx.clock()),
+        signal: ctx.signal,
+        clock: ctx.clock,
+        sleep: ctx.sleep,
+        probe: async () => {
+            const execution = await ctx.client.readExecution(settings.ref, active.id);
+            return { done: (0,types/* isTerminal */.Hd)(execution.status), value: execution };
+        }
+    });
+    if (ended.reason === 'aborted')
+        throw new errors/* ActionFailure */.dR(`the workflow was cancelled while waiting for execution ${active.id} to end`);
+    if (ended.reason === 'timeout')
+        throw new errors/* ActionFailure */.dR(`execution ${active.id} did not end within timeout-seconds ${settings.timeoutMs / 1000}; nothing was started`);
+    return ended.value;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/run-and-wait.ts
 // run-and-wait: start an execution of a deployed job and follow it — one line per status change,
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
+
+
+
 
 
 
@@ -28558,86 +29227,63 @@ const runAndWait = {
         const config = {
             connection,
             args,
-            wait: (0,core_connection/* choice */.Yq)('wait', src.input('wait'), ['true', 'false', 'running'], 'true', problems),
-            timeoutMs: (0,core_connection/* parseSeconds */.fL)('timeout-seconds', src.input('timeout-seconds'), 3600, problems) * 1000,
-            pollIntervalMs: (0,core_connection/* parseSeconds */.fL)('poll-interval-seconds', src.input('poll-interval-seconds'), 5, problems) *
+            wait: (0,core_inputs/* choice */.Yq)('wait', src.input('wait'), ['true', 'false', 'running'], 'true', problems),
+            timeoutMs: (0,core_inputs/* parseSeconds */.fL)('timeout-seconds', src.input('timeout-seconds'), 3600, problems) * 1000,
+            pollIntervalMs: (0,core_inputs/* parseSeconds */.fL)('poll-interval-seconds', src.input('poll-interval-seconds'), 5, problems) *
                 1000,
-            cancelOnTimeout: (0,core_connection/* parseBoolean */.yG)('cancel-on-timeout', src.input('cancel-on-timeout'), true, problems),
-            onConflict: (0,core_connection/* choice */.Yq)('on-conflict', src.input('on-conflict'), ['fail', 'wait', 'cancel'], 'fail', problems),
-            logs: (0,core_connection/* choice */.Yq)('logs', src.input('logs'), ['stream', 'on-failure', 'none'], 'stream', problems),
-            failOnSkipped: (0,core_connection/* parseBoolean */.yG)('fail-on-skipped', src.input('fail-on-skipped'), false, problems),
+            cancelOnTimeout: (0,core_inputs/* parseBoolean */.yG)('cancel-on-timeout', src.input('cancel-on-timeout'), true, problems),
+            onConflict: (0,core_inputs/* choice */.Yq)('on-conflict', src.input('on-conflict'), ['fail', 'wait', 'cancel'], 'fail', problems),
+            logs: (0,core_inputs/* choice */.Yq)('logs', src.input('logs'), ['stream', 'on-failure', 'none'], 'stream', problems),
+            failOnSkipped: (0,core_inputs/* parseBoolean */.yG)('fail-on-skipped', src.input('fail-on-skipped'), false, problems),
             startedBy: startedBy(src.env),
             logsUrl: (0,logsurl/* readLogsUrlRule */.JK)(src, problems, connection.url)
         };
         const job = await readJobInputs(src, problems, { pathRequired: false });
-        problems.check();
         return { ...config, ref: job?.ref ?? NO_REF };
     },
-    connection: c => c.connection,
-    async run(c, ctx) {
-        const deadline = Date.now() + c.timeoutMs;
-        const id = await start(c, ctx, deadline);
+    connection: config => config.connection,
+    async run(config, ctx) {
+        const deadline = ctx.clock() + config.timeoutMs;
+        const id = await startExecution(config, ctx, deadline);
         ctx.saveState(STATE.id, id);
-        ctx.saveState(STATE.team, c.ref.team);
-        ctx.saveState(STATE.job, c.ref.job);
-        ctx.info(`started execution ${id} of '${c.ref.job}' (team '${c.ref.team}')`);
-        const follower = new Follower(c, ctx, id);
-        if (c.wait === 'false') {
+        ctx.saveState(STATE.team, config.ref.team);
+        ctx.saveState(STATE.job, config.ref.job);
+        ctx.info(`started execution ${id} of '${config.ref.job}' (team '${config.ref.team}')`);
+        const run = {
+            config,
+            ctx,
+            id,
+            follower: new ExecutionFollower(ctx, config.ref, id, config.logs),
+            report: new RunReport(ctx, config.ref.job, id, config.failOnSkipped)
+        };
+        if (config.wait === 'false') {
             ctx.saveState(STATE.settled, 'left running');
-            return follower.outcome(await ctx.client.readExecution(c.ref, id));
+            return run.report.outcome(await ctx.client.readExecution(config.ref, id), []);
         }
-        const result = await (0,poll/* poll */.w)({
-            intervalMs: c.pollIntervalMs,
-            timeoutMs: Math.max(0, deadline - Date.now()),
-            signal: ctx.signal,
-            probe: async () => {
-                try {
-                    const e = await follower.look();
-                    const done = (0,types/* isTerminal */.Hd)(e.status) || (c.wait === 'running' && e.status === 'running');
-                    return { done, value: e };
-                }
-                catch (e) {
-                    // a request cut short by the cancellation: the loop ends as aborted
-                    if (ctx.signal.aborted)
-                        return { done: false, value: follower.last };
-                    throw e;
-                }
-            }
-        });
-        // the step fails, but with its outputs: a later step (if: failure()) needs the execution's id
-        if (result.reason === 'aborted') {
-            const status = await follower.cancel('the workflow was cancelled');
-            ctx.saveState(STATE.settled, 'cancelled');
-            return follower.stopped(status, `the workflow was cancelled while execution ${id} ran: ${cancelledOrEnded(status)}`);
-        }
-        if (result.reason === 'timeout') {
-            const last = result.last?.status ?? 'unknown';
-            if (c.cancelOnTimeout) {
-                const status = await follower.cancel('timeout-seconds was reached');
-                ctx.saveState(STATE.settled, 'cancelled');
-                return follower.stopped(status, `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`);
-            }
-            ctx.saveState(STATE.settled, 'left running');
-            return follower.stopped(result.last?.status ?? 'submitted', `execution ${id} did not end within timeout-seconds ${c.timeoutMs / 1000} (last status ${last}); it goes on, as cancel-on-timeout is false`);
-        }
-        let e = result.value;
+        const result = await follow(run, deadline);
+        if (result.reason !== 'done')
+            return stoppedFollowing(run, result);
+        let execution = result.value;
         // `done` comes only with a status read from the service
-        if (!e)
+        if (!execution)
             throw new errors/* ActionFailure */.dR(`no status of execution ${id} was read`);
-        if (e.status === 'running' || e.status === 'submitted') {
+        const tail = () => run.follower.log.tail;
+        if (execution.status === 'running' || execution.status === 'submitted') {
             ctx.saveState(STATE.settled, 'left running');
-            return follower.outcome(e);
+            return run.report.outcome(execution, tail());
         }
         ctx.saveState(STATE.settled, 'ended');
-        if (e.status === 'platform_error') {
-            // the service may still overwrite a platform error: look once more before judging
-            await (0,poll/* realSleep */.u)(Math.min(c.pollIntervalMs, 2000), ctx.signal);
-            e = await follower.look();
+        if (execution.status === 'platform_error') {
+            // the service may still overwrite a platform error: read it once more before judging
+            await ctx.sleep(Math.min(config.pollIntervalMs, 2000), ctx.signal);
+            execution = await run.follower.read();
         }
-        await follower.finish(e);
-        return follower.outcome(e);
+        await run.follower.readLastLogs(execution, config.logsUrl);
+        if (run.report.failed(execution) && config.logs === 'on-failure' && tail().length)
+            ctx.group(`last log lines of ${id}`, tail());
+        return run.report.outcome(execution, tail());
     },
-    async post(c, ctx) {
+    async post(config, ctx) {
         const id = ctx.getState(STATE.id);
         const settled = ctx.getState(STATE.settled);
         if (!id)
@@ -28645,17 +29291,17 @@ const runAndWait = {
         if (settled)
             return ctx.info(`execution ${id}: ${settled} in the main step; nothing to clean up`);
         const ref = {
-            team: ctx.getState(STATE.team) || c.ref.team,
-            job: ctx.getState(STATE.job) || c.ref.job
+            team: ctx.getState(STATE.team) || config.ref.team,
+            job: ctx.getState(STATE.job) || config.ref.job
         };
         let was;
         try {
-            const e = await ctx.cleanup.readExecution(ref, id);
-            if ((0,types/* isTerminal */.Hd)(e.status)) {
-                ctx.info(`execution ${id} had ended (${e.status}); nothing to clean up`);
+            const execution = await ctx.cleanup.readExecution(ref, id);
+            if ((0,types/* isTerminal */.Hd)(execution.status)) {
+                ctx.info(`execution ${id} had ended (${execution.status}); nothing to clean up`);
                 return;
             }
-            was = `was still ${e.status}`;
+            was = `was still ${execution.status}`;
         }
         catch (err) {
             // what cannot be read may still run: cancelling an ended execution changes nothing
@@ -28671,225 +29317,80 @@ const runAndWait = {
         ctx.warning(`execution ${id} ${was} after the step ended: ${status === 'cancelled' ? 'cancelled it on the Control Service' : `it ended meanwhile (${status})`}`);
     }
 };
-/** What a cancel sent because the workflow was cancelled came to. */
-const cancelledOrEnded = (status) => status === 'cancelled'
-    ? 'it was cancelled on the Control Service'
-    : `it had already ended (${status})`;
-/**
- * The workflow was cancelled while a start was on its way: the execution it may have made is found
- * by the op ids of its attempts (the cleanup client is not stopped by the cancellation) and
- * cancelled, so that no execution runs on that nobody follows.
- */
-async function cancelCutStart(c, ctx, sent) {
-    const made = (await ctx.cleanup.listExecutions(c.ref)).find(e => e.op_id !== undefined && sent.includes(e.op_id));
-    if (!made)
-        throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
-    const status = (0,types/* isTerminal */.Hd)(made.status)
-        ? made.status
-        : await ctx.cleanup.cancelExecution(c.ref, made.id);
-    throw new errors/* ActionFailure */.dR(`the workflow was cancelled while execution ${made.id} was being started: ${cancelledOrEnded(status)}`);
-}
-/** How an execution in the way of a start is named: a submitted one has not started running. */
-const alreadyActive = (status) => status === 'submitted' ? 'was already submitted (it is about to run)' : `is already ${status}`;
-/** Starts the execution, applying on-conflict when one is already running. */
-async function start(c, ctx, deadline) {
-    const request = { started_by: c.startedBy, args: c.args };
-    for (;;) {
-        // the op ids of the start's attempts: a start cut short by a cancelled workflow may have
-        // reached the service, and only they find the execution it made
-        const sent = [];
-        try {
-            return await ctx.client.startExecution(c.ref, request, { onSend: id => sent.push(id) });
-        }
-        catch (e) {
-            if (ctx.signal.aborted && sent.length)
-                await cancelCutStart(c, ctx, sent);
-            if (!(e instanceof errors/* ControlServiceError */.RK) || e.status !== 409)
-                throw e;
-            const active = (await ctx.client.listExecutions(c.ref, ['submitted', 'running']))[0];
-            if (!active) {
-                // it ended between the 409 and the look: start again, after a pause and within the limit
-                // (a service that keeps answering 409 while listing nothing must not be hammered forever)
-                if (Date.now() >= deadline)
-                    throw new errors/* ActionFailure */.dR(`the Control Service refused to start '${c.ref.job}' as already running (HTTP 409) until timeout-seconds ${c.timeoutMs / 1000}, yet listed no running execution; nothing was started`);
-                await (0,poll/* realSleep */.u)(Math.min(c.pollIntervalMs, deadline - Date.now()), ctx.signal);
+/** Reads the execution every poll interval until it ends (or runs, with wait: running). */
+function follow(run, deadline) {
+    const { config, ctx, follower } = run;
+    return (0,poll/* poll */.w)({
+        intervalMs: config.pollIntervalMs,
+        timeoutMs: Math.max(0, deadline - ctx.clock()),
+        signal: ctx.signal,
+        clock: ctx.clock,
+        sleep: ctx.sleep,
+        probe: async () => {
+            try {
+                const execution = await follower.read();
+                const done = (0,types/* isTerminal */.Hd)(execution.status) ||
+                    (config.wait === 'running' && execution.status === 'running');
+                return { done, value: execution };
+            }
+            catch (e) {
+                // a request cut short by the cancellation: the loop ends as aborted
                 if (ctx.signal.aborted)
-                    throw new errors/* ActionFailure */.dR('the workflow was cancelled before an execution was started');
-                continue;
+                    return { done: false, value: follower.latest };
+                throw e;
             }
-            if (c.onConflict === 'fail') {
-                throw new errors/* ActionFailure */.dR(`execution ${active.id} of '${c.ref.job}' ${alreadyActive(active.status)}; set on-conflict: wait (start after it) or cancel (stop it first)`);
-            }
-            if (c.onConflict === 'cancel') {
-                ctx.info(`execution ${active.id} ${alreadyActive(active.status)}: cancelling it (on-conflict: cancel)`);
-                await ctx.client.cancelExecution(c.ref, active.id);
-            }
-            else
-                ctx.info(`execution ${active.id} ${alreadyActive(active.status)}: waiting for it to end (on-conflict: wait)`);
-            const ended = await (0,poll/* poll */.w)({
-                intervalMs: c.pollIntervalMs,
-                timeoutMs: Math.max(0, deadline - Date.now()),
-                signal: ctx.signal,
-                probe: async () => {
-                    const e = await ctx.client.readExecution(c.ref, active.id);
-                    return { done: (0,types/* isTerminal */.Hd)(e.status), value: e };
-                }
-            });
-            if (ended.reason === 'aborted')
-                throw new errors/* ActionFailure */.dR(`the workflow was cancelled while waiting for execution ${active.id} to end`);
-            if (ended.reason === 'timeout')
-                throw new errors/* ActionFailure */.dR(`execution ${active.id} did not end within timeout-seconds ${c.timeoutMs / 1000}; nothing was started`);
-            ctx.info(`execution ${active.id} ended (${ended.value.status}); starting a new one`);
         }
-    }
+    });
 }
 /**
- * The failure reason is an annotation: GitHub keeps 4,096 characters of one (actions/runner,
- * ExecutionContext._maxIssueMessageLength: "Don't send issue with huge message"), and the log line
- * holds it whole (two 1.5 MB log lines made it 3 MB). Each log line in it is cut at 300
- * characters and the service's message at 500, which keeps it under 2,500 (the job name and the
- * execution id are checked names), whole lines staying in the log.
+ * The step stopped following the execution before it ended: the workflow was cancelled (it is
+ * cancelled too), or the time is up (it is cancelled with cancel-on-timeout). The step fails, but
+ * with its outputs: a later step (if: failure()) needs the execution's id.
  */
-const REASON = { lineChars: 300, messageChars: 500 };
-/** Text cut at `max` characters (not inside a surrogate pair), with "…" when cut. */
-const clip = (s, max) => s.length > max ? `${s.slice(0, max).replace(/[\ud800-\udbff]$/, '')}…` : s;
-/** Follows one execution: status lines, log lines (each once, in order), and the final report. */
-class Follower {
-    c;
-    ctx;
-    id;
-    lastStatus;
-    printed = 0;
-    tail = [];
-    /** The execution as last seen. */
-    last;
-    constructor(c, ctx, id) {
-        this.c = c;
-        this.ctx = ctx;
-        this.id = id;
+async function stoppedFollowing(run, result) {
+    const { config, ctx, id, follower, report } = run;
+    const tail = follower.log.tail;
+    const cancel = async (why) => {
+        ctx.info(`cancelling execution ${id}: ${why}`);
+        const status = await ctx.cleanup.cancelExecution(config.ref, id);
+        ctx.saveState(STATE.settled, 'cancelled');
+        return status;
+    };
+    if (result.reason === 'aborted') {
+        const status = await cancel('the workflow was cancelled');
+        const failure = `the workflow was cancelled while execution ${id} ran: ${cancelledOrEnded(status)}`;
+        return report.stoppedFollowing(follower.latest, status, failure, tail);
     }
-    async look() {
-        const e = await this.ctx.client.readExecution(this.c.ref, this.id);
-        this.last = e;
-        if (e.status !== this.lastStatus) {
-            this.ctx.info(`status: ${e.status}${e.message ? ` — ${e.message}` : ''}`);
-            this.lastStatus = e.status;
-        }
-        // no retries while it runs: the next look reads them again, and retrying would delay that look
-        if (this.c.logs !== 'none' && !(0,types/* isTerminal */.Hd)(e.status))
-            await this.pullLogs(0);
-        return e;
+    const last = result.last?.status ?? 'unknown';
+    const notEnded = `execution ${id} did not end within timeout-seconds ${config.timeoutMs / 1000} (last status ${last})`;
+    if (config.cancelOnTimeout) {
+        const status = await cancel('timeout-seconds was reached');
+        const failure = `${notEnded}; ${status === 'cancelled' ? 'it was cancelled on the Control Service' : `it ended meanwhile (${status})`}`;
+        return report.stoppedFollowing(follower.latest, status, failure, tail);
     }
-    /** New log lines since the last look; the service sends the whole log each time. */
-    async pullLogs(retries) {
-        let text;
-        try {
-            text = await this.ctx.client.logs(this.c.ref, this.id, { retries });
-        }
-        catch (e) {
-            // logs are a courtesy: a failing logs endpoint must not fail the run
-            this.ctx.info(`(logs unavailable for now: ${e.message})`);
-            return;
-        }
-        this.take((0,client/* splitLines */.uz)(text));
-    }
-    take(lines) {
-        if (lines.length <= this.printed)
-            return;
-        const fresh = lines.slice(this.printed);
-        this.tail = [...this.tail, ...fresh].slice(-20);
-        if (this.c.logs === 'stream')
-            this.ctx.group(`logs of ${this.id}: lines ${this.printed + 1}–${lines.length}`, fresh);
-        this.printed = lines.length;
-    }
-    async cancel(why) {
-        this.ctx.info(`cancelling execution ${this.id}: ${why}`);
-        return this.ctx.cleanup.cancelExecution(this.c.ref, this.id);
-    }
-    /** At the end: the rest of the log (from logs_url, as the pod is gone), and the failure report. */
-    async finish(e) {
-        // the last lines (often the traceback): the pod may still be there just after the end…
-        if (this.c.logs !== 'none')
-            await this.pullLogs();
-        // …and when it is gone, the log store behind logs_url has the whole log
-        if (this.c.logs !== 'none' && e.logs_url) {
-            const all = await this.ctx.client.readLogsUrl(e.logs_url, this.c.logsUrl);
-            if ('text' in all)
-                this.take((0,client/* splitLines */.uz)(all.text));
-            else
-                this.ctx.info(`complete logs: ${e.logs_url} (${all.why})`);
-        }
-        if (this.failed(e) && this.c.logs === 'on-failure' && this.tail.length)
-            this.ctx.group(`last log lines of ${this.id}`, this.tail);
-    }
-    /** The step stopped following it (timeout, cancelled workflow): its outputs, and the reason. */
-    stopped(status, failure) {
-        const e = this.last ?? { id: this.id, status };
-        return { ...this.outcome({ ...e, status }), failure };
-    }
-    failed(e) {
-        return e.status !== 'succeeded' && !(e.status === 'skipped' && !this.c.failOnSkipped);
-    }
-    outcome(e) {
-        const started = e.start_time ? Date.parse(e.start_time) : undefined;
-        const ended = e.end_time ? Date.parse(e.end_time) : undefined;
-        const duration = started !== undefined && ended !== undefined ? Math.round((ended - started) / 100) / 10 : '';
-        const outputs = {
-            'execution-id': this.id,
-            status: e.status,
-            'logs-url': e.logs_url ?? '',
-            'started-at': e.start_time ?? '',
-            'ended-at': e.end_time ?? '',
-            'duration-seconds': duration
-        };
-        const summary = {
-            heading: 'VDK data job execution',
-            columns: ['Job', 'Execution', 'Status', 'Start', 'End', 'Duration', 'Links'],
-            rows: [
-                [
-                    this.c.ref.job,
-                    this.id,
-                    e.status,
-                    e.start_time ?? '',
-                    e.end_time ?? '',
-                    duration === '' ? '' : `${duration} s`,
-                    (0,runtime/* joined */.oR)([e.logs_url ? (0,runtime/* link */.nf)('logs', e.logs_url) : '', (0,runtime/* runLink */.ut)(this.ctx.env, '')], ' · ')
-                ]
-            ]
-        };
-        if (!(0,types/* isTerminal */.Hd)(e.status) || !this.failed(e)) {
-            if (e.status === 'skipped')
-                this.ctx.warning(`execution ${this.id} was skipped by the service: ${e.message ?? 'another execution was running'}`);
-            return { outputs, summary };
-        }
-        const last = this.tail.slice(-5);
-        const cut = last.some(l => l.length > REASON.lineChars);
-        const lines = last.map(l => clip(l, REASON.lineChars)).join(' | ');
-        const reason = `execution ${this.id} of '${this.c.ref.job}' ended ${e.status}${e.message ? `: ${clip(e.message, REASON.messageChars)}` : ''}${last.length ? ` — last log lines: ${lines}${cut ? ` (lines cut at ${REASON.lineChars} characters: the whole lines are in the log above)` : ''}` : ''}`;
-        return { outputs, summary, failure: reason };
-    }
+    ctx.saveState(STATE.settled, 'left running');
+    const failure = `${notEnded}; it goes on, as cancel-on-timeout is false`;
+    return report.stoppedFollowing(follower.latest, result.last?.status ?? 'submitted', failure, tail);
 }
 
 
 /***/ }),
 
-/***/ 4478:
+/***/ 7682:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  oR: () => (/* binding */ joined),
-  nf: () => (/* binding */ runtime_link),
+  oR: () => (/* reexport */ joined),
+  nf: () => (/* reexport */ summary_link),
   Cs: () => (/* binding */ runAction),
   ut: () => (/* binding */ runLink),
   TD: () => (/* binding */ startIfMain)
 });
 
-// UNUSED EXPORTS: STOP_GRACE_MS, SUMMARY_LIMITS, actionsInputs, code, cutMarkup, isMain, runUrl, stopAfterGrace
+// UNUSED EXPORTS: STOP_GRACE_MS, SUMMARY_LIMITS, actionsInputs, code, cutMarkup, isMain, runDefinition, runUrl, stopAfterGrace
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:url"
@@ -31845,35 +32346,31 @@ function getIDToken(aud) {
 var core_connection = __nccwpck_require__(2551);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/jobdir.ts + 1 modules
-var jobdir = __nccwpck_require__(3538);
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var core_inputs = __nccwpck_require__(9114);
+// EXTERNAL MODULE: ./src/core/poll.ts
+var poll = __nccwpck_require__(8822);
 // EXTERNAL MODULE: ./src/core/text.ts
 var core_text = __nccwpck_require__(2020);
-;// CONCATENATED MODULE: ./src/actions/runtime.ts
-// What every action does around its own work, in one place: read and check all inputs first
-// (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
-// Expected failures end as one actionable line and exit code 1, never a stack trace.
-
-
-
-
-
-
-
-
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/actions/summary.ts
+// The job summary's table: cells of text or of markup made only by the helpers here (each escapes
+// what it is given), each cell cut at a boundary, and the whole kept under what GitHub takes.
+// Where the rendered table goes (the runner's summary file, or a test's record) is sinks.ts's.
 
 /**
  * Text for a cell: one line (a blank line would end the table's HTML block, and what follows it
  * would be read as Markdown: images, links), then escaped.
  */
-const runtime_text = (s) => (0,core_text/* escapeHtml */.ZD)((0,core_text/* inert */.tJ)(s));
-const render = (cell) => (typeof cell === 'string' ? runtime_text(cell) : cell.markup);
+const summary_text = (s) => (0,core_text/* escapeHtml */.ZD)((0,core_text/* inert */.tJ)(s));
+const render = (cell) => (typeof cell === 'string' ? summary_text(cell) : cell.markup);
 /** A link; a target that is not an http(s) URL is shown as text, not followed. */
-function runtime_link(label, href) {
+function summary_link(label, href) {
     const target = (0,core_text/* safeHref */.v7)(href);
-    return target ? { markup: `<a href="${target}">${runtime_text(label)}</a>` } : `${label}: ${href}`;
+    return target ? { markup: `<a href="${target}">${summary_text(label)}</a>` } : `${label}: ${href}`;
 }
-const code = (s) => ({ markup: `<code>${runtime_text(s)}</code>` });
+const code = (s) => ({ markup: `<code>${summary_text(s)}</code>` });
 /** Cells in one, the non-empty ones, with `separator` (' · ', or 'line' for one per line). */
 function joined(cells, separator) {
     const sep = separator === 'line' ? '<br>' : (0,core_text/* escapeHtml */.ZD)(separator);
@@ -31883,36 +32380,6 @@ function joined(cells, separator) {
             .map(render)
             .join(sep)
     };
-}
-const actionsInputs = () => ({
-    input: name => getInput(name),
-    env: process.env,
-    mask: secret => core_setSecret(secret)
-});
-/** The workflow run's page, for summaries and reasons. */
-function runUrl(env = process.env) {
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: attempt } = env;
-    if (!server || !repo || !id)
-        return undefined;
-    return `${server}/${repo}/actions/runs/${id}${attempt && attempt !== '1' ? `/attempts/${attempt}` : ''}`;
-}
-/** A link to the workflow run for a summary cell (or the folder when not on a runner). */
-function runLink(env, fallback) {
-    const url = runUrl(env);
-    return url ? runtime_link(`run ${env.GITHUB_RUN_ID}`, url) : fallback;
-}
-function annotate(problems, level) {
-    for (const p of problems) {
-        const props = {
-            file: (0,jobdir/* relativeToWorkspace */.Tv)(p.file),
-            startLine: p.line,
-            title: level === 'error' ? 'vdk-actions' : undefined
-        };
-        if (level === 'error')
-            error((0,core_text/* inert */.tJ)(p.message), props);
-        else
-            warning((0,core_text/* inert */.tJ)(p.message), props);
-    }
 }
 /**
  * What the job summary may take: GitHub refuses a step summary over 1 MiB whole ("$GITHUB_STEP_SUMMARY
@@ -31944,11 +32411,8 @@ function cutMarkup(markup, max) {
     }
     return `${out}${open ? `</${open}>` : ''} … (cut)`;
 }
-async function writeSummary(table) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
+function summary_renderSummary(table) {
     const { bytes, cellChars } = SUMMARY_LIMITS;
-    const header = table.columns.map(c => ({ data: (0,core_text/* escapeHtml */.ZD)(c), header: true }));
     // the heading, the header row, and 1 KiB for the tags around them and the note of rows left out
     let left = bytes -
         1024 -
@@ -31970,10 +32434,117 @@ async function writeSummary(table) {
                 colspan: String(table.columns.length)
             }
         ]);
-    await summary
-        .addHeading((0,core_text/* escapeHtml */.ZD)(table.heading), 3)
-        .addTable([header, ...rows])
-        .write();
+    return { heading: (0,core_text/* escapeHtml */.ZD)(table.heading), columns: table.columns.map(core_text/* escapeHtml */.ZD), rows };
+}
+
+;// CONCATENATED MODULE: ./src/actions/sinks.ts
+// Where what an action says and writes goes: its log lines, annotations, outputs, job summary and
+// the state for its post step. On a runner, through @actions/core (`runnerSinks`); in an
+// in-process test, into a record the test reads (`recordingSinks`). The runtime makes every line
+// inert before it reaches a sink, so both see the same text.
+
+
+
+const runnerSinks = () => ({
+    info: line => info(line),
+    debug: line => core_debug(line),
+    notice: line => notice(line),
+    warning: (line, place) => (place ? warning(line, place) : warning(line)),
+    error: (line, place) => (place ? error(line, place) : error(line)),
+    group: (title, lines) => {
+        startGroup(title);
+        // a job's log lines are data: a line such as "::error::…" must not act as a command
+        const token = (0,external_node_crypto_.randomUUID)();
+        info(`::stop-commands::${token}`);
+        for (const line of lines)
+            info(line);
+        info(`::${token}::`);
+        endGroup();
+    },
+    fail: line => setFailed(line),
+    mask: secret => core_setSecret(secret),
+    setOutput: (name, value) => setOutput(name, value),
+    async summary(table) {
+        if (!process.env.GITHUB_STEP_SUMMARY)
+            return;
+        const { heading, columns, rows } = summary_renderSummary(table);
+        const header = columns.map(data => ({ data, header: true }));
+        await summary
+            .addHeading(heading, 3)
+            .addTable([header, ...rows])
+            .write();
+    },
+    saveState: (name, value) => saveState(name, value),
+    getState: name => getState(name)
+});
+/** Sinks that keep everything in `record`, starting from `state` (a post step's). */
+function recordingSinks(state = {}) {
+    const record = { lines: [], outputs: {}, state: { ...state }, masked: [] };
+    const say = (level) => (text, place) => {
+        record.lines.push(place ? { level, text, place } : { level, text });
+    };
+    const sinks = {
+        info: say('info'),
+        debug: say('debug'),
+        notice: say('notice'),
+        warning: say('warning'),
+        error: say('error'),
+        group: (title, lines) => {
+            for (const text of lines)
+                record.lines.push({ level: 'info', text, group: title });
+        },
+        // the runner keeps the first failure line's exit code, and shows every line
+        fail: line => {
+            record.failure ??= line;
+            record.lines.push({ level: 'error', text: line });
+        },
+        mask: secret => void record.masked.push(secret),
+        setOutput: (name, value) => void (record.outputs[name] = value),
+        summary: table => {
+            record.summary = renderSummary(table);
+            return Promise.resolve();
+        },
+        saveState: (name, value) => void (record.state[name] = value),
+        getState: name => record.state[name] ?? ''
+    };
+    return { sinks, record };
+}
+
+;// CONCATENATED MODULE: ./src/actions/runtime.ts
+// What every action does around its own work, in one place: read and check all inputs first
+// (nothing is sent when one is wrong), connect, run, then outputs, the job summary and annotations.
+// Expected failures end as one actionable line and exit code 1, never a stack trace.
+// `runAction` is the step on the runner; `runDefinition` the same with what it reads and writes
+// given by the caller (the in-process tests run actions with it: __tests__/helpers/inprocess.ts).
+
+
+
+
+
+
+
+
+
+
+
+// the summary's cells are made with these by every action
+
+const actionsInputs = () => ({
+    input: name => getInput(name),
+    env: process.env,
+    mask: secret => core_setSecret(secret)
+});
+/** The workflow run's page, for summaries and reasons. */
+function runUrl(env = process.env) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id, GITHUB_RUN_ATTEMPT: attempt } = env;
+    if (!server || !repo || !id)
+        return undefined;
+    return `${server}/${repo}/actions/runs/${id}${attempt && attempt !== '1' ? `/attempts/${attempt}` : ''}`;
+}
+/** A link to the workflow run for a summary cell (or the folder when not on a runner). */
+function runLink(env, fallback) {
+    const url = runUrl(env);
+    return url ? summary_link(`run ${env.GITHUB_RUN_ID}`, url) : fallback;
 }
 /** Time limit of the clean-up requests: the runner kills a step 7.5 s after SIGINT. */
 const CLEANUP_TIMEOUT_MS = 3000;
@@ -32001,97 +32572,147 @@ function stopAfterGrace(name, signal, graceMs = STOP_GRACE_MS, exit = code => pr
     timer.unref();
     return timer;
 }
-async function runAction(def, src = actionsInputs()) {
-    const post = def.post !== undefined && getState('isPost') === 'true';
-    const name = post ? `${def.name} (post)` : def.name;
+/** The step on the runner: @actions/core's inputs and sinks, and SIGINT/SIGTERM as cancellation. */
+async function runAction(def, inputs = actionsInputs()) {
+    const sinks = runnerSinks();
+    const name = phaseOf(def, sinks).name;
     const controller = new AbortController();
     const onSignal = (signal) => {
         if (controller.signal.aborted)
             return;
-        warning(`${name}: received ${signal}, stopping`);
+        sinks.warning(`${name}: received ${signal}, stopping`);
         controller.abort(new Error(`received ${signal}`));
         stopAfterGrace(name, signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const clients = [];
     try {
-        if (def.post && !post)
-            saveState('isPost', 'true');
-        const problems = new core_connection/* Problems */.Zw();
-        let config;
-        try {
-            config = await def.config(src, problems);
-            problems.check();
-        }
-        catch (e) {
-            // the main step has reported bad inputs already: the post step has nothing to clean up
-            if (post && e instanceof errors/* InputError */.dz)
-                return info(`${name}: nothing to clean up (the inputs were refused)`);
-            throw e;
-        }
-        const connection = def.connection(config);
-        const base = {
-            mask: (secret) => core_setSecret(secret),
-            action: def.name,
-            log: (line) => core_debug(line)
-        };
-        const client = (0,core_connection/* connect */.Ng)(connection, { ...base, signal: controller.signal });
-        const cleanup = (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1 } });
-        clients.push(client, cleanup);
-        const ctx = {
-            client,
-            cleanup,
-            signal: controller.signal,
-            env: process.env,
-            // every line an action prints may hold text from outside: it acts as nothing but text
-            info: line => info((0,core_text/* inert */.tJ)(line)),
-            mask: secret => core_setSecret(secret),
-            notice: line => notice((0,core_text/* inert */.tJ)(line)),
-            warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning') : warning((0,core_text/* inert */.tJ)(line)),
-            group: (title, lines) => {
-                startGroup((0,core_text/* inert */.tJ)(title));
-                // a job's log lines are data: a line such as "::error::…" must not act as a command
-                const token = (0,external_node_crypto_.randomUUID)();
-                info(`::stop-commands::${token}`);
-                for (const line of lines)
-                    info(line);
-                info(`::${token}::`);
-                endGroup();
-            },
-            saveState: (key, value) => saveState(key, value),
-            getState: key => getState(key)
-        };
-        if (post) {
-            await def.post?.(config, ctx);
-            return;
-        }
-        const outcome = await def.run(config, ctx);
-        for (const [k, v] of Object.entries(outcome.outputs))
-            setOutput(k, String(v));
-        if (outcome.summary)
-            await writeSummary(outcome.summary);
-        if (outcome.annotations?.length)
-            annotate(outcome.annotations, 'error');
-        if (outcome.failure)
-            setFailed((0,core_text/* inert */.tJ)(`${name}: ${outcome.failure}`));
-    }
-    catch (e) {
-        if (e instanceof errors/* InputError */.dz)
-            annotate(e.annotations, 'error');
-        if (e instanceof errors/* InputError */.dz || e instanceof errors/* ControlServiceError */.RK || e instanceof errors/* ActionFailure */.dR)
-            setFailed((0,core_text/* inert */.tJ)(`${name}: ${e.message}`));
-        else {
-            // a bug of ours: one line, and the stack only in the debug log (re-run with debug logging)
-            core_debug(`${name}: ${e.stack ?? String(e)}`);
-            setFailed((0,core_text/* inert */.tJ)(`${name}: unexpected error (please report it, with the log of a re-run with debug logging): ${e.message ?? String(e)}`));
-        }
+        await runDefinition(def, { inputs, sinks, env: process.env, signal: controller.signal });
     }
     finally {
-        await Promise.all(clients.map(c => c.close()));
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
     }
+}
+/**
+ * Runs one phase of `def` (the post step when the state says so) with what `io` gives: inputs
+ * read and checked first, then the clients, the run, and what it came to written to the sinks.
+ * Never throws: a failure ends as the sinks' one failure line.
+ */
+async function runDefinition(def, io) {
+    const { sinks } = io;
+    const { post, name } = phaseOf(def, sinks);
+    const clients = [];
+    try {
+        if (def.post && !post)
+            sinks.saveState('isPost', 'true');
+        const config = await readConfig(def, io.inputs, post);
+        if (config === undefined)
+            // the main step has reported bad inputs already: the post step has nothing to clean up
+            return sinks.info(`${name}: nothing to clean up (the inputs were refused)`);
+        const ctx = contextOf(def, config, io, clients);
+        if (post)
+            return await def.post?.(config, ctx);
+        await report(await def.run(config, ctx), name, sinks);
+    }
+    catch (e) {
+        reportError(e, name, sinks);
+    }
+    finally {
+        await Promise.all(clients.map(c => c.close()));
+    }
+}
+/** Which phase runs: the post step (runs.post) once the main step has marked the state. */
+function phaseOf(def, sinks) {
+    const post = def.post !== undefined && sinks.getState('isPost') === 'true';
+    return { post, name: post ? `${def.name} (post)` : def.name };
+}
+/**
+ * The checked config; every input problem is thrown as one InputError. Undefined in the post step
+ * when the inputs were refused (the main step has said so).
+ */
+async function readConfig(def, inputs, post) {
+    try {
+        const problems = new core_inputs/* Problems */.Zw();
+        const config = await def.config(inputs, problems);
+        problems.check();
+        return config;
+    }
+    catch (e) {
+        if (post && e instanceof errors/* InputError */.dz)
+            return undefined;
+        throw e;
+    }
+}
+/** A client for an action that declares no connection: using it is a bug of ours. */
+const noClient = (action) => new Proxy({}, {
+    get: () => {
+        throw new Error(`${action} declares no connection: it has no Control Service client`);
+    }
+});
+/** What the action works with: its clients (added to `clients`, closed by the caller) and sinks. */
+function contextOf(def, config, io, clients) {
+    const { sinks } = io;
+    const connection = def.connection?.(config);
+    const base = {
+        mask: (secret) => sinks.mask(secret),
+        action: def.name,
+        env: io.env,
+        log: (line) => sinks.debug(line),
+        transport: io.transport
+    };
+    if (connection) {
+        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...io.transport } }));
+    }
+    const [client, cleanup] = connection ? clients : [noClient(def.name), noClient(def.name)];
+    return {
+        client,
+        cleanup,
+        signal: io.signal,
+        env: io.env,
+        clock: io.clock ?? Date.now,
+        sleep: io.sleep ?? poll/* realSleep */.u,
+        // every line an action prints may hold text from outside: it acts as nothing but text
+        info: line => sinks.info((0,core_text/* inert */.tJ)(line)),
+        mask: secret => sinks.mask(secret),
+        notice: line => sinks.notice((0,core_text/* inert */.tJ)(line)),
+        warning: (line, file) => file ? annotate([{ ...file, message: line }], 'warning', sinks) : sinks.warning((0,core_text/* inert */.tJ)(line)),
+        group: (title, lines) => sinks.group((0,core_text/* inert */.tJ)(title), lines),
+        saveState: (key, value) => sinks.saveState(key, value),
+        getState: key => sinks.getState(key)
+    };
+}
+/** Annotations on the files (and lines) of the workspace that `problems` are about. */
+function annotate(problems, level, sinks) {
+    for (const p of problems) {
+        const place = {
+            file: (0,core_inputs/* relativeToWorkspace */.Tv)(p.file),
+            startLine: p.line,
+            title: level === 'error' ? 'vdk-actions' : undefined
+        };
+        sinks[level]((0,core_text/* inert */.tJ)(p.message), place);
+    }
+}
+/** What the run came to: outputs, the job summary, annotations, and the failure line if any. */
+async function report(outcome, name, sinks) {
+    for (const [k, v] of Object.entries(outcome.outputs))
+        sinks.setOutput(k, String(v));
+    if (outcome.summary)
+        await sinks.summary(outcome.summary);
+    if (outcome.annotations?.length)
+        annotate(outcome.annotations, 'error', sinks);
+    if (outcome.failure)
+        sinks.fail((0,core_text/* inert */.tJ)(`${name}: ${outcome.failure}`));
+}
+/** A thrown failure as one line; a bug of ours with its stack in the debug log only. */
+function reportError(e, name, sinks) {
+    if (e instanceof errors/* InputError */.dz)
+        annotate(e.annotations, 'error', sinks);
+    if (e instanceof errors/* InputError */.dz || e instanceof errors/* ControlServiceError */.RK || e instanceof errors/* ActionFailure */.dR)
+        return sinks.fail((0,core_text/* inert */.tJ)(`${name}: ${e.message}`));
+    // re-run with debug logging to see the stack
+    sinks.debug(`${name}: ${e.stack ?? String(e)}`);
+    sinks.fail((0,core_text/* inert */.tJ)(`${name}: unexpected error (please report it, with the log of a re-run with debug logging): ${e.message ?? String(e)}`));
 }
 /**
  * Runs `run` when node was started with the module at `metaUrl` (the runner runs
@@ -32128,28 +32749,24 @@ function isMain(metaUrl) {
 
 /***/ }),
 
-/***/ 8015:
+/***/ 645:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   GN: () => (/* binding */ ControlServiceClient),
-  zd: () => (/* binding */ JOB_NAME_RULE),
   XB: () => (/* binding */ jobRef),
-  RK: () => (/* binding */ nestsDeeper),
-  uz: () => (/* binding */ splitLines),
-  xV: () => (/* binding */ teamProblem)
+  RK: () => (/* reexport */ nestsDeeper),
+  uz: () => (/* reexport */ splitLines)
 });
 
 // UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, deployedAfter, executionIdProblem, isDeploymentOf
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/text.ts
-var core_text = __nccwpck_require__(2020);
-// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
-var http = __nccwpck_require__(8288);
+// EXTERNAL MODULE: ./src/core/jobrules.ts
+var jobrules = __nccwpck_require__(237);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -39099,6 +39716,8 @@ function _function(params) {
 
 // EXTERNAL MODULE: ./src/core/types.ts
 var types = __nccwpck_require__(3054);
+// EXTERNAL MODULE: ./src/core/text.ts
+var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/core/answers.ts
 // What the client accepts as an answer of the Control Service: each JSON body is checked against
 // the shape the actions rely on before any field is used, so that an answer of another shape (a
@@ -39109,6 +39728,8 @@ var types = __nccwpck_require__(3054);
 // null (checked in vmware/versatile-data-kit at 4389e38: pipelines_control_service sets no
 // spring.jackson default-property-inclusion and no @JsonInclude). Execution statuses are the seven
 // of service/model/ExecutionStatus.java there, as the spec lists them.
+// decodeAnswer is the one way an answer's body becomes a value: JSON, not too deep, of its shape.
+
 
 
 
@@ -39231,7 +39852,153 @@ function shapeProblem(issues) {
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
     return `${where ? `${where}: ` : 'the body: '}${expected(first)}${more}`;
 }
+/**
+ * The deepest nesting an answer may have. Deeper values make later walks (JSON.stringify, the
+ * comparisons of set-properties) overflow the stack; the official CLI (Python's json module,
+ * recursion limit 1000) cannot read them either, and no answer of the Control Service comes near.
+ */
+const MAX_JSON_DEPTH = 500;
+/** Whether `value` nests deeper than `max` levels of arrays and objects (no recursion). */
+function nestsDeeper(value, max) {
+    const stack = [[value, 0]];
+    while (stack.length) {
+        const [item, depth] = stack.pop();
+        if (typeof item !== 'object' || item === null)
+            continue;
+        if (depth >= max)
+            return true;
+        for (const child of Object.values(item))
+            stack.push([child, depth + 1]);
+    }
+    return false;
+}
+const GATEWAY_HINT = 'a proxy or gateway may have answered instead of the Control Service; check control-service-url';
+/**
+ * The answer's JSON, checked against the shape the actions rely on: a body that is not JSON, nests
+ * too deep, or is not of that shape, is a protocol error in one line that names the field, never a
+ * value.
+ */
+function decodeAnswer(res, operation, shape) {
+    const protocolError = (detail, hint = GATEWAY_HINT) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, hint, opId: res.opId });
+    let value;
+    try {
+        value = JSON.parse(res.text);
+    }
+    catch {
+        throw protocolError(`HTTP ${res.status} came with a body that is not JSON: ${JSON.stringify(res.text.slice(0, 80))}`);
+    }
+    if (nestsDeeper(value, MAX_JSON_DEPTH))
+        throw protocolError(`HTTP ${res.status} came with JSON nested deeper than ${MAX_JSON_DEPTH} levels, which no answer of the Control Service is`);
+    const checked = shape.safeParse(value);
+    if (checked.success)
+        return checked.data;
+    throw protocolError(`HTTP ${res.status} came with an answer of another shape than the Control Service's: ${shapeProblem(checked.error.issues)}`, 'a proxy or gateway may have answered instead of the Control Service, or the service is of another version; check control-service-url');
+}
 
+;// CONCATENATED MODULE: ./src/core/calls/common.ts
+// What every call of the client (client.ts) shares: where a team's and a job's resources are on
+// the service, how messages name the job, and sending a request for a checked answer or for none.
+// The addresses are made by the client, which checks the team before any path is made of it.
+
+/** A path segment made of a name (the names are checked, this keeps them one segment). */
+const segment = encodeURIComponent;
+/** The deployment id: the service keeps one deployment per job and ignores the id. */
+const DEPLOYMENT = 'production';
+/** Sends `spec`; its answer decoded as `shape` (answers.ts). */
+async function sendForAnswer(transport, spec, shape) {
+    return transport.send(spec, res => decodeAnswer(res, spec.operation, shape));
+}
+/** Sends `spec` for its effect: the answer's body is not read into anything. */
+async function sendForEffect(transport, spec) {
+    return transport.send(spec, () => undefined);
+}
+
+;// CONCATENATED MODULE: ./src/core/calls/deployments.ts
+// The calls about a job's deployment: listing and reading it, deploying (reconciled after a lost
+// answer by what is live) and changing it; and when a live deployment is the one asked for.
+
+
+/**
+ * Whether the live deployment `live` is `wanted` done: the same version, python and vdk version
+ * and enabled state (each where `wanted` names it), deployed after `since` when that is given.
+ */
+function isDeploymentOf(live, wanted, since) {
+    return (live.job_version === wanted.job_version &&
+        (wanted.python_version === undefined || live.python_version === wanted.python_version) &&
+        (wanted.vdk_version === undefined || live.vdk_version === wanted.vdk_version) &&
+        (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
+        (since === undefined || deployedAfter(live.last_deployed_date, since)));
+}
+/**
+ * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
+ * had no date, so any date that parses is a later one. A date that is missing or does not parse
+ * proves nothing.
+ */
+function deployedAfter(date, since) {
+    const deployed = Date.parse(date ?? '');
+    if (!Number.isFinite(deployed))
+        return false;
+    if (since === null)
+        return true;
+    const before = Date.parse(since);
+    return Number.isFinite(before) && deployed > before;
+}
+async function listDeployments(job) {
+    return sendForAnswer(job.transport, {
+        operation: `list the deployments of ${job.label}`,
+        method: 'GET',
+        path: `${job.path}/deployments`,
+        idempotent: true
+    }, deploymentsAnswer);
+}
+/** The live deployment, or undefined when the job is not deployed. */
+async function readDeployment(job) {
+    const operation = `read the deployment of ${job.label}`;
+    return job.transport.send({
+        operation,
+        method: 'GET',
+        path: `${job.path}/deployments/${DEPLOYMENT}`,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? undefined : decodeAnswer(res, operation, deploymentAnswer)));
+}
+/**
+ * Starts a deployment (202: the build goes on asynchronously). After a lost answer it reads
+ * back: only a deployment that is everything this one asks for — version, python and vdk
+ * version, enabled — and was deployed after `since` (the last_deployed_date read before) is
+ * taken as this one done ("already-live"); otherwise the deployment is sent again, which
+ * converges (a second POST replaces a build in progress, JobImageBuilder.buildImage).
+ */
+async function deploy(job, deployment, options = {}) {
+    return job.transport.send({
+        operation: `deploy version ${deployment.job_version ?? '(latest)'} of ${job.label}`,
+        method: 'POST',
+        path: `${job.path}/deployments`,
+        query: { send_notification: options.sendNotification },
+        json: deployment,
+        idempotent: false,
+        hint: status => status === 409 ? 'use a python version from the service info (GET .../info)' : undefined
+    }, () => 'sent', async () => {
+        const live = (await listDeployments(job))[0];
+        return live && isDeploymentOf(live, deployment, options.since)
+            ? 'already-live'
+            : undefined;
+    });
+}
+/** Enables or disables the deployment (synchronous on the service). */
+async function patchDeployment(job, patch) {
+    const change = patch.enabled === false ? 'disable' : patch.enabled === true ? 'enable' : 'change';
+    return sendForEffect(job.transport, {
+        operation: `${change} the deployment of ${job.label}`,
+        method: 'PATCH',
+        path: `${job.path}/deployments/${DEPLOYMENT}`,
+        json: patch,
+        idempotent: true
+    });
+}
+
+// EXTERNAL MODULE: ./src/core/http.ts + 4 modules
+var http = __nccwpck_require__(1258);
 // EXTERNAL MODULE: ./src/core/logsurl.ts + 1 modules
 var logsurl = __nccwpck_require__(3372);
 ;// CONCATENATED MODULE: ./src/core/queries.ts
@@ -39272,30 +40039,137 @@ const QUERIES = {
     TeamJobs: TEAM_JOBS_QUERY
 };
 
-;// CONCATENATED MODULE: ./src/core/client.ts
+;// CONCATENATED MODULE: ./src/core/calls/jobs.ts
 
 
 
-
-
-
-
-/** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
-const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/;
-/**
- * What is wrong with a team name, if anything: one with a line break or another control character
- * (a config.ini continuation line, say) is not a name, and `.` or `..` would reroute the request
- * (/data-jobs/for-team/../jobs).
- */
-function teamProblem(team) {
-    if (!team.trim())
-        return 'is empty';
-    if ((0,core_text/* hasControl */.aQ)(team))
-        return `${JSON.stringify(team).slice(0, 80)} holds a line break or another control character`;
-    if (team.trim() === '.' || team.trim() === '..')
-        return `'${team}' is not a team name`;
-    return undefined;
+async function readInfo(team) {
+    return sendForAnswer(team.transport, {
+        operation: `read the Control Service info (team '${team.team}')`,
+        method: 'GET',
+        path: `${team.path}/info`,
+        idempotent: true
+    }, infoAnswer);
 }
+/** The job, or undefined when it does not exist (for this team). */
+async function readJob(job) {
+    const operation = `read ${job.label}`;
+    return job.transport.send({ operation, method: 'GET', path: job.path, idempotent: true, accept: [404] }, res => (res.status === 404 ? undefined : decodeAnswer(res, operation, jobAnswer)));
+}
+/**
+ * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
+ * job of another team (names are unique across teams: the real service answers 409 with an
+ * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
+ * found in this team is the one we created.
+ */
+async function createJob(job, settings) {
+    const answer = await job.transport.send({
+        operation: `create ${job.label}`,
+        method: 'POST',
+        path: `${job.teamPath}/jobs`,
+        query: { name: job.job },
+        json: { ...settings, job_name: job.job, team: job.team },
+        idempotent: false,
+        accept: [409],
+        hint: status => (status === 400 ? 'check the job name and the config sent' : undefined)
+    }, res => (res.status === 409 ? 'conflict' : 'created'), async () => ((await readJob(job)) ? 'created' : undefined));
+    if (answer === 'created')
+        return 'created';
+    return (await readJob(job)) ? 'exists' : 'taken';
+}
+async function updateJob(job, settings) {
+    return sendForEffect(job.transport, {
+        operation: `update ${job.label}`,
+        method: 'PUT',
+        path: job.path,
+        json: { ...settings, job_name: job.job, team: job.team },
+        idempotent: true
+    });
+}
+/**
+ * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
+ * Retried like an idempotent call: the same tree gives the same version.
+ */
+async function uploadSources(job, zip, options = {}) {
+    const operation = `upload the sources of ${job.label}`;
+    return job.transport.send({
+        operation,
+        method: 'POST',
+        path: `${job.path}/sources`,
+        query: { reason: options.reason },
+        body: zip,
+        contentType: 'application/octet-stream',
+        contentLength: options.length,
+        idempotent: true,
+        timeoutMs: options.timeoutMs,
+        hint: status => status === 404
+            ? `the job does not exist in team '${job.team}': create it first (create-if-missing)`
+            : undefined
+    }, res => decodeAnswer(res, operation, uploadAnswer).version_sha);
+}
+/** The job's current sources as a zip stream (its top folder is the job name). */
+async function downloadSources(job) {
+    return job.transport.send({
+        operation: `download the sources of ${job.label}`,
+        method: 'GET',
+        path: `${job.path}/sources`,
+        idempotent: true,
+        stream: true
+    }, res => res.stream);
+}
+/**
+ * GraphQL over GET on a team's jobs: the value of the query's root field (the real service
+ * unwraps it), checked as `shape`; `what` names the call in messages.
+ */
+async function queryJobs(team, query, shape) {
+    const operation = `${query.what} (GraphQL)`;
+    const answer = await team.transport.send({
+        operation,
+        method: 'GET',
+        path: `${team.path}/jobs`,
+        query: { query: query.text, variables: query.variables && JSON.stringify(query.variables) },
+        idempotent: true,
+        accept: [400]
+    }, res => ({
+        status: res.status,
+        body: decodeAnswer(res, operation, graphqlAnswer),
+        opId: res.opId
+    }));
+    if (answer.body.errors?.length || answer.status === 400) {
+        throw new errors/* ControlServiceError */.RK({
+            operation,
+            kind: 'http',
+            status: answer.status,
+            body: {
+                what: 'The GraphQL query was refused.',
+                why: (answer.body.errors ?? []).map(error => String(error.message)).join('; ')
+            },
+            hint: 'this is a bug of vdk-actions if it sent the query; please report it',
+            opId: answer.opId
+        });
+    }
+    const data = shape.safeParse(answer.body.data);
+    if (data.success)
+        return data.data;
+    throw new errors/* ControlServiceError */.RK({
+        operation,
+        kind: 'protocol',
+        detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
+        opId: answer.opId
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/calls/executions.ts
+// The calls about a job's executions: starting one (never twice: a lost answer is reconciled by
+// the op ids of its attempts), reading, listing and cancelling them, and reading their logs —
+// from the service, or from an execution's logs_url where the rule of logsurl.ts lets it.
+
+
+
+
+
+
+
 
 /** What is wrong with an execution id (from an input, a Location header or a list), if anything. */
 function executionIdProblem(id) {
@@ -39305,104 +40179,225 @@ function executionIdProblem(id) {
         return undefined;
     return `${JSON.stringify(id).slice(0, 80)} is not valid (an execution id is letters, digits, '.', '_' and '-', a letter or digit first)`;
 }
+/** The path of one execution: an id that may not go into a path is refused before the request. */
+function executionPath(job, id) {
+    if (typeof id === 'string' && !id.trim())
+        throw new errors/* InputError */.dz('the execution id is empty');
+    const bad = executionIdProblem(id);
+    if (bad)
+        throw new errors/* InputError */.dz(`the execution id ${bad}`);
+    return `${job.path}/executions/${segment(id)}`;
+}
+/** A log text as lines, without the empty one after a final newline. */
+const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
+/** The id of the execution a start made, from the Location header of its answer. */
+function startedId(res, operation) {
+    const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
+    const id = res.headers.location?.split('/').filter(Boolean).pop();
+    if (!id)
+        throw protocolError(`HTTP ${res.status} without a Location header naming the execution`);
+    let decoded;
+    try {
+        decoded = decodeURIComponent(id);
+    }
+    catch {
+        // a malformed escape (%E0%A4%A): not an id either
+    }
+    const bad = decoded === undefined ? 'that is not percent-encoded text' : executionIdProblem(decoded);
+    if (bad)
+        throw protocolError(`the Location header names ${decoded === undefined ? 'an execution id' : 'the execution id'} ${bad}`);
+    return decoded;
+}
+/**
+ * Starts an execution; its id (from the Location header). After a lost answer it looks for an
+ * execution started by one of its own attempts (the service records the request's X-OPID as the
+ * execution's op_id) before it sends again, so an execution is never started twice. `onSend` is
+ * told each attempt's op id.
+ */
+async function startExecution(job, request, onSend) {
+    const operation = `start an execution of ${job.label}`;
+    return job.transport.send({
+        onSend,
+        operation,
+        method: 'POST',
+        path: `${job.path}/deployments/${DEPLOYMENT}/executions`,
+        json: { started_by: request.started_by, args: request.args ?? {} },
+        idempotent: false,
+        hint: status => status === 409
+            ? 'an execution of this job is already running: wait for it, or cancel it (on-conflict)'
+            : status === 404
+                ? 'the job is not deployed (or does not exist in this team): deploy it first'
+                : undefined
+    }, res => startedId(res, operation), async (opIds) => {
+        const mine = (await listExecutions(job)).find(execution => execution.op_id !== undefined && opIds.includes(execution.op_id));
+        const bad = mine && executionIdProblem(mine.id);
+        if (bad)
+            throw new errors/* ControlServiceError */.RK({
+                operation,
+                kind: 'protocol',
+                detail: `the execution this start made is listed with the id ${bad}`
+            });
+        return mine?.id;
+    });
+}
+async function readExecution(job, id) {
+    return sendForAnswer(job.transport, {
+        operation: `read execution '${id}' of ${job.label}`,
+        method: 'GET',
+        path: executionPath(job, id),
+        idempotent: true
+    }, executionAnswer);
+}
+async function listExecutions(job, statuses) {
+    return sendForAnswer(job.transport, {
+        operation: `list the executions of ${job.label}`,
+        method: 'GET',
+        path: `${job.path}/executions`,
+        query: { execution_status: statuses },
+        idempotent: true
+    }, executionsAnswer);
+}
+/** The job's latest executions, newest first. */
+async function latestExecutions(job, size) {
+    const page = await queryJobs({ transport: job.transport, team: job.team, path: job.teamPath }, {
+        text: LATEST_EXECUTIONS_QUERY,
+        variables: { job: job.job, team: job.team, size },
+        what: `list the latest executions of ${job.label}`
+    }, latestExecutionsAnswer);
+    return page.content;
+}
+/**
+ * Cancels an execution. Its status afterwards: `cancelled`, or the status it had already ended
+ * with (the service answers 400 for an execution that is not running).
+ */
+async function cancelExecution(job, id) {
+    const status = await job.transport.send({
+        operation: `cancel execution '${id}' of ${job.label}`,
+        method: 'DELETE',
+        path: executionPath(job, id),
+        idempotent: true,
+        accept: [400]
+    }, res => res.status);
+    if (status !== 400)
+        return 'cancelled';
+    return (await readExecution(job, id)).status;
+}
+/** The execution's logs as the service has them now ("" once its pod is gone). */
+async function readLogs(job, id, options = {}) {
+    const answer = await sendForAnswer(job.transport, {
+        operation: `read the logs of execution '${id}' of ${job.label}`,
+        method: 'GET',
+        path: `${executionPath(job, id)}/logs`,
+        query: { tail_lines: options.tailLines },
+        idempotent: true,
+        retries: options.retries,
+        maxBytes: http/* MAX_LOG_BYTES */.w5
+    }, logsAnswer);
+    return answer.logs ?? '';
+}
+/** Why a log store could not be read, in a few words: its error names the service's address. */
+function unreadWhy(error) {
+    if (error.kind === 'http')
+        return `it answered HTTP ${error.status}`;
+    if (error.kind === 'timeout')
+        return 'it did not answer in time';
+    if (error.kind === 'aborted')
+        return 'cancelled';
+    return 'it could not be reached';
+}
+/**
+ * The text behind an execution's logs_url, when `rule` lets it be followed and it serves plain
+ * text (a log store's web page is not logs); otherwise why not, in a few words. The token is sent
+ * only when the URL is on the service's own origin.
+ */
+async function readLogsUrl(transport, url, rule) {
+    const route = await (0,logsurl/* routeLogsUrl */.w_)(url, rule);
+    if ('why' in route)
+        return { why: `not followed: ${route.why}` };
+    const { url: parsed, dispatcher } = route;
+    try {
+        return await transport.send({
+            operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
+            method: 'GET',
+            path: parsed.toString(),
+            absolute: true,
+            dispatcher,
+            idempotent: true,
+            // a log store elsewhere is a courtesy: one more try, not the service's patience
+            retries: dispatcher ? 1 : undefined,
+            accept: [401, 403, 404],
+            maxBytes: http/* MAX_LOG_BYTES */.w5
+        }, (res) => res.status !== 200
+            ? { why: `it answered HTTP ${res.status}` }
+            : /^text\/plain\b/i.test(res.headers['content-type'] ?? '')
+                ? { text: res.text }
+                : {
+                    why: `it serves ${(res.headers['content-type'] || 'no content type').slice(0, 80)}, not plain text`
+                });
+    }
+    catch (error) {
+        if (!(error instanceof errors/* ControlServiceError */.RK))
+            throw error;
+        return { why: unreadWhy(error) };
+    }
+    finally {
+        await dispatcher?.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/calls/properties.ts
+// The calls about a deployed job's properties and secrets: each is read and written as a whole
+// map (the service has no partial update).
+
+
+const secretsHint = (status) => status === 501
+    ? 'this Control Service has no secrets backend: ask its operators to configure one'
+    : undefined;
+/** What the read and the write of one map share. */
+const storeRequest = (job, store) => ({
+    path: `${job.path}/deployments/${DEPLOYMENT}/${store}`,
+    idempotent: true,
+    ...(store === 'secrets' ? { hint: secretsHint } : {})
+});
+async function readStore(job, store) {
+    return sendForAnswer(job.transport, { operation: `read the ${store} of ${job.label}`, method: 'GET', ...storeRequest(job, store) }, mapAnswer);
+}
+/** Replaces the whole map. */
+async function writeStore(job, store, values) {
+    return sendForEffect(job.transport, {
+        operation: `write the ${store} of ${job.label}`,
+        method: 'PUT',
+        ...storeRequest(job, store),
+        json: values
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/client.ts
+
+
+
+
+
+
+
+
+
+
 /** A validated team + job: bad names fail here, before any request. */
 function jobRef(team, job) {
     if (!team.trim())
         throw new errors/* InputError */.dz('the team is empty: set the team input, or [owner] team in config.ini');
-    const bad = teamProblem(team);
+    const bad = (0,jobrules/* teamProblem */.xV)(team);
     if (bad)
         throw new errors/* InputError */.dz(`the team ${bad}`);
-    if (!JOB_NAME_RULE.test(job)) {
-        throw new errors/* InputError */.dz(`the job name '${job}' is not valid: the Control Service wants 6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes`);
+    if (!jobrules/* JOB_NAME_RULE */.zd.test(job)) {
+        throw new errors/* InputError */.dz(`the job name '${job}' is not valid: the Control Service wants ${jobrules/* JOB_NAME_WORDS */.kv}`);
     }
     return { team, job };
 }
-const enc = encodeURIComponent;
-/** The deployment id: the service keeps one deployment per job and ignores the id. */
-const DEPLOYMENT = 'production';
-/**
- * The deepest nesting an answer may have. Deeper values make later walks (JSON.stringify, the
- * comparisons of set-properties) overflow the stack; the official CLI (Python's json module,
- * recursion limit 1000) cannot read them either, and no answer of the Control Service comes near.
- */
-const MAX_JSON_DEPTH = 500;
-/** Whether `value` nests deeper than `max` levels of arrays and objects (no recursion). */
-function nestsDeeper(value, max) {
-    const stack = [[value, 0]];
-    while (stack.length) {
-        const [v, depth] = stack.pop();
-        if (typeof v !== 'object' || v === null)
-            continue;
-        if (depth >= max)
-            return true;
-        for (const child of Object.values(v))
-            stack.push([child, depth + 1]);
-    }
-    return false;
-}
-/**
- * The answer's JSON, checked against the shape the actions rely on (answers.ts): a body that is not
- * JSON, nests too deep, or is not of that shape, is a protocol error in one line that names the
- * field, never a value.
- */
-const parseJson = (res, operation, shape) => {
-    let value;
-    try {
-        value = JSON.parse(res.text);
-    }
-    catch {
-        throw new errors/* ControlServiceError */.RK({
-            operation,
-            kind: 'protocol',
-            detail: `HTTP ${res.status} came with a body that is not JSON: ${JSON.stringify(res.text.slice(0, 80))}`,
-            hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
-            opId: res.opId
-        });
-    }
-    if (nestsDeeper(value, MAX_JSON_DEPTH))
-        throw new errors/* ControlServiceError */.RK({
-            operation,
-            kind: 'protocol',
-            detail: `HTTP ${res.status} came with JSON nested deeper than ${MAX_JSON_DEPTH} levels, which no answer of the Control Service is`,
-            hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
-            opId: res.opId
-        });
-    const checked = shape.safeParse(value);
-    if (checked.success)
-        return checked.data;
-    throw new errors/* ControlServiceError */.RK({
-        operation,
-        kind: 'protocol',
-        detail: `HTTP ${res.status} came with an answer of another shape than the Control Service's: ${shapeProblem(checked.error.issues)}`,
-        hint: 'a proxy or gateway may have answered instead of the Control Service, or the service is of another version; check control-service-url',
-        opId: res.opId
-    });
-};
-/**
- * Whether the live deployment `live` is `wanted` done: the same version, python and vdk version
- * and enabled state (each where `wanted` names it), deployed after `since` when that is given.
- */
-function isDeploymentOf(live, wanted, since) {
-    return (live.job_version === wanted.job_version &&
-        (wanted.python_version === undefined || live.python_version === wanted.python_version) &&
-        (wanted.vdk_version === undefined || live.vdk_version === wanted.vdk_version) &&
-        (wanted.enabled === undefined || live.enabled === wanted.enabled) &&
-        (since === undefined || deployedAfter(live.last_deployed_date, since)));
-}
-/**
- * Whether `date` is later than `since`, both ISO 8601 dates. `since` null: the deployment before
- * had no date, so any date that parses is a later one. A date that is missing or does not parse
- * proves nothing.
- */
-function deployedAfter(date, since) {
-    const a = Date.parse(date ?? '');
-    if (!Number.isFinite(a))
-        return false;
-    if (since === null)
-        return true;
-    const b = Date.parse(since);
-    return Number.isFinite(b) && a > b;
-}
+
+
+
 class ControlServiceClient {
     transport;
     constructor(transport) {
@@ -39412,401 +40407,101 @@ class ControlServiceClient {
     close() {
         return this.transport.close();
     }
-    teamPath(team) {
+    team(team) {
         // every caller checks the team first; this is the last line before a path is made of it
-        const bad = teamProblem(team);
+        const bad = (0,jobrules/* teamProblem */.xV)(team);
         if (bad)
             throw new errors/* InputError */.dz(`the team ${bad}`);
-        return `/data-jobs/for-team/${enc(team)}`;
+        return { transport: this.transport, team, path: `/data-jobs/for-team/${segment(team)}` };
     }
-    jobPath(ref) {
-        return `${this.teamPath(ref.team)}/jobs/${enc(ref.job)}`;
-    }
-    of(ref) {
-        return `data job '${ref.job}' of team '${ref.team}'`;
-    }
-    json(spec, shape) {
-        return this.transport.send(spec, res => parseJson(res, spec.operation, shape));
-    }
-    none(spec) {
-        return this.transport.send(spec, () => undefined);
+    job(ref) {
+        const teamPath = this.team(ref.team).path;
+        return {
+            transport: this.transport,
+            team: ref.team,
+            job: ref.job,
+            teamPath,
+            path: `${teamPath}/jobs/${segment(ref.job)}`,
+            label: `data job '${ref.job}' of team '${ref.team}'`
+        };
     }
     async info(team) {
-        return this.json({
-            operation: `read the Control Service info (team '${team}')`,
-            method: 'GET',
-            path: `${this.teamPath(team)}/info`,
-            idempotent: true
-        }, infoAnswer);
+        return readInfo(this.team(team));
     }
     /** The job, or undefined when it does not exist (for this team). */
     async readJob(ref) {
-        const operation = `read ${this.of(ref)}`;
-        return this.transport.send({ operation, method: 'GET', path: this.jobPath(ref), idempotent: true, accept: [404] }, res => (res.status === 404 ? undefined : parseJson(res, operation, jobAnswer)));
+        return readJob(this.job(ref));
     }
-    /**
-     * Creates the job. `exists`: it was there already, in this team; `taken`: the name belongs to a
-     * job of another team (names are unique across teams: the real service answers 409 with an
-     * empty body either way, JobsService.createJob). After a lost answer to our own POST, a job
-     * found in this team is the one we created.
-     */
+    /** `exists`: it was there already, in this team; `taken`: a job of another team has the name. */
     async createJob(ref, job) {
-        const answer = await this.transport.send({
-            operation: `create ${this.of(ref)}`,
-            method: 'POST',
-            path: `${this.teamPath(ref.team)}/jobs`,
-            query: { name: ref.job },
-            json: { ...job, job_name: ref.job, team: ref.team },
-            idempotent: false,
-            accept: [409],
-            hint: s => s === 409 ? undefined : s === 400 ? 'check the job name and the config sent' : undefined
-        }, res => (res.status === 409 ? 'conflict' : 'created'), async () => ((await this.readJob(ref)) ? 'created' : undefined));
-        if (answer === 'created')
-            return 'created';
-        return (await this.readJob(ref)) ? 'exists' : 'taken';
+        return createJob(this.job(ref), job);
     }
     async updateJob(ref, job) {
-        return this.none({
-            operation: `update ${this.of(ref)}`,
-            method: 'PUT',
-            path: this.jobPath(ref),
-            json: { ...job, job_name: ref.job, team: ref.team },
-            idempotent: true
-        });
+        return updateJob(this.job(ref), job);
     }
-    /**
-     * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
-     * Retried like an idempotent call: the same tree gives the same version.
-     */
+    /** Uploads a zip streamed from `zip()`; the version the service answers. */
     async uploadSources(ref, zip, options = {}) {
-        const operation = `upload the sources of ${this.of(ref)}`;
-        return this.transport.send({
-            operation,
-            method: 'POST',
-            path: `${this.jobPath(ref)}/sources`,
-            query: { reason: options.reason },
-            body: zip,
-            contentType: 'application/octet-stream',
-            contentLength: options.length,
-            idempotent: true,
-            timeoutMs: options.timeoutMs,
-            hint: s => s === 404
-                ? `the job does not exist in team '${ref.team}': create it first (create-if-missing)`
-                : undefined
-        }, res => {
-            return parseJson(res, operation, uploadAnswer).version_sha;
-        });
+        return uploadSources(this.job(ref), zip, options);
     }
     /** The job's current sources as a zip stream (its top folder is the job name). */
     async downloadSources(ref) {
-        return this.transport.send({
-            operation: `download the sources of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/sources`,
-            idempotent: true,
-            stream: true
-        }, res => res.stream);
+        return downloadSources(this.job(ref));
     }
     async listDeployments(ref) {
-        return this.json({
-            operation: `list the deployments of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/deployments`,
-            idempotent: true
-        }, deploymentsAnswer);
+        return listDeployments(this.job(ref));
     }
     /** The live deployment, or undefined when the job is not deployed. */
     async readDeployment(ref) {
-        const operation = `read the deployment of ${this.of(ref)}`;
-        return this.transport.send({
-            operation,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}`,
-            idempotent: true,
-            accept: [404]
-        }, res => (res.status === 404 ? undefined : parseJson(res, operation, deploymentAnswer)));
+        return readDeployment(this.job(ref));
     }
-    /**
-     * Starts a deployment (202: the build goes on asynchronously). After a lost answer it reads
-     * back: only a deployment that is everything this one asks for — version, python and vdk
-     * version, enabled — and was deployed after `since` (the last_deployed_date read before) is
-     * taken as this one done ("already-live"); otherwise the deployment is sent again, which
-     * converges (a second POST replaces a build in progress, JobImageBuilder.buildImage).
-     */
+    /** Starts a deployment; `already-live`: a lost answer's deployment was found live. */
     async deploy(ref, deployment, options = {}) {
-        return this.transport.send({
-            operation: `deploy version ${deployment.job_version ?? '(latest)'} of ${this.of(ref)}`,
-            method: 'POST',
-            path: `${this.jobPath(ref)}/deployments`,
-            query: { send_notification: options.sendNotification },
-            json: deployment,
-            idempotent: false,
-            hint: s => s === 409 ? 'use a python version from the service info (GET .../info)' : undefined
-        }, () => 'sent', async () => {
-            const live = (await this.listDeployments(ref))[0];
-            return live && isDeploymentOf(live, deployment, options.since)
-                ? 'already-live'
-                : undefined;
-        });
+        return deploy(this.job(ref), deployment, options);
     }
     /** Enables or disables the deployment (synchronous on the service). */
     async patchDeployment(ref, patch) {
-        return this.none({
-            operation: `${patch.enabled === false ? 'disable' : patch.enabled === true ? 'enable' : 'change'} the deployment of ${this.of(ref)}`,
-            method: 'PATCH',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}`,
-            json: patch,
-            idempotent: true
-        });
-    }
-    /** GraphQL over GET; the value of the query's root field (the real service unwraps it). */
-    async jobsQuery(team, query, shape, variables, what = 'query the data jobs') {
-        const operation = `${what} (GraphQL)`;
-        const body = await this.transport.send({
-            operation,
-            method: 'GET',
-            path: `${this.teamPath(team)}/jobs`,
-            query: { query, variables: variables && JSON.stringify(variables) },
-            idempotent: true,
-            accept: [400]
-        }, res => ({
-            status: res.status,
-            body: parseJson(res, operation, graphqlAnswer),
-            opId: res.opId
-        }));
-        if (body.body.errors?.length || body.status === 400) {
-            throw new errors/* ControlServiceError */.RK({
-                operation,
-                kind: 'http',
-                status: body.status,
-                body: {
-                    what: 'The GraphQL query was refused.',
-                    why: (body.body.errors ?? []).map(e => String(e.message)).join('; ')
-                },
-                hint: 'this is a bug of vdk-actions if it sent the query; please report it',
-                opId: body.opId
-            });
-        }
-        const data = shape.safeParse(body.body.data);
-        if (data.success)
-            return data.data;
-        throw new errors/* ControlServiceError */.RK({
-            operation,
-            kind: 'protocol',
-            detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
-            opId: body.opId
-        });
+        return patchDeployment(this.job(ref), patch);
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
-        const page = await this.jobsQuery(ref.team, LATEST_EXECUTIONS_QUERY, latestExecutionsAnswer, { job: ref.job, team: ref.team, size }, `list the latest executions of ${this.of(ref)}`);
-        return page.content;
+        return latestExecutions(this.job(ref), size);
     }
-    /**
-     * Starts an execution; its id (from the Location header). After a lost answer it looks for an
-     * execution started by one of its own attempts (the service records the request's X-OPID as the
-     * execution's op_id) before it sends again, so an execution is never started twice.
-     */
-    async startExecution(ref, request, o = {}) {
-        const operation = `start an execution of ${this.of(ref)}`;
-        return this.transport.send({
-            onSend: o.onSend,
-            operation,
-            method: 'POST',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/executions`,
-            json: { started_by: request.started_by, args: request.args ?? {} },
-            idempotent: false,
-            hint: s => s === 409
-                ? 'an execution of this job is already running: wait for it, or cancel it (on-conflict)'
-                : s === 404
-                    ? 'the job is not deployed (or does not exist in this team): deploy it first'
-                    : undefined
-        }, res => {
-            const id = res.headers.location?.split('/').filter(Boolean).pop();
-            if (!id)
-                throw new errors/* ControlServiceError */.RK({
-                    operation,
-                    kind: 'protocol',
-                    detail: `HTTP ${res.status} without a Location header naming the execution`,
-                    opId: res.opId
-                });
-            let decoded;
-            try {
-                decoded = decodeURIComponent(id);
-            }
-            catch {
-                // a malformed escape (%E0%A4%A): not an id either
-            }
-            const bad = decoded === undefined ? 'that is not percent-encoded text' : executionIdProblem(decoded);
-            if (bad)
-                throw new errors/* ControlServiceError */.RK({
-                    operation,
-                    kind: 'protocol',
-                    detail: `the Location header names ${decoded === undefined ? 'an execution id' : 'the execution id'} ${bad}`,
-                    opId: res.opId
-                });
-            return decoded;
-        }, async (opIds) => {
-            const mine = (await this.listExecutions(ref)).find(e => e.op_id !== undefined && opIds.includes(e.op_id));
-            const bad = mine && executionIdProblem(mine.id);
-            if (bad)
-                throw new errors/* ControlServiceError */.RK({
-                    operation,
-                    kind: 'protocol',
-                    detail: `the execution this start made is listed with the id ${bad}`
-                });
-            return mine?.id;
-        });
+    /** Starts an execution (never twice); its id. `onSend` is told each attempt's op id. */
+    async startExecution(ref, request, options = {}) {
+        return startExecution(this.job(ref), request, options.onSend);
     }
     async readExecution(ref, id) {
-        return this.json({
-            operation: `read execution '${id}' of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
-            idempotent: true
-        }, executionAnswer);
+        return readExecution(this.job(ref), id);
     }
     async listExecutions(ref, statuses) {
-        return this.json({
-            operation: `list the executions of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/executions`,
-            query: { execution_status: statuses },
-            idempotent: true
-        }, executionsAnswer);
+        return listExecutions(this.job(ref), statuses);
     }
-    /**
-     * Cancels an execution. Its status afterwards: `cancelled`, or the status it had already ended
-     * with (the service answers 400 for an execution that is not running).
-     */
+    /** Cancels an execution; its status afterwards (`cancelled`, or how it had already ended). */
     async cancelExecution(ref, id) {
-        const status = await this.transport.send({
-            operation: `cancel execution '${id}' of ${this.of(ref)}`,
-            method: 'DELETE',
-            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}`,
-            idempotent: true,
-            accept: [400]
-        }, res => res.status);
-        if (status !== 400)
-            return 'cancelled';
-        return (await this.readExecution(ref, id)).status;
+        return cancelExecution(this.job(ref), id);
     }
-    /**
-     * The execution's logs as the service has them now ("" once its pod is gone). `retries`: instead
-     * of the client's, e.g. 0 while following a run, whose next look reads them again anyway.
-     */
-    async logs(ref, id, o = {}) {
-        const body = await this.json({
-            operation: `read the logs of execution '${id}' of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/executions/${enc(checkedExecutionId(id))}/logs`,
-            query: { tail_lines: o.tailLines },
-            idempotent: true,
-            retries: o.retries,
-            maxBytes: http/* MAX_LOG_BYTES */.w5
-        }, logsAnswer);
-        return body.logs ?? '';
+    /** The execution's logs as the service has them now ("" once its pod is gone). */
+    async logs(ref, id, options = {}) {
+        return readLogs(this.job(ref), id, options);
     }
-    /**
-     * The text behind an execution's logs_url, when `rule` lets it be followed and it serves plain
-     * text (a log store's web page is not logs); otherwise why not, in a few words. The token is sent
-     * only when the URL is on the service's own origin.
-     */
+    /** The plain text behind a logs_url, when `rule` lets it be followed; otherwise why not. */
     async readLogsUrl(url, rule) {
-        const route = await (0,logsurl/* routeLogsUrl */.w_)(url, rule);
-        if ('why' in route)
-            return { why: `not followed: ${route.why}` };
-        const { url: parsed, dispatcher } = route;
-        try {
-            const text = await this.transport.send({
-                operation: `read the logs at ${parsed.origin}${parsed.pathname}`,
-                method: 'GET',
-                path: parsed.toString(),
-                absolute: true,
-                dispatcher,
-                idempotent: true,
-                // a log store elsewhere is a courtesy: one more try, not the service's patience
-                retries: dispatcher ? 1 : undefined,
-                accept: [401, 403, 404],
-                maxBytes: http/* MAX_LOG_BYTES */.w5
-            }, res => res.status === 200 && /^text\/plain\b/i.test(res.headers['content-type'] ?? '')
-                ? res.text
-                : res.status === 200
-                    ? {
-                        why: `it serves ${(res.headers['content-type'] || 'no content type').slice(0, 80)}, not plain text`
-                    }
-                    : { why: `it answered HTTP ${res.status}` });
-            return typeof text === 'string' ? { text } : text;
-        }
-        catch (e) {
-            if (!(e instanceof errors/* ControlServiceError */.RK))
-                throw e;
-            // the error's own words name the service's address, not the log store's
-            const why = e.kind === 'http'
-                ? `it answered HTTP ${e.status}`
-                : e.kind === 'timeout'
-                    ? 'it did not answer in time'
-                    : e.kind === 'aborted'
-                        ? 'cancelled'
-                        : 'it could not be reached';
-            return { why };
-        }
-        finally {
-            await dispatcher?.close();
-        }
+        return readLogsUrl(this.transport, url, rule);
     }
     async readProperties(ref) {
-        return this.json({
-            operation: `read the properties of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/properties`,
-            idempotent: true
-        }, mapAnswer);
+        return readStore(this.job(ref), 'properties');
     }
     /** Replaces the whole map (the service has no partial update). */
     async writeProperties(ref, properties) {
-        return this.none({
-            operation: `write the properties of ${this.of(ref)}`,
-            method: 'PUT',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/properties`,
-            json: properties,
-            idempotent: true
-        });
+        return writeStore(this.job(ref), 'properties', properties);
     }
     async readSecrets(ref) {
-        return this.json({
-            operation: `read the secrets of ${this.of(ref)}`,
-            method: 'GET',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/secrets`,
-            idempotent: true,
-            hint: secretsHint
-        }, mapAnswer);
+        return readStore(this.job(ref), 'secrets');
     }
     /** Replaces the whole map of secrets. */
     async writeSecrets(ref, secrets) {
-        return this.none({
-            operation: `write the secrets of ${this.of(ref)}`,
-            method: 'PUT',
-            path: `${this.jobPath(ref)}/deployments/${DEPLOYMENT}/secrets`,
-            json: secrets,
-            idempotent: true,
-            hint: secretsHint
-        });
+        return writeStore(this.job(ref), 'secrets', secrets);
     }
-}
-/** A log text as lines, without the empty one after a final newline. */
-const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
-const secretsHint = (status) => status === 501
-    ? 'this Control Service has no secrets backend: ask its operators to configure one'
-    : undefined;
-/** An execution id that may go into a path: anything else is refused before the request. */
-function checkedExecutionId(id) {
-    if (typeof id === 'string' && !id.trim())
-        throw new errors/* InputError */.dz('the execution id is empty');
-    const bad = executionIdProblem(id);
-    if (bad)
-        throw new errors/* InputError */.dz(`the execution id ${bad}`);
-    return id;
 }
 
 
@@ -39818,21 +40513,16 @@ function checkedExecutionId(id) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Zw: () => (/* binding */ Problems),
-  Yq: () => (/* binding */ choice),
   Ng: () => (/* binding */ connect),
-  yG: () => (/* binding */ parseBoolean),
-  fL: () => (/* binding */ parseSeconds),
-  dC: () => (/* binding */ readConnection),
-  X5: () => (/* binding */ workspacePath)
+  dC: () => (/* binding */ readConnection)
 });
 
-// UNUSED EXPORTS: MAX_SECONDS, checkServiceUrl, userAgent
+// UNUSED EXPORTS: checkServiceUrl, userAgent
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/http.ts + 1 modules
-var http = __nccwpck_require__(8288);
+// EXTERNAL MODULE: ./src/core/http.ts + 4 modules
+var http = __nccwpck_require__(1258);
 // EXTERNAL MODULE: ./src/core/text.ts
 var core_text = __nccwpck_require__(2020);
 ;// CONCATENATED MODULE: ./src/core/auth.ts
@@ -39856,21 +40546,21 @@ function accessTokenAuth(token, mask) {
 }
 /** Renew this long before the announced expiry. */
 const EARLY_MS = 60_000;
-function apiTokenAuth(o) {
-    o.mask(o.apiToken);
-    const clock = o.clock ?? Date.now;
-    const transport = new http/* Transport */.oK({ ...o.transport, baseUrl: o.authorizationUrl });
+function apiTokenAuth(options) {
+    options.mask(options.apiToken);
+    const clock = options.clock ?? Date.now;
+    const transport = new http/* Transport */.oK({ ...options.transport, baseUrl: options.authorizationUrl });
     let token;
     let expiresAt = 0;
     let pending;
     const exchange = async () => {
         const answer = await transport.send({
-            operation: `exchange the API token for an access token at ${new URL(o.authorizationUrl).origin}`,
+            operation: `exchange the API token for an access token at ${new URL(options.authorizationUrl).origin}`,
             method: 'POST',
             path: '',
             body: () => new URLSearchParams({
                 grant_type: 'refresh_token',
-                refresh_token: o.apiToken
+                refresh_token: options.apiToken
             }).toString(),
             contentType: 'application/x-www-form-urlencoded',
             // issuing a token twice is harmless
@@ -39880,31 +40570,8 @@ function apiTokenAuth(o) {
             hint: status => status === 400 || status === 401
                 ? 'the API token was refused: check api-token (VDK_API_TOKEN) and api-token-authorization-url (VDK_API_TOKEN_AUTHORIZATION_URL)'
                 : undefined
-        }, res => {
-            let body;
-            try {
-                body = JSON.parse(res.text);
-            }
-            catch {
-                body = {};
-            }
-            // a token with a line break cannot be sent (nor masked as one line): not a token
-            if (typeof body.access_token !== 'string' ||
-                !body.access_token ||
-                (0,core_text/* hasControl */.aQ)(body.access_token)) {
-                throw new errors/* ControlServiceError */.RK({
-                    operation: 'exchange the API token for an access token',
-                    kind: 'protocol',
-                    detail: `the authorization server answered HTTP ${res.status} without an access_token${typeof body.access_token === 'string' && body.access_token ? ' fit to send (it holds a line break or another control character)' : ''}`,
-                    hint: 'check api-token-authorization-url: it must be the token endpoint of the authorization server'
-                });
-            }
-            return {
-                token: body.access_token,
-                expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 0
-            };
-        });
-        o.mask(answer.token);
+        }, tokenFromAnswer);
+        options.mask(answer.token);
         token = answer.token;
         // no expires_in: keep it for the run, and rely on the refresh after a 401
         expiresAt = answer.expiresIn > 0 ? clock() + answer.expiresIn * 1000 : Infinity;
@@ -39926,96 +40593,50 @@ function apiTokenAuth(o) {
         close: () => transport.close()
     };
 }
+/** The access token in the authorization server's answer, and its lifetime in seconds (0: unsaid). */
+function tokenFromAnswer(res) {
+    let body;
+    try {
+        body = JSON.parse(res.text);
+    }
+    catch {
+        body = {};
+    }
+    // a token with a line break cannot be sent (nor masked as one line): not a token
+    if (typeof body.access_token !== 'string' ||
+        !body.access_token ||
+        (0,core_text/* hasControl */.aQ)(body.access_token)) {
+        throw new errors/* ControlServiceError */.RK({
+            operation: 'exchange the API token for an access token',
+            kind: 'protocol',
+            detail: `the authorization server answered HTTP ${res.status} without an access_token${typeof body.access_token === 'string' && body.access_token ? ' fit to send (it holds a line break or another control character)' : ''}`,
+            hint: 'check api-token-authorization-url: it must be the token endpoint of the authorization server'
+        });
+    }
+    return {
+        token: body.access_token,
+        expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 0
+    };
+}
 
-// EXTERNAL MODULE: ./src/core/client.ts + 13 modules
-var client = __nccwpck_require__(8015);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./src/core/jobdir.ts + 1 modules
-var jobdir = __nccwpck_require__(3538);
+// EXTERNAL MODULE: ./src/core/client.ts + 18 modules
+var client = __nccwpck_require__(645);
+// EXTERNAL MODULE: ./src/core/inputs.ts
+var core_inputs = __nccwpck_require__(9114);
 ;// CONCATENATED MODULE: ./src/core/version.ts
 // The product's version, sent in the User-Agent. A test keeps it equal to package.json's.
 const VERSION = '0.1.0';
 const PRODUCT = 'vdk-actions';
 
 ;// CONCATENATED MODULE: ./src/core/connection.ts
-// The connection inputs every action shares, with the official CLI's environment fallbacks, all
-// checked before any request; and the client built from them.
+// The connection inputs every action that talks to the Control Service shares, with the official
+// CLI's environment fallbacks, all checked before any request; and the client built from them.
 
 
 
 
 
 
-
-
-/** Collects problems instead of stopping at the first, so one run reports them all. */
-class Problems {
-    list = [];
-    files = [];
-    add(message) {
-        // parts of one action may check the same shared input: say it once
-        if (!this.list.includes(message))
-            this.list.push(message);
-    }
-    /** A problem of a file (and line), also shown there as an annotation. */
-    addFile(p) {
-        if (this.files.some(f => f.file === p.file && f.line === p.line && f.message === p.message))
-            return;
-        this.files.push(p);
-        this.add(`${(0,jobdir/* relativeToWorkspace */.Tv)(p.file)}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    }
-    /** Throws one InputError naming every problem, in one line. */
-    check() {
-        if (this.list.length)
-            throw new errors/* InputError */.dz(this.list.join('; '), this.files);
-    }
-    /** The same problems, whose check() leaves the throwing to the owner (to gather every part's). */
-    deferred() {
-        const view = Object.create(this);
-        view.check = () => undefined;
-        return view;
-    }
-}
-/** A boolean input: true or false, as any word input is written (see `choice`). */
-function parseBoolean(name, raw, fallback, problems) {
-    return choice(name, raw, ['true', 'false'], fallback ? 'true' : 'false', problems) === 'true';
-}
-/**
- * One of a few words, written as one rule for every word input: each word in lower, Title or
- * UPPER case, nothing else (`merge`, `Merge`, `MERGE`; not `mErGe`). This is the YAML 1.2 core
- * schema's rule for true and false, which core.getBooleanInput follows. The problem message names
- * the words.
- */
-function choice(name, raw, allowed, fallback, problems) {
-    if (raw === '')
-        return fallback;
-    const found = allowed.find(w => raw === w || raw === w.toUpperCase() || raw === w.charAt(0).toUpperCase() + w.slice(1));
-    if (found !== undefined)
-        return found;
-    const words = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
-    problems.add(`${name} must be ${words}, not '${raw}'`);
-    return fallback;
-}
-/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
-const workspacePath = (src, raw) => (0,external_node_path_.resolve)(src.env.GITHUB_WORKSPACE ?? process.cwd(), raw);
-function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
-    if (raw === '')
-        return fallback;
-    // plain decimals only: Number() would also take '0x10', '1e3' and ' '
-    const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
-    if (!Number.isFinite(n) || n < min || (!allowZero && n === 0)) {
-        problems.add(`${name} must be a number of seconds${allowZero ? ', 0 or more' : ' above 0'}, not '${raw}'`);
-        return fallback;
-    }
-    if (n > MAX_SECONDS) {
-        problems.add(`${name} must be at most ${MAX_SECONDS} seconds (24 days), not '${raw}'`);
-        return fallback;
-    }
-    return n;
-}
-/** The longest time a Node timer can wait (2^31 - 1 ms); a longer one would fire at once. */
-const MAX_SECONDS = 2_147_483;
 /** A URL the client may use: http(s), no credentials in it, plain http only on loopback unless allowed. */
 function checkServiceUrl(name, raw, allowInsecureHttp, problems) {
     let url;
@@ -40024,35 +40645,41 @@ function checkServiceUrl(name, raw, allowInsecureHttp, problems) {
     }
     catch {
         // URLs come from vars.*, which the runner does not mask: never echo credentials in one
-        problems.add(`${name} is not a valid URL: '${(0,core_text/* hideCredentials */.RW)(raw)}' (expected e.g. https://vdk.example.com)`);
+        problems.add(name, `is not a valid URL: '${(0,core_text/* hideCredentials */.RW)(raw)}' (expected e.g. https://vdk.example.com)`);
         return undefined;
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        problems.add(`${name} must be an http(s) URL, not ${url.protocol}`);
+        problems.add(name, `must be an http(s) URL, not ${url.protocol}`);
         return undefined;
     }
     if (url.username || url.password) {
-        problems.add(`${name} must not hold credentials; use access-token or api-token`);
+        problems.add(name, 'must not hold credentials; use access-token or api-token');
         return undefined;
     }
     if (url.protocol === 'http:' && !(0,http/* isLoopbackHost */.cW)(url.hostname) && !allowInsecureHttp) {
-        problems.add(`${name} uses plain http to ${url.hostname}: tokens would cross the network unencrypted; use https, or set allow-insecure-http: true`);
+        problems.add(name, `uses plain http to ${url.hostname}: tokens would cross the network unencrypted; use https, or set allow-insecure-http: true`);
         return undefined;
     }
     return url.toString().replace(/\/+$/, '');
 }
-function readConnection(src, problems) {
-    const allowInsecureHttp = parseBoolean('allow-insecure-http', src.input('allow-insecure-http'), false, problems);
-    const rawUrl = src.input('control-service-url') || src.env.VDK_CONTROL_SERVICE_REST_API_URL?.trim() || '';
+/**
+ * The connection inputs. `urlRequired: false` (validate, which asks the service only when it is
+ * given one): no control-service-url is no problem, and the config's url is then "".
+ */
+function readConnection(inputs, problems, { urlRequired = true } = {}) {
+    const allowInsecureHttp = (0,core_inputs/* parseBoolean */.yG)('allow-insecure-http', inputs.input('allow-insecure-http'), false, problems);
+    const rawUrl = inputs.input('control-service-url') || inputs.env.VDK_CONTROL_SERVICE_REST_API_URL?.trim() || '';
     let url = '';
-    if (!rawUrl)
-        problems.add('control-service-url is required (or set VDK_CONTROL_SERVICE_REST_API_URL)');
+    if (!rawUrl) {
+        if (urlRequired)
+            problems.add('control-service-url', 'is required (or set VDK_CONTROL_SERVICE_REST_API_URL)');
+    }
     else
         url = checkServiceUrl('control-service-url', rawUrl, allowInsecureHttp, problems) ?? '';
-    const accessToken = src.input('access-token');
-    const apiToken = src.input('api-token') || src.env.VDK_API_TOKEN?.trim() || '';
-    const rawAuthUrl = src.input('api-token-authorization-url') ||
-        src.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
+    const accessToken = inputs.input('access-token');
+    const apiToken = inputs.input('api-token') || inputs.env.VDK_API_TOKEN?.trim() || '';
+    const rawAuthUrl = inputs.input('api-token-authorization-url') ||
+        inputs.env.VDK_API_TOKEN_AUTHORIZATION_URL?.trim() ||
         '';
     let auth = { kind: 'none' };
     // a token with a line break is a bad copy: refused here, never sent (and never shown)
@@ -40061,8 +40688,8 @@ function readConnection(src, problems) {
         ['api-token', apiToken]
     ])
         if ((0,core_text/* hasControl */.aQ)(token))
-            problems.add(`${name} holds a line break or another control character: copy the token into the secret again, without them`);
-    if (accessToken && src.input('api-token')) {
+            problems.add(name, 'holds a line break or another control character: copy the token into the secret again, without them');
+    if (accessToken && inputs.input('api-token')) {
         problems.add('set access-token or api-token, not both');
     }
     else if (accessToken) {
@@ -40070,7 +40697,7 @@ function readConnection(src, problems) {
     }
     else if (apiToken) {
         if (!rawAuthUrl) {
-            problems.add('api-token needs api-token-authorization-url (or VDK_API_TOKEN_AUTHORIZATION_URL): the URL where it is exchanged for an access token');
+            problems.add('api-token', 'needs api-token-authorization-url (or VDK_API_TOKEN_AUTHORIZATION_URL): the URL where it is exchanged for an access token');
         }
         else {
             const authorizationUrl = checkServiceUrl('api-token-authorization-url', rawAuthUrl, allowInsecureHttp, problems);
@@ -40082,35 +40709,35 @@ function readConnection(src, problems) {
     for (const scheme of new Set([url, auth.kind === 'api-token' ? auth.authorizationUrl : ''].filter(Boolean).map(u => {
         return new URL(u).protocol === 'https:' ? 'https' : 'http';
     }))) {
-        const proxy = (0,http/* proxyVariable */.rw)(src.env, scheme);
+        const proxy = (0,http/* proxyVariable */.rw)(inputs.env, scheme);
         if (proxy && !(0,http/* isProxyUrl */.IZ)(proxy.value))
             problems.add(`${proxy.name} is not a valid proxy URL: '${(0,core_text/* hideCredentials */.RW)(proxy.value)}' (expected e.g. http://proxy.example.com:3128)`);
     }
-    const requestTimeoutMs = parseSeconds('request-timeout-seconds', src.input('request-timeout-seconds'), 60, problems) *
+    const requestTimeoutMs = (0,core_inputs/* parseSeconds */.fL)('request-timeout-seconds', inputs.input('request-timeout-seconds'), 60, problems) *
         1000;
     return { url, auth, requestTimeoutMs, allowInsecureHttp };
 }
 const userAgent = (action) => `${PRODUCT}/${VERSION} (${action}; node ${process.versions.node}; ${process.platform})`;
-function connect(config, o) {
-    const env = o.env ?? process.env;
+function connect(config, options) {
+    const env = options.env ?? process.env;
     const shared = {
-        userAgent: userAgent(o.action),
+        userAgent: userAgent(options.action),
         timeoutMs: config.requestTimeoutMs,
         env,
-        signal: o.signal,
-        log: o.log,
+        signal: options.signal,
+        log: options.log,
         opIdPrefix: env.GITHUB_RUN_ID
             ? `gha-${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`
             : undefined,
-        ...o.transport
+        ...options.transport
     };
     const auth = config.auth.kind === 'access-token'
-        ? accessTokenAuth(config.auth.token, o.mask)
+        ? accessTokenAuth(config.auth.token, options.mask)
         : config.auth.kind === 'api-token'
             ? apiTokenAuth({
                 apiToken: config.auth.token,
                 authorizationUrl: config.auth.authorizationUrl,
-                mask: o.mask,
+                mask: options.mask,
                 transport: shared
             })
             : noAuth;
@@ -40271,17 +40898,17 @@ function parseErrorBody(text) {
 
 /***/ }),
 
-/***/ 8288:
+/***/ 1258:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  w5: () => (/* binding */ MAX_LOG_BYTES),
+  w5: () => (/* reexport */ MAX_LOG_BYTES),
   oK: () => (/* binding */ Transport),
-  cW: () => (/* binding */ isLoopbackHost),
-  IZ: () => (/* binding */ isProxyUrl),
-  rw: () => (/* binding */ proxyVariable)
+  cW: () => (/* reexport */ isLoopbackHost),
+  IZ: () => (/* reexport */ isProxyUrl),
+  rw: () => (/* reexport */ proxyVariable)
 });
 
 // UNUSED EXPORTS: MAX_ANSWER_BYTES, MAX_ERROR_PAGE_BYTES, readCapped
@@ -40292,8 +40919,86 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var undici = __nccwpck_require__(6752);
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
-// EXTERNAL MODULE: ./src/core/poll.ts
-var poll = __nccwpck_require__(8822);
+;// CONCATENATED MODULE: ./src/core/bodies.ts
+
+const MiB = 1024 * 1024;
+/**
+ * The largest answer read by default (a JSON answer). The largest the Control Service gives are
+ * lists: a job's executions (it keeps at most 100 per job by default,
+ * datajobs.executions.cleanupJob.maximumExecutionsToStore in
+ * projects/control-service/projects/pipelines_control_service/src/main/resources/application.properties),
+ * about 1 KiB each, and GraphQL pages of the size asked for (5 or so). 32 MiB is far above any of
+ * them, and keeps a hostile or broken answer (a proxy streaming forever) from filling the memory:
+ * reading holds at most twice the cap (the pieces, then the joined text).
+ */
+const MAX_ANSWER_BYTES = 32 * MiB;
+/**
+ * The largest log answer read (RequestSpec.maxBytes of the logs reads). The service reads a pod's
+ * current log (KubernetesService.getJobLogs), which Kubernetes rotates at 10 MiB by default; a
+ * log store behind logs_url may hold more. Past this, tail-lines is the way to read them.
+ */
+const MAX_LOG_BYTES = 256 * MiB;
+/** The most of an error page that is read: the message shows 300 characters of it at most. */
+const MAX_ERROR_PAGE_BYTES = 64 * 1024;
+/** A request's body and the headers that describe it; none for a request without one. */
+function requestBody(spec, opId) {
+    if (spec.json !== undefined) {
+        try {
+            return { body: JSON.stringify(spec.json), headers: { 'content-type': 'application/json' } };
+        }
+        catch (e) {
+            // a value too deep for JSON.stringify (the inputs are checked first): ours, not the network's
+            throw new errors/* ControlServiceError */.RK({
+                operation: spec.operation,
+                kind: 'protocol',
+                detail: `the request cannot be written as JSON (${e.message})`,
+                opId
+            });
+        }
+    }
+    if (!spec.body)
+        return { headers: {} };
+    const headers = {
+        'content-type': spec.contentType ?? 'application/octet-stream'
+    };
+    if (spec.contentLength !== undefined)
+        headers['content-length'] = String(spec.contentLength);
+    return { body: spec.body(), headers };
+}
+/**
+ * A body as text, read as a stream so that memory stays bounded: past `limit` bytes (or when
+ * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
+ * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
+ * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
+ */
+async function readCapped(body, limit, contentLength, overflow = 'fail') {
+    // what is left is not wanted: the connection is closed (undici reports that as an error)
+    const discard = () => {
+        body.on('error', () => undefined);
+        body.destroy();
+    };
+    if (overflow === 'fail' && Number(contentLength) > limit) {
+        discard();
+        return undefined;
+    }
+    const chunks = [];
+    let bytes = 0;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        bytes += chunk.length;
+        if (bytes > limit) {
+            discard();
+            if (overflow === 'fail')
+                return undefined;
+            break;
+        }
+    }
+    const whole = Buffer.concat(chunks, Math.min(bytes, limit));
+    // the pieces go before the text is made
+    chunks.length = 0;
+    return whole.toString('utf8');
+}
+
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 // The retry policy, as pure functions: which failures are worth another attempt, and how long to
 // wait before it (capped exponential backoff with full jitter, or the server's Retry-After).
@@ -40367,36 +41072,95 @@ function nextDelay(attempt, retryAfterMs, options = {}) {
     return backoffDelay(attempt, options);
 }
 
-;// CONCATENATED MODULE: ./src/core/http.ts
-// The one HTTP seam to the Control Service (and to the token endpoint): undici's request API over
-// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured, loopback never proxied;
-// NODE_EXTRA_CA_CERTS works because TLS uses Node's default CA store), a timeout on every attempt
-// (connect, and the whole answer), a size cap on every answer read, retries only where safe, a
-// fresh X-OPID per attempt, and one error type.
+;// CONCATENATED MODULE: ./src/core/httperrors.ts
+// How a failed attempt of the transport (http.ts) reads: an HTTP error with the service's own
+// words, a proxy that refused the tunnel, a timeout, a cancellation, or a network fault — each a
+// ControlServiceError naming the operation, where it went, and what to check.
 
 
+/** The end of an attempt's time limit (the reason its AbortController is aborted with). */
+class TimeoutError extends Error {
+    ms;
+    constructor(ms) {
+        super(`timed out after ${ms} ms`);
+        this.ms = ms;
+    }
+}
+/** An answer with a status that is a failure. */
+function httpError(spec, res, attempts) {
+    return new errors/* ControlServiceError */.RK({
+        operation: spec.operation,
+        kind: 'http',
+        status: res.status,
+        body: spec.hideBody ? undefined : (0,errors/* parseErrorBody */.kW)(res.text),
+        text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
+        opId: res.headers['x-opid'] ?? res.opId,
+        hint: spec.hint?.(res.status),
+        attempts
+    });
+}
+/** The proxy answered its CONNECT with `status`: the service was never reached. */
+function proxyError(to, spec, status, attempts, opId) {
+    const variable = to.base.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
+    return new errors/* ControlServiceError */.RK({
+        operation: spec.operation,
+        kind: 'network',
+        status,
+        detail: `the proxy refused to connect to ${to.base.origin} (HTTP ${status})`,
+        hint: status === 407
+            ? `the proxy wants credentials: put them in ${variable} (http://user:password@proxy:port), or exempt the service with NO_PROXY`
+            : `check the proxy in ${variable}, or exempt the service with NO_PROXY`,
+        attempts,
+        opId
+    });
+}
+/** An attempt that got no answer: timed out, cancelled, or a network fault. */
+function networkError(to, spec, e, attempts, opId) {
+    const where = `${to.base.origin}${to.base.pathname === '/' ? '' : to.base.pathname}`;
+    if (e instanceof TimeoutError) {
+        return new errors/* ControlServiceError */.RK({
+            operation: spec.operation,
+            kind: 'timeout',
+            detail: `no complete answer from ${where} within ${e.ms / 1000} s`,
+            hint: 'the service is slow or unreachable; raise request-timeout-seconds if it is only slow',
+            attempts,
+            opId
+        });
+    }
+    if (to.signal?.aborted) {
+        return new errors/* ControlServiceError */.RK({
+            operation: spec.operation,
+            kind: 'aborted',
+            detail: 'cancelled before it completed',
+            attempts,
+            opId
+        });
+    }
+    const code = errorCode(e);
+    const message = e.message ?? String(e);
+    const proxy = to.proxied
+        ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'
+        : '';
+    return new errors/* ControlServiceError */.RK({
+        operation: spec.operation,
+        kind: 'network',
+        detail: `could not talk to ${where}${proxy}: ${code ? `${code}, ` : ''}${message}`,
+        hint: 'check control-service-url, the network and proxy settings (HTTPS_PROXY, NO_PROXY)',
+        attempts,
+        opId,
+        cause: e
+    });
+}
+
+// EXTERNAL MODULE: ./src/core/poll.ts
+var poll = __nccwpck_require__(8822);
+;// CONCATENATED MODULE: ./src/core/routes.ts
+// Which way a request of the transport (http.ts) goes: through the proxy of the environment's
+// HTTP_PROXY / HTTPS_PROXY (lowercase first, NO_PROXY honoured), or straight to the host — always
+// for this machine, whatever NO_PROXY says: a plain-http token would otherwise leave the machine
+// inside the proxy's tunnel.
 
 
-
-const MiB = 1024 * 1024;
-/**
- * The largest answer read by default (a JSON answer). The largest the Control Service gives are
- * lists: a job's executions (it keeps at most 100 per job by default,
- * datajobs.executions.cleanupJob.maximumExecutionsToStore in
- * projects/control-service/projects/pipelines_control_service/src/main/resources/application.properties),
- * about 1 KiB each, and GraphQL pages of the size asked for (5 or so). 32 MiB is far above any of
- * them, and keeps a hostile or broken answer (a proxy streaming forever) from filling the memory:
- * reading holds at most twice the cap (the pieces, then the joined text).
- */
-const MAX_ANSWER_BYTES = 32 * MiB;
-/**
- * The largest log answer read (RequestSpec.maxBytes of the logs reads). The service reads a pod's
- * current log (KubernetesService.getJobLogs), which Kubernetes rotates at 10 MiB by default; a
- * log store behind logs_url may hold more. Past this, tail-lines is the way to read them.
- */
-const MAX_LOG_BYTES = 256 * MiB;
-/** The most of an error page that is read: the message shows 300 characters of it at most. */
-const MAX_ERROR_PAGE_BYTES = 64 * 1024;
 /**
  * Whether a URL's hostname (as URL.hostname gives it, IPv6 in brackets) is this machine: such
  * requests never go through a proxy (as @actions/http-client), and may use plain http.
@@ -40424,71 +41188,105 @@ function isProxyUrl(raw) {
         return false;
     }
 }
-const header = (h, name) => {
-    const v = h[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-};
+/**
+ * The routes of a transport to `base`. Only `env` counts ("" tells undici not to look at
+ * process.env itself); a dispatcher given by the caller (tests) is used for everything.
+ */
+function chooseRoutes(base, env, connectTimeoutMs, given) {
+    const variable = proxyVariable(env, base.protocol === 'https:' ? 'https' : 'http');
+    // readConnection refuses a bad one before any request; for callers that did not, it is refused
+    // when a request would go through it (not for loopback, which never does: changed-jobs and
+    // validate without a service make a client they never use)
+    const bad = variable !== undefined && !isProxyUrl(variable.value);
+    const badProxy = bad ? new errors/* InputError */.dz(`${variable.name} is not a valid proxy URL`) : undefined;
+    const proxy = bad ? '' : (variable?.value ?? '');
+    const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
+    const connect = { timeout: connectTimeoutMs };
+    const direct = given ?? new undici/* Agent */.g6({ connect });
+    const usual = given ??
+        (proxy
+            ? new undici/* EnvHttpProxyAgent */.J2({ httpProxy: proxy, httpsProxy: proxy, noProxy, connect })
+            : direct);
+    return {
+        usual,
+        direct,
+        proxied: !given && Boolean(proxy) && !isLoopbackHost(base.hostname),
+        badProxy
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/http.ts
+// The one HTTP seam to the Control Service (and to the token endpoint): undici's request API over
+// an EnvHttpProxyAgent (HTTP_PROXY / HTTPS_PROXY / NO_PROXY honoured, loopback never proxied:
+// routes.ts; NODE_EXTRA_CA_CERTS works because TLS uses Node's default CA store), a timeout on
+// every attempt (connect, and the whole answer), a size cap on every answer read (bodies.ts),
+// retries only where safe, a fresh X-OPID per attempt, and one error type (httperrors.ts).
+
+
+
+
+
+
+
+
+
+
+/** undici's headers as one string each (a repeated header's values joined). */
+function flatHeaders(raw) {
+    const flat = {};
+    for (const [name, value] of Object.entries(raw))
+        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
+    return flat;
+}
 class Transport {
-    o;
-    dispatcher;
-    /** For loopback hosts, which never go through the proxy (the same Agent without a proxy). */
-    direct;
+    options;
+    routes;
     base;
-    proxied;
-    /** A proxy variable that is not a proxy URL: refused by the first request that would use it. */
-    badProxy;
+    /** Where requests go, for the messages of their failures. */
+    destination;
     seq = 0;
     constructor(options) {
-        this.o = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
+        this.options = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
         this.base = new URL(options.baseUrl);
-        const env = options.env ?? process.env;
-        // as curl and @actions/http-client: the scheme's own variable, lowercase first; only `env`
-        // counts ("" tells undici not to look at process.env itself)
-        const variable = proxyVariable(env, this.base.protocol === 'https:' ? 'https' : 'http');
-        // readConnection refuses a bad one before any request; for callers that did not, it is refused
-        // when a request would go through it (not for loopback, which never does: changed-jobs and
-        // validate without a service make a client they never use)
-        const badProxy = variable !== undefined && !isProxyUrl(variable.value);
-        if (badProxy)
-            this.badProxy = new errors/* InputError */.dz(`${variable.name} is not a valid proxy URL`);
-        const proxy = badProxy ? '' : (variable?.value ?? '');
-        const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
-        this.proxied = !options.dispatcher && Boolean(proxy) && !isLoopbackHost(this.base.hostname);
-        const connect = { timeout: this.o.connectTimeoutMs };
-        this.direct = options.dispatcher ?? new undici/* Agent */.g6({ connect });
-        this.dispatcher =
-            options.dispatcher ??
-                (proxy
-                    ? new undici/* EnvHttpProxyAgent */.J2({ httpProxy: proxy, httpsProxy: proxy, noProxy, connect })
-                    : this.direct);
+        this.routes = chooseRoutes(this.base, options.env ?? process.env, this.options.connectTimeoutMs, options.dispatcher);
+        this.destination = { base: this.base, proxied: this.routes.proxied, signal: options.signal };
     }
     get signal() {
-        return this.o.signal;
+        return this.options.signal;
     }
     url(spec) {
         const basePath = this.base.pathname.replace(/\/+$/, '');
         const url = spec.absolute ? new URL(spec.path) : new URL(`${basePath}${spec.path}`, this.base);
-        for (const [k, v] of Object.entries(spec.query ?? {})) {
-            if (v === undefined)
+        for (const [name, value] of Object.entries(spec.query ?? {})) {
+            if (value === undefined)
                 continue;
-            for (const one of Array.isArray(v) ? v : [v])
-                url.searchParams.append(k, String(one));
+            for (const one of Array.isArray(value) ? value : [value])
+                url.searchParams.append(name, String(one));
         }
         return url;
     }
     newOpId() {
         this.seq++;
-        return `${this.o.opIdPrefix ?? 'vdk-actions'}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${this.seq}`;
+        return `${this.options.opIdPrefix ?? 'vdk-actions'}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}-${this.seq}`;
+    }
+    /** The proxy variable's problem, when this request would go through that proxy. */
+    proxyProblem(spec) {
+        const { badProxy } = this.routes;
+        if (!badProxy || spec.dispatcher || isLoopbackHost(this.url(spec).hostname))
+            return undefined;
+        return badProxy;
     }
     /**
      * Sends `spec`, retrying where safe, and turns the answer into a T with `parse`; for a request
      * that is not idempotent, `reconcile` decides after a failure that may have taken effect.
      */
     async send(spec, parse, reconcile) {
-        if (this.badProxy && !spec.dispatcher && !isLoopbackHost(this.url(spec).hostname))
-            throw this.badProxy;
-        const sleep = this.o.sleep ?? poll/* realSleep */.u;
-        const clock = this.o.clock ?? Date.now;
+        const refused = this.proxyProblem(spec);
+        if (refused)
+            throw refused;
+        const { log, signal } = this.options;
+        const sleep = this.options.sleep ?? poll/* realSleep */.u;
+        const clock = this.options.clock ?? Date.now;
         const opIds = [];
         let refreshed = false;
         for (let attempt = 1;; attempt++) {
@@ -40500,17 +41298,17 @@ class Transport {
             let mayHaveTakenEffect;
             try {
                 const res = await this.once(spec, opId);
-                if (res.status === 401 && this.o.auth && !refreshed) {
+                if (res.status === 401 && this.options.auth && !refreshed) {
                     refreshed = true;
-                    if (await this.o.auth.refresh(this.o.signal)) {
-                        this.o.log?.(`${spec.operation}: HTTP 401, retrying once with a new access token`);
+                    if (await this.options.auth.refresh(signal)) {
+                        log?.(`${spec.operation}: HTTP 401, retrying once with a new access token`);
                         attempt--;
                         continue;
                     }
                 }
-                if ((res.status >= 200 && res.status < 300) || spec.accept?.includes(res.status))
+                if (isAnswer(spec, res.status))
                     return parse(res);
-                failure = this.httpError(spec, res, attempt);
+                failure = httpError(spec, res, attempt);
                 if (!isTransientStatus(res.status))
                     throw failure;
                 retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock());
@@ -40520,10 +41318,10 @@ class Transport {
             catch (e) {
                 if (e instanceof errors/* ControlServiceError */.RK)
                     throw e;
-                const refused = proxyRefusal(e);
-                if (refused !== undefined)
-                    throw this.proxyError(spec, refused, attempt, opId);
-                failure = this.networkError(spec, e, attempt, opId);
+                const refusal = proxyRefusal(e);
+                if (refusal !== undefined)
+                    throw proxyError(this.destination, spec, refusal, attempt, opId);
+                failure = networkError(this.destination, spec, e, attempt, opId);
                 if (failure.kind === 'aborted')
                     throw failure;
                 mayHaveTakenEffect = !neverSent(e);
@@ -40533,605 +41331,353 @@ class Transport {
                     throw failure;
                 const found = await reconcile(opIds);
                 if (found !== undefined) {
-                    this.o.log?.(`${spec.operation}: the answer was lost, but the request had taken effect`);
+                    log?.(`${spec.operation}: the answer was lost, but the request had taken effect`);
                     return found;
                 }
-                this.o.log?.(`${spec.operation}: the request did not take effect; sending it again`);
+                log?.(`${spec.operation}: the request did not take effect; sending it again`);
             }
-            const retries = spec.retries ?? this.o.retries;
+            const retries = spec.retries ?? this.options.retries;
             if (attempt > retries)
                 throw failure;
-            const delay = nextDelay(attempt, retryAfterMs, this.o.backoff);
-            this.o.log?.(`${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${retries} in ${delay} ms`);
-            await sleep(delay, this.o.signal);
-            if (this.o.signal?.aborted)
-                throw this.networkError(spec, this.o.signal.reason, attempt, opId);
+            const delay = nextDelay(attempt, retryAfterMs, this.options.backoff);
+            log?.(`${spec.operation}: ${failure.kind === 'http' ? `HTTP ${failure.status}` : failure.kind}; retry ${attempt} of ${retries} in ${delay} ms`);
+            await sleep(delay, signal);
+            if (signal?.aborted)
+                throw networkError(this.destination, spec, signal.reason, attempt, opId);
         }
     }
-    async once(spec, opId) {
+    /** The headers every attempt sends; the token only to the service's own origin. */
+    async headers(url, opId) {
         const headers = {
-            'user-agent': this.o.userAgent,
+            'user-agent': this.options.userAgent,
             'x-opid': opId,
             accept: 'application/json'
         };
-        const url = this.url(spec);
-        // a token goes only to the service's own origin, never to a logs_url elsewhere
-        const authorization = url.origin === this.base.origin ? await this.o.auth?.header(this.o.signal) : undefined;
+        // never to a logs_url elsewhere
+        const authorization = url.origin === this.base.origin
+            ? await this.options.auth?.header(this.options.signal)
+            : undefined;
         if (authorization)
             headers.authorization = authorization;
-        let body;
-        if (spec.json !== undefined) {
-            try {
-                body = JSON.stringify(spec.json);
-            }
-            catch (e) {
-                // a value too deep for JSON.stringify (the inputs are checked first): ours, not the network's
-                throw new errors/* ControlServiceError */.RK({
-                    operation: spec.operation,
-                    kind: 'protocol',
-                    detail: `the request cannot be written as JSON (${e.message})`,
-                    opId
-                });
-            }
-            headers['content-type'] = 'application/json';
-        }
-        else if (spec.body) {
-            body = spec.body();
-            headers['content-type'] = spec.contentType ?? 'application/octet-stream';
-            if (spec.contentLength !== undefined)
-                headers['content-length'] = String(spec.contentLength);
-        }
+        return headers;
+    }
+    /** One attempt: the request sent and its answer read, within the attempt's time limit. */
+    async once(spec, opId) {
+        const url = this.url(spec);
+        const headers = await this.headers(url, opId);
+        const outgoing = requestBody(spec, opId);
+        Object.assign(headers, outgoing.headers);
+        const { body } = outgoing;
         // a body that fails to be made (a file gone while zipping) is our failure, not the network's
         let bodyError;
         if (body && typeof body === 'object' && 'once' in body)
             body.once('error', e => (bodyError = e));
-        const limit = spec.timeoutMs ?? this.o.timeoutMs;
+        const limit = spec.timeoutMs ?? this.options.timeoutMs;
         const timer = new AbortController();
         const timeout = setTimeout(() => timer.abort(new TimeoutError(limit)), limit);
-        const signal = this.o.signal ? AbortSignal.any([this.o.signal, timer.signal]) : timer.signal;
+        const { signal } = this.options;
         try {
             const res = await (0,undici/* request */.Em)(url, {
                 method: spec.method,
                 headers,
                 body,
-                signal,
-                // loopback never through the proxy, whatever NO_PROXY says: a plain-http token would
-                // leave the machine inside the proxy's tunnel
-                dispatcher: spec.dispatcher ?? (isLoopbackHost(url.hostname) ? this.direct : this.dispatcher),
+                signal: signal ? AbortSignal.any([signal, timer.signal]) : timer.signal,
+                dispatcher: spec.dispatcher ??
+                    (isLoopbackHost(url.hostname) ? this.routes.direct : this.routes.usual),
                 headersTimeout: limit,
                 bodyTimeout: limit
             });
-            const resHeaders = {};
-            for (const k of Object.keys(res.headers))
-                resHeaders[k] = header(res.headers, k) ?? '';
-            const ok = res.statusCode >= 200 && res.statusCode < 300;
-            if (spec.stream && ok) {
+            const sent = { spec, url, headers, opId };
+            if (spec.stream && res.statusCode >= 200 && res.statusCode < 300) {
+                // a stream is read by the caller: the attempt's time limit ends with the headers
                 clearTimeout(timeout);
-                this.trace(spec, url, headers, res.statusCode, resHeaders);
-                return {
-                    status: res.statusCode,
-                    headers: resHeaders,
-                    text: '',
-                    stream: res.body,
-                    opId: resHeaders['x-opid'] ?? opId
-                };
+                return this.streamed(sent, res);
             }
-            // an answer is read whole up to its cap, an error page only as far as a message shows it
-            const answer = ok || spec.accept?.includes(res.statusCode);
-            const text = answer
-                ? await readCapped(res.body, spec.maxBytes ?? MAX_ANSWER_BYTES, resHeaders['content-length'])
-                : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut');
-            if (text === undefined) {
-                throw new errors/* ControlServiceError */.RK({
-                    operation: spec.operation,
-                    kind: 'protocol',
-                    detail: `the answer was larger than ${(spec.maxBytes ?? MAX_ANSWER_BYTES) / MiB} MiB, more than any answer of the Control Service to this request`,
-                    hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
-                    opId: resHeaders['x-opid'] ?? opId
-                });
-            }
-            this.trace(spec, url, headers, res.statusCode, resHeaders, text);
-            return {
-                status: res.statusCode,
-                headers: resHeaders,
-                text,
-                opId: resHeaders['x-opid'] ?? opId
-            };
+            return await this.readAnswer(sent, res);
         }
         catch (e) {
             if (body && typeof body === 'object' && 'destroy' in body)
                 body.destroy();
-            if (bodyError) {
+            if (bodyError)
                 throw new errors/* ControlServiceError */.RK({
                     operation: spec.operation,
                     kind: 'protocol',
                     detail: bodyError.message,
                     opId
                 });
-            }
-            throw timer.signal.aborted && !this.o.signal?.aborted ? timer.signal.reason : e;
+            throw timer.signal.aborted && !signal?.aborted ? timer.signal.reason : e;
         }
         finally {
             clearTimeout(timeout);
         }
     }
-    trace(spec, url, headers, status, responseHeaders, responseText) {
-        if (!this.o.trace)
+    /** An answer whose body is handed on as a stream. */
+    streamed(sent, res) {
+        const headers = flatHeaders(res.headers);
+        this.trace(sent, res.statusCode, headers);
+        return {
+            status: res.statusCode,
+            headers,
+            text: '',
+            stream: res.body,
+            opId: headers['x-opid'] ?? sent.opId
+        };
+    }
+    /** An answer read whole up to its cap; an error page only as far as a message shows it. */
+    async readAnswer(sent, res) {
+        const { spec } = sent;
+        const headers = flatHeaders(res.headers);
+        const opId = headers['x-opid'] ?? sent.opId;
+        const cap = spec.maxBytes ?? MAX_ANSWER_BYTES;
+        const text = isAnswer(spec, res.statusCode)
+            ? await readCapped(res.body, cap, headers['content-length'])
+            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut');
+        if (text === undefined) {
+            throw new errors/* ControlServiceError */.RK({
+                operation: spec.operation,
+                kind: 'protocol',
+                detail: `the answer was larger than ${cap / MiB} MiB, more than any answer of the Control Service to this request`,
+                hint: 'a proxy or gateway may have answered instead of the Control Service; check control-service-url',
+                opId
+            });
+        }
+        this.trace(sent, res.statusCode, headers, text);
+        return { status: res.statusCode, headers, text, opId };
+    }
+    trace(sent, status, responseHeaders, responseText) {
+        if (!this.options.trace)
             return;
-        const { authorization: _hidden, ...shown } = headers;
-        this.o.trace({
-            operation: spec.operation,
-            method: spec.method,
-            path: `${url.pathname}${url.search}`,
+        const { authorization: _hidden, ...shown } = sent.headers;
+        this.options.trace({
+            operation: sent.spec.operation,
+            method: sent.spec.method,
+            path: `${sent.url.pathname}${sent.url.search}`,
             requestHeaders: shown,
-            requestJson: spec.json,
+            requestJson: sent.spec.json,
             status,
             responseHeaders,
             responseText
         });
     }
-    httpError(spec, res, attempts) {
-        return new errors/* ControlServiceError */.RK({
-            operation: spec.operation,
-            kind: 'http',
-            status: res.status,
-            body: spec.hideBody ? undefined : (0,errors/* parseErrorBody */.kW)(res.text),
-            text: spec.hideBody || res.headers['content-type']?.includes('json') ? undefined : res.text,
-            opId: res.headers['x-opid'] ?? res.opId,
-            hint: spec.hint?.(res.status),
-            attempts
-        });
-    }
-    proxyError(spec, status, attempts, opId) {
-        const variable = this.base.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
-        return new errors/* ControlServiceError */.RK({
-            operation: spec.operation,
-            kind: 'network',
-            status,
-            detail: `the proxy refused to connect to ${this.base.origin} (HTTP ${status})`,
-            hint: status === 407
-                ? `the proxy wants credentials: put them in ${variable} (http://user:password@proxy:port), or exempt the service with NO_PROXY`
-                : `check the proxy in ${variable}, or exempt the service with NO_PROXY`,
-            attempts,
-            opId
-        });
-    }
-    networkError(spec, e, attempts, opId) {
-        const where = `${this.base.origin}${this.base.pathname === '/' ? '' : this.base.pathname}`;
-        if (e instanceof TimeoutError) {
-            return new errors/* ControlServiceError */.RK({
-                operation: spec.operation,
-                kind: 'timeout',
-                detail: `no complete answer from ${where} within ${e.ms / 1000} s`,
-                hint: 'the service is slow or unreachable; raise request-timeout-seconds if it is only slow',
-                attempts,
-                opId
-            });
-        }
-        if (this.o.signal?.aborted) {
-            return new errors/* ControlServiceError */.RK({
-                operation: spec.operation,
-                kind: 'aborted',
-                detail: 'cancelled before it completed',
-                attempts,
-                opId
-            });
-        }
-        const code = errorCode(e);
-        const message = e.message ?? String(e);
-        const proxy = this.proxied
-            ? ' (through the proxy of HTTP_PROXY/HTTPS_PROXY, unless NO_PROXY matches)'
-            : '';
-        return new errors/* ControlServiceError */.RK({
-            operation: spec.operation,
-            kind: 'network',
-            detail: `could not talk to ${where}${proxy}: ${code ? `${code}, ` : ''}${message}`,
-            hint: 'check control-service-url, the network and proxy settings (HTTPS_PROXY, NO_PROXY)',
-            attempts,
-            opId,
-            cause: e
-        });
-    }
     async close() {
-        await this.o.auth?.close?.();
-        if (this.o.dispatcher)
+        await this.options.auth?.close?.();
+        if (this.options.dispatcher)
             return;
-        await this.dispatcher.close();
-        if (this.direct !== this.dispatcher)
-            await this.direct.close();
+        await this.routes.usual.close();
+        if (this.routes.direct !== this.routes.usual)
+            await this.routes.direct.close();
     }
 }
-/**
- * A body as text, read as a stream so that memory stays bounded: past `limit` bytes (or when
- * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
- * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
- * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
- */
-async function readCapped(body, limit, contentLength, overflow = 'fail') {
-    // what is left is not wanted: the connection is closed (undici reports that as an error)
-    const discard = () => {
-        body.on('error', () => undefined);
-        body.destroy();
-    };
-    if (overflow === 'fail' && Number(contentLength) > limit) {
-        discard();
-        return undefined;
-    }
-    const chunks = [];
-    let bytes = 0;
-    for await (const chunk of body) {
-        chunks.push(chunk);
-        bytes += chunk.length;
-        if (bytes > limit) {
-            discard();
-            if (overflow === 'fail')
-                return undefined;
-            break;
-        }
-    }
-    const whole = Buffer.concat(chunks, Math.min(bytes, limit));
-    // the pieces go before the text is made
-    chunks.length = 0;
-    return whole.toString('utf8');
-}
-class TimeoutError extends Error {
-    ms;
-    constructor(ms) {
-        super(`timed out after ${ms} ms`);
-        this.ms = ms;
-    }
-}
+/** Whether a status is an answer to `spec` (2xx, or one it accepts), not a failure. */
+const isAnswer = (spec, status) => (status >= 200 && status < 300) || Boolean(spec.accept?.includes(status));
 
 
 /***/ }),
 
-/***/ 3538:
+/***/ 9114:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Vv: () => (/* binding */ folderJobName),
-  md: () => (/* binding */ readJobConfig),
-  Tv: () => (/* binding */ relativeToWorkspace),
-  SP: () => (/* binding */ shown)
-});
-
-// UNUSED EXPORTS: CONFIG_DEFAULTS, CONFIG_INI, CONTACT_KEYS, MAX_JOB_FILE_BYTES, fsReason, iniOwnedView, jobConfigFromIni, leadsNowhere, locateJobFile, readJobFile, specialKind, under
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./src/core/configini.ts
-// config.ini as VDK reads it (Python's configparser): `[section]` headers, `key = value` or
-// `key: value`, keys case-insensitive, whole-line `#` / `;` comments (no inline comments),
-// indented continuation lines, and duplicate sections or keys refused. Written here because no
-// JavaScript ini library follows configparser and keeps line numbers, which annotations need.
-// A problem says where (line, column), never what the line holds: the file may come from a pull
-// request, and its text is not repeated into the log.
-function parseIni(text) {
-    const sections = new Map();
-    const sectionLines = new Map();
-    const problems = [];
-    let current;
-    let last;
-    let lastIndent = 0;
-    const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-    lines.forEach((raw, i) => {
-        const line = i + 1;
-        const trimmed = raw.trim();
-        const indent = raw.length - raw.trimStart().length;
-        if (!trimmed || trimmed.startsWith('#') || trimmed.startsWith(';')) {
-            if (!trimmed)
-                last = undefined;
-            return;
-        }
-        if (last && indent > lastIndent) {
-            last.value = last.value ? `${last.value}\n${trimmed}` : trimmed;
-            return;
-        }
-        const header = /^\[(.+)\]$/.exec(trimmed);
-        if (header) {
-            const name = header[1].trim();
-            const first = sectionLines.get(name);
-            if (first !== undefined)
-                problems.push({
-                    line,
-                    message: `the section of line ${first} appears again: merge the two`
-                });
-            else
-                sectionLines.set(name, line);
-            current = sections.get(name) ?? new Map();
-            sections.set(name, current);
-            last = undefined;
-            return;
-        }
-        const at = trimmed.search(/[=:]/);
-        if (at <= 0) {
-            problems.push({
-                line,
-                message: `column ${indent + 1}: expected 'key = value', '[section]' or a comment`
-            });
-            return;
-        }
-        if (!current) {
-            problems.push({
-                line,
-                message: "a key before any [section]: config.ini starts with a section such as '[owner]'"
-            });
-            return;
-        }
-        const key = trimmed.slice(0, at).trim().toLowerCase();
-        const twice = current.get(key);
-        if (twice)
-            problems.push({
-                line,
-                message: `the key of line ${twice.line} is set again in its section`
-            });
-        last = { value: trimmed.slice(at + 1).trim(), line };
-        lastIndent = indent;
-        current.set(key, last);
-    });
-    return { sections, problems };
-}
-const iniGet = (ini, section, key) => ini.sections.get(section)?.get(key.toLowerCase());
-
-// EXTERNAL MODULE: ./src/core/text.ts
-var core_text = __nccwpck_require__(2020);
-;// CONCATENATED MODULE: ./src/core/jobdir.ts
-// A data job folder's config.ini as VDK reads it: team, schedule, python version, contacts and
-// notification settings, each with its line for annotations; and the one way a file of the job
-// folder itself (config.ini, .vdkignore) is read: only a regular file inside the folder, of
-// bounded size. (The files to upload: scan.ts.)
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Tv: () => (/* binding */ relativeToWorkspace),
+/* harmony export */   X5: () => (/* binding */ workspacePath),
+/* harmony export */   Yq: () => (/* binding */ choice),
+/* harmony export */   Zw: () => (/* binding */ Problems),
+/* harmony export */   fL: () => (/* binding */ parseSeconds),
+/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */ });
+/* unused harmony export MAX_SECONDS */
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4296);
+// The input toolkit every action's config() uses: where inputs come from (InputSource), the
+// problems collected while reading them (Problems: all said at once, before any request), and the
+// readers of the kinds of input the actions share (booleans, words, seconds, workspace paths).
 
 
-
-
-const CONFIG_INI = 'config.ini';
-/** The most config.ini or .vdkignore may hold: each is read whole, and a job's are a few KiB. */
-const MAX_JOB_FILE_BYTES = 1024 * 1024;
-/** Whether `path` is `dir` or lies under it (both real paths). */
-const under = (dir, path) => path === dir || path.startsWith(dir.endsWith(external_node_path_.sep) ? dir : dir + external_node_path_.sep);
-/** What a file system error code means to a person (never the error's message: it holds paths). */
-function fsReason(e) {
-    const code = e?.code;
-    if (code === 'EACCES' || code === 'EPERM')
-        return 'permission denied';
-    if (code === 'ENOENT')
-        return 'it vanished while the job folder was read';
-    if (code === 'ELOOP')
-        return 'a loop of symbolic links';
-    if (code === 'ENOTDIR')
-        return 'it changed while the job folder was read';
-    return code ?? 'an unknown error';
-}
-/** Why a symbolic link could not be followed (realpath's error). */
-const leadsNowhere = (e) => `a symbolic link that leads nowhere${e.code === 'ENOENT' ? '' : ` (${fsReason(e)})`}`;
-/** What kind of thing a non-regular, non-folder file is. */
-const specialKind = (st) => st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device';
+/** How a problem reads: "<input> <message>", or the message alone. */
+const lineOf = (problem) => problem.input === undefined ? problem.message : `${problem.input} ${problem.message}`;
 /**
- * Where a file of the job folder itself (config.ini, .vdkignore) may be read from: its real path,
- * when it is a regular file inside the job folder and at most MAX_JOB_FILE_BYTES; `missing` when
- * there is none; else why not (one line, never the file's content). Nothing is opened here: a
- * FIFO or a device is refused by its type, before any read could block or run forever.
- *
- * A symbolic link is followed when its target stays inside the job folder (outside a `.git`
- * folder): what is read is then a file that the upload carries too, so config.ini says the same
- * to this action as to VDK on the service. One leading elsewhere, even inside the checkout, is
- * refused: these files are read on pull requests, and a link could lead to `.git/config` (where
- * actions/checkout keeps its token) or to a file of the runner.
+ * Collects problems instead of stopping at the first, so one run reports them all. The runtime
+ * checks them once config() has read every input: config() itself only adds.
  */
-function locateJobFile(dir, name) {
-    const file = (0,external_node_path_.join)(dir, name);
-    let root;
-    let path = file;
-    try {
-        root = (0,external_node_fs_.realpathSync)(dir);
-        const link = (0,external_node_fs_.lstatSync)(file);
-        if (link.isSymbolicLink()) {
-            try {
-                path = (0,external_node_fs_.realpathSync)(file);
-            }
-            catch (e) {
-                return { problem: leadsNowhere(e) };
-            }
-            if (!under(root, path))
-                return {
-                    problem: `a symbolic link that leads outside the job folder: ${name} is read only from a file inside it`
-                };
-            if ((0,external_node_path_.relative)(root, path).split(external_node_path_.sep).includes('.git'))
-                return { problem: `a symbolic link into a .git folder: ${name} is not read from there` };
-        }
+class Problems {
+    found = [];
+    files = [];
+    add(inputOrMessage, message) {
+        const problem = message === undefined ? { message: inputOrMessage } : { input: inputOrMessage, message };
+        // parts of one action may check the same shared input: say it once
+        if (!this.list.includes(lineOf(problem)))
+            this.found.push(problem);
     }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return { missing: true };
-        return { problem: `cannot be read (${fsReason(e)})` };
+    /** The problems as they read, one line each. */
+    get list() {
+        return this.found.map(lineOf);
     }
-    return checkedJobFile(path, name);
+    /** A problem of a file (and line), also shown there as an annotation. */
+    addFile(problem) {
+        const { file, line, message } = problem;
+        if (this.files.some(f => f.file === file && f.line === line && f.message === message))
+            return;
+        this.files.push(problem);
+        this.add(`${relativeToWorkspace(file)}${line ? `:${line}` : ''}: ${message}`);
+    }
+    /** Throws one InputError naming every problem, in one line. */
+    check() {
+        if (this.found.length)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(this.list.join('; '), this.files);
+    }
 }
-/** The checks of a job folder's own file by its status: a regular file, not too large. */
-function checkedJobFile(path, name, st) {
-    let s = st;
-    try {
-        s ??= (0,external_node_fs_.lstatSync)(path);
-    }
-    catch (e) {
-        return { problem: `cannot be read (${fsReason(e)})` };
-    }
-    if (s.isDirectory())
-        return { problem: `is a folder: ${name} must be a file` };
-    if (!s.isFile())
-        return { problem: `is ${specialKind(s)}, not a file: ${name} must be a file` };
-    if (s.size > MAX_JOB_FILE_BYTES)
-        return {
-            problem: `holds ${s.size} bytes, more than the ${MAX_JOB_FILE_BYTES} a ${name} may hold`
-        };
-    return { path, size: s.size };
+/** A boolean input: true or false, as any word input is written (see `choice`). */
+function parseBoolean(name, raw, fallback, problems) {
+    return choice(name, raw, ['true', 'false'], fallback ? 'true' : 'false', problems) === 'true';
 }
 /**
- * The text of a file of the job folder itself (see locateJobFile), or why it is not read. The file
- * is opened without following a link and without blocking, and checked again once open, so a file
- * swapped meanwhile for a pipe or a larger one is refused, not waited on or read whole.
+ * One of a few words, written as one rule for every word input: each word in lower, Title or
+ * UPPER case, nothing else (`merge`, `Merge`, `MERGE`; not `mErGe`). This is the YAML 1.2 core
+ * schema's rule for true and false, which core.getBooleanInput follows. The problem message names
+ * the words.
  */
-function readJobFile(dir, name) {
-    const file = (0,external_node_path_.join)(dir, name);
-    const found = locateJobFile(dir, name);
-    if ('missing' in found)
+function choice(name, raw, allowed, fallback, problems) {
+    if (raw === '')
+        return fallback;
+    const found = allowed.find(w => raw === w || raw === w.toUpperCase() || raw === w.charAt(0).toUpperCase() + w.slice(1));
+    if (found !== undefined)
         return found;
-    if ('problem' in found)
-        return { problem: { file, message: found.problem } };
-    let fd;
-    try {
-        fd = (0,external_node_fs_.openSync)(found.path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | external_node_fs_.constants.O_NOFOLLOW);
-        const again = checkedJobFile(found.path, name, (0,external_node_fs_.fstatSync)(fd));
-        if ('problem' in again)
-            return { problem: { file, message: again.problem } };
-        // one byte more than allowed is asked for, so that a file that grew is noticed
-        const buf = Buffer.alloc(Math.min(again.size, MAX_JOB_FILE_BYTES) + 1);
-        let got = 0;
-        for (;;) {
-            const n = (0,external_node_fs_.readSync)(fd, buf, got, buf.length - got, got);
-            if (n === 0 || (got += n) === buf.length)
-                break;
-        }
-        if (got > MAX_JOB_FILE_BYTES)
-            return {
-                problem: {
-                    file,
-                    message: `holds more than the ${MAX_JOB_FILE_BYTES} bytes a ${name} may hold`
-                }
-            };
-        return { text: buf.toString('utf8', 0, got) };
-    }
-    catch (e) {
-        return { problem: { file, message: `cannot be read (${fsReason(e)})` } };
-    }
-    finally {
-        if (fd !== undefined)
-            (0,external_node_fs_.closeSync)(fd);
-    }
+    const words = allowed.length === 2 ? `${allowed[0]} or ${allowed[1]}` : `one of ${allowed.join(', ')}`;
+    problems.add(name, `must be ${words}, not '${raw}'`);
+    return fallback;
 }
-/**
- * A value from a job's file inside a message: inert (a line break shown as `\n`) and at most 60
- * characters, so that no line of the file is printed whole.
- */
-function shown(value) {
-    const one = (0,core_text/* inert */.tJ)(value);
-    return `'${one.length > 60 ? `${one.slice(0, 60)}…` : one}'`;
-}
-const CONTACT_KEYS = [
-    'notified_on_job_failure_user_error',
-    'notified_on_job_failure_platform_error',
-    'notified_on_job_success',
-    'notified_on_job_deploy'
-];
-const BOOLEANS = {
-    '1': true,
-    yes: true,
-    true: true,
-    on: true,
-    '0': false,
-    no: false,
-    false: false,
-    off: false
-};
-/** Reads config.ini; problems carry the file and line. */
-function readJobConfig(dir) {
-    const file = (0,external_node_path_.join)(dir, CONFIG_INI);
-    const read = readJobFile(dir, CONFIG_INI);
-    if ('missing' in read)
-        return {
-            problems: [{ file, message: `a data job folder needs a config.ini; there is none in ${dir}` }]
-        };
-    if ('problem' in read)
-        return { problems: [read.problem] };
-    const ini = parseIni(read.text);
-    const problems = ini.problems.map(p => ({
-        file,
-        line: p.line,
-        message: p.message
-    }));
-    const config = { file, contacts: {}, contactLines: {} };
-    config.team = iniGet(ini, 'owner', 'team');
-    config.scheduleCron = iniGet(ini, 'job', 'schedule_cron');
-    config.pythonVersion = iniGet(ini, 'job', 'python_version');
-    for (const key of CONTACT_KEYS) {
-        const v = iniGet(ini, 'contacts', key);
-        if (!v)
-            continue;
-        config.contacts[key] = v.value
-            .split(/[;,]/)
-            .map(s => s.trim())
-            .filter(Boolean);
-        config.contactLines[key] = v.line;
-    }
-    const notify = iniGet(ini, 'contacts', 'enable_execution_notifications');
-    if (notify) {
-        const b = BOOLEANS[notify.value.toLowerCase()];
-        if (b === undefined)
-            problems.push({
-                file,
-                line: notify.line,
-                message: 'enable_execution_notifications must be true or false (or yes/no, on/off, 1/0)'
-            });
-        else
-            config.enableExecutionNotifications = b;
-    }
-    const delay = iniGet(ini, 'contacts', 'notification_delay_period_minutes');
-    if (delay) {
-        const n = Number(delay.value);
-        if (!/^\d+$/.test(delay.value) || n <= 0)
-            problems.push({
-                file,
-                line: delay.line,
-                message: 'notification_delay_period_minutes must be a whole number of minutes above 0'
-            });
-        else
-            config.notificationDelayPeriodMinutes = n;
-    }
-    return { config, problems };
-}
-/** What the job's config holds where config.ini says nothing, as the official CLI sends it. */
-const CONFIG_DEFAULTS = {
-    enable_execution_notifications: true,
-    notification_delay_period_minutes: 240
-};
-/**
- * The job's config with config.ini as the owner of schedule, contacts and notification settings,
- * as the official CLI writes them on deploy (vdk-control-cli deploy_cli_impl.py, job_config.py):
- * what config.ini does not say is cleared (no schedule, empty contact lists) or set to the CLI's
- * defaults. Unlike the CLI, the fields config.ini cannot express (db_default_type,
- * generate_keytab, …) are kept from `current` rather than dropped.
- */
-function jobConfigFromIni(current, ini) {
-    return {
-        ...current,
-        schedule: { ...current.schedule, schedule_cron: ini.scheduleCron?.value ?? '' },
-        contacts: Object.fromEntries(CONTACT_KEYS.map(k => [k, ini.contacts[k] ?? []])),
-        enable_execution_notifications: ini.enableExecutionNotifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
-        notification_delay_period_minutes: ini.notificationDelayPeriodMinutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
-    };
-}
-/**
- * The fields of a job's config that config.ini owns, with an absent value read as the service's
- * default: two configs with the same view need no update (and no new deployment).
- */
-function iniOwnedView(config) {
-    return JSON.stringify([
-        config.schedule?.schedule_cron ?? '',
-        CONTACT_KEYS.map(k => config.contacts?.[k] ?? []),
-        config.enable_execution_notifications ?? CONFIG_DEFAULTS.enable_execution_notifications,
-        config.notification_delay_period_minutes ?? CONFIG_DEFAULTS.notification_delay_period_minutes
-    ]);
-}
-/** The job name VDK would use by default: the folder's name. */
-const folderJobName = (dir) => (0,external_node_path_.basename)((0,external_node_path_.resolve)(dir));
+/** A path input, relative to the workspace (GITHUB_WORKSPACE) unless absolute. */
+const workspacePath = (inputs, raw) => (0,node_path__WEBPACK_IMPORTED_MODULE_0__.resolve)(inputs.env.GITHUB_WORKSPACE ?? process.cwd(), raw);
+/** A path as problems and annotations name it: relative to the workspace when inside it. */
 const relativeToWorkspace = (path, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()) => {
-    const rel = (0,external_node_path_.relative)(workspace, path);
-    return rel && !rel.startsWith('..') ? rel.split(external_node_path_.sep).join('/') : path;
+    const rel = (0,node_path__WEBPACK_IMPORTED_MODULE_0__.relative)(workspace, path);
+    return rel && !rel.startsWith('..') ? rel.split(node_path__WEBPACK_IMPORTED_MODULE_0__.sep).join('/') : path;
 };
+function parseSeconds(name, raw, fallback, problems, { min = 0, allowZero = false } = {}) {
+    if (raw === '')
+        return fallback;
+    // plain decimals only: Number() would also take '0x10', '1e3' and ' '
+    const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || n < min || (!allowZero && n === 0)) {
+        problems.add(name, `must be a number of seconds${allowZero ? ', 0 or more' : ' above 0'}, not '${raw}'`);
+        return fallback;
+    }
+    if (n > MAX_SECONDS) {
+        problems.add(name, `must be at most ${MAX_SECONDS} seconds (24 days), not '${raw}'`);
+        return fallback;
+    }
+    return n;
+}
+/** The longest time a Node timer can wait (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_SECONDS = 2_147_483;
+
+
+/***/ }),
+
+/***/ 237:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H4: () => (/* binding */ iniTeamProblem),
+/* harmony export */   _H: () => (/* binding */ jobNameProblem),
+/* harmony export */   kv: () => (/* binding */ JOB_NAME_WORDS),
+/* harmony export */   pq: () => (/* binding */ folderNameProblem),
+/* harmony export */   xV: () => (/* binding */ teamProblem),
+/* harmony export */   zd: () => (/* binding */ JOB_NAME_RULE)
+/* harmony export */ });
+/* unused harmony export cronProblem */
+/* harmony import */ var _text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2020);
+
+/** The server's rule for job names (6–50 characters); the spec and the CLI say otherwise. */
+const JOB_NAME_RULE = /^[a-z][a-z0-9-]{5,49}$/;
+/** The job name rule in words, for every message that refuses a name. */
+const JOB_NAME_WORDS = '6 to 50 characters, a lowercase letter first, then lowercase letters, digits or dashes';
+/** Why the job-name input is not a job name, after the input's name; undefined when it is one. */
+const jobNameProblem = (name) => JOB_NAME_RULE.test(name) ? undefined : `'${name}' is not a valid job name: ${JOB_NAME_WORDS}`;
+/**
+ * Why the job folder's name, job-name's default, is not a job name; undefined when it is one.
+ * Said among the problems of the inputs (`inputs`) or by validate on the job's files (`job`).
+ */
+function folderNameProblem(name, where) {
+    if (JOB_NAME_RULE.test(name))
+        return undefined;
+    const fix = 'rename the folder or set job-name';
+    return where === 'inputs'
+        ? `the job folder's name (job-name defaults to it) '${name}' is not a valid job name: ${JOB_NAME_WORDS}; ${fix}`
+        : `the job folder's name '${name}' is not a valid job name (job-name defaults to it): ${JOB_NAME_WORDS}; ${fix}`;
+}
+/**
+ * What is wrong with a team name, if anything: one with a line break or another control character
+ * (a config.ini continuation line, say) is not a name, and `.` or `..` would reroute the request
+ * (/data-jobs/for-team/../jobs).
+ */
+function teamProblem(team) {
+    if (!team.trim())
+        return 'is empty';
+    if ((0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .hasControl */ .aQ)(team))
+        return `${JSON.stringify(team).slice(0, 80)} holds a line break or another control character`;
+    if (team.trim() === '.' || team.trim() === '..')
+        return `'${team}' is not a team name`;
+    return undefined;
+}
+/**
+ * Why config.ini's [owner] team cannot be a team, if it cannot (teamProblem's rules). A team that
+ * spans lines (an indented line continues a value) or holds a control character is not shown.
+ */
+function iniTeamProblem(team) {
+    if ((0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .hasControl */ .aQ)(team.value))
+        return '[owner] team must be one line: the line after it is indented, so config.ini reads it as part of the team (or the team holds a control character)';
+    const bad = teamProblem(team.value);
+    return bad && `[owner] team ${bad}`;
+}
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const CRON_FIELDS = [
+    { name: 'minute', min: 0, max: 59 },
+    { name: 'hour', min: 0, max: 23 },
+    { name: 'day of month', min: 1, max: 31 },
+    { name: 'month', min: 1, max: 12, names: MONTHS },
+    // 7 is Sunday too, as in UNIX cron
+    { name: 'day of week', min: 0, max: 7, names: DAYS }
+];
+/** Why a UNIX cron expression (5 fields, as the Control Service takes) is not valid; undefined when it is. */
+function cronProblem(expr) {
+    const fields = expr.trim().split(/\s+/).filter(Boolean);
+    if (fields.length !== 5)
+        return `expected 5 fields (minute hour day-of-month month day-of-week), e.g. '0 6 * * *', found ${fields.length}`;
+    for (const [i, field] of fields.entries()) {
+        const f = CRON_FIELDS[i];
+        const value = (s) => {
+            const named = f.names?.indexOf(s.toLowerCase()) ?? -1;
+            if (named >= 0)
+                return named + (f.name === 'month' ? 1 : 0);
+            return /^\d+$/.test(s) ? Number(s) : undefined;
+        };
+        for (const part of field.split(',')) {
+            const m = /^([^/]+)(?:\/(.+))?$/.exec(part);
+            const bad = `${f.name} '${field}' is not valid: expected *, a number from ${f.min} to ${f.max}${f.names ? ' or a name' : ''}, a range a-b, a list a,b or a step */n`;
+            if (!m)
+                return bad;
+            const [, range, step] = m;
+            if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0))
+                return bad;
+            if (range === '*')
+                continue;
+            const [a, b, ...rest] = range.split('-');
+            const lo = value(a);
+            const hi = b === undefined ? lo : value(b);
+            if (rest.length || lo === undefined || hi === undefined)
+                return bad;
+            for (const n of [lo, hi])
+                if (n < f.min || n > f.max)
+                    return `${f.name} ${n} is out of range: ${f.min} to ${f.max}`;
+            if (lo > hi)
+                return `${f.name} range ${range} goes backwards`;
+        }
+    }
+    return undefined;
+}
 
 
 /***/ }),
@@ -41180,8 +41726,8 @@ const bare = (host) => host
     .replace(/^\[(.*)\]$/, '$1')
     .replace(/\.$/, '');
 /** Reads follow-logs-url: one of the words, or a comma-separated list of host names. */
-function readLogsUrlRule(src, problems, serviceUrl) {
-    const raw = src.input(FOLLOW_LOGS_URL);
+function readLogsUrlRule(inputs, problems, serviceUrl) {
+    const raw = inputs.input(FOLLOW_LOGS_URL);
     let origin = '';
     try {
         origin = new URL(serviceUrl).origin;
@@ -41190,14 +41736,14 @@ function readLogsUrlRule(src, problems, serviceUrl) {
         // control-service-url has its own problem already
     }
     const rule = { follow: 'public', hosts: [], origin };
-    const word = WORDS.find(w => w === raw.toLowerCase());
+    const word = WORDS.find(known => known === raw.toLowerCase());
     if (!raw || word)
         return { ...rule, follow: word ?? 'public' };
     const hosts = raw
         .split(',')
-        .map(h => h.trim())
+        .map(host => host.trim())
         .filter(Boolean);
-    const bad = hosts.filter(h => !HOST_NAME.test(h.toLowerCase()) && !(0,external_node_net_.isIP)(bare(h)));
+    const bad = hosts.filter(host => !HOST_NAME.test(host.toLowerCase()) && !(0,external_node_net_.isIP)(bare(host)));
     if (bad.length || !hosts.length)
         problems.add(`${FOLLOW_LOGS_URL} must be public, same-origin, any, or host names separated by commas (e.g. logs.example.com), not ${JSON.stringify(bad[0] ?? raw).slice(0, 80)}`);
     else
@@ -41249,10 +41795,12 @@ const systemResolve = host => (0,promises_namespaceObject.lookup)(host, { all: t
 function pinnedLookup(addresses) {
     return (_host, options, callback) => {
         const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
-        const fit = addresses.filter(a => !wanted || a.family === wanted);
+        const fit = addresses.filter(address => !wanted || address.family === wanted);
         if (!fit.length) {
-            const e = Object.assign(new Error('no checked address of this family'), { code: 'ENOTFOUND' });
-            callback(e, options.all ? [] : '', 0);
+            const none = Object.assign(new Error('no checked address of this family'), {
+                code: 'ENOTFOUND'
+            });
+            callback(none, options.all ? [] : '', 0);
         }
         else if (options.all)
             callback(null, fit);
@@ -41298,11 +41846,11 @@ async function routeLogsUrl(raw, rule, resolve = systemResolve) {
     }
     if (!addresses.length)
         return { why: 'its host does not resolve' };
-    for (const a of addresses) {
-        const kind = nonPublic(a.address);
+    for (const { address } of addresses) {
+        const kind = nonPublic(address);
         if (kind)
             return {
-                why: `${(0,external_node_net_.isIP)(host) ? 'it is' : `its host resolves to`} ${a.address}, ${kind} address; ${allow}`
+                why: `${(0,external_node_net_.isIP)(host) ? 'it is' : `its host resolves to`} ${address}, ${kind} address; ${allow}`
             };
     }
     const dispatcher = new undici/* Agent */.g6({
@@ -41334,17 +41882,17 @@ const realSleep = (ms, signal) => new Promise(resolve => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
 });
-async function poll(o) {
-    if (!(o.intervalMs > 0))
+async function poll(options) {
+    if (!(options.intervalMs > 0))
         throw new RangeError('poll: intervalMs must be more than 0');
-    if (!(o.timeoutMs >= 0) || !Number.isFinite(o.timeoutMs))
+    if (!(options.timeoutMs >= 0) || !Number.isFinite(options.timeoutMs))
         throw new RangeError('poll: timeoutMs must be a finite number, 0 or more');
-    const clock = o.clock ?? Date.now;
-    const sleep = o.sleep ?? realSleep;
+    const clock = options.clock ?? Date.now;
+    const sleep = options.sleep ?? realSleep;
     const start = clock();
-    const deadline = start + o.timeoutMs;
-    const cap = Math.max(o.intervalMs, o.maxIntervalMs ?? o.intervalMs);
-    let interval = o.intervalMs;
+    const deadline = start + options.timeoutMs;
+    const cap = Math.max(options.intervalMs, options.maxIntervalMs ?? options.intervalMs);
+    let interval = options.intervalMs;
     let last;
     let attempts = 0;
     const end = (reason) => ({
@@ -41354,22 +41902,22 @@ async function poll(o) {
         elapsedMs: clock() - start
     });
     while (attempts === 0 || clock() < deadline) {
-        if (o.signal?.aborted)
+        if (options.signal?.aborted)
             return end('aborted');
         attempts++;
-        const r = await o.probe(attempts);
-        last = r.value;
-        if (r.done)
-            return { reason: 'done', value: r.value, attempts, elapsedMs: clock() - start };
-        if (o.signal?.aborted)
+        const probed = await options.probe(attempts);
+        last = probed.value;
+        if (probed.done)
+            return { reason: 'done', value: probed.value, attempts, elapsedMs: clock() - start };
+        if (options.signal?.aborted)
             return end('aborted');
         const left = deadline - clock();
         if (left <= 0)
             break;
-        await sleep(Math.min(interval, left), o.signal);
-        interval = Math.min(cap, interval * (o.factor ?? 1));
+        await sleep(Math.min(interval, left), options.signal);
+        interval = Math.min(cap, interval * (options.factor ?? 1));
     }
-    return end(o.signal?.aborted ? 'aborted' : 'timeout');
+    return end(options.signal?.aborted ? 'aborted' : 'timeout');
 }
 
 
@@ -41508,8 +42056,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7180);
-/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4478);
+/* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9670);
+/* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7682);
 
 
 // one bundle for runs.main and runs.post: the runtime tells them apart by the saved state
@@ -41835,6 +42383,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
