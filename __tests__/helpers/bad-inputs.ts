@@ -5,9 +5,10 @@
 // not a single request (not even the token exchange). Each row's inputs go over its action's
 // BASELINE, which a control test shows is accepted: so each row fails because of its own input.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/server.js'
 import { writeJobFolder } from './fixtures.js'
 
 export const TOKEN = 'bad-inputs-access-token-4f1c9a'
@@ -1044,4 +1045,31 @@ export function makeWorkspace(): Omit<Places, 'url'> {
   git(ws, 'init', '-q', '-b', 'main')
   git(ws, 'commit', '-q', '--allow-empty', '-m', 'initial')
   return { ws, plain }
+}
+
+/** What a test file runs the rows against: the local Control Service and the workspaces. */
+export interface Bed {
+  emu: Emulator
+  at: Places
+}
+
+/**
+ * The bed of a test file, set up before its tests and removed after them (the service knows the
+ * rows' tokens; `options` add its timings); the service's journal is emptied before each test.
+ */
+export function useBed(options: EmulatorOptions = {}): Bed {
+  const bed = {} as Bed
+  beforeAll(async () => {
+    bed.emu = await startEmulator({ tokens: [TOKEN], apiTokens: [API_TOKEN], ...options })
+    bed.at = { url: bed.emu.url, ...makeWorkspace() }
+  })
+  afterAll(async () => {
+    await bed.emu.close()
+    rmSync(bed.at.ws, { recursive: true, force: true })
+    rmSync(bed.at.plain, { recursive: true, force: true })
+  })
+  beforeEach(() => {
+    bed.emu.journal.splice(0)
+  })
+  return bed
 }

@@ -2,45 +2,20 @@
 // refused in one line naming the input or the problem, with its file annotation when it is a
 // file's, no output, summary or post-step state, and not a single request to the local Control
 // Service. The bundle test (reliability/bad-inputs.e2e.test.ts) runs the same rows as the runner.
-import { rmSync } from 'node:fs'
-import { startEmulator, type Emulator } from '../../src/emulator/server.js'
-import {
-  API_TOKEN,
-  BASELINE,
-  fill,
-  inputsOf,
-  makeWorkspace,
-  rows,
-  TOKEN,
-  type Places
-} from '../helpers/bad-inputs.js'
+import { BASELINE, fill, inputsOf, rows, TOKEN, useBed } from '../helpers/bad-inputs.js'
 import { runInProcess, type InProcessRun } from '../helpers/inprocess.js'
 
-let emu: Emulator
-let at: Places
+const bed = useBed({ frozenClock: true })
 
 const runRow = (
   action: string,
   inputs: Record<string, string>,
   o: { env?: Record<string, string>; plainWorkspace?: boolean } = {}
 ): Promise<InProcessRun> =>
-  runInProcess(action, inputsOf(action, inputs, at), {
-    workspace: o.plainWorkspace ? at.plain : at.ws,
-    env: fill(o.env ?? {}, at)
+  runInProcess(action, inputsOf(action, inputs, bed.at), {
+    workspace: o.plainWorkspace ? bed.at.plain : bed.at.ws,
+    env: fill(o.env ?? {}, bed.at)
   })
-
-beforeAll(async () => {
-  emu = await startEmulator({ tokens: [TOKEN], apiTokens: [API_TOKEN], frozenClock: true })
-  at = { url: emu.url, ...makeWorkspace() }
-})
-afterAll(async () => {
-  await emu.close()
-  rmSync(at.ws, { recursive: true, force: true })
-  rmSync(at.plain, { recursive: true, force: true })
-})
-beforeEach(() => {
-  emu.journal.splice(0)
-})
 
 describe.each(rows.map(r => ({ ...r, where: r.action || 'root action' })))(
   '$where: $title',
@@ -62,7 +37,7 @@ describe.each(rows.map(r => ({ ...r, where: r.action || 'root action' })))(
       expect(run.outputs).toEqual({})
       expect(run.summary).toBeUndefined()
       expect(Object.keys(run.state).filter(k => k !== 'isPost')).toEqual([])
-      expect(emu.journal).toEqual([])
+      expect(bed.emu.journal).toEqual([])
     })
   }
 )
@@ -72,7 +47,7 @@ test.each(Object.keys(BASELINE).filter(a => a !== 'changed-jobs'))(
   'control: the baseline inputs of %j pass the checks',
   async action => {
     // a service that refuses every request: the run ends at its first one, which is the proof
-    await fetch(`${emu.url}/_emulator/faults`, {
+    await fetch(`${bed.emu.url}/_emulator/faults`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ path: '.', status: 418, times: 0 })
@@ -80,9 +55,9 @@ test.each(Object.keys(BASELINE).filter(a => a !== 'changed-jobs'))(
     try {
       const run = await runRow(action, {})
       expect(run.reason ?? '').not.toMatch(/ must be | is required/)
-      expect(emu.journal.length).toBeGreaterThan(0)
+      expect(bed.emu.journal.length).toBeGreaterThan(0)
     } finally {
-      await fetch(`${emu.url}/_emulator/faults`, {
+      await fetch(`${bed.emu.url}/_emulator/faults`, {
         method: 'DELETE',
         headers: { Authorization: `Bearer ${TOKEN}` }
       })

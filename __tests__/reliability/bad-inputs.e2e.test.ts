@@ -8,55 +8,25 @@
 // empty: not a single request reached it, not even the token exchange. A control test runs each
 // action with the rows' baseline inputs and sees requests arrive (or, for changed-jobs, success):
 // so each row fails because of its bad input.
-import { rmSync } from 'node:fs'
-import { startEmulator, type Emulator } from '../../src/emulator/server.js'
-import {
-  API_TOKEN,
-  BASELINE,
-  failName,
-  fill,
-  inputsOf,
-  makeWorkspace,
-  rows,
-  TOKEN,
-  type Places
-} from '../helpers/bad-inputs.js'
+import { BASELINE, failName, fill, inputsOf, rows, useBed } from '../helpers/bad-inputs.js'
 import { runAction, type ActionRun } from '../helpers/runner.js'
 
-let emu: Emulator
-let at: Places
+const bed = useBed({
+  deploymentSeconds: 0.2,
+  submitSeconds: 0.1,
+  executionSeconds: 0.3
+})
 
 const runRow = (
   action: string,
   inputs: Record<string, string>,
   o: { env?: Record<string, string>; plainWorkspace?: boolean } = {}
 ): Promise<ActionRun> =>
-  runAction(action, inputsOf(action, inputs, at), {
-    workspace: o.plainWorkspace ? at.plain : at.ws,
-    env: fill(o.env ?? {}, at),
+  runAction(action, inputsOf(action, inputs, bed.at), {
+    workspace: o.plainWorkspace ? bed.at.plain : bed.at.ws,
+    env: fill(o.env ?? {}, bed.at),
     timeoutMs: 30_000
   })
-
-beforeAll(async () => {
-  emu = await startEmulator({
-    tokens: [TOKEN],
-    apiTokens: [API_TOKEN],
-    deploymentSeconds: 0.2,
-    submitSeconds: 0.1,
-    executionSeconds: 0.3
-  })
-  at = { url: emu.url, ...makeWorkspace() }
-})
-
-afterAll(async () => {
-  await emu.close()
-  rmSync(at.ws, { recursive: true, force: true })
-  rmSync(at.plain, { recursive: true, force: true })
-})
-
-beforeEach(() => {
-  emu.journal.splice(0)
-})
 
 test('the table has at least 34 rows and covers every action', () => {
   expect(rows.length).toBeGreaterThanOrEqual(34)
@@ -98,7 +68,7 @@ describe.each(rows.map(r => ({ ...r, where: r.action || 'root action' })))(
       expect(run.summary).toBe('')
       // nothing for a post step: isPost at most, written before the inputs are read
       expect(Object.keys(run.state).filter(k => k !== 'isPost')).toEqual([])
-      expect(emu.journal).toEqual([])
+      expect(bed.emu.journal).toEqual([])
     })
   }
 )
@@ -125,7 +95,7 @@ test.each<{ action: string; inputs: Record<string, string> }>([
   const run = await runRow(action, inputs)
   const failure = run.annotations.find(a => a.level === 'error')?.message ?? ''
   expect(failure).not.toMatch(/ must be /)
-  expect(emu.journal.length).toBeGreaterThan(0)
+  expect(bed.emu.journal.length).toBeGreaterThan(0)
 })
 
 // The control: the rows' baseline inputs pass every check, so each row above fails on its own input.
@@ -139,6 +109,6 @@ test.each(Object.keys(BASELINE).map(action => ({ action, where: action || 'root 
     const failure = run.annotations.find(a => a.level === 'error')?.message ?? ''
     if (action === 'changed-jobs')
       expect({ code: run.code, failure }).toEqual({ code: 0, failure: '' })
-    else expect(emu.journal.length).toBeGreaterThan(0)
+    else expect(bed.emu.journal.length).toBeGreaterThan(0)
   }
 )

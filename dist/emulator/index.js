@@ -35042,7 +35042,7 @@ function bufferIncludes(buffer, content) {
 
 /***/ }),
 
-/***/ 9106:
+/***/ 5594:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35330,11 +35330,9 @@ function executionOr404(service, call) {
         fail(problem(404, `Cannot find execution '${call.params.id}' of data job '${js.job.job_name}'.`, 'The execution does not exist, or it was cleaned up (the service keeps the latest 100).', "List the job's executions to find a valid id.")));
 }
 
-;// CONCATENATED MODULE: ./src/emulator/model.ts
-// The state of the local Control Service and the rules that derive what a client sees from it.
-// Everything that changes with time (deployments becoming live, executions running and ending,
-// logs growing) is stored as timestamps and derived from the clock on each read: no timers, so a
-// restart from --data-dir resumes exactly where it was.
+;// CONCATENATED MODULE: ./src/core/types.ts
+// Wire types of the Data Jobs API, written from the official spec (vdk-datajob-api.yaml) and the
+// notes on what the real service sends. REST fields are snake_case; GraphQL ones camelCase.
 const EXECUTION_STATUSES = [
     'submitted',
     'running',
@@ -35344,6 +35342,18 @@ const EXECUTION_STATUSES = [
     'user_error',
     'platform_error'
 ];
+/** Execution ids as the service makes them (`<job>-<epoch seconds>`, Kubernetes job names). */
+const EXECUTION_ID_RULE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+const isTerminal = (s) => s !== 'submitted' && s !== 'running';
+
+;// CONCATENATED MODULE: ./src/emulator/model.ts
+// The state of the local Control Service and the rules that derive what a client sees from it.
+// Everything that changes with time (deployments becoming live, executions running and ending,
+// logs growing) is stored as timestamps and derived from the clock on each read: no timers, so a
+// restart from --data-dir resumes exactly where it was.
+
+// the statuses are the service's (ExecutionStatus.java upstream): one list, shared with the client
+
 const FINAL_STATUSES = [
     'succeeded',
     'user_error',
@@ -37579,7 +37589,7 @@ async function main(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9106);
+/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5594);
 
 process.exitCode = await (0,_emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 

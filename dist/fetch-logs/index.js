@@ -28853,6 +28853,7 @@ var types = __nccwpck_require__(3054);
 // the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
 
 
+
 /** How many of the last log lines are kept for a failure's report. */
 const TAIL_LINES = 20;
 /** An execution's log as it grows: each line shown once, in order; the last lines kept. */
@@ -28969,6 +28970,18 @@ async function readEndedLogs(ctx, ref, execution, options) {
     const lines = options.tailLines ? stored.lines.slice(-options.tailLines) : stored.lines;
     return { text: lines.join('\n'), source: url };
 }
+/**
+ * Reads an execution every `intervalMs` until `probe` says done or `deadline` (the action's
+ * clock) passes, on the action's clock, sleep and cancellation signal.
+ */
+const pollExecution = (ctx, intervalMs, deadline, probe) => poll({
+    intervalMs,
+    timeoutMs: Math.max(0, deadline - ctx.clock()),
+    signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
+    probe
+});
 
 ;// CONCATENATED MODULE: ./src/actions/fetch-logs.ts
 // fetch-logs: an execution's logs (by default the job's latest execution) into a file, and into

@@ -31635,6 +31635,7 @@ var types = __nccwpck_require__(3054);
 // the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
 
 
+
 /** How many of the last log lines are kept for a failure's report. */
 const TAIL_LINES = 20;
 /** An execution's log as it grows: each line shown once, in order; the last lines kept. */
@@ -31751,6 +31752,18 @@ async function readEndedLogs(ctx, ref, execution, options) {
     const lines = options.tailLines ? stored.lines.slice(-options.tailLines) : stored.lines;
     return { text: lines.join('\n'), source: url };
 }
+/**
+ * Reads an execution every `intervalMs` until `probe` says done or `deadline` (the action's
+ * clock) passes, on the action's clock, sleep and cancellation signal.
+ */
+const pollExecution = (ctx, intervalMs, deadline, probe) => (0,poll/* poll */.w)({
+    intervalMs,
+    timeoutMs: Math.max(0, deadline - ctx.clock()),
+    signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
+    probe
+});
 
 ;// CONCATENATED MODULE: ./src/actions/run-outcome.ts
 
@@ -31935,16 +31948,9 @@ async function pauseBeforeRestart(settings, ctx, deadline) {
 }
 /** The active execution once it has ended, read every poll interval until the deadline. */
 async function waitForEnd(settings, ctx, active, deadline) {
-    const ended = await (0,poll/* poll */.w)({
-        intervalMs: settings.pollIntervalMs,
-        timeoutMs: Math.max(0, deadline - ctx.clock()),
-        signal: ctx.signal,
-        clock: ctx.clock,
-        sleep: ctx.sleep,
-        probe: async () => {
-            const execution = await ctx.client.readExecution(settings.ref, active.id);
-            return { done: (0,types/* isTerminal */.Hd)(execution.status), value: execution };
-        }
+    const ended = await pollExecution(ctx, settings.pollIntervalMs, deadline, async () => {
+        const execution = await ctx.client.readExecution(settings.ref, active.id);
+        return { done: (0,types/* isTerminal */.Hd)(execution.status), value: execution };
     });
     if (ended.reason === 'aborted')
         throw new errors/* ActionFailure */.dR(`the workflow was cancelled while waiting for execution ${active.id} to end`);
@@ -31957,7 +31963,6 @@ async function waitForEnd(settings, ctx, active, deadline) {
 // run-and-wait: start an execution of a deployed job and follow it — one line per status change,
 // its log lines as they come — until it ends, runs, or the time is up; cancel it remotely when
 // the wait times out or the workflow is cancelled, and in the post step if it was left orphaned.
-
 
 
 
@@ -32102,25 +32107,18 @@ const runAndWait = {
 /** Reads the execution every poll interval until it ends (or runs, with wait: running). */
 function follow(run, deadline) {
     const { config, ctx, follower } = run;
-    return (0,poll/* poll */.w)({
-        intervalMs: config.pollIntervalMs,
-        timeoutMs: Math.max(0, deadline - ctx.clock()),
-        signal: ctx.signal,
-        clock: ctx.clock,
-        sleep: ctx.sleep,
-        probe: async () => {
-            try {
-                const execution = await follower.read();
-                const done = (0,types/* isTerminal */.Hd)(execution.status) ||
-                    (config.wait === 'running' && execution.status === 'running');
-                return { done, value: execution };
-            }
-            catch (e) {
-                // a request cut short by the cancellation: the loop ends as aborted
-                if (ctx.signal.aborted)
-                    return { done: false, value: follower.latest };
-                throw e;
-            }
+    return pollExecution(ctx, config.pollIntervalMs, deadline, async () => {
+        try {
+            const execution = await follower.read();
+            const done = (0,types/* isTerminal */.Hd)(execution.status) ||
+                (config.wait === 'running' && execution.status === 'running');
+            return { done, value: execution };
+        }
+        catch (e) {
+            // a request cut short by the cancellation: the loop ends as aborted
+            if (ctx.signal.aborted)
+                return { done: false, value: follower.latest };
+            throw e;
         }
     });
 }

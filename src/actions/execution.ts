@@ -4,6 +4,7 @@
 // the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
 import { splitLines, type JobRef } from '../core/client.js'
 import type { LogsUrlRule } from '../core/logsurl.js'
+import { poll, type PollOptions, type PollResult } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import type { ActionContext } from './runtime.js'
 
@@ -143,3 +144,22 @@ export async function readEndedLogs(
   const lines = options.tailLines ? stored.lines.slice(-options.tailLines) : stored.lines
   return { text: lines.join('\n'), source: url }
 }
+
+/**
+ * Reads an execution every `intervalMs` until `probe` says done or `deadline` (the action's
+ * clock) passes, on the action's clock, sleep and cancellation signal.
+ */
+export const pollExecution = <T>(
+  ctx: ActionContext,
+  intervalMs: number,
+  deadline: number,
+  probe: PollOptions<T>['probe']
+): Promise<PollResult<T>> =>
+  poll({
+    intervalMs,
+    timeoutMs: Math.max(0, deadline - ctx.clock()),
+    signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
+    probe
+  })

@@ -12,9 +12,9 @@ import {
 } from '../core/inputs.js'
 import { ActionFailure } from '../core/errors.js'
 import { readLogsUrlRule, type LogsUrlRule } from '../core/logsurl.js'
-import { poll, type PollResult } from '../core/poll.js'
+import type { PollResult } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
-import { ExecutionFollower, type LogsMode } from './execution.js'
+import { ExecutionFollower, pollExecution, type LogsMode } from './execution.js'
 import { NO_REF, readJobInputs } from './job.js'
 import { RunReport } from './run-outcome.js'
 import { cancelledOrEnded, startExecution, type ConflictPolicy } from './run-start.js'
@@ -219,24 +219,17 @@ function follow(
   deadline: number
 ): Promise<PollResult<DataJobExecution | undefined>> {
   const { config, ctx, follower } = run
-  return poll({
-    intervalMs: config.pollIntervalMs,
-    timeoutMs: Math.max(0, deadline - ctx.clock()),
-    signal: ctx.signal,
-    clock: ctx.clock,
-    sleep: ctx.sleep,
-    probe: async () => {
-      try {
-        const execution = await follower.read()
-        const done =
-          isTerminal(execution.status) ||
-          (config.wait === 'running' && execution.status === 'running')
-        return { done, value: execution }
-      } catch (e) {
-        // a request cut short by the cancellation: the loop ends as aborted
-        if (ctx.signal.aborted) return { done: false, value: follower.latest }
-        throw e
-      }
+  return pollExecution(ctx, config.pollIntervalMs, deadline, async () => {
+    try {
+      const execution = await follower.read()
+      const done =
+        isTerminal(execution.status) ||
+        (config.wait === 'running' && execution.status === 'running')
+      return { done, value: execution }
+    } catch (e) {
+      // a request cut short by the cancellation: the loop ends as aborted
+      if (ctx.signal.aborted) return { done: false, value: follower.latest }
+      throw e
     }
   })
 }

@@ -4,8 +4,8 @@
 // wait for the active one to end, or cancel it — before the start is tried again.
 import type { JobRef } from '../core/client.js'
 import { ActionFailure, ControlServiceError } from '../core/errors.js'
-import { poll } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
+import { pollExecution } from './execution.js'
 import type { ActionContext } from './runtime.js'
 
 export type ConflictPolicy = 'fail' | 'wait' | 'cancel'
@@ -134,16 +134,9 @@ async function waitForEnd(
   active: DataJobExecution,
   deadline: number
 ): Promise<DataJobExecution> {
-  const ended = await poll({
-    intervalMs: settings.pollIntervalMs,
-    timeoutMs: Math.max(0, deadline - ctx.clock()),
-    signal: ctx.signal,
-    clock: ctx.clock,
-    sleep: ctx.sleep,
-    probe: async () => {
-      const execution = await ctx.client.readExecution(settings.ref, active.id)
-      return { done: isTerminal(execution.status), value: execution }
-    }
+  const ended = await pollExecution(ctx, settings.pollIntervalMs, deadline, async () => {
+    const execution = await ctx.client.readExecution(settings.ref, active.id)
+    return { done: isTerminal(execution.status), value: execution }
   })
   if (ended.reason === 'aborted')
     throw new ActionFailure(

@@ -3,21 +3,14 @@
 // logs growing) is stored as timestamps and derived from the clock on each read: no timers, so a
 // restart from --data-dir resumes exactly where it was.
 
+import { EXECUTION_STATUSES, type ExecutionStatus } from '../core/types.js'
 import type { ClockSnapshot } from './clock.js'
 
 export type DeploymentOutcome = 'SUCCESS' | 'USER_ERROR' | 'PLATFORM_ERROR'
 export type DeploymentStatus = 'NONE' | DeploymentOutcome
 
-export const EXECUTION_STATUSES = [
-  'submitted',
-  'running',
-  'succeeded',
-  'cancelled',
-  'skipped',
-  'user_error',
-  'platform_error'
-] as const
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number]
+// the statuses are the service's (ExecutionStatus.java upstream): one list, shared with the client
+export { EXECUTION_STATUSES, type ExecutionStatus }
 export type FinalStatus = 'succeeded' | 'user_error' | 'platform_error' | 'skipped'
 export const FINAL_STATUSES: readonly FinalStatus[] = [
   'succeeded',
