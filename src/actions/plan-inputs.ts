@@ -4,7 +4,8 @@
 // take the changed files from, the properties file of each job, and the pull-request comment.
 import { statSync } from 'node:fs'
 import { readConnection, type ConnectionConfig } from '../core/connection.js'
-import { eventRefs, isForkPullRequest } from '../core/event.js'
+import { eventRefs, pullRequestOf } from '../core/event.js'
+import { readGitHub, type GitHubConfig } from '../core/github.js'
 import {
   choice,
   parseBoolean,
@@ -60,7 +61,8 @@ export interface PlanConfig {
   refs?: PlanRefs
   /** Why the changed files are not compared, when they are not. */
   noRefs?: string
-  comment?: { token: string; key: string }
+  /** The pull-request comment; `pullRequest` absent when the event is not a pull request. */
+  comment?: { github: GitHubConfig; key: string; pullRequest?: number }
 }
 
 /** A JSON list of objects from an input, or a problem of that input. */
@@ -160,7 +162,11 @@ function readLive(
   problems: Problems
 ): { connection?: ConnectionConfig; skipped?: string } {
   const connection = readConnection(inputs, problems, { urlRequired: false })
-  if (connection.auth.kind === 'none' && isForkPullRequest(inputs.env))
+  if (
+    connection.auth.kind === 'none' &&
+    inputs.env.GITHUB_EVENT_NAME === 'pull_request' &&
+    pullRequestOf(inputs.env)?.fromFork
+  )
     return {
       skipped:
         'this pull request comes from a fork, and GitHub gives such a run no secrets (no access-token or api-token): the Control Service is not read; the plan shows the changed files and the checks of each job only'
@@ -173,22 +179,20 @@ function readLive(
   return { connection }
 }
 
-/** comment and github-token: where the plan is also written as a pull-request comment. */
+/** comment, comment-key and github-token: the pull-request comment, when it is asked for. */
 function readComment(inputs: InputSource, problems: Problems): PlanConfig['comment'] {
-  const token = inputs.input('github-token')
-  if (token) inputs.mask?.(token)
   const key = inputs.input('comment-key')
-  if (hasControl(key) || key.includes('--'))
-    problems.add(
-      'comment-key',
-      'must be one line of text without "--" (it is kept in an HTML comment)'
-    )
+  if (hasControl(key) || key.length > 100)
+    problems.add('comment-key', 'must be one line of text of at most 100 characters')
+  // read (and its token masked) whether or not it is used, as every action reads its inputs
+  const github = readGitHub(inputs, problems)
   if (!parseBoolean('comment', inputs.input('comment'), false, problems)) return undefined
-  if (!token) {
-    problems.add('github-token', 'is required with comment: true (default: ${{ github.token }})')
-    return undefined
-  }
-  return { token, key }
+  if (!github.token)
+    problems.add(
+      'github-token',
+      'is required with comment: true (its default is ${{ github.token }}, with permissions: pull-requests: write)'
+    )
+  return { github, key, pullRequest: pullRequestOf(inputs.env)?.number }
 }
 
 export function readPlanConfig(inputs: InputSource, problems: Problems): PlanConfig {

@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs'
 import { relative, resolve, sep } from 'node:path'
 import { jobRef, type JobRef } from '../core/client.js'
+import { userAgent } from '../core/connection.js'
 import { changedFiles, commitOf, mergeBase, repositoryTop } from '../core/git.js'
 import { JOB_NAME_RULE } from '../core/jobrules.js'
 import { jobTrees, teamOf } from '../core/jobtrees.js'
@@ -19,7 +20,8 @@ import {
   readPropertiesFile,
   type LiveJob
 } from './plan-live.js'
-import { changes, changesJson, planTable, type JobPlan } from './plan-report.js'
+import { writeComment } from './plan-comment.js'
+import { changes, changesJson, commentBody, planTable, type JobPlan } from './plan-report.js'
 import { nextProperties, propertyChanges } from './property-values.js'
 import type { ActionContext, ActionDefinition } from './runtime.js'
 import { checkJob } from './validate.js'
@@ -210,6 +212,15 @@ export const plan: ActionDefinition<PlanConfig> = {
     for (const d of config.deleted) jobs.push(await planDeleted(config, ctx, d, git))
     for (const j of jobs) ctx.info(logLine(j))
     const table = planTable(jobs, config.showValues, config.skipped)
+    if (config.comment) {
+      const body = commentBody(config.comment.key, table, {
+        commit: typeof git === 'string' ? config.comment.github.sha : git.head,
+        skipped: config.skipped,
+        run: config.comment.github.runUrl
+      })
+      const result = await writeComment(ctx, config.comment, body, userAgent('plan'))
+      if (result !== 'not written') ctx.info(`pull-request comment ${result}`)
+    }
     return {
       outputs: {
         changes: changesJson(jobs, config.connection !== undefined, config.showValues),
