@@ -3,13 +3,14 @@
 // REST description). The pull-request comment is created, then updated in place after another
 // push (still one comment), then says that nothing changes any more; the Control Service's journal
 // shows reads only.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
 import { commitFiles, git } from '../helpers/gitrepo.js'
 import { GitHubServer } from '../helpers/github-server.js'
 import { runInProcess, serviceTime } from '../helpers/inprocess.js'
+import { writePullRequestEvent } from '../helpers/pull-request-event.js'
 import { runAction } from '../helpers/runner.js'
 
 const TOKEN = 'e2e-plan-access-token-5d2e'
@@ -25,12 +26,7 @@ let base: string
 /** The pull request's event at `head`, written for the run. */
 function event(head: string): string {
   const path = join(root, '..', `plan-e2e-event-${process.pid}.json`)
-  const repo = { full_name: 'acme/data-jobs' }
-  writeFileSync(
-    path,
-    JSON.stringify({ pull_request: { number: 12, base: { sha: base, repo }, head: { sha: head, repo } } })
-  )
-  return path
+  return writePullRequestEvent(path, { number: 12, base, head })
 }
 
 /** changed-jobs, then plan with comment: true, for the head commit now. */
@@ -42,7 +38,11 @@ async function planAtHead() {
     GITHUB_API_URL: gh.apiUrl,
     GITHUB_SERVER_URL: gh.serverUrl
   }
-  const changed = await runInProcess('changed-jobs', { 'jobs-root': 'jobs' }, { workspace: root, env })
+  const changed = await runInProcess(
+    'changed-jobs',
+    { 'jobs-root': 'jobs' },
+    { workspace: root, env }
+  )
   expect(changed.failure).toBeUndefined()
   emu.journal.splice(0)
   const run = await runAction(
@@ -60,7 +60,8 @@ async function planAtHead() {
   return { run, head }
 }
 
-const comments = () => gh.state.comments.filter(c => c.repoKey === 'acme/data-jobs' && c.issue === 12)
+const comments = () =>
+  gh.state.comments.filter(c => c.repoKey === 'acme/data-jobs' && c.issue === 12)
 
 beforeAll(async () => {
   emu = await startEmulator({ tokens: [TOKEN], frozenClock: true, deploymentSeconds: 30 })

@@ -1,12 +1,14 @@
 // plan in process (no build): what merging a change would do, on a real git repository whose jobs
 // were deployed to the local Control Service by deploy (in process too); changed-jobs' outputs are
 // the plan's inputs, as in a workflow. The journal proves the plan only reads.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
 import { commitFiles, git } from '../helpers/gitrepo.js'
+import { GitHubServer } from '../helpers/github-server.js'
 import { runInProcess, serviceTime, type InProcessRun } from '../helpers/inprocess.js'
+import { writePullRequestEvent } from '../helpers/pull-request-event.js'
 
 const TOKEN = 'inprocess-plan-token-4c1f'
 const TEAM = 'plan team'
@@ -197,17 +199,12 @@ test('show-values shows values by set-properties rule: secret-looking keys as **
 
 test('a pull request from a fork without secrets skips the service with one note', async () => {
   const inputs = await changed()
-  const event = join(root, '..', `plan-fork-event-${process.pid}.json`)
-  writeFileSync(
-    event,
-    JSON.stringify({
-      pull_request: {
-        number: 7,
-        base: { sha: base, repo: { full_name: 'owner/repo' } },
-        head: { sha: git(root, 'rev-parse', 'HEAD'), repo: { full_name: 'someone/repo' } }
-      }
-    })
-  )
+  const event = writePullRequestEvent(join(root, '..', `plan-fork-event-${process.pid}.json`), {
+    number: 7,
+    base,
+    head: git(root, 'rev-parse', 'HEAD'),
+    headRepo: 'someone/data-jobs'
+  })
   emu.journal.splice(0)
   try {
     const r = await runInProcess(
@@ -244,4 +241,36 @@ test('a bad input is refused in one line before any request', async () => {
     "jobs must be a JSON list of objects, as changed-jobs writes it; properties-mode must be merge or replace, not 'upsert'"
   )
   expect(emu.journal).toEqual([])
+})
+
+test('a token that may not write the comment: one warning naming the permission, the plan stands', async () => {
+  const gh = await GitHubServer.start({ tokens: { 'ghs-read-only': { pull_requests: 'read' } } })
+  const event = writePullRequestEvent(join(root, '..', `plan-pr-event-${process.pid}.json`), {
+    number: 3,
+    base,
+    head: base
+  })
+  try {
+    const r = await plan(
+      { 'job-path': 'jobs/kept-plan-job', comment: 'true', 'github-token': 'ghs-read-only' },
+      {
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_EVENT_PATH: event,
+        GITHUB_API_URL: gh.apiUrl,
+        GITHUB_SERVER_URL: gh.serverUrl
+      }
+    )
+    expect(r.failure).toBeUndefined()
+    expect(r.outputs['has-changes']).toBe('true')
+    expect(r.lines.filter(l => l.level === 'warning').map(l => l.text)).toEqual([
+      expect.stringMatching(
+        /^the plan is not written as a comment: GitHub: could not comment on the pull request .*pull-requests: write/
+      )
+    ])
+    expect(gh.state.comments).toEqual([])
+    gh.assertClean()
+  } finally {
+    rmSync(event, { force: true })
+    await gh.close()
+  }
 })
