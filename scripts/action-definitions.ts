@@ -5,6 +5,7 @@ import { changedJobs } from '../src/actions/changed-jobs.js'
 import { deploy } from '../src/actions/deploy.js'
 import { fetchLogs } from '../src/actions/fetch-logs.js'
 import { pipeline } from '../src/actions/pipeline.js'
+import { plan } from '../src/actions/plan.js'
 import { runAndWait } from '../src/actions/run-and-wait.js'
 import type { ActionDefinition } from '../src/actions/runtime.js'
 import { setProperties } from '../src/actions/set-properties.js'
@@ -19,5 +20,6 @@ export const DEFINITIONS: Record<string, ActionDefinition<unknown>> = {
   'set-properties': setProperties,
   validate: validate,
   'changed-jobs': changedJobs,
+  plan: plan,
   '': pipeline
 }

@@ -15,6 +15,7 @@ import {
   type Document,
   type Node
 } from 'yaml'
+import type { JsonMap } from '../core/types.js'
 
 /** Deeper than this is refused: no property map needs it, and printing it would overflow. */
 export const MAX_DEPTH = 100
@@ -349,4 +350,33 @@ export function unsafeNumberIn(value: unknown): Segment[] | undefined {
     else for (const [k, x] of Object.entries(v)) stack.push({ v: x, path: [...path, k] })
   }
   return undefined
+}
+
+/** A key whose value a write of the map changes: added, changed or removed. */
+export interface PropertyChange {
+  key: string
+  change: 'added' | 'changed' | 'removed'
+  before?: unknown
+  after?: unknown
+}
+
+/** The map set-properties writes: `given` merged over `current`, or `given` alone (replace). */
+export const nextProperties = (
+  current: JsonMap,
+  given: JsonMap,
+  mode: 'merge' | 'replace'
+): JsonMap => (mode === 'replace' ? { ...given } : { ...current, ...given })
+
+/** The keys that differ between the map now and the map written, in the order of their keys. */
+export function propertyChanges(current: JsonMap, next: JsonMap): PropertyChange[] {
+  const changes: PropertyChange[] = []
+  for (const key of new Set([...Object.keys(current), ...Object.keys(next)])) {
+    const before = current[key]
+    const after = next[key]
+    if (!(key in next)) changes.push({ key, change: 'removed', before })
+    else if (!(key in current)) changes.push({ key, change: 'added', after })
+    else if (JSON.stringify(before) !== JSON.stringify(after))
+      changes.push({ key, change: 'changed', before, after })
+  }
+  return changes
 }

@@ -14,7 +14,13 @@ import {
   readSecrets,
   type CutValues
 } from './property-inputs.js'
-import { kind, pathText, unsafeNumberIn } from './property-values.js'
+import {
+  kind,
+  nextProperties,
+  pathText,
+  propertyChanges,
+  unsafeNumberIn
+} from './property-values.js'
 import { HIDDEN, shownValue } from './shown-values.js'
 import {
   code,
@@ -122,10 +128,10 @@ export const setProperties: ActionDefinition<SetPropertiesConfig> = {
 }
 
 /** A row of the summary: a key, its change, and its values or their types. */
-type SummaryRow = (key: string, change: string, before: unknown, after: unknown) => Cell[]
+export type SummaryRow = (key: string, change: string, before: unknown, after: unknown) => Cell[]
 
 /** Rows with values only with show-values, and never those that look secret; else the types. */
-function summaryRow(showValues: boolean): SummaryRow {
+export function summaryRow(showValues: boolean): SummaryRow {
   const shown = (k: string, v: unknown): Cell => {
     if (v === undefined) return ''
     const text = shownValue(k, v)
@@ -154,20 +160,11 @@ async function changeProperties(
   const changes: Changes & { count: number | string } = { rows: [], changed: [], count: '' }
   if (!config.properties && !config.remove.length) return changes
   const current = await ctx.client.readProperties(config.ref)
-  const next: JsonMap =
-    config.mode === 'replace'
-      ? { ...(config.properties ?? {}) }
-      : { ...current, ...(config.properties ?? {}) }
+  const next = nextProperties(current, config.properties ?? {}, config.mode)
   for (const k of config.remove) delete next[k]
-  for (const k of new Set([...Object.keys(current), ...Object.keys(next)])) {
-    const before = current[k]
-    const after = next[k]
-    if (!(k in next)) changes.rows.push(row(k, 'property removed', before, undefined))
-    else if (!(k in current)) changes.rows.push(row(k, 'property added', undefined, after))
-    else if (JSON.stringify(before) !== JSON.stringify(after))
-      changes.rows.push(row(k, 'property changed', before, after))
-    else continue
-    changes.changed.push(k)
+  for (const c of propertyChanges(current, next)) {
+    changes.rows.push(row(c.key, `property ${c.change}`, c.before, c.after))
+    changes.changed.push(c.key)
   }
   changes.count = Object.keys(next).length
   if (changes.changed.length) keepsExact(current, next)

@@ -62,18 +62,11 @@ export const validate: ActionDefinition<ValidateConfig> = {
   connection: config => config.connection,
 
   async run(config, ctx) {
-    const read = readJobConfig(config.jobDir)
-    const ini = read.config
-    const iniFile = ini?.file ?? join(config.jobDir, 'config.ini')
-    const name = config.jobName ?? folderJobName(config.jobDir)
-    const job = jobProblems(config, name, ini, iniFile)
-    const found: FileProblem[] = [...read.problems, ...job.found]
-    const python = await checkPython(config, ctx, ini, job.team)
-    if (python.problem) found.push({ file: iniFile, ...python.problem })
-
-    const scan = await scanJob(config.jobDir, ctx.env.GITHUB_WORKSPACE ?? process.cwd())
-    found.push(...scan.problems)
-    for (const line of scanNotes(scan, config.jobDir)) ctx.info(line)
+    if (!config.connection)
+      ctx.notice(
+        'control-service-url is not given (nor VDK_CONTROL_SERVICE_REST_API_URL): the python version is not checked against the versions the Control Service supports'
+      )
+    const { name, ini, iniFile, job, python, scan, found } = await checkJob(config, ctx)
 
     const outputs: Outcome['outputs'] = { problems: found.length, valid: found.length === 0 }
     if (found.length || python.failure) {
@@ -99,6 +92,38 @@ export const validate: ActionDefinition<ValidateConfig> = {
       summary: { heading: `VDK data job ${name} is valid`, columns: ['Check', 'Result'], rows }
     }
   }
+}
+
+/** What validate found in a job folder: every problem, and what the summary says of it. */
+export interface JobCheck {
+  name: string
+  ini?: JobConfigIni
+  iniFile: string
+  job: { team?: string; contacts: number }
+  python: PythonCheck
+  scan: JobScan
+  /** Every problem, on its file and line. */
+  found: FileProblem[]
+}
+
+/**
+ * validate's checks of one job folder (the plan runs them too): config.ini, the job's name, team,
+ * schedule and contacts, the python version (asked of the service when there is a connection)
+ * and the archive. The scan's notes go to the log.
+ */
+export async function checkJob(config: ValidateConfig, ctx: ActionContext): Promise<JobCheck> {
+  const read = readJobConfig(config.jobDir)
+  const ini = read.config
+  const iniFile = ini?.file ?? join(config.jobDir, 'config.ini')
+  const name = config.jobName ?? folderJobName(config.jobDir)
+  const job = jobProblems(config, name, ini, iniFile)
+  const found: FileProblem[] = [...read.problems, ...job.found]
+  const python = await checkPython(config, ctx, ini, job.team)
+  if (python.problem) found.push({ file: iniFile, ...python.problem })
+  const scan = await scanJob(config.jobDir, ctx.env.GITHUB_WORKSPACE ?? process.cwd())
+  found.push(...scan.problems)
+  for (const line of scanNotes(scan, config.jobDir)) ctx.info(line)
+  return { name, ini, iniFile, job, python, scan, found }
 }
 
 const archiveText = (scan: JobScan): string =>
@@ -152,7 +177,7 @@ function jobProblems(
   return { found, team, contacts }
 }
 
-interface PythonCheck {
+export interface PythonCheck {
   /** What the summary says of the python version. */
   result: string
   /** The version is not one the service supports: on config.ini's line. */
@@ -170,12 +195,8 @@ async function checkPython(
 ): Promise<PythonCheck> {
   const python = ini?.pythonVersion
   const result = python ? python.value : "not set (the service's default)"
-  if (!config.connection) {
-    ctx.notice(
-      'control-service-url is not given (nor VDK_CONTROL_SERVICE_REST_API_URL): the python version is not checked against the versions the Control Service supports'
-    )
+  if (!config.connection)
     return { result: python ? `${result} (not checked: no control-service-url)` : result }
-  }
   if (!python || !team) return { result }
   try {
     const info = await ctx.client.info(team)

@@ -69,3 +69,41 @@ export function eventRefs(inputs: InputSource, problems: Problems): EventRefs | 
   }
   return { base, head, mergeBase: true, newBranch: false }
 }
+
+/** The pull request of a `pull_request` or `pull_request_target` event, from its payload. */
+export interface PullRequestEvent {
+  number: number
+  /**
+   * Its head is in another repository than its base (payload pull_request.head.repo.full_name and
+   * base.repo; a deleted fork leaves head.repo null). On `pull_request` GitHub then passes no
+   * secrets to the run and gives its GITHUB_TOKEN read access only ("With the exception of
+   * GITHUB_TOKEN, secrets are not passed to the runner when a workflow is triggered from a forked
+   * repository. The GITHUB_TOKEN has read-only permissions in pull requests from forked
+   * repositories": docs.github.com, Events that trigger workflows, "Pull request events for
+   * forked repositories").
+   */
+  fromFork: boolean
+}
+
+/** The event's pull request; undefined for another event or a payload that cannot be read. */
+export function pullRequestOf(env: NodeJS.ProcessEnv): PullRequestEvent | undefined {
+  const name = env.GITHUB_EVENT_NAME
+  if ((name !== 'pull_request' && name !== 'pull_request_target') || !env.GITHUB_EVENT_PATH)
+    return undefined
+  try {
+    const p = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
+      pull_request?: {
+        number?: unknown
+        head?: { repo?: { full_name?: unknown } | null }
+        base?: { repo?: { full_name?: unknown } }
+      }
+    }
+    const number = p.pull_request?.number
+    if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) return undefined
+    const base = p.pull_request?.base?.repo?.full_name
+    const head = p.pull_request?.head?.repo?.full_name
+    return { number, fromFork: typeof base === 'string' && head !== base }
+  } catch {
+    return undefined
+  }
+}

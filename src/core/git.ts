@@ -139,3 +139,47 @@ export async function blobText(
   if (Number((await git(cwd, ['cat-file', '-s', blob])).trim()) > maxBytes) return undefined
   return git(cwd, ['cat-file', 'blob', blob])
 }
+
+/** A file that changed between two commits: its path from the top, how, and where it came from. */
+export interface ChangedFile {
+  path: string
+  /** added, modified, deleted, renamed (from `from`), type changed. */
+  change: 'added' | 'modified' | 'deleted' | 'renamed' | 'type changed'
+  from?: string
+}
+
+const CHANGE_OF: Record<string, ChangedFile['change']> = {
+  A: 'added',
+  C: 'added',
+  M: 'modified',
+  D: 'deleted',
+  R: 'renamed',
+  T: 'type changed'
+}
+
+/**
+ * The files that differ between commits `base` and `head` under the folder `under` (a path from
+ * the top, '/' separators; '' for all), renames found (`-M`), as UTF-8 text (`core.quotePath`
+ * off and `-z`: names as they are, one NUL after each field).
+ */
+export async function changedFiles(
+  cwd: string,
+  base: string,
+  head: string,
+  under: string
+): Promise<ChangedFile[]> {
+  const args = ['-c', 'core.quotePath=false', 'diff', '--name-status', '-z', '-M', '--no-ext-diff']
+  args.push('--end-of-options', base, head)
+  if (under) args.push('--', `${under}/`)
+  const fields = (await git(cwd, args)).split('\0')
+  const files: ChangedFile[] = []
+  for (let i = 0; i + 1 < fields.length;) {
+    const status = fields[i++]
+    const change = CHANGE_OF[status[0]] ?? 'modified'
+    if (status[0] === 'R' || status[0] === 'C') {
+      const from = fields[i++]
+      files.push({ path: fields[i++], change, ...(status[0] === 'R' ? { from } : {}) })
+    } else files.push({ path: fields[i++], change })
+  }
+  return files
+}
