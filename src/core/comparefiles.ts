@@ -8,14 +8,16 @@
 // parameter (per_page, at most 100, or page) the commits are paginated, "the list of changed files
 // is only shown on the first page of results, and it includes up to 300 changed files for the
 // entire comparison". `basehead` is `BASE...HEAD`: GitHub compares HEAD with the merge base of the
-// two, and says which commit that is (merge_base_commit). A diff entry's `status` is one of added,
+// two ("three-dot" comparison: docs.github.com/en/pull-requests/collaborating-with-pull-requests/
+// proposing-changes-to-your-work-with-pull-requests/about-comparing-branches-in-pull-requests),
+// and says which commit that is (merge_base_commit). A diff entry's `status` is one of added,
 // removed, modified, renamed, copied, changed, unchanged, and a renamed one has
 // `previous_filename` (the diff-entry schema of the same description).
 import { baseFiles, type ComparedFile } from './basefiles.js'
 import { TOO_SHALLOW, short, type GitRange, type ShallowRange } from './comparerange.js'
 import { ActionFailure } from './errors.js'
 import { treeFiles } from './git.js'
-import type { GitHub } from './github.js'
+import { GitHubError, type GitHub } from './github.js'
 import { jobTreesOf, type JobTree } from './jobtrees.js'
 
 /** The most changed files GitHub lists for one comparison: a list this long may be cut. */
@@ -71,6 +73,30 @@ function filesOf(data: unknown): ComparedFile[] {
 }
 
 /**
+ * Every page of the answer to `base...head` (the files come on the first; a page after it that
+ * brings none ends the reading); a failure is GitHub's reason with the advice of a full checkout.
+ */
+async function readPages(github: GitHub, base: string, head: string): Promise<unknown[]> {
+  try {
+    // the answers are checked after the call: a wrong answer is not a failed call
+    return await github.call(COMPARE_CALL, async octokit => {
+      const route = 'GET /repos/{owner}/{repo}/compare/{basehead}' as const
+      const params = { ...github.repo, basehead: `${base}...${head}`, per_page: PER_PAGE }
+      const read: unknown[] = []
+      for await (const page of octokit.paginate.iterator(route, params)) {
+        const files = (page.data as { files?: unknown }).files
+        if (read.length && !(Array.isArray(files) && files.length)) break
+        read.push(page.data)
+      }
+      return read
+    })
+  } catch (e) {
+    if (!(e instanceof GitHubError)) throw e
+    throw new ActionFailure(`${e.message}; ${TOO_SHALLOW}`)
+  }
+}
+
+/**
  * The files that changed from the merge base of `base` and `head` to `head`, read from every page
  * GitHub gives (the files come on the first; a page after it that brings none ends the reading).
  * Fails, with the advice of a full checkout, when the list may be cut at COMPARE_FILES_CAP.
@@ -80,18 +106,7 @@ export async function compareFiles(
   base: string,
   head: string
 ): Promise<Comparison> {
-  // the answers are read in the call, and checked after it: a wrong answer is not a failed call
-  const answers = await github.call(COMPARE_CALL, async octokit => {
-    const route = 'GET /repos/{owner}/{repo}/compare/{basehead}' as const
-    const params = { ...github.repo, basehead: `${base}...${head}`, per_page: PER_PAGE }
-    const read: unknown[] = []
-    for await (const page of octokit.paginate.iterator(route, params)) {
-      const files = (page.data as { files?: unknown }).files
-      if (read.length && !(Array.isArray(files) && files.length)) break
-      read.push(page.data)
-    }
-    return read
-  })
+  const answers = await readPages(github, base, head)
   const files = answers.flatMap(filesOf)
   if (files.length >= COMPARE_FILES_CAP)
     throw new ActionFailure(
