@@ -10,36 +10,12 @@ import { join } from 'node:path'
 import { baseFiles, type ComparedFile } from '../../src/core/basefiles.js'
 import { namedParents, treeFiles } from '../../src/core/git.js'
 import { jobTrees, jobTreesOf, sameFiles, type JobTree } from '../../src/core/jobtrees.js'
+import { diffEntries } from '../helpers/gitdiff.js'
 import { commitFiles, git } from '../helpers/gitrepo.js'
 
 let tmp: string
 let repo: string
 const commits: string[] = []
-
-/** git's diff of two commits with renames and copies, as GitHub's compare lists it. */
-export function diffEntries(cwd: string, base: string, head: string): ComparedFile[] {
-  const out = git(cwd, 'diff', '--name-status', '-z', '-M', '-C', base, head).split('\0')
-  const statuses: Record<string, string> = {
-    A: 'added',
-    D: 'removed',
-    M: 'modified',
-    T: 'changed',
-    R: 'renamed',
-    C: 'copied'
-  }
-  const entries: ComparedFile[] = []
-  for (let i = 0; i < out.length && out[i];) {
-    const status = statuses[out[i][0]]
-    if (out[i][0] === 'R' || out[i][0] === 'C') {
-      entries.push({ status, previous: out[i + 1], path: out[i + 2] })
-      i += 3
-    } else {
-      entries.push({ status, path: out[i + 1] })
-      i += 2
-    }
-  }
-  return entries
-}
 
 const ini = (team: string): string => `[owner]\nteam = ${team}\n`
 

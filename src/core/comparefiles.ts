@@ -33,7 +33,7 @@ export interface Comparison {
   files: ComparedFile[]
   /** The commit GitHub compared from: the merge base of base and head. */
   mergeBase: string
-  /** The pages read. */
+  /** The pages asked for (the last may have brought no files). */
   pages: number
 }
 
@@ -76,19 +76,37 @@ function filesOf(data: unknown): ComparedFile[] {
  * Every page of the answer to `base...head` (the files come on the first; a page after it that
  * brings none ends the reading); a failure is GitHub's reason with the advice of a full checkout.
  */
-async function readPages(github: GitHub, base: string, head: string): Promise<unknown[]> {
+async function readPages(
+  github: GitHub,
+  base: string,
+  head: string
+): Promise<{ answers: unknown[]; pages: number }> {
   try {
     // the answers are checked after the call: a wrong answer is not a failed call
     return await github.call(COMPARE_CALL, async octokit => {
       const route = 'GET /repos/{owner}/{repo}/compare/{basehead}' as const
       const params = { ...github.repo, basehead: `${base}...${head}`, per_page: PER_PAGE }
-      const read: unknown[] = []
-      for await (const page of octokit.paginate.iterator(route, params)) {
-        const files = (page.data as { files?: unknown }).files
-        if (read.length && !(Array.isArray(files) && files.length)) break
-        read.push(page.data)
+      const answers: unknown[] = []
+      let listed = 0
+      // the pages by number, as long as GitHub links a next one (its Link header), and a page
+      // after the first brings files (octokit's paginate.iterator is not used: at a comparison's
+      // last page it reads the answer's own URL, which a fetch of the caller's may not keep)
+      let pages = 0
+      for (;;) {
+        pages++
+        const answer = await octokit.request(route, { ...params, page: pages })
+        const files = (answer.data as { files?: unknown }).files
+        const count = Array.isArray(files) ? files.length : 0
+        if (pages > 1 && !count) break
+        answers.push(answer.data)
+        listed += count
+        if (
+          listed >= COMPARE_FILES_CAP ||
+          !/<[^<>]+>;\s*rel="next"/.test(answer.headers.link ?? '')
+        )
+          break
       }
-      return read
+      return { answers, pages }
     })
   } catch (e) {
     if (!(e instanceof GitHubError)) throw e
@@ -106,7 +124,7 @@ export async function compareFiles(
   base: string,
   head: string
 ): Promise<Comparison> {
-  const answers = await readPages(github, base, head)
+  const { answers, pages } = await readPages(github, base, head)
   const files = answers.flatMap(filesOf)
   if (files.length >= COMPARE_FILES_CAP)
     throw new ActionFailure(
@@ -118,7 +136,7 @@ export async function compareFiles(
     throw new ActionFailure(
       `GitHub's compare API answered no merge base commit (merge_base_commit.sha)`
     )
-  return { files, mergeBase: mergeBase.toLowerCase(), pages: answers.length }
+  return { files, mergeBase: mergeBase.toLowerCase(), pages }
 }
 
 /**
