@@ -219,7 +219,19 @@ export class Contract {
 
   private static async read(): Promise<Contract> {
     if (!specAvailable()) throw new Error(`the OpenAPI spec is not at ${SPEC_PATH}`)
-    const text = readFileSync(SPEC_PATH, 'utf8')
+    return Contract.fromText(readFileSync(SPEC_PATH, 'utf8'), SPEC_PATH)
+  }
+
+  /**
+   * A checker of another OpenAPI document, given as JSON or YAML text (GitHub's REST description,
+   * pruned to the operations the tests use: github-contract.ts). `where` names it in errors;
+   * `formats` are string formats of that document beyond date-time (functions, see isDateTime).
+   */
+  static async fromText(
+    text: string,
+    where: string,
+    formats: Record<string, (s: string) => boolean> = {}
+  ): Promise<Contract> {
     const Backend = await openApiBackendClass()
     const api = new Backend({
       definition: parseYaml(text) as Document,
@@ -227,10 +239,10 @@ export class Contract {
       quick: true,
       strict: false,
       ignoreTrailingSlashes: false,
-      ajvOpts: { allErrors: true, formats: { 'date-time': isDateTime } }
+      ajvOpts: { allErrors: true, formats: { 'date-time': isDateTime, ...formats } }
     })
     await api.init()
-    if (!api.getOperations().length) throw new Error(`no operations found in ${SPEC_PATH}`)
+    if (!api.getOperations().length) throw new Error(`no operations found in ${where}`)
     return new Contract(Backend, api, text)
   }
 

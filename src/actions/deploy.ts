@@ -15,6 +15,12 @@ import { iniOwnedView, jobConfigFromIni } from '../core/jobdir.js'
 import { poll } from '../core/poll.js'
 import { scanJob } from '../core/scan.js'
 import type { DataJobConfig, DataJobDeployment, DataJobDeploymentStatus } from '../core/types.js'
+import {
+  DeploymentRecorder,
+  readDeploymentRecord,
+  withRecord,
+  type DeploymentRecordConfig
+} from './github-deployment.js'
 import { readJobInputs, readUploadOptions, type JobInputs, type UploadOptions } from './job.js'
 import { runLink, type ActionContext, type ActionDefinition, type Outcome } from './runtime.js'
 import { uploadJob, type Uploaded } from './upload.js'
@@ -34,6 +40,8 @@ export interface DeployConfig {
   timeoutMs: number
   pollIntervalMs: number
   upload: UploadOptions
+  /** The deploy's record as a GitHub deployment (github-deployment.ts). */
+  record: DeploymentRecordConfig
 }
 
 const VERSION_SHAPE = /^[0-9a-f]{7,64}$/i
@@ -89,6 +97,7 @@ export const deploy: ActionDefinition<DeployConfig> = {
         : job?.ini?.pythonVersion &&
           `${relativeToWorkspace(job.ini.file)} line ${job.ini.pythonVersion.line}`,
       vdkVersion: inputs.input('vdk-version') || undefined,
+      record: readDeploymentRecord(inputs, problems),
       ...options
     }
   },
@@ -98,13 +107,21 @@ export const deploy: ActionDefinition<DeployConfig> = {
   async run(config, ctx) {
     // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
     let version = config.jobVersion
+    const recorder = new DeploymentRecorder(
+      config.record,
+      ctx,
+      config.job.ref,
+      config.connection.url
+    )
+    let outcome: Outcome
     try {
-      return await deployJob(config, ctx, v => (version = v))
+      outcome = await deployJob(config, ctx, v => (version = v), recorder)
     } catch (e) {
       if (!(e instanceof ActionFailure || e instanceof ControlServiceError)) throw e
       if (e instanceof ControlServiceError && e.kind === 'aborted') throw e
-      return { outputs: deployOutputs(version, 'not-live'), failure: e.message }
+      outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message }
     }
+    return withRecord(recorder, outcome, version, ctx.env)
   }
 }
 
@@ -122,7 +139,8 @@ const deployOutputs = (
 async function deployJob(
   config: DeployConfig,
   ctx: ActionContext,
-  known: (version: string) => void
+  known: (version: string) => void,
+  recorder: DeploymentRecorder
 ): Promise<Outcome> {
   const { ref } = config.job
   const info = await ctx.client.info(ref.team)
@@ -173,6 +191,7 @@ async function deployJob(
 
   // a deployment before (with or without a date) or none: the new one must be deployed after it
   const since = live ? (live.last_deployed_date ?? null) : undefined
+  await recorder.started(version)
   const sent = await ctx.client.deploy(ref, request, { since })
   ctx.info(
     sent === 'already-live'

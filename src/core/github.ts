@@ -125,7 +125,7 @@ export function readGitHub(
     eventPath,
     runUrl:
       name && runId
-        ? `${serverUrl}/${name}/actions/runs/${runId}/attempts/${runAttempt}`
+        ? `${serverUrl}/${name}/actions/runs/${runId}${runAttempt === '1' ? '' : `/attempts/${runAttempt}`}`
         : undefined,
     requestTimeoutMs
   }
