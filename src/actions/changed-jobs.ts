@@ -1,14 +1,29 @@
 // changed-jobs: the data job folders (folders holding a config.ini) under jobs-root that a push or
 // a pull request changed, by comparing, job by job, the files of the event's base and head commits
 // with git in the checked-out repository; as JSON ready for `strategy.matrix`, and the jobs whose
-// name the head no longer has. Talks to no Control Service. (git itself: core/git.ts; the job
-// folders of a commit: core/jobtrees.ts.)
+// name the head no longer has. Talks to no Control Service. When the checkout is too shallow for
+// git to reach the base, and github-token is set, the changed files come from GitHub's compare API
+// instead. (git itself: core/git.ts; the commits compared: core/comparerange.ts; the job folders
+// of a commit: core/jobtrees.ts; the compare API and the base rebuilt from it: core/comparefiles.ts,
+// core/basefiles.ts.)
 import { realpathSync, statSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import type { InputSource, Problems } from '../core/inputs.js'
 import { ActionFailure, InputError } from '../core/errors.js'
 import { eventRefs, type EventRefs } from '../core/event.js'
-import { commitOf, isShallow, mergeBase, repositoryProblem, repositoryTop } from '../core/git.js'
+import { commitOf, repositoryProblem, repositoryTop } from '../core/git.js'
+import { jobTreesByGitHub } from '../core/comparefiles.js'
+import {
+  compareRange,
+  isShallowRange,
+  short,
+  TOO_SHALLOW,
+  TOO_SHALLOW_NO_TOKEN,
+  type GitRange,
+  type ShallowRange
+} from '../core/comparerange.js'
+import { userAgent } from '../core/connection.js'
+import { githubClient, readGitHub, type GitHubConfig } from '../core/github.js'
 import { jobTrees, sameFiles, teamOf, type JobTree } from '../core/jobtrees.js'
 import type { ActionDefinition, ActionContext, Outcome } from './runtime.js'
 
@@ -33,6 +48,11 @@ export interface ChangedJobsConfig {
   mergeBase: boolean
   /** A push that created a branch: compare against head's first parent. */
   newBranch: boolean
+  /**
+   * github-token and the runner's variables: with a token, GitHub's compare API lists the changed
+   * files when the checkout is too shallow for git.
+   */
+  github: GitHubConfig
 }
 
 export interface ChangedJob {
@@ -45,11 +65,6 @@ export interface DeletedJob {
   path: string
   name: string
 }
-
-const TOO_SHALLOW =
-  'check out with actions/checkout and fetch-depth: 0 (or a depth that reaches the base)'
-
-const short = (sha: string): string => sha.slice(0, 12)
 
 /** jobs-root as given and its real path (undefined for none, or for a problem). */
 function jobsRootInput(
@@ -71,6 +86,7 @@ function jobsRootInput(
 
 /** Reads the inputs and the event; whether the refs name commits is for run(), which has git. */
 function readConfig(inputs: InputSource, problems: Problems): ChangedJobsConfig {
+  const github = readGitHub(inputs, problems)
   const rawWorkspace = inputs.env.GITHUB_WORKSPACE || process.cwd()
   let workspace = resolve(rawWorkspace)
   const rawBase = inputs.input('base')
@@ -88,7 +104,8 @@ function readConfig(inputs: InputSource, problems: Problems): ChangedJobsConfig 
       head: '',
       given,
       mergeBase: false,
-      newBranch: false
+      newBranch: false,
+      github
     }
   }
   const jobsRoot = jobsRootInput(inputs, workspace, problems)
@@ -114,7 +131,8 @@ function readConfig(inputs: InputSource, problems: Problems): ChangedJobsConfig 
     head: refs?.head ?? 'HEAD',
     given,
     mergeBase: refs?.mergeBase ?? false,
-    newBranch: refs?.newBranch ?? false
+    newBranch: refs?.newBranch ?? false,
+    github
   }
 }
 
@@ -166,57 +184,49 @@ async function locate(config: ChangedJobsConfig): Promise<Place> {
   return { top, root, base, head }
 }
 
-/** The commits compared (no base: every job is new) and how, for the log. */
-interface Range {
-  base?: string
-  head: string
-  described: string
+/** The job folders of the two commits compared, and which source said what changed. */
+interface Trees {
+  compared: GitRange
+  atHead: Map<string, JobTree>
+  atBase: Map<string, JobTree>
+  /** The source of the changed files, for the log. */
+  by: string
 }
 
-/** The commit to compare from, for a push that created a branch: head's first parent. */
-async function newBranchRange(cwd: string, head: string): Promise<Range> {
-  const parent = await commitOf(cwd, `${head}^1`)
-  if (parent)
-    return {
-      base: parent,
-      head,
-      described: `a new branch: its head ${short(head)} against its first parent ${short(parent)}`
-    }
-  if (await isShallow(cwd))
-    throw new ActionFailure(
-      `the first parent of the head commit ${short(head)} is not in this checkout (it is too shallow); ${TOO_SHALLOW}`
-    )
+/** Both commits are in the checkout: git reads their trees. */
+async function treesFromGit(place: Place, range: GitRange): Promise<Trees> {
   return {
-    head,
-    described: `a new branch whose head ${short(head)} has no parent: every job in it`
+    compared: range,
+    atHead: await jobTrees(place.top, range.head, place.root),
+    atBase: await jobTrees(place.top, range.base, place.root),
+    by: 'with git'
   }
 }
 
-/** The commits to compare; a commit the event names that is missing means a shallow checkout. */
-async function range(config: ChangedJobsConfig, place: Place): Promise<Range> {
-  const cwd = place.top
-  const head = await commitOf(cwd, place.head)
-  if (!head)
-    throw new ActionFailure(
-      `the head commit ${short(place.head)} is not in this checkout; ${TOO_SHALLOW}`
-    )
-  if (config.newBranch) return newBranchRange(cwd, head)
-  const given = place.base as string
-  const base = await commitOf(cwd, given)
-  if (!base)
-    throw new ActionFailure(
-      `the base commit ${short(given)} is not in this checkout (it is too shallow to compare); ${TOO_SHALLOW}`
-    )
-  if (!config.mergeBase) return { base, head, described: `${short(base)} to ${short(head)}` }
-  const mb = await mergeBase(cwd, base, head)
-  if (!mb)
-    throw new ActionFailure(
-      `the base ${short(base)} and head ${short(head)} have no merge base in this checkout (it is too shallow); ${TOO_SHALLOW}`
-    )
+/**
+ * The base is not in the checkout: the head's tree is, and GitHub's compare API lists what
+ * changed from the base; the base's job folders are rebuilt from both (core/basefiles.ts). Without
+ * a token the old failure stays, with both ways out.
+ */
+async function treesFromGitHub(
+  config: ChangedJobsConfig,
+  place: Place,
+  range: ShallowRange,
+  ctx: ActionContext
+): Promise<Trees> {
+  const github = config.github.repository
+    ? githubClient(config.github, {
+        env: ctx.env,
+        signal: ctx.signal,
+        userAgent: userAgent('changed-jobs')
+      })
+    : undefined
+  if (!github) throw new ActionFailure(`${range.why}; ${TOO_SHALLOW_NO_TOKEN}`)
+  ctx.info(`${range.why}: asking GitHub's compare API for the changed files`)
+  const { files, pages, ...trees } = await jobTreesByGitHub(github, place.top, place.root, range)
   return {
-    base: mb,
-    head,
-    described: `${short(mb)} (merge base of ${short(base)} and ${short(head)}) to ${short(head)}`
+    ...trees,
+    by: `with the GitHub compare API (${files} changed file(s), ${pages} page(s))`
   }
 }
 
@@ -338,7 +348,7 @@ async function listJobs(
   return { jobs, gone }
 }
 
-function outcome(jobs: ChangedJob[], gone: DeletedJob[], compared: Range): Outcome {
+function outcome(jobs: ChangedJob[], gone: DeletedJob[], compared: GitRange): Outcome {
   return {
     outputs: { jobs: JSON.stringify(jobs), deleted: JSON.stringify(gone), count: jobs.length },
     summary: {
@@ -361,10 +371,15 @@ export const changedJobs: ActionDefinition<ChangedJobsConfig> = {
 
   async run(config, ctx) {
     const place = await locate(config)
-    const compared = await range(config, place)
-    ctx.info(`comparing ${compared.described}, from ${config.source}`)
-    const atHead = await jobTrees(place.top, compared.head, place.root)
-    const atBase = await jobTrees(place.top, compared.base, place.root)
+    const range = await compareRange({
+      ...place,
+      mergeBase: config.mergeBase,
+      newBranch: config.newBranch
+    })
+    const { compared, atHead, atBase, by } = isShallowRange(range)
+      ? await treesFromGitHub(config, place, range, ctx)
+      : await treesFromGit(place, range)
+    ctx.info(`comparing ${compared.described}, from ${config.source}, ${by}`)
     const names = naming(config, place.top, new Set([...atHead.keys(), ...atBase.keys()]), ctx)
     const found = compare(atBase, atHead, names, ctx)
     const { jobs, gone } = await listJobs(place.top, atHead, found, names, ctx)

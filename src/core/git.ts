@@ -1,7 +1,7 @@
 // The one git seam, beside http.ts for the Control Service: git run without a shell, with literal
 // pathspecs, no prompt and C messages; one error type carrying git's first line of stderr; and the
 // few questions changed-jobs asks a checkout (its top folder, a commit a ref names, a merge base,
-// whether it is shallow, the files of a tree, a blob's text).
+// whether it is shallow, the parents a commit names, the files of a tree, a blob's text).
 import { execFile } from 'node:child_process'
 import { realpathSync } from 'node:fs'
 import { promisify } from 'node:util'
@@ -76,6 +76,21 @@ export const mergeBase = async (cwd: string, a: string, b: string): Promise<stri
 /** Whether the checkout at `cwd` is shallow (its history cut at some depth). */
 export const isShallow = async (cwd: string): Promise<boolean> =>
   (await git(cwd, ['rev-parse', '--is-shallow-repository'])).trim() === 'true'
+
+/**
+ * The parents a commit object names, also those a shallow checkout does not hold: `cat-file`
+ * prints the object as it is, while `rev-parse <commit>^1` follows the history that the
+ * checkout's shallow boundary cuts (a commit at the boundary has no parent there).
+ */
+export async function namedParents(cwd: string, commit: string): Promise<string[]> {
+  const object = await git(cwd, ['cat-file', 'commit', commit])
+  // the headers end at the first empty line; the message follows
+  const end = object.indexOf('\n\n')
+  return (end < 0 ? object : object.slice(0, end))
+    .split('\n')
+    .filter(line => line.startsWith('parent '))
+    .map(line => line.slice('parent '.length))
+}
 
 /** The real path of the top folder of the working tree holding `dir` (throws GitError when none). */
 export async function repositoryTop(dir: string): Promise<string> {

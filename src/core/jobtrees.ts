@@ -3,7 +3,7 @@
 // nested inside it owns. Also the team its config.ini names.
 import { posix } from 'node:path'
 import { iniGet, parseIni } from './configini.js'
-import { blobText, treeFiles } from './git.js'
+import { blobText, treeFiles, type TreeFile } from './git.js'
 import { CONFIG_INI } from './jobdir.js'
 
 /**
@@ -45,9 +45,16 @@ export async function jobTrees(
   commit: string | undefined,
   root: string
 ): Promise<Map<string, JobTree>> {
+  if (commit === undefined) return new Map<string, JobTree>()
+  return jobTreesOf(await treeFiles(cwd, commit, root), root)
+}
+
+/**
+ * The job folders of a list of files under `root` (as treeFiles lists them), each with the files
+ * it owns; a config.ini whose mode is not a regular file's names no team (`ini` unset).
+ */
+export function jobTreesOf(files: TreeFile[], root: string): Map<string, JobTree> {
   const jobs = new Map<string, JobTree>()
-  if (commit === undefined) return jobs
-  const files = await treeFiles(cwd, commit, root)
   for (const { path, mode, object } of files)
     if (path === CONFIG_INI || path.endsWith(`/${CONFIG_INI}`))
       jobs.set(path.slice(0, -CONFIG_INI.length).replace(/\/$/, ''), {
