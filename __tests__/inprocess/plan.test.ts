@@ -274,3 +274,42 @@ test('a token that may not write the comment: one warning naming the permission,
     await gh.close()
   }
 })
+
+test("a person's comment that copies the marker is never taken for the plan: the plan writes its own", async () => {
+  const gh = await GitHubServer.start()
+  const event = writePullRequestEvent(join(root, '..', `plan-pr-event-copy-${process.pid}.json`), {
+    number: 4,
+    base,
+    head: base
+  })
+  const copied = '<!-- vdk-actions:plan -->\nnothing changes (written by a person)'
+  gh.state.comments.push({
+    id: gh.state.nextId++,
+    repoKey: 'acme/data-jobs',
+    issue: 4,
+    body: copied,
+    login: 'mallory',
+    created_at: '2026-12-04T10:00:00Z',
+    updated_at: '2026-12-04T10:00:00Z'
+  })
+  try {
+    const r = await plan(
+      { 'job-path': 'jobs/kept-plan-job', comment: 'true', 'github-token': 'ghs-all' },
+      {
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_EVENT_PATH: event,
+        GITHUB_API_URL: gh.apiUrl,
+        GITHUB_SERVER_URL: gh.serverUrl
+      }
+    )
+    expect(r.failure).toBeUndefined()
+    expect(gh.state.comments.map(c => [c.login, c.body === copied])).toEqual([
+      ['mallory', true],
+      ['github-actions[bot]', false]
+    ])
+    gh.assertClean()
+  } finally {
+    rmSync(event, { force: true })
+    await gh.close()
+  }
+})

@@ -21,7 +21,12 @@ const LIST = {
 const CREATE = { operation: 'comment on the pull request', permission: 'pull-requests: write' }
 const UPDATE = { operation: "update the plan's comment", permission: 'pull-requests: write' }
 
-/** The first comment (the oldest: ascending ids) whose body starts with the marker. */
+/**
+ * The first comment (the oldest: ascending ids) whose body starts with the marker and that an app
+ * wrote (the workflow's GITHUB_TOKEN writes as github-actions[bot], a GitHub App as its bot): a
+ * person's comment that copies the marker is never taken for the plan, as its author could edit
+ * it afterwards to show a false plan under the plan's name.
+ */
 async function findComment(
   github: GitHub,
   pullRequest: number,
@@ -36,7 +41,9 @@ async function findComment(
       per_page: 100
     })
   )
-  const found = comments.find(c => (c.body ?? '').startsWith(`${marker}\n`) || c.body === marker)
+  const found = comments.find(
+    c => c.user?.type === 'Bot' && ((c.body ?? '').startsWith(`${marker}\n`) || c.body === marker)
+  )
   return found ? { id: found.id, body: found.body ?? '' } : undefined
 }
 

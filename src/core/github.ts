@@ -166,11 +166,14 @@ function routedFetch(config: GitHubConfig, options: GitHubClientOptions): typeof
       })
       // the answer is read after this returns: its time limit lasts until it is read
       const body = await res.arrayBuffer()
-      return new Response(res.status === 204 || res.status === 304 ? null : body, {
+      const answer = new Response(res.status === 204 || res.status === 304 ? null : body, {
         status: res.status,
         statusText: res.statusText,
         headers: res.headers
       })
+      // a Response made here has no url; octokit's paginate reads it on the last page
+      Object.defineProperty(answer, 'url', { value: res.url || target.href })
+      return answer
     } finally {
       clearTimeout(timer)
     }
