@@ -565,6 +565,8 @@ describe('deploy', () => {
       'job-version': '',
       'deployment-id': 'production',
       'deployment-status': 'not-live',
+      // no GitHub deployment is recorded without a github-token (issue 17)
+      'github-deployment-id': '',
       skipped: 'false'
     })
   })
@@ -583,6 +585,8 @@ describe('deploy', () => {
       'job-version': expect.stringMatching(/^[0-9a-f]{40}$/),
       'deployment-id': 'production',
       'deployment-status': 'not-live',
+      // no GitHub deployment is recorded without a github-token (issue 17)
+      'github-deployment-id': '',
       skipped: 'false'
     })
   })

@@ -31750,6 +31750,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   y: () => (/* binding */ setProperties)
 });
 
+// UNUSED EXPORTS: summaryRow
+
 // EXTERNAL MODULE: ./src/core/connection.ts + 2 modules
 var core_connection = __nccwpck_require__(2551);
 // EXTERNAL MODULE: ./src/core/errors.ts
@@ -32530,6 +32532,23 @@ function unsafeNumberIn(value) {
     }
     return undefined;
 }
+/** The map set-properties writes: `given` merged over `current`, or `given` alone (replace). */
+const nextProperties = (current, given, mode) => (mode === 'replace' ? { ...given } : { ...current, ...given });
+/** The keys that differ between the map now and the map written, in the order of their keys. */
+function propertyChanges(current, next) {
+    const changes = [];
+    for (const key of new Set([...Object.keys(current), ...Object.keys(next)])) {
+        const before = current[key];
+        const after = next[key];
+        if (!(key in next))
+            changes.push({ key, change: 'removed', before });
+        else if (!(key in current))
+            changes.push({ key, change: 'added', after });
+        else if (JSON.stringify(before) !== JSON.stringify(after))
+            changes.push({ key, change: 'changed', before, after });
+    }
+    return changes;
+}
 
 ;// CONCATENATED MODULE: ./src/actions/property-inputs.ts
 // set-properties' inputs that hold maps and keys — secrets, properties or properties-file, remove —
@@ -32834,23 +32853,12 @@ async function changeProperties(config, ctx, row) {
     if (!config.properties && !config.remove.length)
         return changes;
     const current = await ctx.client.readProperties(config.ref);
-    const next = config.mode === 'replace'
-        ? { ...(config.properties ?? {}) }
-        : { ...current, ...(config.properties ?? {}) };
+    const next = nextProperties(current, config.properties ?? {}, config.mode);
     for (const k of config.remove)
         delete next[k];
-    for (const k of new Set([...Object.keys(current), ...Object.keys(next)])) {
-        const before = current[k];
-        const after = next[k];
-        if (!(k in next))
-            changes.rows.push(row(k, 'property removed', before, undefined));
-        else if (!(k in current))
-            changes.rows.push(row(k, 'property added', undefined, after));
-        else if (JSON.stringify(before) !== JSON.stringify(after))
-            changes.rows.push(row(k, 'property changed', before, after));
-        else
-            continue;
-        changes.changed.push(k);
+    for (const c of propertyChanges(current, next)) {
+        changes.rows.push(row(c.key, `property ${c.change}`, c.before, c.after));
+        changes.changed.push(c.key);
     }
     changes.count = Object.keys(next).length;
     if (changes.changed.length)

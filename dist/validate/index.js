@@ -33388,6 +33388,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   t: () => (/* binding */ validate)
 });
 
+// UNUSED EXPORTS: checkJob
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/core/connection.ts + 2 modules
@@ -34272,19 +34274,9 @@ const validate = {
     },
     connection: config => config.connection,
     async run(config, ctx) {
-        const read = jobdir_readJobConfig(config.jobDir);
-        const ini = read.config;
-        const iniFile = ini?.file ?? (0,external_node_path_.join)(config.jobDir, 'config.ini');
-        const name = config.jobName ?? jobdir_folderJobName(config.jobDir);
-        const job = jobProblems(config, name, ini, iniFile);
-        const found = [...read.problems, ...job.found];
-        const python = await checkPython(config, ctx, ini, job.team);
-        if (python.problem)
-            found.push({ file: iniFile, ...python.problem });
-        const scan = await scanJob(config.jobDir, ctx.env.GITHUB_WORKSPACE ?? process.cwd());
-        found.push(...scan.problems);
-        for (const line of scanNotes(scan, config.jobDir))
-            ctx.info(line);
+        if (!config.connection)
+            ctx.notice('control-service-url is not given (nor VDK_CONTROL_SERVICE_REST_API_URL): the python version is not checked against the versions the Control Service supports');
+        const { name, ini, iniFile, job, python, scan, found } = await checkJob(config, ctx);
         const outputs = { problems: found.length, valid: found.length === 0 };
         if (found.length || python.failure) {
             const parts = [`${found.length} problem(s) in ${name}`];
@@ -34311,6 +34303,27 @@ const validate = {
         };
     }
 };
+/**
+ * validate's checks of one job folder (the plan runs them too): config.ini, the job's name, team,
+ * schedule and contacts, the python version (asked of the service when there is a connection)
+ * and the archive. The scan's notes go to the log.
+ */
+async function checkJob(config, ctx) {
+    const read = jobdir_readJobConfig(config.jobDir);
+    const ini = read.config;
+    const iniFile = ini?.file ?? (0,external_node_path_.join)(config.jobDir, 'config.ini');
+    const name = config.jobName ?? jobdir_folderJobName(config.jobDir);
+    const job = jobProblems(config, name, ini, iniFile);
+    const found = [...read.problems, ...job.found];
+    const python = await checkPython(config, ctx, ini, job.team);
+    if (python.problem)
+        found.push({ file: iniFile, ...python.problem });
+    const scan = await scanJob(config.jobDir, ctx.env.GITHUB_WORKSPACE ?? process.cwd());
+    found.push(...scan.problems);
+    for (const line of scanNotes(scan, config.jobDir))
+        ctx.info(line);
+    return { name, ini, iniFile, job, python, scan, found };
+}
 const archiveText = (scan) => `${scan.files} file(s), ${scan.bytes} bytes, ${scan.ignored.length} ignored${scan.nested.length ? `, ${scan.nested.length} nested data job(s) left out` : ''}`;
 /** The problems of the job's name, team, schedule and contacts; its team; how many contacts. */
 function jobProblems(config, name, ini, iniFile) {
@@ -34357,10 +34370,8 @@ function jobProblems(config, name, ini, iniFile) {
 async function checkPython(config, ctx, ini, team) {
     const python = ini?.pythonVersion;
     const result = python ? python.value : "not set (the service's default)";
-    if (!config.connection) {
-        ctx.notice('control-service-url is not given (nor VDK_CONTROL_SERVICE_REST_API_URL): the python version is not checked against the versions the Control Service supports');
+    if (!config.connection)
         return { result: python ? `${result} (not checked: no control-service-url)` : result };
-    }
     if (!python || !team)
         return { result };
     try {
