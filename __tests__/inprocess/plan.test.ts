@@ -243,16 +243,28 @@ test('a bad input is refused in one line before any request', async () => {
   expect(emu.journal).toEqual([])
 })
 
-test('a token that may not write the comment: one warning naming the permission, the plan stands', async () => {
-  const gh = await GitHubServer.start({ tokens: { 'ghs-read-only': { pull_requests: 'read' } } })
-  const event = writePullRequestEvent(join(root, '..', `plan-pr-event-${process.pid}.json`), {
-    number: 3,
-    base,
-    head: base
-  })
+/**
+ * The plan with comment: true on pull request `number` (head = base), against a GitHub test
+ * server (which a test may give comments first); `check` then reads the run and the server. The
+ * server's contract is checked and the server closed in every case.
+ */
+async function commentRun(
+  number: number,
+  token: string,
+  gh: GitHubServer,
+  check: (r: Awaited<ReturnType<typeof plan>>) => void
+): Promise<void> {
+  const event = writePullRequestEvent(
+    join(root, '..', `plan-pr-event-${number}-${process.pid}.json`),
+    {
+      number,
+      base,
+      head: base
+    }
+  )
   try {
     const r = await plan(
-      { 'job-path': 'jobs/kept-plan-job', comment: 'true', 'github-token': 'ghs-read-only' },
+      { 'job-path': 'jobs/kept-plan-job', comment: 'true', 'github-token': token },
       {
         GITHUB_EVENT_NAME: 'pull_request',
         GITHUB_EVENT_PATH: event,
@@ -261,6 +273,17 @@ test('a token that may not write the comment: one warning naming the permission,
       }
     )
     expect(r.failure).toBeUndefined()
+    check(r)
+    gh.assertClean()
+  } finally {
+    rmSync(event, { force: true })
+    await gh.close()
+  }
+}
+
+test('a token that may not write the comment: one warning naming the permission, the plan stands', async () => {
+  const gh = await GitHubServer.start({ tokens: { 'ghs-read-only': { pull_requests: 'read' } } })
+  await commentRun(3, 'ghs-read-only', gh, r => {
     expect(r.outputs['has-changes']).toBe('true')
     expect(r.lines.filter(l => l.level === 'warning').map(l => l.text)).toEqual([
       expect.stringMatching(
@@ -268,20 +291,11 @@ test('a token that may not write the comment: one warning naming the permission,
       )
     ])
     expect(gh.state.comments).toEqual([])
-    gh.assertClean()
-  } finally {
-    rmSync(event, { force: true })
-    await gh.close()
-  }
+  })
 })
 
 test("a person's comment that copies the marker is never taken for the plan: the plan writes its own", async () => {
   const gh = await GitHubServer.start()
-  const event = writePullRequestEvent(join(root, '..', `plan-pr-event-copy-${process.pid}.json`), {
-    number: 4,
-    base,
-    head: base
-  })
   const copied = '<!-- vdk-actions:plan -->\nnothing changes (written by a person)'
   gh.state.comments.push({
     id: gh.state.nextId++,
@@ -292,24 +306,10 @@ test("a person's comment that copies the marker is never taken for the plan: the
     created_at: '2026-12-04T10:00:00Z',
     updated_at: '2026-12-04T10:00:00Z'
   })
-  try {
-    const r = await plan(
-      { 'job-path': 'jobs/kept-plan-job', comment: 'true', 'github-token': 'ghs-all' },
-      {
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_EVENT_PATH: event,
-        GITHUB_API_URL: gh.apiUrl,
-        GITHUB_SERVER_URL: gh.serverUrl
-      }
-    )
-    expect(r.failure).toBeUndefined()
+  await commentRun(4, 'ghs-all', gh, () => {
     expect(gh.state.comments.map(c => [c.login, c.body === copied])).toEqual([
       ['mallory', true],
       ['github-actions[bot]', false]
     ])
-    gh.assertClean()
-  } finally {
-    rmSync(event, { force: true })
-    await gh.close()
-  }
+  })
 })
