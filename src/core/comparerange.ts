@@ -85,7 +85,7 @@ export async function compareRange(request: RangeRequest): Promise<GitRange | Sh
   const head = await commitOf(cwd, request.head)
   if (!head)
     throw new ActionFailure(
-      `the head commit ${short(request.head)} is not in this checkout; ${TOO_SHALLOW}`
+      `the head commit ${short(request.head)} is not in this checkout (on a pull request, actions/checkout checks out a merge commit instead: give it ref: \${{ github.event.pull_request.head.sha }}); ${TOO_SHALLOW}`
     )
   if (request.newBranch) return newBranchRange(cwd, head)
   const given = request.base as string
