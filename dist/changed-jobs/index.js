@@ -57633,7 +57633,7 @@ async function compareRange(request) {
     const cwd = request.top;
     const head = await commitOf(cwd, request.head);
     if (!head)
-        throw new errors/* ActionFailure */.dR(`the head commit ${comparerange_short(request.head)} is not in this checkout; ${TOO_SHALLOW}`);
+        throw new errors/* ActionFailure */.dR(`the head commit ${comparerange_short(request.head)} is not in this checkout (on a pull request, actions/checkout checks out a merge commit instead: give it ref: \${{ github.event.pull_request.head.sha }}); ${TOO_SHALLOW}`);
     if (request.newBranch)
         return newBranchRange(cwd, head);
     const given = request.base;
