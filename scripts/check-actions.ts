@@ -1,4 +1,4 @@
-// Checks every action.yml (and workflow under examples/, when there are any) with GitHub's own
+// Checks every action.yml and workflow (.github/workflows/, examples/workflows/) with GitHub's own
 // parser, @actions/workflow-parser, and keeps each action's README tables of inputs and outputs
 // in step with its action.yml. It also proves that the inputs each definition's config() reads are
 // the ones its action.yml declares, and the reverse: a name read but not declared would always be
@@ -112,13 +112,18 @@ if (embedded !== readmeText) {
   else problems.push('README.md: an example it shows differs from its file; run npm run docs')
 }
 
-const workflows = join(root, 'examples', 'workflows')
-for (const name of existsSync(workflows)
-  ? readdirSync(workflows).filter(f => /\.ya?ml$/.test(f))
-  : []) {
-  const rel = relative(root, join(workflows, name))
+// every workflow: the repository's own (.github/workflows/) and the examples users copy
+const workflowFiles = [join(root, '.github', 'workflows'), join(root, 'examples', 'workflows')]
+  .filter(existsSync)
+  .flatMap(dir =>
+    readdirSync(dir)
+      .filter(f => /\.ya?ml$/.test(f))
+      .map(f => join(dir, f))
+  )
+for (const file of workflowFiles) {
+  const rel = relative(root, file)
   const result = parseWorkflow(
-    { name: rel, content: readFileSync(join(workflows, name), 'utf8') },
+    { name: rel, content: readFileSync(file, 'utf8') },
     new NoOperationTraceWriter()
   )
   for (const e of result.context.errors.getErrors()) problems.push(`${rel}: ${e.message}`)
@@ -184,5 +189,5 @@ if (problems.length) {
   process.exit(1)
 }
 console.log(
-  `${actionFiles.length} action.yml file(s) parse with @actions/workflow-parser, declare the inputs their actions read; README tables ${write ? 'written' : 'up to date'}`
+  `${actionFiles.length} action.yml file(s) and ${workflowFiles.length} workflow(s) parse with @actions/workflow-parser, declare the inputs their actions read; README tables ${write ? 'written' : 'up to date'}`
 )
