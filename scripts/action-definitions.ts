@@ -6,6 +6,7 @@ import { deploy } from '../src/actions/deploy.js'
 import { fetchLogs } from '../src/actions/fetch-logs.js'
 import { pipeline } from '../src/actions/pipeline.js'
 import { plan } from '../src/actions/plan.js'
+import { prune } from '../src/actions/prune.js'
 import { runAndWait } from '../src/actions/run-and-wait.js'
 import type { ActionDefinition } from '../src/actions/runtime.js'
 import { setProperties } from '../src/actions/set-properties.js'
@@ -21,5 +22,6 @@ export const DEFINITIONS: Record<string, ActionDefinition<unknown>> = {
   validate: validate,
   'changed-jobs': changedJobs,
   plan: plan,
+  prune: prune,
   '': pipeline
 }

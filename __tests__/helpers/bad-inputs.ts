@@ -44,6 +44,7 @@ export const BASELINE: Record<string, Record<string, string>> = {
   'set-properties': { 'job-name': 'good-job', team: TEAM, properties: 'rows: 100' },
   validate: { 'job-path': 'jobs/python-job' },
   'changed-jobs': { base: 'HEAD' },
+  prune: { 'job-name': 'gone-job', team: TEAM },
   '': { 'job-path': 'jobs/good-job' }
 }
 export const CONNECTION = { 'control-service-url': '{emu}', 'access-token': TOKEN }
@@ -990,6 +991,71 @@ export const rows: Row[] = [
     inputs: { 'job-name': 'Bad_Job' },
     message: new RegExp(`^job-name 'Bad_Job' ${NAME_RULE}$`),
     input: 'job-name'
+  },
+  // --- prune
+  {
+    action: 'prune',
+    title: "mode: 'archive'",
+    inputs: { mode: 'archive' },
+    message: /^mode must be one of disable, undeploy, delete, not 'archive'$/,
+    input: 'mode'
+  },
+  {
+    action: 'prune',
+    title: 'mode: delete without confirm-delete',
+    inputs: { mode: 'delete' },
+    message: /^confirm-delete is required with mode: delete: the names of the jobs it may delete/,
+    input: 'confirm-delete'
+  },
+  {
+    action: 'prune',
+    title: 'mode: delete with confirm-delete naming another job',
+    inputs: { mode: 'delete', 'confirm-delete': 'other-job' },
+    message:
+      /^confirm-delete does not name gone-job: with mode: delete, every job deleted must be named in it$/,
+    input: 'confirm-delete'
+  },
+  {
+    action: 'prune',
+    title: 'confirm-delete without mode: delete',
+    inputs: { 'confirm-delete': 'gone-job' },
+    message: /^confirm-delete is only read with mode: delete$/,
+    input: 'confirm-delete'
+  },
+  {
+    action: 'prune',
+    title: 'deleted that is not JSON',
+    inputs: { 'job-name': '', deleted: '[{"path": "jobs/gone-job", "name": "gone-job"' },
+    message: /^deleted is not JSON: pass the deleted output of changed-jobs as it is$/,
+    input: 'deleted'
+  },
+  {
+    action: 'prune',
+    title: 'deleted that is not a list',
+    inputs: { 'job-name': '', deleted: '{"path": "jobs/gone-job", "name": "gone-job"}' },
+    message: /^deleted must be a JSON list of \{"path", "name"\}, as changed-jobs writes it$/,
+    input: 'deleted'
+  },
+  {
+    action: 'prune',
+    title: 'deleted with an invalid job name',
+    inputs: { 'job-name': '', deleted: '[{"path": "jobs/Bad_Job", "name": "Bad_Job"}]' },
+    message: /^deleted entry 1 has no valid job name \(expected \{"path", "name"\}\)$/,
+    input: 'deleted'
+  },
+  {
+    action: 'prune',
+    title: 'job-name without team',
+    inputs: { team: '' },
+    message: /^team is required with job-name \(the team the job is in\)$/,
+    input: 'team'
+  },
+  {
+    action: 'prune',
+    title: 'both deleted and job-name',
+    inputs: { deleted: '[]' },
+    message: /^set deleted \(the output of changed-jobs\) or job-name, not both$/,
+    input: 'deleted'
   }
 ]
 

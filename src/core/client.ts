@@ -10,6 +10,7 @@ import { JOB_NAME_RULE, JOB_NAME_WORDS, teamProblem } from './jobrules.js'
 import type { Transport } from './http.js'
 import { segment, type JobAddress, type TeamAddress } from './calls/common.js'
 import {
+  deleteDeployment,
   deploy,
   listDeployments,
   patchDeployment,
@@ -31,6 +32,7 @@ import {
 } from './calls/executions.js'
 import {
   createJob,
+  deleteJob,
   downloadSources,
   readInfo,
   readJob,
@@ -161,6 +163,16 @@ export class ControlServiceClient {
   /** Enables or disables the deployment (synchronous on the service). */
   async patchDeployment(ref: JobRef, patch: DeploymentPatch): Promise<void> {
     return patchDeployment(this.job(ref), patch)
+  }
+
+  /** Deletes the deployment (undeploys); 'absent': the team has no such job. */
+  async deleteDeployment(ref: JobRef): Promise<'deleted' | 'absent'> {
+    return deleteDeployment(this.job(ref))
+  }
+
+  /** Deletes the job and its deployment; 'absent': the team has no such job. */
+  async deleteJob(ref: JobRef): Promise<'deleted' | 'absent'> {
+    return deleteJob(this.job(ref))
   }
 
   /** The job's latest executions, newest first. */

@@ -1,5 +1,6 @@
 // The calls about a job's deployment: listing and reading it, deploying (reconciled after a lost
-// answer by what is live) and changing it; and when a live deployment is the one asked for.
+// answer by what is live), changing and deleting it; and when a live deployment is the one asked
+// for.
 import { decodeAnswer, deploymentAnswer, deploymentsAnswer } from '../answers.js'
 import type { DataJobDeployment, DataJobDeploymentStatus } from '../types.js'
 import { DEPLOYMENT, sendForAnswer, sendForEffect, type JobAddress } from './common.js'
@@ -117,4 +118,25 @@ export async function patchDeployment(job: JobAddress, patch: DeploymentPatch): 
     json: patch,
     idempotent: true
   })
+}
+
+/**
+ * Deletes the deployment (undeploys the job): the CronJob is removed and a build in progress
+ * cancelled; the job, its sources and properties stay. The real service answers 202 whenever the
+ * job exists in the team, deployed or not (it deletes only what exists or is being built), and an
+ * empty 404 when the team has no such job (DataJobsDeploymentController.deploymentDelete →
+ * DeploymentService.deleteDeployment, pipelines_control_service). Sent again after a lost answer:
+ * a second DELETE changes nothing more. 'absent': the team has no such job (any more).
+ */
+export async function deleteDeployment(job: JobAddress): Promise<'deleted' | 'absent'> {
+  return job.transport.send(
+    {
+      operation: `delete the deployment of ${job.label}`,
+      method: 'DELETE',
+      path: `${job.path}/deployments/${DEPLOYMENT}`,
+      idempotent: true,
+      accept: [404]
+    },
+    res => (res.status === 404 ? ('absent' as const) : ('deleted' as const))
+  )
 }

@@ -1,5 +1,5 @@
-// The calls about a job itself: the service's info, reading, creating and updating a job, its
-// sources up and down, and the GraphQL query over a team's jobs.
+// The calls about a job itself: the service's info, reading, creating, updating and deleting a
+// job, its sources up and down, and the GraphQL query over a team's jobs.
 import type { Readable } from 'node:stream'
 import {
   decodeAnswer,
@@ -75,6 +75,26 @@ export async function updateJob(job: JobAddress, settings: JobSettings): Promise
     json: { ...settings, job_name: job.job, team: job.team },
     idempotent: true
   })
+}
+
+/**
+ * Deletes the job: its deployment, sources and credentials go with it (the real service answers
+ * 200 once done, an empty 404 when the team has no such job: DataJobsController.dataJobDelete →
+ * JobsService.deleteJob, which deletes the deployment too; its post-delete web hook may answer
+ * with its own status instead). Its properties stay, kept by the job name. Sent again after a
+ * lost answer: 'absent' then means the first one did it.
+ */
+export async function deleteJob(job: JobAddress): Promise<'deleted' | 'absent'> {
+  return job.transport.send(
+    {
+      operation: `delete ${job.label}`,
+      method: 'DELETE',
+      path: job.path,
+      idempotent: true,
+      accept: [404]
+    },
+    res => (res.status === 404 ? ('absent' as const) : ('deleted' as const))
+  )
 }
 
 export interface UploadOptions {
