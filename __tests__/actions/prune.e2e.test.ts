@@ -2,8 +2,8 @@
 // repository whose job folders were deleted after they were deployed (helpers/prune-bed.ts). Each
 // mode sends exactly its one change (the journal: PATCH of the deployment, DELETE of the
 // deployment, DELETE of the job) and the service shows it done; a moved folder and a team that
-// differs from the old config.ini are refused with nothing sent, a job that the service has in
-// another team with nothing but the read that found it.
+// differs from the old config.ini are refused with nothing sent; a job that the service has in
+// another team is absent in this one (a warning), with nothing but the read that found it.
 import { runAction } from '../helpers/runner.js'
 import { gone, jobPath, OTHER_TEAM, TEAM, usePruneBed, writes } from '../helpers/prune-bed.js'
 
@@ -93,13 +93,18 @@ test('a team input other than the old config.ini names is refused with nothing s
   )
 })
 
-test('a job the service has in another team is refused after one read, nothing changed', async () => {
+test('a job the service has in another team is absent in this one: one read, a warning, nothing changed', async () => {
   const run = await prune({ deleted: JSON.stringify([gone('jobs/wrong-job')]), mode: 'undeploy' })
-  expect(run.code).toBe(1)
+  expect(run.code).toBe(0)
+  expect(run.stdout.split('\n').filter(l => l.startsWith('::warning'))).toEqual([
+    expect.stringMatching(
+      /^::warning::wrong-job: absent, nothing changed: the Control Service has no job wrong-job in team /
+    )
+  ])
   expect(bed.emu.journal.map(e => `${e.method} ${e.path} ${e.status}`)).toEqual([
     `GET ${jobPath(TEAM, 'wrong-job')} 404`
   ])
-  expect(results(run.outputs)[0]).toMatchObject({ team: TEAM, result: 'refused' })
+  expect(results(run.outputs)[0]).toMatchObject({ team: TEAM, result: 'absent' })
   // still deployed, in its own team
   const live = await api(`${jobPath(OTHER_TEAM, 'wrong-job')}/deployments`)
   expect(live.body).toEqual([expect.objectContaining({ enabled: true })])

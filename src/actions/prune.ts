@@ -3,8 +3,9 @@
 // deployment) or delete (DELETE the job, only for the jobs confirm-delete names). Before any
 // request every job is checked against git: a job whose name a job folder at head still has (a
 // moved folder) is refused, and so is one whose old config.ini (at the base commit) names another
-// team than the team input; then a job the service does not have in that team is refused. Each
-// refusal is one line and nothing is sent to change it; the step fails when any job was refused.
+// team than the team input. Each refusal is one line and nothing is sent to change it; the step
+// fails when any job was refused. A job the service does not have in that team is absent: a
+// warning (deleted already, or in another team), nothing sent but the read, not a failure.
 import { realpathSync } from 'node:fs'
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path'
 import { jobRef, type JobRef } from '../core/client.js'
@@ -21,7 +22,14 @@ export interface PruneResult {
   name: string
   path?: string
   team?: string
-  result: 'disabled' | 'already disabled' | 'not deployed' | 'undeployed' | 'deleted' | 'refused'
+  result:
+    | 'disabled'
+    | 'already disabled'
+    | 'not deployed'
+    | 'undeployed'
+    | 'deleted'
+    | 'absent'
+    | 'refused'
   /** The deployment before prune acted, when the job had one. */
   deployed?: { version?: string; enabled?: boolean }
   /** Why it was refused, or a note on what was done. */
@@ -120,10 +128,12 @@ async function act(
   ref: JobRef
 ): Promise<Omit<PruneResult, 'name' | 'path' | 'team'>> {
   const live = await readLive(ctx, ref)
+  // nothing is sent to a team that has no such job: absent is not a failure (a re-run after a
+  // delete finds it so), but a warning, since a job of that name may live in another team
   if (!live.exists)
     return {
-      result: 'refused',
-      reason: `the Control Service has no job ${ref.job} in team '${ref.team}' (it is in another team, or was deleted already)`
+      result: 'absent',
+      reason: `the Control Service has no job ${ref.job} in team '${ref.team}' (deleted already, or it is in another team): nothing to do`
     }
   const deployed = deployedOf(live.deployment)
   if (mode === 'disable') {
@@ -139,7 +149,7 @@ async function act(
   const done =
     mode === 'undeploy' ? await ctx.client.deleteDeployment(ref) : await ctx.client.deleteJob(ref)
   if (done === 'absent')
-    return { result: 'refused', reason: 'the job was gone by the time it was sent', deployed }
+    return { result: 'absent', reason: 'the job was gone by the time it was sent', deployed }
   return { result: mode === 'undeploy' ? 'undeployed' : 'deleted', deployed }
 }
 
@@ -203,6 +213,8 @@ export const prune: ActionDefinition<PruneConfig> = {
           : { ...base, team: check.ref.team, ...(await act(ctx, config.mode, check.ref)) }
       if (result.result === 'refused')
         ctx.warning(`${result.name}: refused, nothing changed: ${result.reason ?? ''}`)
+      else if (result.result === 'absent')
+        ctx.warning(`${result.name}: absent, nothing changed: ${result.reason ?? ''}`)
       else ctx.info(logLine(result))
       results.push(result)
     }
