@@ -1,0 +1,133 @@
+// The root action's rollback-on-failure in process (no build), against the local Control Service
+// on its frozen clock: a release whose run fails is rolled back to the version live before (its
+// python version and enabled state), a first deployment is left as it is, a run that fails for
+// another reason (a skipped execution) or a release that is unchanged is not rolled back.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEmulator, type Emulator } from '../../src/emulator/server.js'
+import { writeJobFolder } from '../helpers/fixtures.js'
+import { runInProcess, serviceTime } from '../helpers/inprocess.js'
+import { LocalService } from '../helpers/local-service.js'
+
+const TOKEN = 'inprocess-rollback-token-7c21'
+const TEAM = 'rollback team'
+const INI = `[owner]\nteam = ${TEAM}\n\n[job]\nschedule_cron = 0 6 * * *\npython_version = 3.10\n`
+let emu: Emulator
+let svc: LocalService
+let root: string
+
+const pipeline = (inputs: Record<string, string>) =>
+  runInProcess(
+    '',
+    { 'control-service-url': emu.url, 'access-token': TOKEN, ...inputs },
+    { workspace: root, time: serviceTime(emu) }
+  )
+
+/** The deployment GET .../deployments shows. */
+async function live(job: string): Promise<Record<string, unknown> | undefined> {
+  const res = await svc.call('GET', `${svc.jobPath(job)}/deployments`)
+  return ((await res.json()) as Array<Record<string, unknown>>)[0]
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({
+    tokens: [TOKEN],
+    frozenClock: true,
+    deploymentSeconds: 30,
+    submitSeconds: 1,
+    executionSeconds: 10
+  })
+  svc = new LocalService(emu, TEAM, TOKEN)
+  root = mkdtempSync(join(tmpdir(), 'inprocess-rollback-'))
+})
+afterAll(async () => {
+  await emu.close()
+  rmSync(root, { recursive: true, force: true })
+})
+
+test('a failing run of a new release rolls back to the version before, with its settings', async () => {
+  const job = 'inproc-rollback-job'
+  const dir = writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  const first = await pipeline({ 'job-path': job, enabled: 'false' })
+  expect(first.failure).toBeUndefined()
+  const v1 = String(first.outputs['job-version'])
+  writeFileSync(join(dir, '10_load.py'), 'def run(job_input):\n    raise ValueError("bad")\n')
+  await svc.script(job, { status: 'user_error', seconds: 2, logs: ['ValueError: bad'] })
+  const mark = emu.journal.length
+  const second = await pipeline({
+    'job-path': job,
+    'python-version': '3.11',
+    enabled: 'true',
+    run: 'true',
+    'rollback-on-failure': 'true'
+  })
+  const v2 = String(second.outputs['job-version'])
+  expect(v2).not.toBe(v1)
+  expect(second.reason).toMatch(
+    new RegExp(
+      `^run-and-wait: version ${v2} failed its check: its execution ${job}-\\S+ ended user_error; rolled back: version ${v1} \\(python 3\\.10, disabled\\) is live again, deployed \\d{4}-`
+    )
+  )
+  expect(second.outputs).toMatchObject({
+    'rolled-back': 'true',
+    'live-version': v1,
+    'previous-version': v1,
+    'previous-python-version': '3.10',
+    'previous-enabled': 'false',
+    status: 'user_error'
+  })
+  expect(await live(job)).toMatchObject({ job_version: v1, python_version: '3.10', enabled: false })
+  const posts = emu.journal
+    .slice(mark)
+    .filter(e => e.method === 'POST' && e.path.endsWith('/deployments'))
+  expect(posts).toHaveLength(2)
+  expect(second.log).toContain('— rollback —')
+  expect(second.summary?.rows.map(r => r[0])).toContain('Rollback')
+})
+
+test('a first deployment whose run fails is not undeployed: nothing to roll back to', async () => {
+  const job = 'inproc-first-job'
+  writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  await svc.script(job, { status: 'platform_error', seconds: 2 })
+  const r = await pipeline({ 'job-path': job, run: 'true', 'rollback-on-failure': 'true' })
+  const v1 = String(r.outputs['job-version'])
+  expect(r.reason).toContain(
+    `version ${v1} failed its check: its execution ${r.outputs['execution-id']} ended platform_error; it is the job's first deployment, so there is nothing to roll back to: version ${v1} stays deployed`
+  )
+  expect(r.outputs).toMatchObject({
+    'rolled-back': 'false',
+    'live-version': v1,
+    'previous-version': ''
+  })
+  expect(await live(job)).toMatchObject({ job_version: v1 })
+  expect(emu.journal.filter(e => e.method === 'DELETE' && e.path.includes(job))).toEqual([])
+})
+
+test('without rollback-on-failure, or for an unchanged release, a failing run rolls nothing back', async () => {
+  const job = 'inproc-norollback-job'
+  const dir = writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  const v1 = String((await pipeline({ 'job-path': job })).outputs['job-version'])
+  writeFileSync(join(dir, '20_more.py'), 'def run(job_input):\n    pass\n')
+  await svc.script(job, { status: 'user_error', seconds: 2 })
+  const off = await pipeline({ 'job-path': job, run: 'true' })
+  const v2 = String(off.outputs['job-version'])
+  expect(off.reason).toMatch(
+    /^run-and-wait: execution \S+ of 'inproc-norollback-job' ended user_error/
+  )
+  expect(off.outputs).toMatchObject({ 'rolled-back': 'false', 'live-version': v2 })
+  // the same release again: unchanged, so its failing run is no reason to go back to v1
+  await svc.script(job, { status: 'user_error', seconds: 2 })
+  const same = await pipeline({ 'job-path': job, run: 'true', 'rollback-on-failure': 'true' })
+  expect(same.outputs).toMatchObject({ 'deployment-status': 'unchanged', 'rolled-back': 'false' })
+  expect(same.log).not.toContain('— rollback —')
+  expect(await live(job)).toMatchObject({ job_version: v2 })
+  expect(v2).not.toBe(v1)
+})
+
+test('rollback-on-failure takes true or false only, before any request', async () => {
+  emu.journal.splice(0)
+  const r = await pipeline({ 'job-path': 'inproc-rollback-job', 'rollback-on-failure': 'maybe' })
+  expect(r.reason).toContain('rollback-on-failure')
+  expect(emu.journal).toEqual([])
+})
