@@ -7,13 +7,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator, type Emulator } from '../../src/emulator/server.js'
 import { writeJobFolder } from '../helpers/fixtures.js'
+import { ALL_PERMISSIONS, GitHubServer } from '../helpers/github-server.js'
 import { runInProcess, serviceTime } from '../helpers/inprocess.js'
 import { LocalService } from '../helpers/local-service.js'
 
 const TOKEN = 'inprocess-rollback-token-7c21'
 const TEAM = 'rollback team'
 const INI = `[owner]\nteam = ${TEAM}\n\n[job]\nschedule_cron = 0 6 * * *\npython_version = 3.10\n`
+const GH_TOKEN = 'ghs-inprocess-rollback-3f8e'
+const SHA = '89abcdef0123456789abcdef0123456789abcdef'
 let emu: Emulator
+let gh: GitHubServer
 let svc: LocalService
 let root: string
 
@@ -38,11 +42,13 @@ beforeAll(async () => {
     submitSeconds: 1,
     executionSeconds: 10
   })
+  gh = await GitHubServer.start({ tokens: { [GH_TOKEN]: ALL_PERMISSIONS } })
   svc = new LocalService(emu, TEAM, TOKEN)
   root = mkdtempSync(join(tmpdir(), 'inprocess-rollback-'))
 })
 afterAll(async () => {
   await emu.close()
+  await gh.close()
   rmSync(root, { recursive: true, force: true })
 })
 
@@ -130,4 +136,78 @@ test('rollback-on-failure takes true or false only, before any request', async (
   const r = await pipeline({ 'job-path': 'inproc-rollback-job', 'rollback-on-failure': 'maybe' })
   expect(r.reason).toContain('rollback-on-failure')
   expect(emu.journal).toEqual([])
+})
+
+test('a run that does not end within run-timeout-seconds is a failed check too: rolled back', async () => {
+  const job = 'inproc-slow-job'
+  const dir = writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  const v1 = String((await pipeline({ 'job-path': job })).outputs['job-version'])
+  writeFileSync(join(dir, '10_load.py'), 'import time\ndef run(job_input):\n    time.sleep(9999)\n')
+  await svc.script(job, { status: 'succeeded', seconds: 9999 })
+  const r = await pipeline({
+    'job-path': job,
+    run: 'true',
+    'run-timeout-seconds': '60',
+    'rollback-on-failure': 'true'
+  })
+  const v2 = String(r.outputs['job-version'])
+  expect(r.reason).toContain(
+    `version ${v2} failed its check: its execution ${r.outputs['execution-id']} did not end within run-timeout-seconds; rolled back: version ${v1}`
+  )
+  expect(r.outputs).toMatchObject({ 'rolled-back': 'true', 'live-version': v1 })
+  expect(await live(job)).toMatchObject({ job_version: v1 })
+})
+
+test('GitHub deployment records: the failed release marked failure, the rollback recorded success', async () => {
+  const job = 'inproc-gh-rollback-job'
+  const dir = writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  const env = { GITHUB_API_URL: gh.apiUrl, GITHUB_SERVER_URL: gh.serverUrl, GITHUB_SHA: SHA }
+  const withGitHub = (inputs: Record<string, string>) =>
+    runInProcess(
+      '',
+      {
+        'control-service-url': emu.url,
+        'access-token': TOKEN,
+        'github-token': GH_TOKEN,
+        'job-path': job,
+        ...inputs
+      },
+      { workspace: root, time: serviceTime(emu), env }
+    )
+  const v1 = String((await withGitHub({})).outputs['job-version'])
+  writeFileSync(join(dir, '20_more.py'), 'def run(job_input):\n    raise ValueError()\n')
+  await svc.script(job, { status: 'platform_error', seconds: 2 })
+  const r = await withGitHub({ run: 'true', 'rollback-on-failure': 'true' })
+  expect(r.outputs).toMatchObject({ 'rolled-back': 'true', 'live-version': v1 })
+  const v2 = String(r.outputs['job-version'])
+  const records = gh.state.deployments.map(d => ({
+    version: (d.payload as { version: string }).version,
+    states: d.statuses.map(st => st.state)
+  }))
+  // the first release (inactive once v2 went live), v2 (live, then failed its check), the rollback
+  expect(records).toEqual([
+    { version: v1, states: ['in_progress', 'success', 'inactive'] },
+    { version: v2, states: ['in_progress', 'success', 'failure'] },
+    { version: v1, states: ['in_progress', 'success'] }
+  ])
+  gh.assertClean()
+})
+
+test('a rollback the service refuses fails with both facts: the release failed, it is still live', async () => {
+  const job = 'inproc-refused-job'
+  const dir = writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  const v1 = String((await pipeline({ 'job-path': job })).outputs['job-version'])
+  writeFileSync(join(dir, '20_more.py'), 'def run(job_input):\n    raise ValueError()\n')
+  await svc.script(job, { status: 'user_error', seconds: 2 })
+  // the release's deployment goes through; the second one (the rollback) is refused
+  await svc.fault({ method: 'POST', path: `/${job}/deployments$`, status: 400, skip: 1, times: 1 })
+  const r = await pipeline({ 'job-path': job, run: 'true', 'rollback-on-failure': 'true' })
+  const v2 = String(r.outputs['job-version'])
+  expect(r.reason).toMatch(
+    new RegExp(
+      `^run-and-wait: version ${v2} failed its check: its execution \\S+ ended user_error; the rollback to version ${v1} failed \\(.*HTTP 400.*\\): version ${v2} is still live$`
+    )
+  )
+  expect(r.outputs).toMatchObject({ 'rolled-back': 'false', 'live-version': v2 })
+  expect(await live(job)).toMatchObject({ job_version: v2 })
 })

@@ -18,6 +18,7 @@
 // - fields the request omits are taken from the live deployment (mergeDeployments), and a python
 //   version change resets vdk_version (resetVdkVersionIfPythonVersionChange): so the rollback
 //   sends the old python_version, vdk_version and enabled explicitly.
+import { ActionFailure, ControlServiceError } from '../core/errors.js'
 import { parseBoolean, type InputSource, type Problems } from '../core/inputs.js'
 import type { DataJobDeployment, DataJobDeploymentStatus } from '../core/types.js'
 import { shownDate, waitLive, type DeployConfig, type DeployResult } from './deploy.js'
@@ -102,7 +103,18 @@ export async function rollBack(
     }
   }
   await deployed.recorder.revise('failure', `version ${version} failed its check`, version)
-  const restored = await redeploy(config, ctx, before)
+  let restored: Awaited<ReturnType<typeof redeploy>>
+  try {
+    restored = await redeploy(config, ctx, before)
+  } catch (e) {
+    if (!(e instanceof ActionFailure || e instanceof ControlServiceError)) throw e
+    if (e instanceof ControlServiceError && e.kind === 'aborted') throw e
+    return {
+      outputs: rollbackOutputs(false, version),
+      summary: rollbackSummary(`failed: version ${before.job_version} not redeployed`),
+      failure: `${what}; the rollback to version ${before.job_version} failed (${e.message}): version ${version} is still live`
+    }
+  }
   if (!restored.live) {
     const now = restored.last?.job_version
     return {
@@ -135,19 +147,24 @@ async function redeploy(
   const current = await ctx.client.readDeployment(ref)
   const recorder = new DeploymentRecorder(config.record, ctx, ref, config.connection.url)
   await recorder.started(oldVersion)
-  const sent = await ctx.client.deploy(ref, request, {
-    since: current ? (current.last_deployed_date ?? null) : undefined
-  })
-  ctx.info(`rolling back: deployment of version ${oldVersion} sent`)
-  const result =
-    sent === 'already-live'
-      ? { live: true, last: await ctx.client.readDeployment(ref) }
-      : await waitLive(ctx, config, oldVersion, current)
-  await recorder.finish(
-    result.live ? 'success' : 'failure',
-    result.live ? `version ${oldVersion} is live again (rollback)` : 'rollback not live in time',
-    oldVersion
-  )
+  let result: { live: boolean; last?: DataJobDeploymentStatus } = { live: false }
+  try {
+    const sent = await ctx.client.deploy(ref, request, {
+      since: current ? (current.last_deployed_date ?? null) : undefined
+    })
+    ctx.info(`rolling back: deployment of version ${oldVersion} sent`)
+    result =
+      sent === 'already-live'
+        ? { live: true, last: await ctx.client.readDeployment(ref) }
+        : await waitLive(ctx, config, oldVersion, current)
+  } finally {
+    // a refused rollback is a failed record too (finish never throws)
+    await recorder.finish(
+      result.live ? 'success' : 'failure',
+      result.live ? `version ${oldVersion} is live again (rollback)` : 'rollback not live',
+      oldVersion
+    )
+  }
   return result
 }
 
