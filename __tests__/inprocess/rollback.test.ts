@@ -1,7 +1,9 @@
 // The root action's rollback-on-failure in process (no build), against the local Control Service
 // on its frozen clock: a release whose run fails is rolled back to the version live before (its
-// python version and enabled state), a first deployment is left as it is, a run that fails for
-// another reason (a skipped execution) or a release that is unchanged is not rolled back.
+// python version and enabled state), also after a run-timeout; a first deployment is left as it
+// is; an unchanged release is not rolled back; a refused rollback still says both facts; the
+// GitHub records (failed release failure, rollback success); and the README's recipe for a
+// workflow composing deploy + run-and-wait (deploy again with deploy's previous-* outputs).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -210,4 +212,38 @@ test('a rollback the service refuses fails with both facts: the release failed, 
   )
   expect(r.outputs).toMatchObject({ 'rolled-back': 'false', 'live-version': v2 })
   expect(await live(job)).toMatchObject({ job_version: v2 })
+})
+
+test("a workflow composing deploy + run-and-wait restores with deploy's previous-* outputs (the README's recipe)", async () => {
+  const job = 'inproc-composed-job'
+  const dir = writeJobFolder(root, job, { '10_load.py': 'def run(job_input):\n    pass\n' }, INI)
+  const action = (name: string, inputs: Record<string, string>) =>
+    runInProcess(
+      name,
+      { 'control-service-url': emu.url, 'access-token': TOKEN, ...inputs },
+      { workspace: root, time: serviceTime(emu) }
+    )
+  const v1 = String(
+    (await action('deploy', { 'job-path': job, enabled: 'false' })).outputs['job-version']
+  )
+  writeFileSync(join(dir, '20_more.py'), 'def run(job_input):\n    raise ValueError()\n')
+  const deployed = await action('deploy', { 'job-path': job, 'python-version': '3.11' })
+  expect(deployed.outputs).toMatchObject({
+    'deployment-status': 'live',
+    'previous-version': v1,
+    'previous-python-version': '3.10',
+    'previous-enabled': 'false'
+  })
+  const o = deployed.outputs
+  const restored = await action('deploy', {
+    'job-name': job,
+    team: TEAM,
+    'job-version': String(o['previous-version']),
+    'python-version': String(o['previous-python-version']),
+    'vdk-version': String(o['previous-vdk-version']),
+    enabled: String(o['previous-enabled'])
+  })
+  expect(restored.failure).toBeUndefined()
+  expect(restored.outputs).toMatchObject({ 'job-version': v1, 'deployment-status': 'live' })
+  expect(await live(job)).toMatchObject({ job_version: v1, python_version: '3.10', enabled: false })
 })
