@@ -567,7 +567,12 @@ describe('deploy', () => {
       'deployment-status': 'not-live',
       // no GitHub deployment is recorded without a github-token (issue 17)
       'github-deployment-id': '',
-      skipped: 'false'
+      skipped: 'false',
+      // nothing was live before (issue 18: what a workflow's own rollback deploys again)
+      'previous-version': '',
+      'previous-python-version': '',
+      'previous-vdk-version': '',
+      'previous-enabled': ''
     })
   })
 
@@ -587,7 +592,12 @@ describe('deploy', () => {
       'deployment-status': 'not-live',
       // no GitHub deployment is recorded without a github-token (issue 17)
       'github-deployment-id': '',
-      skipped: 'false'
+      skipped: 'false',
+      // nothing was live before (issue 18: what a workflow's own rollback deploys again)
+      'previous-version': '',
+      'previous-python-version': '',
+      'previous-vdk-version': '',
+      'previous-enabled': ''
     })
   })
 

@@ -104,26 +104,52 @@ export const deploy: ActionDefinition<DeployConfig> = {
 
   connection: config => config.connection,
 
-  async run(config, ctx) {
-    // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
-    let version = config.jobVersion
-    const recorder = new DeploymentRecorder(
-      config.record,
-      ctx,
-      config.job.ref,
-      config.connection.url
-    )
-    let outcome: Outcome
-    try {
-      outcome = await deployJob(config, ctx, v => (version = v), recorder)
-    } catch (e) {
-      if (!(e instanceof ActionFailure || e instanceof ControlServiceError)) throw e
-      if (e instanceof ControlServiceError && e.kind === 'aborted') throw e
-      outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message }
-    }
-    return withRecord(recorder, outcome, version, ctx.env)
-  }
+  run: async (config, ctx) => (await deployAndRecord(config, ctx)).outcome
 }
+
+/** A deploy as the root action's rollback needs it: the outcome, what was live before, the record. */
+export interface DeployResult {
+  outcome: Outcome
+  /** The deployment live before, as GET .../deployments/{id} showed it; undefined: none, or not read. */
+  before?: DataJobDeploymentStatus
+  recorder: DeploymentRecorder
+}
+
+/** Deploys (deploy's run) and records it in GitHub; the outputs say what was live before. */
+export async function deployAndRecord(
+  config: DeployConfig,
+  ctx: ActionContext
+): Promise<DeployResult> {
+  // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
+  let version = config.jobVersion
+  let before: DataJobDeploymentStatus | undefined
+  const recorder = new DeploymentRecorder(config.record, ctx, config.job.ref, config.connection.url)
+  let outcome: Outcome
+  try {
+    outcome = await deployJob(config, ctx, recorder, {
+      version: v => (version = v),
+      before: live => (before = live)
+    })
+  } catch (e) {
+    if (!(e instanceof ActionFailure || e instanceof ControlServiceError)) throw e
+    if (e instanceof ControlServiceError && e.kind === 'aborted') throw e
+    outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message }
+  }
+  outcome = { ...outcome, outputs: { ...outcome.outputs, ...previousOutputs(before) } }
+  return { outcome: await withRecord(recorder, outcome, version, ctx.env), before, recorder }
+}
+
+/**
+ * What was live before the deploy, as outputs, for a workflow that rolls back itself (deploy
+ * again with job-version, python-version, vdk-version and enabled from them); empty when nothing
+ * was deployed (or the deploy stopped before reading it).
+ */
+const previousOutputs = (before: DataJobDeploymentStatus | undefined): Outcome['outputs'] => ({
+  'previous-version': before?.job_version ?? '',
+  'previous-python-version': before?.python_version ?? '',
+  'previous-vdk-version': before?.vdk_version ?? '',
+  'previous-enabled': before?.enabled === undefined ? '' : before.enabled
+})
 
 /** The step's outputs: `version` is the version deployed, or as far as it is known. */
 const deployOutputs = (
@@ -136,11 +162,17 @@ const deployOutputs = (
   skipped: status === 'unchanged'
 })
 
+/** What deployJob tells as soon as it knows it: the version, the deployment live before. */
+interface DeployWitness {
+  version: (version: string) => void
+  before: (live: DataJobDeploymentStatus | undefined) => void
+}
+
 async function deployJob(
   config: DeployConfig,
   ctx: ActionContext,
-  known: (version: string) => void,
-  recorder: DeploymentRecorder
+  recorder: DeploymentRecorder,
+  known: DeployWitness
 ): Promise<Outcome> {
   const { ref } = config.job
   const info = await ctx.client.info(ref.team)
@@ -157,13 +189,14 @@ async function deployJob(
   const version = uploaded?.version ?? config.jobVersion
   // config() requires job-path or job-version, so there is always one
   if (!version) throw new ActionFailure('there is no version to deploy')
-  known(version)
+  known.version(version)
 
   const { jobConfig, configChanged } = await updateJobConfig(config, ctx)
 
   // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
   // deployment the API has (no field tells whether a build succeeded or failed)
   const live = await ctx.client.readDeployment(ref)
+  known.before(live)
   const request: DataJobDeployment = { job_version: version }
   if (config.enabled !== undefined) request.enabled = config.enabled
   if (config.pythonVersion) request.python_version = config.pythonVersion
@@ -288,7 +321,7 @@ const deploySummary = (
  */
 export type DeploymentResult = 'live' | 'unchanged' | 'started' | 'not-live'
 
-interface WaitResult {
+export interface WaitResult {
   live: boolean
   aborted: boolean
   /** The deployment as last seen (what still runs when the new version did not go live). */
@@ -300,7 +333,7 @@ interface WaitResult {
  * written only once the image is built). A build that fails shows nothing: the old deployment
  * stays, so the wait ends only at timeout-seconds.
  */
-async function waitLive(
+export async function waitLive(
   ctx: ActionContext,
   config: DeployConfig,
   version: string,
@@ -332,7 +365,7 @@ async function waitLive(
 }
 
 /** A date from the service as it is shown: ISO 8601 when it is one, else not at all. */
-function shownDate(date: string | undefined): string {
+export function shownDate(date: string | undefined): string {
   const ms = Date.parse(date ?? '')
   return Number.isFinite(ms) ? new Date(ms).toISOString() : 'at an unknown time'
 }

@@ -172,6 +172,17 @@ export class DeploymentRecorder {
     )
   }
 
+  /**
+   * A later verdict on a deployment that already ended: a release that went live (success) and
+   * then failed its check is marked failure (rollback.ts). GitHub shows the latest status.
+   */
+  async revise(state: FinalState, description: string, version: string): Promise<void> {
+    if (this.id === undefined || this.stopped) return
+    await this.attempt(`mark the GitHub deployment ${state}`, () =>
+      this.status(state, description, version)
+    )
+  }
+
   /** The summary's words for the record. */
   summaryText(): string {
     if (this.id !== undefined) return `GitHub deployment ${this.id} (${this.environment})`

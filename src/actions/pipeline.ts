@@ -1,14 +1,18 @@
 // The root action: the common on-merge pipeline for one job in one step — deploy (which uploads
 // and waits until live), then optionally run-and-wait and set-properties. It is made of the
 // single actions' own definitions: the same input names, the same checks, the same core calls.
+// With rollback-on-failure, a release whose run fails is rolled back (rollback.ts).
 import { parseBoolean, type InputSource, type Problems } from '../core/inputs.js'
-import { deploy, type DeployConfig } from './deploy.js'
+import { deploy, deployAndRecord, type DeployConfig } from './deploy.js'
+import { notLiveNote, readRollback, releaseFailure, rollBack, withoutRollback } from './rollback.js'
 import { runAndWait, type RunConfig } from './run-and-wait.js'
 import { joined, type ActionDefinition, type Outcome, type SummaryTable } from './runtime.js'
 import { setProperties, type SetPropertiesConfig } from './set-properties.js'
 
 export interface PipelineConfig {
   deploy: DeployConfig
+  /** rollback-on-failure: deploy the version live before again when the run fails. */
+  rollback: boolean
   run?: RunConfig
   properties?: SetPropertiesConfig
 }
@@ -48,6 +52,7 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
 
   async config(inputs: InputSource, problems: Problems): Promise<PipelineConfig> {
     const run = parseBoolean('run', inputs.input('run'), false, problems)
+    const rollback = readRollback(inputs, problems)
     // every part checks its inputs (the shared ones are said once)
     const forDeploy: PartNames = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' }
     const forRun: PartNames = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' }
@@ -73,6 +78,7 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
       : undefined
     return {
       deploy: deployConfig,
+      rollback,
       run: run ? runConfig : undefined,
       properties: propertiesConfig
     }
@@ -83,31 +89,48 @@ export const pipeline: ActionDefinition<PipelineConfig> = {
   async run(config, ctx) {
     const tables: SummaryTable[] = []
     const outputs: Outcome['outputs'] = {}
-    const parts: Array<[string, () => Promise<Outcome>]> = [
-      ['deploy', () => deploy.run(config.deploy, ctx)]
-    ]
-    if (config.run) {
-      const run = config.run
-      parts.push(['run-and-wait', () => runAndWait.run(run, ctx)])
-    }
-    if (config.properties) {
-      const props = config.properties
-      parts.push(['set-properties', () => setProperties.run(props, ctx)])
-    }
-    for (const [name, part] of parts) {
-      ctx.info(`— ${name} —`)
-      const outcome = await part()
+    const ended = (failure?: string, outcome?: Outcome): Outcome => ({
+      outputs,
+      summary: merge(tables),
+      failure,
+      annotations: outcome?.annotations
+    })
+    const took = (outcome: Outcome): void => {
       Object.assign(outputs, outcome.outputs)
       if (outcome.summary) tables.push(outcome.summary)
-      if (outcome.failure)
-        return {
-          outputs,
-          summary: merge(tables),
-          failure: `${name}: ${outcome.failure}`,
-          annotations: outcome.annotations
-        }
     }
-    return { outputs, summary: merge(tables) }
+    ctx.info('— deploy —')
+    const deployed = await deployAndRecord(config.deploy, ctx)
+    took(deployed.outcome)
+    Object.assign(outputs, await withoutRollback(deployed, config.deploy, ctx))
+    if (deployed.outcome.failure) {
+      const note =
+        config.rollback && outputs['deployment-status'] === 'not-live'
+          ? `; rollback-on-failure: ${notLiveNote(deployed, String(outputs['live-version']))}`
+          : ''
+      return ended(`deploy: ${deployed.outcome.failure}${note}`, deployed.outcome)
+    }
+    if (config.run) {
+      ctx.info('— run-and-wait —')
+      const run = await runAndWait.run(config.run, ctx)
+      took(run)
+      const failed = run.failure && releaseFailure(run, ctx)
+      // only a release that went live now is rolled back: an unchanged one is not new
+      if (failed && config.rollback && outputs['deployment-status'] === 'live') {
+        ctx.info('— rollback —')
+        const rolled = await rollBack(config.deploy, ctx, deployed, failed)
+        took(rolled)
+        return ended(`run-and-wait: ${rolled.failure}`, run)
+      }
+      if (run.failure) return ended(`run-and-wait: ${run.failure}`, run)
+    }
+    if (config.properties) {
+      ctx.info('— set-properties —')
+      const props = await setProperties.run(config.properties, ctx)
+      took(props)
+      if (props.failure) return ended(`set-properties: ${props.failure}`, props)
+    }
+    return ended()
   },
 
   post: (config, ctx) =>
