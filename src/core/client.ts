@@ -32,6 +32,7 @@ import {
 import {
   createJob,
   downloadSources,
+  listTeamJobNames,
   readInfo,
   readJob,
   updateJob,
@@ -110,6 +111,11 @@ export class ControlServiceClient {
 
   async info(team: string): Promise<DataJobApiInfo> {
     return readInfo(this.team(team))
+  }
+
+  /** The names of the team's jobs (GraphQL: the API has no REST list of them). */
+  async teamJobNames(team: string): Promise<string[]> {
+    return listTeamJobNames(this.team(team))
   }
 
   /** The job, or undefined when it does not exist (for this team). */
