@@ -3,6 +3,7 @@
 // check that the inputs a definition reads are the ones its action.yml declares.
 import { changedJobs } from '../src/actions/changed-jobs.js'
 import { deploy } from '../src/actions/deploy.js'
+import { drift } from '../src/actions/drift.js'
 import { fetchLogs } from '../src/actions/fetch-logs.js'
 import { pipeline } from '../src/actions/pipeline.js'
 import { plan } from '../src/actions/plan.js'
@@ -23,5 +24,6 @@ export const DEFINITIONS: Record<string, ActionDefinition<unknown>> = {
   'changed-jobs': changedJobs,
   plan: plan,
   prune: prune,
+  drift: drift,
   '': pipeline
 }

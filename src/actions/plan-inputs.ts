@@ -195,6 +195,30 @@ function readComment(inputs: InputSource, problems: Problems): PlanConfig['comme
   return { github, key, pullRequest: pullRequestOf(inputs.env)?.number }
 }
 
+/**
+ * properties-file (a file name inside each job folder) and properties-mode (how set-properties
+ * writes it): plan and drift compare each job's file with the deployed properties.
+ */
+export function readPropertiesInputs(
+  inputs: InputSource,
+  problems: Problems
+): Pick<PlanConfig, 'propertiesFile' | 'propertiesMode'> {
+  const propertiesFile = inputs.input('properties-file') || undefined
+  if (propertiesFile && (/[\\/]/.test(propertiesFile) || !/\.(json|ya?ml)$/i.test(propertiesFile)))
+    problems.add(
+      'properties-file',
+      `'${propertiesFile}' must be the name of a .json, .yaml or .yml file inside each job folder (no folders)`
+    )
+  const propertiesMode = choice(
+    'properties-mode',
+    inputs.input('properties-mode'),
+    ['merge', 'replace'] as const,
+    'merge',
+    problems
+  )
+  return { propertiesFile, propertiesMode }
+}
+
 export function readPlanConfig(inputs: InputSource, problems: Problems): PlanConfig {
   const live = readLive(inputs, problems)
   const jobs = readJobs(inputs, problems)
@@ -204,12 +228,6 @@ export function readPlanConfig(inputs: InputSource, problems: Problems): PlanCon
   const team = inputs.input('team') || undefined
   const badTeam = team && teamProblem(team)
   if (badTeam) problems.add('team', badTeam)
-  const propertiesFile = inputs.input('properties-file') || undefined
-  if (propertiesFile && (/[\\/]/.test(propertiesFile) || !/\.(json|ya?ml)$/i.test(propertiesFile)))
-    problems.add(
-      'properties-file',
-      `'${propertiesFile}' must be the name of a .json, .yaml or .yml file inside each job folder (no folders)`
-    )
   const enabled =
     inputs.input('enabled') === ''
       ? undefined
@@ -219,14 +237,7 @@ export function readPlanConfig(inputs: InputSource, problems: Problems): PlanCon
     jobs,
     deleted,
     team,
-    propertiesFile,
-    propertiesMode: choice(
-      'properties-mode',
-      inputs.input('properties-mode'),
-      ['merge', 'replace'] as const,
-      'merge',
-      problems
-    ),
+    ...readPropertiesInputs(inputs, problems),
     showValues: parseBoolean('show-values', inputs.input('show-values'), false, problems),
     enabled,
     ...readRefs(inputs, problems),

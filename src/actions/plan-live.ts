@@ -20,7 +20,13 @@ import {
 } from '../core/jobdir.js'
 import { hasControl } from '../core/text.js'
 import type { DataJobConfig, DataJobDeploymentStatus, JsonMap } from '../core/types.js'
-import { kind, readValue } from './property-values.js'
+import {
+  kind,
+  nextProperties,
+  propertyChanges,
+  readValue,
+  type PropertyChange
+} from './property-values.js'
 import type { ActionContext } from './runtime.js'
 
 /** One field of the job or its deployment: its value now (absent: none) and after the merge. */
@@ -134,4 +140,24 @@ export function readPropertiesFile(
       problem: { file, message: 'holds keys with a line break or another control character' }
     }
   return { map: map as JsonMap }
+}
+
+/**
+ * The properties a job folder's properties file would change on the service (as set-properties
+ * writes it, in `mode`), with the deployed properties read (GET); none read when the folder has no
+ * such file, or when the file has a problem.
+ */
+export async function propertiesAgainstFile(
+  ctx: ActionContext,
+  ref: JobRef,
+  jobDir: string,
+  file: { name: string; mode: 'merge' | 'replace' }
+): Promise<{ changes: PropertyChange[]; problem?: FileProblem; read: boolean }> {
+  const read = readPropertiesFile(jobDir, file.name)
+  if (!read.map) return { changes: [], problem: read.problem, read: false }
+  const current = await ctx.client.readProperties(ref)
+  return {
+    changes: propertyChanges(current, nextProperties(current, read.map, file.mode)),
+    read: true
+  }
 }

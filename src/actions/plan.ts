@@ -16,13 +16,12 @@ import { readPlanConfig } from './plan-inputs.js'
 import {
   configChanges,
   deploymentChanges,
+  propertiesAgainstFile,
   readLive,
-  readPropertiesFile,
   type LiveJob
 } from './plan-live.js'
 import { writeComment } from './plan-comment.js'
 import { changes, changesJson, commentBody, planTable, type JobPlan } from './plan-report.js'
-import { nextProperties, propertyChanges } from './property-values.js'
 import type { ActionContext, ActionDefinition } from './runtime.js'
 import { checkJob } from './validate.js'
 
@@ -116,15 +115,10 @@ async function planJob(
     plan.deployment = deploymentChanges(live, check.ini, config.enabled)
   }
   if (config.propertiesFile) {
-    const read = readPropertiesFile(given.jobDir, config.propertiesFile)
-    if (read.problem) plan.problems.push(read.problem)
-    if (read.map) {
-      const current = await ctx.client.readProperties(ref)
-      plan.properties = propertyChanges(
-        current,
-        nextProperties(current, read.map, config.propertiesMode)
-      )
-    }
+    const file = { name: config.propertiesFile, mode: config.propertiesMode }
+    const properties = await propertiesAgainstFile(ctx, ref, given.jobDir, file)
+    if (properties.problem) plan.problems.push(properties.problem)
+    plan.properties = properties.changes
   }
   return plan
 }

@@ -138,6 +138,20 @@ export const latestExecutionsAnswer: Shape<{ content: GqlExecution[] }> = z.loos
   )
 })
 
+/** The root field of the team's job names query (queries.ts TEAM_JOB_NAMES_QUERY), unwrapped. */
+export const teamJobNamesAnswer: Shape<{
+  content: Array<{ jobName: string; config: { team: string | null } | null }>
+  totalPages: number
+}> = z.looseObject({
+  content: z.array(
+    z.looseObject({
+      jobName: z.string(),
+      config: orElse<{ team: string | null } | null>(z.looseObject({ team: nullableText }), null)
+    })
+  ),
+  totalPages: z.number()
+})
+
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
 export const graphqlAnswer = z.looseObject({
   data: z.optional(z.unknown()),

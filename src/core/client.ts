@@ -34,6 +34,7 @@ import {
   createJob,
   deleteJob,
   downloadSources,
+  listTeamJobNames,
   readInfo,
   readJob,
   updateJob,
@@ -112,6 +113,11 @@ export class ControlServiceClient {
 
   async info(team: string): Promise<DataJobApiInfo> {
     return readInfo(this.team(team))
+  }
+
+  /** The names of the team's jobs (GraphQL: the API has no REST list of them). */
+  async teamJobNames(team: string): Promise<string[]> {
+    return listTeamJobNames(this.team(team))
   }
 
   /** The job, or undefined when it does not exist (for this team). */

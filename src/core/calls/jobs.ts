@@ -7,9 +7,11 @@ import {
   infoAnswer,
   jobAnswer,
   shapeProblem,
+  teamJobNamesAnswer,
   uploadAnswer,
   type Shape
 } from '../answers.js'
+import { TEAM_JOB_NAMES_QUERY, teamPattern } from '../queries.js'
 import { ControlServiceError } from '../errors.js'
 import type { DataJob, DataJobApiInfo, JsonMap } from '../types.js'
 import { sendForAnswer, sendForEffect, type JobAddress, type TeamAddress } from './common.js'
@@ -193,4 +195,40 @@ export async function queryJobs<T>(
     detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
     opId: answer.opId
   })
+}
+
+/** Jobs asked for a page: the real service sets no upper limit (GraphQLUtils.validatePageInput). */
+const NAMES_PAGE = 100
+/** A team with more pages than this is refused rather than read without end. */
+const MAX_NAME_PAGES = 1000
+
+/**
+ * The names of the team's jobs, in the order of their names. The Control Service's API has no
+ * REST list of a team's jobs: GET /data-jobs/for-team/{team_name}/jobs is jobsQuery, GraphQL
+ * (model/apidefs/datajob-api/api.yaml), and its team path segment does not filter
+ * (DataJobsController.jobsQuery runs the query as it is): the config.team filter does, as a
+ * regular expression (teamPattern), so only the jobs of exactly this team are kept.
+ */
+export async function listTeamJobNames(team: TeamAddress): Promise<string[]> {
+  const names = new Set<string>()
+  for (let page = 1; ; page++) {
+    const answer = await queryJobs(
+      team,
+      {
+        text: TEAM_JOB_NAMES_QUERY,
+        variables: { team: teamPattern(team.team), page, size: NAMES_PAGE },
+        what: `list the jobs of team '${team.team}'`
+      },
+      teamJobNamesAnswer
+    )
+    for (const job of answer.content) if (job.config?.team === team.team) names.add(job.jobName)
+    if (page >= answer.totalPages || !answer.content.length) break
+    if (page >= MAX_NAME_PAGES)
+      throw new ControlServiceError({
+        operation: `list the jobs of team '${team.team}' (GraphQL)`,
+        kind: 'protocol',
+        detail: `the answer has more than ${MAX_NAME_PAGES} pages of ${NAMES_PAGE} jobs`
+      })
+  }
+  return [...names]
 }
