@@ -58945,8 +58945,10 @@ module.exports = {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  g: () => (/* binding */ deploy)
+  gg: () => (/* binding */ deploy)
 });
+
+// UNUSED EXPORTS: deployAndRecord, shownDate, waitLive
 
 // EXTERNAL MODULE: ./src/core/client.ts + 21 modules
 var client = __nccwpck_require__(1920);
@@ -65376,6 +65378,15 @@ class DeploymentRecorder {
         this.finished = true;
         await this.attempt(`mark the GitHub deployment ${state}`, () => this.status(state, description, version));
     }
+    /**
+     * A later verdict on a deployment that already ended: a release that went live (success) and
+     * then failed its check is marked failure (rollback.ts). GitHub shows the latest status.
+     */
+    async revise(state, description, version) {
+        if (this.id === undefined || this.stopped)
+            return;
+        await this.attempt(`mark the GitHub deployment ${state}`, () => this.status(state, description, version));
+    }
     /** The summary's words for the record. */
     summaryText() {
         if (this.id !== undefined)
@@ -66138,24 +66149,42 @@ const deploy = {
         };
     },
     connection: config => config.connection,
-    async run(config, ctx) {
-        // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
-        let version = config.jobVersion;
-        const recorder = new DeploymentRecorder(config.record, ctx, config.job.ref, config.connection.url);
-        let outcome;
-        try {
-            outcome = await deployJob(config, ctx, v => (version = v), recorder);
-        }
-        catch (e) {
-            if (!(e instanceof errors/* ActionFailure */.dR || e instanceof errors/* ControlServiceError */.RK))
-                throw e;
-            if (e instanceof errors/* ControlServiceError */.RK && e.kind === 'aborted')
-                throw e;
-            outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message };
-        }
-        return withRecord(recorder, outcome, version, ctx.env);
-    }
+    run: async (config, ctx) => (await deployAndRecord(config, ctx)).outcome
 };
+/** Deploys (deploy's run) and records it in GitHub; the outputs say what was live before. */
+async function deployAndRecord(config, ctx) {
+    // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
+    let version = config.jobVersion;
+    let before;
+    const recorder = new DeploymentRecorder(config.record, ctx, config.job.ref, config.connection.url);
+    let outcome;
+    try {
+        outcome = await deployJob(config, ctx, recorder, {
+            version: v => (version = v),
+            before: live => (before = live)
+        });
+    }
+    catch (e) {
+        if (!(e instanceof errors/* ActionFailure */.dR || e instanceof errors/* ControlServiceError */.RK))
+            throw e;
+        if (e instanceof errors/* ControlServiceError */.RK && e.kind === 'aborted')
+            throw e;
+        outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message };
+    }
+    outcome = { ...outcome, outputs: { ...outcome.outputs, ...previousOutputs(before) } };
+    return { outcome: await withRecord(recorder, outcome, version, ctx.env), before, recorder };
+}
+/**
+ * What was live before the deploy, as outputs, for a workflow that rolls back itself (deploy
+ * again with job-version, python-version, vdk-version and enabled from them); empty when nothing
+ * was deployed (or the deploy stopped before reading it).
+ */
+const previousOutputs = (before) => ({
+    'previous-version': before?.job_version ?? '',
+    'previous-python-version': before?.python_version ?? '',
+    'previous-vdk-version': before?.vdk_version ?? '',
+    'previous-enabled': before?.enabled === undefined ? '' : before.enabled
+});
 /** The step's outputs: `version` is the version deployed, or as far as it is known. */
 const deployOutputs = (version, status) => ({
     'job-version': version ?? '',
@@ -66163,7 +66192,7 @@ const deployOutputs = (version, status) => ({
     'deployment-status': status,
     skipped: status === 'unchanged'
 });
-async function deployJob(config, ctx, known, recorder) {
+async function deployJob(config, ctx, recorder, known) {
     const { ref } = config.job;
     const info = await ctx.client.info(ref.team);
     const unsupported = unsupportedPython(config, info.supported_python_versions);
@@ -66177,11 +66206,12 @@ async function deployJob(config, ctx, known, recorder) {
     // config() requires job-path or job-version, so there is always one
     if (!version)
         throw new errors/* ActionFailure */.dR('there is no version to deploy');
-    known(version);
+    known.version(version);
     const { jobConfig, configChanged } = await updateJobConfig(config, ctx);
     // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
     // deployment the API has (no field tells whether a build succeeded or failed)
     const live = await ctx.client.readDeployment(ref);
+    known.before(live);
     const request = { job_version: version };
     if (config.enabled !== undefined)
         request.enabled = config.enabled;
@@ -76790,6 +76820,14 @@ const latestExecutionsAnswer = looseObject({
         logsUrl: shownNullableUrl
     }))
 });
+/** The root field of the team's job names query (queries.ts TEAM_JOB_NAMES_QUERY), unwrapped. */
+const teamJobNamesAnswer = looseObject({
+    content: array(looseObject({
+        jobName: schemas_string(),
+        config: orElse(looseObject({ team: nullableText }), null)
+    })),
+    totalPages: schemas_number()
+});
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
 const graphqlAnswer = looseObject({
     data: optional(unknown()),
@@ -76891,7 +76929,8 @@ async function sendForEffect(transport, spec) {
 
 ;// CONCATENATED MODULE: ./src/core/calls/deployments.ts
 // The calls about a job's deployment: listing and reading it, deploying (reconciled after a lost
-// answer by what is live) and changing it; and when a live deployment is the one asked for.
+// answer by what is live), changing and deleting it; and when a live deployment is the one asked
+// for.
 
 
 /**
@@ -76971,6 +77010,23 @@ async function patchDeployment(job, patch) {
         json: patch,
         idempotent: true
     });
+}
+/**
+ * Deletes the deployment (undeploys the job): the CronJob is removed and a build in progress
+ * cancelled; the job, its sources and properties stay. The real service answers 202 whenever the
+ * job exists in the team, deployed or not (it deletes only what exists or is being built), and an
+ * empty 404 when the team has no such job (DataJobsDeploymentController.deploymentDelete →
+ * DeploymentService.deleteDeployment, pipelines_control_service). Sent again after a lost answer:
+ * a second DELETE changes nothing more. 'absent': the team has no such job (any more).
+ */
+async function deleteDeployment(job) {
+    return job.transport.send({
+        operation: `delete the deployment of ${job.label}`,
+        method: 'DELETE',
+        path: `${job.path}/deployments/${DEPLOYMENT}`,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 
 // EXTERNAL MODULE: ./src/core/http.ts + 1 modules
@@ -77171,12 +77227,39 @@ const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!
     totalPages
   }
 }`;
+/**
+ * The names of a team's jobs, page by page in the order of their names (drift lists the jobs that
+ * have no folder). A filter with a property and a sort but no pattern only orders
+ * (FieldStrategy.filterProvided needs a pattern; JobFieldStrategyByName's comparator is the job
+ * name): without it the real service orders by team alone, which leaves the order of one team's
+ * jobs to the database, page after page. `$team` is a regular expression there: see teamPattern.
+ */
+const TEAM_JOB_NAMES_QUERY = `query TeamJobNames($team: String!, $page: Int!, $size: Int!) {
+  jobs(
+    pageNumber: $page
+    pageSize: $size
+    filter: [{ property: "config.team", pattern: $team }, { property: "jobName", sort: ASC }]
+  ) {
+    content { jobName config { team } }
+    totalPages
+  }
+}`;
+/**
+ * The `config.team` pattern that matches `team` on the real service (JobFieldStrategyByTeam:
+ * `%` becomes `.*`, then the lowercase team must match the pattern as a Java regular expression):
+ * every character Java's regular expressions treat as syntax is escaped with a backslash (a
+ * backslash before a character that is not a letter or digit always stands for the character
+ * itself). A `%` still widens the match, so the caller keeps only the jobs of exactly its team.
+ */
+const teamPattern = (team) => team.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 const QUERIES = {
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
-    TeamJobs: TEAM_JOBS_QUERY
+    TeamJobs: TEAM_JOBS_QUERY,
+    TeamJobNames: TEAM_JOB_NAMES_QUERY
 };
 
 ;// CONCATENATED MODULE: ./src/core/calls/jobs.ts
+
 
 
 
@@ -77222,6 +77305,22 @@ async function updateJob(job, settings) {
         json: { ...settings, job_name: job.job, team: job.team },
         idempotent: true
     });
+}
+/**
+ * Deletes the job: its deployment, sources and credentials go with it (the real service answers
+ * 200 once done, an empty 404 when the team has no such job: DataJobsController.dataJobDelete →
+ * JobsService.deleteJob, which deletes the deployment too; its post-delete web hook may answer
+ * with its own status instead). Its properties stay, kept by the job name. Sent again after a
+ * lost answer: 'absent' then means the first one did it.
+ */
+async function deleteJob(job) {
+    return job.transport.send({
+        operation: `delete ${job.label}`,
+        method: 'DELETE',
+        path: job.path,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 /**
  * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
@@ -77294,6 +77393,39 @@ async function queryJobs(team, query, shape) {
         detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
         opId: answer.opId
     });
+}
+/** Jobs asked for a page: the real service sets no upper limit (GraphQLUtils.validatePageInput). */
+const NAMES_PAGE = 100;
+/** A team with more pages than this is refused rather than read without end. */
+const MAX_NAME_PAGES = 1000;
+/**
+ * The names of the team's jobs, in the order of their names. The Control Service's API has no
+ * REST list of a team's jobs: GET /data-jobs/for-team/{team_name}/jobs is jobsQuery, GraphQL
+ * (model/apidefs/datajob-api/api.yaml), and its team path segment does not filter
+ * (DataJobsController.jobsQuery runs the query as it is): the config.team filter does, as a
+ * regular expression (teamPattern), so only the jobs of exactly this team are kept.
+ */
+async function listTeamJobNames(team) {
+    const names = new Set();
+    for (let page = 1;; page++) {
+        const answer = await queryJobs(team, {
+            text: TEAM_JOB_NAMES_QUERY,
+            variables: { team: teamPattern(team.team), page, size: NAMES_PAGE },
+            what: `list the jobs of team '${team.team}'`
+        }, teamJobNamesAnswer);
+        for (const job of answer.content)
+            if (job.config?.team === team.team)
+                names.add(job.jobName);
+        if (page >= answer.totalPages || !answer.content.length)
+            break;
+        if (page >= MAX_NAME_PAGES)
+            throw new errors/* ControlServiceError */.RK({
+                operation: `list the jobs of team '${team.team}' (GraphQL)`,
+                kind: 'protocol',
+                detail: `the answer has more than ${MAX_NAME_PAGES} pages of ${NAMES_PAGE} jobs`
+            });
+    }
+    return [...names];
 }
 
 ;// CONCATENATED MODULE: ./src/core/calls/executions.ts
@@ -77565,6 +77697,10 @@ class ControlServiceClient {
     async info(team) {
         return readInfo(this.team(team));
     }
+    /** The names of the team's jobs (GraphQL: the API has no REST list of them). */
+    async teamJobNames(team) {
+        return listTeamJobNames(this.team(team));
+    }
     /** The job, or undefined when it does not exist (for this team). */
     async readJob(ref) {
         return readJob(this.job(ref));
@@ -77598,6 +77734,14 @@ class ControlServiceClient {
     /** Enables or disables the deployment (synchronous on the service). */
     async patchDeployment(ref, patch) {
         return patchDeployment(this.job(ref), patch);
+    }
+    /** Deletes the deployment (undeploys); 'absent': the team has no such job. */
+    async deleteDeployment(ref) {
+        return deleteDeployment(this.job(ref));
+    }
+    /** Deletes the job and its deployment; 'absent': the team has no such job. */
+    async deleteJob(ref) {
+        return deleteJob(this.job(ref));
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
@@ -79039,7 +79183,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 /** For @github/local-action, which imports this file and calls run(). */
-const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .deploy */ .g);
+const run = () => (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_actions_deploy_js__WEBPACK_IMPORTED_MODULE_0__/* .deploy */ .gg);
 // run by the runner (node dist/deploy/index.js): start at once
 await (0,_actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .startIfMain */ .TD)(import.meta.url, run);
 

@@ -58939,7 +58939,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1263:
+/***/ 5779:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65376,6 +65376,15 @@ class DeploymentRecorder {
         this.finished = true;
         await this.attempt(`mark the GitHub deployment ${state}`, () => this.status(state, description, version));
     }
+    /**
+     * A later verdict on a deployment that already ended: a release that went live (success) and
+     * then failed its check is marked failure (rollback.ts). GitHub shows the latest status.
+     */
+    async revise(state, description, version) {
+        if (this.id === undefined || this.stopped)
+            return;
+        await this.attempt(`mark the GitHub deployment ${state}`, () => this.status(state, description, version));
+    }
     /** The summary's words for the record. */
     summaryText() {
         if (this.id !== undefined)
@@ -66138,24 +66147,42 @@ const deploy = {
         };
     },
     connection: config => config.connection,
-    async run(config, ctx) {
-        // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
-        let version = config.jobVersion;
-        const recorder = new DeploymentRecorder(config.record, ctx, config.job.ref, config.connection.url);
-        let outcome;
-        try {
-            outcome = await deployJob(config, ctx, v => (version = v), recorder);
-        }
-        catch (e) {
-            if (!(e instanceof errors/* ActionFailure */.dR || e instanceof errors/* ControlServiceError */.RK))
-                throw e;
-            if (e instanceof errors/* ControlServiceError */.RK && e.kind === 'aborted')
-                throw e;
-            outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message };
-        }
-        return withRecord(recorder, outcome, version, ctx.env);
-    }
+    run: async (config, ctx) => (await deployAndRecord(config, ctx)).outcome
 };
+/** Deploys (deploy's run) and records it in GitHub; the outputs say what was live before. */
+async function deployAndRecord(config, ctx) {
+    // the outputs are set on failure too, for an `if: failure()` step: the version as far as known
+    let version = config.jobVersion;
+    let before;
+    const recorder = new DeploymentRecorder(config.record, ctx, config.job.ref, config.connection.url);
+    let outcome;
+    try {
+        outcome = await deployJob(config, ctx, recorder, {
+            version: v => (version = v),
+            before: live => (before = live)
+        });
+    }
+    catch (e) {
+        if (!(e instanceof errors/* ActionFailure */.dR || e instanceof errors/* ControlServiceError */.RK))
+            throw e;
+        if (e instanceof errors/* ControlServiceError */.RK && e.kind === 'aborted')
+            throw e;
+        outcome = { outputs: deployOutputs(version, 'not-live'), failure: e.message };
+    }
+    outcome = { ...outcome, outputs: { ...outcome.outputs, ...previousOutputs(before) } };
+    return { outcome: await withRecord(recorder, outcome, version, ctx.env), before, recorder };
+}
+/**
+ * What was live before the deploy, as outputs, for a workflow that rolls back itself (deploy
+ * again with job-version, python-version, vdk-version and enabled from them); empty when nothing
+ * was deployed (or the deploy stopped before reading it).
+ */
+const previousOutputs = (before) => ({
+    'previous-version': before?.job_version ?? '',
+    'previous-python-version': before?.python_version ?? '',
+    'previous-vdk-version': before?.vdk_version ?? '',
+    'previous-enabled': before?.enabled === undefined ? '' : before.enabled
+});
 /** The step's outputs: `version` is the version deployed, or as far as it is known. */
 const deployOutputs = (version, status) => ({
     'job-version': version ?? '',
@@ -66163,7 +66190,7 @@ const deployOutputs = (version, status) => ({
     'deployment-status': status,
     skipped: status === 'unchanged'
 });
-async function deployJob(config, ctx, known, recorder) {
+async function deployJob(config, ctx, recorder, known) {
     const { ref } = config.job;
     const info = await ctx.client.info(ref.team);
     const unsupported = unsupportedPython(config, info.supported_python_versions);
@@ -66177,11 +66204,12 @@ async function deployJob(config, ctx, known, recorder) {
     // config() requires job-path or job-version, so there is always one
     if (!version)
         throw new errors/* ActionFailure */.dR('there is no version to deploy');
-    known(version);
+    known.version(version);
     const { jobConfig, configChanged } = await updateJobConfig(config, ctx);
     // what is live, from the job's CronJob as GET .../deployments shows it: the only record of a
     // deployment the API has (no field tells whether a build succeeded or failed)
     const live = await ctx.client.readDeployment(ref);
+    known.before(live);
     const request = { job_version: version };
     if (config.enabled !== undefined)
         request.enabled = config.enabled;
@@ -66333,6 +66361,167 @@ function notLiveReason(config, version, result, seen) {
         ? "; the job's config was updated from config.ini but is not deployed yet, and a later deploy of this same version will find nothing to change: change the job or deploy another version to apply it"
         : '';
     return `${what} was not live after timeout-seconds ${config.timeoutMs / 1000}: ${running}. The Control Service tells no client whether a build failed: if it failed, that deployment goes on running, ${mail}, and its operators see it in the service's metrics; if the build is only slow, it may still go live (raise timeout-seconds)${unapplied}`;
+}
+
+;// CONCATENATED MODULE: ./src/actions/rollback.ts
+// The root action's rollback-on-failure: when the execution that checks a new release ends as
+// user_error or platform_error (or does not end in time), the version live before the deploy is
+// deployed again with its python and vdk version and enabled state, waited for until it is live,
+// and the step fails saying which version failed with what, and which version is live now.
+//
+// What the real Control Service gives and does, checked in its source
+// (projects/control-service/projects/pipelines_control_service/src/main/java/com/vmware/taurus/):
+// - the deployment read (GET .../deployments/{id}, what deploy reads before it deploys) holds
+//   job_version (the CronJob's git commit sha), python_version, vdk_version, enabled, mode,
+//   resources, last_deployed_by and last_deployed_date: datajobs/ToApiModelConverter.java
+//   (toDataJobDeploymentStatus);
+// - a POST of a deployment accepts any job_version uploaded before, older ones included: nothing
+//   compares it with the live one (datajobs/DataJobsDeploymentController.java deploymentUpdate;
+//   service/deploy/DeploymentService.java updateDeployment merges the request over the live
+//   deployment, DeploymentModelConverter.mergeDeployments, then builds the image of that commit —
+//   JobImageBuilder.buildImage reuses it when the registry still has it — and writes the CronJob
+//   again), so the old version goes live as a new deployment, with a new last_deployed_date;
+// - fields the request omits are taken from the live deployment (mergeDeployments), and a python
+//   version change resets vdk_version (resetVdkVersionIfPythonVersionChange): so the rollback
+//   sends the old python_version, vdk_version and enabled explicitly.
+
+
+
+
+/** Reads rollback-on-failure (default false). */
+const readRollback = (inputs, problems) => (0,core_inputs/* parseBoolean */.yG)('rollback-on-failure', inputs.input('rollback-on-failure'), false, problems);
+/**
+ * Why the check of a release failed in a way that blames the release, or undefined: the execution
+ * ended user_error or platform_error, or did not end within run-timeout-seconds. A cancelled
+ * workflow, a conflict with a running execution or a skipped execution says nothing about the
+ * version, so it is no reason to roll back.
+ */
+function releaseFailure(run, ctx) {
+    if (!run.failure || ctx.signal.aborted)
+        return undefined;
+    const status = String(run.outputs.status ?? '');
+    const id = String(run.outputs['execution-id'] ?? '');
+    if (!id)
+        return undefined;
+    if (status === 'user_error' || status === 'platform_error')
+        return `its execution ${id} ended ${status}`;
+    // run-and-wait's reason when the time is up (run-and-wait.ts, notEnded)
+    if (run.failure.includes('did not end within timeout-seconds'))
+        return `its execution ${id} did not end within run-timeout-seconds`;
+    return undefined;
+}
+/** The outputs of the rollback: whether it rolled back, and the version live now. */
+const rollbackOutputs = (rolledBack, live) => ({
+    'rolled-back': rolledBack,
+    'live-version': live ?? ''
+});
+const rollbackSummary = (shown) => ({
+    heading: 'Rollback',
+    columns: ['Result'],
+    rows: [[shown]]
+});
+/** The outputs after a deploy when nothing needs rolling back (live, unchanged, or not live). */
+async function withoutRollback(deployed, config, ctx) {
+    const status = deployed.outcome.outputs['deployment-status'];
+    if (status !== 'not-live')
+        return rollbackOutputs(false, String(deployed.outcome.outputs['job-version']));
+    // not live: the old version (if any) still runs; read it again, as the deploy may have failed early
+    const live = await ctx.client.readDeployment(config.job.ref).catch(() => undefined);
+    return rollbackOutputs(false, live?.job_version);
+}
+/** The failure line of a deploy that never went live, with rollback-on-failure: nothing rolled back. */
+function notLiveNote(deployed, liveVersion) {
+    const version = String(deployed.outcome.outputs['job-version'] || 'the new version');
+    const running = liveVersion ? `version ${liveVersion} is still live` : 'no version is live';
+    return `nothing to roll back (${running}: version ${version} never went live); its build may still finish later on the Control Service and make it live, so check the job before relying on the old version`;
+}
+/**
+ * Rolls back after `failed` (why the check failed): deploys the version live before again and
+ * waits until it is live. The outcome fails with both facts.
+ */
+async function rollBack(config, ctx, deployed, failed) {
+    const version = String(deployed.outcome.outputs['job-version']);
+    const before = deployed.before;
+    const what = `version ${version} failed its check: ${failed}`;
+    if (!before?.job_version) {
+        const failure = `${what}; it is the job's first deployment, so there is nothing to roll back to: version ${version} stays deployed (undeploy or disable it yourself if it must not run on its schedule)`;
+        return {
+            outputs: rollbackOutputs(false, version),
+            summary: rollbackSummary(`none: first deployment, version ${version} stays`),
+            failure
+        };
+    }
+    await deployed.recorder.revise('failure', `version ${version} failed its check`, version);
+    let restored;
+    try {
+        restored = await redeploy(config, ctx, before);
+    }
+    catch (e) {
+        if (!(e instanceof errors/* ActionFailure */.dR || e instanceof errors/* ControlServiceError */.RK))
+            throw e;
+        if (e instanceof errors/* ControlServiceError */.RK && e.kind === 'aborted')
+            throw e;
+        return {
+            outputs: rollbackOutputs(false, version),
+            summary: rollbackSummary(`failed: version ${before.job_version} not redeployed`),
+            failure: `${what}; the rollback to version ${before.job_version} failed (${e.message}): version ${version} is still live`
+        };
+    }
+    if (!restored.live) {
+        const now = restored.last?.job_version;
+        return {
+            outputs: rollbackOutputs(false, now),
+            summary: rollbackSummary(`failed: version ${before.job_version} not live in time`),
+            failure: `${what}; the rollback to version ${before.job_version} was not live after deploy-timeout-seconds ${config.timeoutMs / 1000}: ${now ? `version ${now}` : 'no version'} is live now`
+        };
+    }
+    const settings = shownSettings(restored.last ?? before);
+    return {
+        outputs: rollbackOutputs(true, before.job_version),
+        summary: rollbackSummary(`rolled back to version ${before.job_version} (${settings})`),
+        failure: `${what}; rolled back: version ${before.job_version} (${settings}) is live again, deployed ${shownDate(restored.last?.last_deployed_date)}`
+    };
+}
+/** Deploys `before` again (its version, python and vdk version, enabled) and waits until live. */
+async function redeploy(config, ctx, before) {
+    const { ref } = config.job;
+    const oldVersion = before.job_version;
+    const request = { job_version: oldVersion };
+    if (before.python_version)
+        request.python_version = before.python_version;
+    if (before.vdk_version)
+        request.vdk_version = before.vdk_version;
+    if (before.enabled !== undefined)
+        request.enabled = before.enabled;
+    // the failed release is live now: the old version must be deployed after it
+    const current = await ctx.client.readDeployment(ref);
+    const recorder = new DeploymentRecorder(config.record, ctx, ref, config.connection.url);
+    await recorder.started(oldVersion);
+    let result = { live: false };
+    try {
+        const sent = await ctx.client.deploy(ref, request, {
+            since: current ? (current.last_deployed_date ?? null) : undefined
+        });
+        ctx.info(`rolling back: deployment of version ${oldVersion} sent`);
+        result =
+            sent === 'already-live'
+                ? { live: true, last: await ctx.client.readDeployment(ref) }
+                : await waitLive(ctx, config, oldVersion, current);
+    }
+    finally {
+        // a refused rollback is a failed record too (finish never throws)
+        await recorder.finish(result.live ? 'success' : 'failure', result.live ? `version ${oldVersion} is live again (rollback)` : 'rollback not live', oldVersion);
+    }
+    return result;
+}
+/** The restored deployment's settings as the message shows them. */
+function shownSettings(d) {
+    const parts = [d.python_version ? `python ${d.python_version}` : ''];
+    if (d.vdk_version)
+        parts.push(`vdk ${d.vdk_version}`);
+    if (d.enabled !== undefined)
+        parts.push(d.enabled ? 'enabled' : 'disabled');
+    return parts.filter(Boolean).join(', ') || 'as before';
 }
 
 // EXTERNAL MODULE: ./src/core/logsurl.ts + 1 modules
@@ -67570,6 +67759,8 @@ function checkWritten(ctx, what, set, removed, after) {
 // The root action: the common on-merge pipeline for one job in one step — deploy (which uploads
 // and waits until live), then optionally run-and-wait and set-properties. It is made of the
 // single actions' own definitions: the same input names, the same checks, the same core calls.
+// With rollback-on-failure, a release whose run fails is rolled back (rollback.ts).
+
 
 
 
@@ -67599,6 +67790,7 @@ const pipeline = {
     name: 'vdk-actions',
     async config(inputs, problems) {
         const run = (0,core_inputs/* parseBoolean */.yG)('run', inputs.input('run'), false, problems);
+        const rollback = readRollback(inputs, problems);
         // every part checks its inputs (the shared ones are said once)
         const forDeploy = { wait: '', 'timeout-seconds': 'deploy-timeout-seconds' };
         const forRun = { wait: 'run-wait', 'timeout-seconds': 'run-timeout-seconds' };
@@ -67615,6 +67807,7 @@ const pipeline = {
             : undefined;
         return {
             deploy: deployConfig,
+            rollback,
             run: run ? runConfig : undefined,
             properties: propertiesConfig
         };
@@ -67623,32 +67816,50 @@ const pipeline = {
     async run(config, ctx) {
         const tables = [];
         const outputs = {};
-        const parts = [
-            ['deploy', () => deploy.run(config.deploy, ctx)]
-        ];
-        if (config.run) {
-            const run = config.run;
-            parts.push(['run-and-wait', () => runAndWait.run(run, ctx)]);
-        }
-        if (config.properties) {
-            const props = config.properties;
-            parts.push(['set-properties', () => setProperties.run(props, ctx)]);
-        }
-        for (const [name, part] of parts) {
-            ctx.info(`— ${name} —`);
-            const outcome = await part();
+        const ended = (failure, outcome) => ({
+            outputs,
+            summary: pipeline_merge(tables),
+            failure,
+            annotations: outcome?.annotations
+        });
+        const took = (outcome) => {
             Object.assign(outputs, outcome.outputs);
             if (outcome.summary)
                 tables.push(outcome.summary);
-            if (outcome.failure)
-                return {
-                    outputs,
-                    summary: pipeline_merge(tables),
-                    failure: `${name}: ${outcome.failure}`,
-                    annotations: outcome.annotations
-                };
+        };
+        ctx.info('— deploy —');
+        const deployed = await deployAndRecord(config.deploy, ctx);
+        took(deployed.outcome);
+        Object.assign(outputs, await withoutRollback(deployed, config.deploy, ctx));
+        if (deployed.outcome.failure) {
+            const note = config.rollback && outputs['deployment-status'] === 'not-live'
+                ? `; rollback-on-failure: ${notLiveNote(deployed, String(outputs['live-version']))}`
+                : '';
+            return ended(`deploy: ${deployed.outcome.failure}${note}`, deployed.outcome);
         }
-        return { outputs, summary: pipeline_merge(tables) };
+        if (config.run) {
+            ctx.info('— run-and-wait —');
+            const run = await runAndWait.run(config.run, ctx);
+            took(run);
+            const failed = run.failure && releaseFailure(run, ctx);
+            // only a release that went live now is rolled back: an unchanged one is not new
+            if (failed && config.rollback && outputs['deployment-status'] === 'live') {
+                ctx.info('— rollback —');
+                const rolled = await rollBack(config.deploy, ctx, deployed, failed);
+                took(rolled);
+                return ended(`run-and-wait: ${rolled.failure}`, run);
+            }
+            if (run.failure)
+                return ended(`run-and-wait: ${run.failure}`, run);
+        }
+        if (config.properties) {
+            ctx.info('— set-properties —');
+            const props = await setProperties.run(config.properties, ctx);
+            took(props);
+            if (props.failure)
+                return ended(`set-properties: ${props.failure}`, props);
+        }
+        return ended();
     },
     post: (config, ctx) => config.run ? (runAndWait.post?.(config.run, ctx) ?? Promise.resolve()) : Promise.resolve()
 };
@@ -78111,6 +78322,14 @@ const latestExecutionsAnswer = looseObject({
         logsUrl: shownNullableUrl
     }))
 });
+/** The root field of the team's job names query (queries.ts TEAM_JOB_NAMES_QUERY), unwrapped. */
+const teamJobNamesAnswer = looseObject({
+    content: array(looseObject({
+        jobName: schemas_string(),
+        config: orElse(looseObject({ team: nullableText }), null)
+    })),
+    totalPages: schemas_number()
+});
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
 const graphqlAnswer = looseObject({
     data: optional(unknown()),
@@ -78212,7 +78431,8 @@ async function sendForEffect(transport, spec) {
 
 ;// CONCATENATED MODULE: ./src/core/calls/deployments.ts
 // The calls about a job's deployment: listing and reading it, deploying (reconciled after a lost
-// answer by what is live) and changing it; and when a live deployment is the one asked for.
+// answer by what is live), changing and deleting it; and when a live deployment is the one asked
+// for.
 
 
 /**
@@ -78293,6 +78513,23 @@ async function patchDeployment(job, patch) {
         idempotent: true
     });
 }
+/**
+ * Deletes the deployment (undeploys the job): the CronJob is removed and a build in progress
+ * cancelled; the job, its sources and properties stay. The real service answers 202 whenever the
+ * job exists in the team, deployed or not (it deletes only what exists or is being built), and an
+ * empty 404 when the team has no such job (DataJobsDeploymentController.deploymentDelete →
+ * DeploymentService.deleteDeployment, pipelines_control_service). Sent again after a lost answer:
+ * a second DELETE changes nothing more. 'absent': the team has no such job (any more).
+ */
+async function deleteDeployment(job) {
+    return job.transport.send({
+        operation: `delete the deployment of ${job.label}`,
+        method: 'DELETE',
+        path: `${job.path}/deployments/${DEPLOYMENT}`,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
+}
 
 // EXTERNAL MODULE: ./src/core/http.ts + 1 modules
 var http = __nccwpck_require__(6439);
@@ -78331,12 +78568,39 @@ const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!
     totalPages
   }
 }`;
+/**
+ * The names of a team's jobs, page by page in the order of their names (drift lists the jobs that
+ * have no folder). A filter with a property and a sort but no pattern only orders
+ * (FieldStrategy.filterProvided needs a pattern; JobFieldStrategyByName's comparator is the job
+ * name): without it the real service orders by team alone, which leaves the order of one team's
+ * jobs to the database, page after page. `$team` is a regular expression there: see teamPattern.
+ */
+const TEAM_JOB_NAMES_QUERY = `query TeamJobNames($team: String!, $page: Int!, $size: Int!) {
+  jobs(
+    pageNumber: $page
+    pageSize: $size
+    filter: [{ property: "config.team", pattern: $team }, { property: "jobName", sort: ASC }]
+  ) {
+    content { jobName config { team } }
+    totalPages
+  }
+}`;
+/**
+ * The `config.team` pattern that matches `team` on the real service (JobFieldStrategyByTeam:
+ * `%` becomes `.*`, then the lowercase team must match the pattern as a Java regular expression):
+ * every character Java's regular expressions treat as syntax is escaped with a backslash (a
+ * backslash before a character that is not a letter or digit always stands for the character
+ * itself). A `%` still widens the match, so the caller keeps only the jobs of exactly its team.
+ */
+const teamPattern = (team) => team.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 const QUERIES = {
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
-    TeamJobs: TEAM_JOBS_QUERY
+    TeamJobs: TEAM_JOBS_QUERY,
+    TeamJobNames: TEAM_JOB_NAMES_QUERY
 };
 
 ;// CONCATENATED MODULE: ./src/core/calls/jobs.ts
+
 
 
 
@@ -78382,6 +78646,22 @@ async function updateJob(job, settings) {
         json: { ...settings, job_name: job.job, team: job.team },
         idempotent: true
     });
+}
+/**
+ * Deletes the job: its deployment, sources and credentials go with it (the real service answers
+ * 200 once done, an empty 404 when the team has no such job: DataJobsController.dataJobDelete →
+ * JobsService.deleteJob, which deletes the deployment too; its post-delete web hook may answer
+ * with its own status instead). Its properties stay, kept by the job name. Sent again after a
+ * lost answer: 'absent' then means the first one did it.
+ */
+async function deleteJob(job) {
+    return job.transport.send({
+        operation: `delete ${job.label}`,
+        method: 'DELETE',
+        path: job.path,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 /**
  * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
@@ -78454,6 +78734,39 @@ async function queryJobs(team, query, shape) {
         detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
         opId: answer.opId
     });
+}
+/** Jobs asked for a page: the real service sets no upper limit (GraphQLUtils.validatePageInput). */
+const NAMES_PAGE = 100;
+/** A team with more pages than this is refused rather than read without end. */
+const MAX_NAME_PAGES = 1000;
+/**
+ * The names of the team's jobs, in the order of their names. The Control Service's API has no
+ * REST list of a team's jobs: GET /data-jobs/for-team/{team_name}/jobs is jobsQuery, GraphQL
+ * (model/apidefs/datajob-api/api.yaml), and its team path segment does not filter
+ * (DataJobsController.jobsQuery runs the query as it is): the config.team filter does, as a
+ * regular expression (teamPattern), so only the jobs of exactly this team are kept.
+ */
+async function listTeamJobNames(team) {
+    const names = new Set();
+    for (let page = 1;; page++) {
+        const answer = await queryJobs(team, {
+            text: TEAM_JOB_NAMES_QUERY,
+            variables: { team: teamPattern(team.team), page, size: NAMES_PAGE },
+            what: `list the jobs of team '${team.team}'`
+        }, teamJobNamesAnswer);
+        for (const job of answer.content)
+            if (job.config?.team === team.team)
+                names.add(job.jobName);
+        if (page >= answer.totalPages || !answer.content.length)
+            break;
+        if (page >= MAX_NAME_PAGES)
+            throw new errors/* ControlServiceError */.RK({
+                operation: `list the jobs of team '${team.team}' (GraphQL)`,
+                kind: 'protocol',
+                detail: `the answer has more than ${MAX_NAME_PAGES} pages of ${NAMES_PAGE} jobs`
+            });
+    }
+    return [...names];
 }
 
 ;// CONCATENATED MODULE: ./src/core/calls/executions.ts
@@ -78725,6 +79038,10 @@ class ControlServiceClient {
     async info(team) {
         return readInfo(this.team(team));
     }
+    /** The names of the team's jobs (GraphQL: the API has no REST list of them). */
+    async teamJobNames(team) {
+        return listTeamJobNames(this.team(team));
+    }
     /** The job, or undefined when it does not exist (for this team). */
     async readJob(ref) {
         return readJob(this.job(ref));
@@ -78758,6 +79075,14 @@ class ControlServiceClient {
     /** Enables or disables the deployment (synchronous on the service). */
     async patchDeployment(ref, patch) {
         return patchDeployment(this.job(ref), patch);
+    }
+    /** Deletes the deployment (undeploys); 'absent': the team has no such job. */
+    async deleteDeployment(ref) {
+        return deleteDeployment(this.job(ref));
+    }
+    /** Deletes the job and its deployment; 'absent': the team has no such job. */
+    async deleteJob(ref) {
+        return deleteJob(this.job(ref));
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
@@ -80400,7 +80725,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_pipeline_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1263);
+/* harmony import */ var _actions_pipeline_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5779);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(723);
 
 

@@ -65426,6 +65426,17 @@ function readComment(inputs, problems) {
         problems.add('github-token', 'is required with comment: true (its default is ${{ github.token }}, with permissions: pull-requests: write)');
     return { github, key, pullRequest: pullRequestOf(inputs.env)?.number };
 }
+/**
+ * properties-file (a file name inside each job folder) and properties-mode (how set-properties
+ * writes it): plan and drift compare each job's file with the deployed properties.
+ */
+function readPropertiesInputs(inputs, problems) {
+    const propertiesFile = inputs.input('properties-file') || undefined;
+    if (propertiesFile && (/[\\/]/.test(propertiesFile) || !/\.(json|ya?ml)$/i.test(propertiesFile)))
+        problems.add('properties-file', `'${propertiesFile}' must be the name of a .json, .yaml or .yml file inside each job folder (no folders)`);
+    const propertiesMode = (0,core_inputs/* choice */.Yq)('properties-mode', inputs.input('properties-mode'), ['merge', 'replace'], 'merge', problems);
+    return { propertiesFile, propertiesMode };
+}
 function readPlanConfig(inputs, problems) {
     const live = readLive(inputs, problems);
     const jobs = readJobs(inputs, problems);
@@ -65436,9 +65447,6 @@ function readPlanConfig(inputs, problems) {
     const badTeam = team && (0,jobrules/* teamProblem */.xV)(team);
     if (badTeam)
         problems.add('team', badTeam);
-    const propertiesFile = inputs.input('properties-file') || undefined;
-    if (propertiesFile && (/[\\/]/.test(propertiesFile) || !/\.(json|ya?ml)$/i.test(propertiesFile)))
-        problems.add('properties-file', `'${propertiesFile}' must be the name of a .json, .yaml or .yml file inside each job folder (no folders)`);
     const enabled = inputs.input('enabled') === ''
         ? undefined
         : (0,core_inputs/* parseBoolean */.yG)('enabled', inputs.input('enabled'), true, problems);
@@ -65447,8 +65455,7 @@ function readPlanConfig(inputs, problems) {
         jobs,
         deleted,
         team,
-        propertiesFile,
-        propertiesMode: (0,core_inputs/* choice */.Yq)('properties-mode', inputs.input('properties-mode'), ['merge', 'replace'], 'merge', problems),
+        ...readPropertiesInputs(inputs, problems),
         showValues: (0,core_inputs/* parseBoolean */.yG)('show-values', inputs.input('show-values'), false, problems),
         enabled,
         ...readRefs(inputs, problems),
@@ -65898,6 +65905,21 @@ function readPropertiesFile(jobDir, name) {
             problem: { file, message: 'holds keys with a line break or another control character' }
         };
     return { map: map };
+}
+/**
+ * The properties a job folder's properties file would change on the service (as set-properties
+ * writes it, in `mode`), with the deployed properties read (GET); none read when the folder has no
+ * such file, or when the file has a problem.
+ */
+async function propertiesAgainstFile(ctx, ref, jobDir, file) {
+    const read = readPropertiesFile(jobDir, file.name);
+    if (!read.map)
+        return { changes: [], problem: read.problem, read: false };
+    const current = await ctx.client.readProperties(ref);
+    return {
+        changes: propertyChanges(current, nextProperties(current, read.map, file.mode)),
+        read: true
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/actions/shown-values.ts
@@ -67053,7 +67075,6 @@ async function checkPython(config, ctx, ini, team) {
 
 
 
-
 const plan_short = (sha) => sha.slice(0, 12);
 /** The repository's top folder and the commits to compare, or why the files are not listed. */
 async function compared(config, ctx) {
@@ -67130,13 +67151,11 @@ async function planJob(config, ctx, given, git) {
         plan.deployment = deploymentChanges(live, check.ini, config.enabled);
     }
     if (config.propertiesFile) {
-        const read = readPropertiesFile(given.jobDir, config.propertiesFile);
-        if (read.problem)
-            plan.problems.push(read.problem);
-        if (read.map) {
-            const current = await ctx.client.readProperties(ref);
-            plan.properties = propertyChanges(current, nextProperties(current, read.map, config.propertiesMode));
-        }
+        const file = { name: config.propertiesFile, mode: config.propertiesMode };
+        const properties = await propertiesAgainstFile(ctx, ref, given.jobDir, file);
+        if (properties.problem)
+            plan.problems.push(properties.problem);
+        plan.properties = properties.changes;
     }
     return plan;
 }
@@ -77701,6 +77720,14 @@ const latestExecutionsAnswer = looseObject({
         logsUrl: shownNullableUrl
     }))
 });
+/** The root field of the team's job names query (queries.ts TEAM_JOB_NAMES_QUERY), unwrapped. */
+const teamJobNamesAnswer = looseObject({
+    content: array(looseObject({
+        jobName: schemas_string(),
+        config: orElse(looseObject({ team: nullableText }), null)
+    })),
+    totalPages: schemas_number()
+});
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
 const graphqlAnswer = looseObject({
     data: optional(unknown()),
@@ -77802,7 +77829,8 @@ async function sendForEffect(transport, spec) {
 
 ;// CONCATENATED MODULE: ./src/core/calls/deployments.ts
 // The calls about a job's deployment: listing and reading it, deploying (reconciled after a lost
-// answer by what is live) and changing it; and when a live deployment is the one asked for.
+// answer by what is live), changing and deleting it; and when a live deployment is the one asked
+// for.
 
 
 /**
@@ -77882,6 +77910,23 @@ async function patchDeployment(job, patch) {
         json: patch,
         idempotent: true
     });
+}
+/**
+ * Deletes the deployment (undeploys the job): the CronJob is removed and a build in progress
+ * cancelled; the job, its sources and properties stay. The real service answers 202 whenever the
+ * job exists in the team, deployed or not (it deletes only what exists or is being built), and an
+ * empty 404 when the team has no such job (DataJobsDeploymentController.deploymentDelete →
+ * DeploymentService.deleteDeployment, pipelines_control_service). Sent again after a lost answer:
+ * a second DELETE changes nothing more. 'absent': the team has no such job (any more).
+ */
+async function deleteDeployment(job) {
+    return job.transport.send({
+        operation: `delete the deployment of ${job.label}`,
+        method: 'DELETE',
+        path: `${job.path}/deployments/${DEPLOYMENT}`,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 
 // EXTERNAL MODULE: ./src/core/http.ts + 1 modules
@@ -78082,12 +78127,39 @@ const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!
     totalPages
   }
 }`;
+/**
+ * The names of a team's jobs, page by page in the order of their names (drift lists the jobs that
+ * have no folder). A filter with a property and a sort but no pattern only orders
+ * (FieldStrategy.filterProvided needs a pattern; JobFieldStrategyByName's comparator is the job
+ * name): without it the real service orders by team alone, which leaves the order of one team's
+ * jobs to the database, page after page. `$team` is a regular expression there: see teamPattern.
+ */
+const TEAM_JOB_NAMES_QUERY = `query TeamJobNames($team: String!, $page: Int!, $size: Int!) {
+  jobs(
+    pageNumber: $page
+    pageSize: $size
+    filter: [{ property: "config.team", pattern: $team }, { property: "jobName", sort: ASC }]
+  ) {
+    content { jobName config { team } }
+    totalPages
+  }
+}`;
+/**
+ * The `config.team` pattern that matches `team` on the real service (JobFieldStrategyByTeam:
+ * `%` becomes `.*`, then the lowercase team must match the pattern as a Java regular expression):
+ * every character Java's regular expressions treat as syntax is escaped with a backslash (a
+ * backslash before a character that is not a letter or digit always stands for the character
+ * itself). A `%` still widens the match, so the caller keeps only the jobs of exactly its team.
+ */
+const teamPattern = (team) => team.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 const QUERIES = {
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
-    TeamJobs: TEAM_JOBS_QUERY
+    TeamJobs: TEAM_JOBS_QUERY,
+    TeamJobNames: TEAM_JOB_NAMES_QUERY
 };
 
 ;// CONCATENATED MODULE: ./src/core/calls/jobs.ts
+
 
 
 
@@ -78133,6 +78205,22 @@ async function updateJob(job, settings) {
         json: { ...settings, job_name: job.job, team: job.team },
         idempotent: true
     });
+}
+/**
+ * Deletes the job: its deployment, sources and credentials go with it (the real service answers
+ * 200 once done, an empty 404 when the team has no such job: DataJobsController.dataJobDelete →
+ * JobsService.deleteJob, which deletes the deployment too; its post-delete web hook may answer
+ * with its own status instead). Its properties stay, kept by the job name. Sent again after a
+ * lost answer: 'absent' then means the first one did it.
+ */
+async function deleteJob(job) {
+    return job.transport.send({
+        operation: `delete ${job.label}`,
+        method: 'DELETE',
+        path: job.path,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 /**
  * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
@@ -78205,6 +78293,39 @@ async function queryJobs(team, query, shape) {
         detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
         opId: answer.opId
     });
+}
+/** Jobs asked for a page: the real service sets no upper limit (GraphQLUtils.validatePageInput). */
+const NAMES_PAGE = 100;
+/** A team with more pages than this is refused rather than read without end. */
+const MAX_NAME_PAGES = 1000;
+/**
+ * The names of the team's jobs, in the order of their names. The Control Service's API has no
+ * REST list of a team's jobs: GET /data-jobs/for-team/{team_name}/jobs is jobsQuery, GraphQL
+ * (model/apidefs/datajob-api/api.yaml), and its team path segment does not filter
+ * (DataJobsController.jobsQuery runs the query as it is): the config.team filter does, as a
+ * regular expression (teamPattern), so only the jobs of exactly this team are kept.
+ */
+async function listTeamJobNames(team) {
+    const names = new Set();
+    for (let page = 1;; page++) {
+        const answer = await queryJobs(team, {
+            text: TEAM_JOB_NAMES_QUERY,
+            variables: { team: teamPattern(team.team), page, size: NAMES_PAGE },
+            what: `list the jobs of team '${team.team}'`
+        }, teamJobNamesAnswer);
+        for (const job of answer.content)
+            if (job.config?.team === team.team)
+                names.add(job.jobName);
+        if (page >= answer.totalPages || !answer.content.length)
+            break;
+        if (page >= MAX_NAME_PAGES)
+            throw new errors/* ControlServiceError */.RK({
+                operation: `list the jobs of team '${team.team}' (GraphQL)`,
+                kind: 'protocol',
+                detail: `the answer has more than ${MAX_NAME_PAGES} pages of ${NAMES_PAGE} jobs`
+            });
+    }
+    return [...names];
 }
 
 ;// CONCATENATED MODULE: ./src/core/calls/executions.ts
@@ -78476,6 +78597,10 @@ class ControlServiceClient {
     async info(team) {
         return readInfo(this.team(team));
     }
+    /** The names of the team's jobs (GraphQL: the API has no REST list of them). */
+    async teamJobNames(team) {
+        return listTeamJobNames(this.team(team));
+    }
     /** The job, or undefined when it does not exist (for this team). */
     async readJob(ref) {
         return readJob(this.job(ref));
@@ -78509,6 +78634,14 @@ class ControlServiceClient {
     /** Enables or disables the deployment (synchronous on the service). */
     async patchDeployment(ref, patch) {
         return patchDeployment(this.job(ref), patch);
+    }
+    /** Deletes the deployment (undeploys); 'absent': the team has no such job. */
+    async deleteDeployment(ref) {
+        return deleteDeployment(this.job(ref));
+    }
+    /** Deletes the job and its deployment; 'absent': the team has no such job. */
+    async deleteJob(ref) {
+        return deleteJob(this.job(ref));
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {

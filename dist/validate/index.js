@@ -41472,6 +41472,14 @@ const latestExecutionsAnswer = looseObject({
         logsUrl: shownNullableUrl
     }))
 });
+/** The root field of the team's job names query (queries.ts TEAM_JOB_NAMES_QUERY), unwrapped. */
+const teamJobNamesAnswer = looseObject({
+    content: array(looseObject({
+        jobName: schemas_string(),
+        config: orElse(looseObject({ team: nullableText }), null)
+    })),
+    totalPages: schemas_number()
+});
 /** A GraphQL answer: the root field's value (checked by the caller's shape), or errors. */
 const graphqlAnswer = looseObject({
     data: optional(unknown()),
@@ -41573,7 +41581,8 @@ async function sendForEffect(transport, spec) {
 
 ;// CONCATENATED MODULE: ./src/core/calls/deployments.ts
 // The calls about a job's deployment: listing and reading it, deploying (reconciled after a lost
-// answer by what is live) and changing it; and when a live deployment is the one asked for.
+// answer by what is live), changing and deleting it; and when a live deployment is the one asked
+// for.
 
 
 /**
@@ -41653,6 +41662,23 @@ async function patchDeployment(job, patch) {
         json: patch,
         idempotent: true
     });
+}
+/**
+ * Deletes the deployment (undeploys the job): the CronJob is removed and a build in progress
+ * cancelled; the job, its sources and properties stay. The real service answers 202 whenever the
+ * job exists in the team, deployed or not (it deletes only what exists or is being built), and an
+ * empty 404 when the team has no such job (DataJobsDeploymentController.deploymentDelete →
+ * DeploymentService.deleteDeployment, pipelines_control_service). Sent again after a lost answer:
+ * a second DELETE changes nothing more. 'absent': the team has no such job (any more).
+ */
+async function deleteDeployment(job) {
+    return job.transport.send({
+        operation: `delete the deployment of ${job.label}`,
+        method: 'DELETE',
+        path: `${job.path}/deployments/${DEPLOYMENT}`,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 
 // EXTERNAL MODULE: ./src/core/http.ts + 4 modules
@@ -41853,12 +41879,39 @@ const TEAM_JOBS_QUERY = `query TeamJobs($team: String!, $page: Int!, $size: Int!
     totalPages
   }
 }`;
+/**
+ * The names of a team's jobs, page by page in the order of their names (drift lists the jobs that
+ * have no folder). A filter with a property and a sort but no pattern only orders
+ * (FieldStrategy.filterProvided needs a pattern; JobFieldStrategyByName's comparator is the job
+ * name): without it the real service orders by team alone, which leaves the order of one team's
+ * jobs to the database, page after page. `$team` is a regular expression there: see teamPattern.
+ */
+const TEAM_JOB_NAMES_QUERY = `query TeamJobNames($team: String!, $page: Int!, $size: Int!) {
+  jobs(
+    pageNumber: $page
+    pageSize: $size
+    filter: [{ property: "config.team", pattern: $team }, { property: "jobName", sort: ASC }]
+  ) {
+    content { jobName config { team } }
+    totalPages
+  }
+}`;
+/**
+ * The `config.team` pattern that matches `team` on the real service (JobFieldStrategyByTeam:
+ * `%` becomes `.*`, then the lowercase team must match the pattern as a Java regular expression):
+ * every character Java's regular expressions treat as syntax is escaped with a backslash (a
+ * backslash before a character that is not a letter or digit always stands for the character
+ * itself). A `%` still widens the match, so the caller keeps only the jobs of exactly its team.
+ */
+const teamPattern = (team) => team.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 const QUERIES = {
     LatestExecutions: LATEST_EXECUTIONS_QUERY,
-    TeamJobs: TEAM_JOBS_QUERY
+    TeamJobs: TEAM_JOBS_QUERY,
+    TeamJobNames: TEAM_JOB_NAMES_QUERY
 };
 
 ;// CONCATENATED MODULE: ./src/core/calls/jobs.ts
+
 
 
 
@@ -41904,6 +41957,22 @@ async function updateJob(job, settings) {
         json: { ...settings, job_name: job.job, team: job.team },
         idempotent: true
     });
+}
+/**
+ * Deletes the job: its deployment, sources and credentials go with it (the real service answers
+ * 200 once done, an empty 404 when the team has no such job: DataJobsController.dataJobDelete →
+ * JobsService.deleteJob, which deletes the deployment too; its post-delete web hook may answer
+ * with its own status instead). Its properties stay, kept by the job name. Sent again after a
+ * lost answer: 'absent' then means the first one did it.
+ */
+async function deleteJob(job) {
+    return job.transport.send({
+        operation: `delete ${job.label}`,
+        method: 'DELETE',
+        path: job.path,
+        idempotent: true,
+        accept: [404]
+    }, res => (res.status === 404 ? 'absent' : 'deleted'));
 }
 /**
  * Uploads a zip (one top folder) streamed from `zip()`; the version the service answers.
@@ -41976,6 +42045,39 @@ async function queryJobs(team, query, shape) {
         detail: `the answer's data is of another shape than the Control Service's: ${shapeProblem(data.error.issues)}`,
         opId: answer.opId
     });
+}
+/** Jobs asked for a page: the real service sets no upper limit (GraphQLUtils.validatePageInput). */
+const NAMES_PAGE = 100;
+/** A team with more pages than this is refused rather than read without end. */
+const MAX_NAME_PAGES = 1000;
+/**
+ * The names of the team's jobs, in the order of their names. The Control Service's API has no
+ * REST list of a team's jobs: GET /data-jobs/for-team/{team_name}/jobs is jobsQuery, GraphQL
+ * (model/apidefs/datajob-api/api.yaml), and its team path segment does not filter
+ * (DataJobsController.jobsQuery runs the query as it is): the config.team filter does, as a
+ * regular expression (teamPattern), so only the jobs of exactly this team are kept.
+ */
+async function listTeamJobNames(team) {
+    const names = new Set();
+    for (let page = 1;; page++) {
+        const answer = await queryJobs(team, {
+            text: TEAM_JOB_NAMES_QUERY,
+            variables: { team: teamPattern(team.team), page, size: NAMES_PAGE },
+            what: `list the jobs of team '${team.team}'`
+        }, teamJobNamesAnswer);
+        for (const job of answer.content)
+            if (job.config?.team === team.team)
+                names.add(job.jobName);
+        if (page >= answer.totalPages || !answer.content.length)
+            break;
+        if (page >= MAX_NAME_PAGES)
+            throw new errors/* ControlServiceError */.RK({
+                operation: `list the jobs of team '${team.team}' (GraphQL)`,
+                kind: 'protocol',
+                detail: `the answer has more than ${MAX_NAME_PAGES} pages of ${NAMES_PAGE} jobs`
+            });
+    }
+    return [...names];
 }
 
 ;// CONCATENATED MODULE: ./src/core/calls/executions.ts
@@ -42247,6 +42349,10 @@ class ControlServiceClient {
     async info(team) {
         return readInfo(this.team(team));
     }
+    /** The names of the team's jobs (GraphQL: the API has no REST list of them). */
+    async teamJobNames(team) {
+        return listTeamJobNames(this.team(team));
+    }
     /** The job, or undefined when it does not exist (for this team). */
     async readJob(ref) {
         return readJob(this.job(ref));
@@ -42280,6 +42386,14 @@ class ControlServiceClient {
     /** Enables or disables the deployment (synchronous on the service). */
     async patchDeployment(ref, patch) {
         return patchDeployment(this.job(ref), patch);
+    }
+    /** Deletes the deployment (undeploys); 'absent': the team has no such job. */
+    async deleteDeployment(ref) {
+        return deleteDeployment(this.job(ref));
+    }
+    /** Deletes the job and its deployment; 'absent': the team has no such job. */
+    async deleteJob(ref) {
+        return deleteJob(this.job(ref));
     }
     /** The job's latest executions, newest first. */
     async latestExecutions(ref, size = 5) {
