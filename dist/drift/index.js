@@ -57300,7 +57300,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1322:
+/***/ 2734:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57649,6 +57649,131 @@ var core_connection = __nccwpck_require__(2551);
 var core_inputs = __nccwpck_require__(9114);
 // EXTERNAL MODULE: ./src/core/text.ts
 var core_text = __nccwpck_require__(2020);
+// EXTERNAL MODULE: ./src/actions/runtime.ts + 22 modules
+var runtime = __nccwpck_require__(723);
+;// CONCATENATED MODULE: ./src/actions/job.ts
+// The job inputs every action shares — job-path, job-name, team — with VDK's defaults: the job
+// name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
+// folder is read once here (config.ini, and for uploads the scan with its refusals). Also the
+// upload inputs deploy and upload-sources share (reason, create-if-missing).
+
+
+
+
+
+
+/**
+ * The ref of a config whose job inputs had problems. It is never used: the problems make the
+ * runtime stop before run().
+ */
+const NO_REF = Object.freeze({ team: '', job: '' });
+/** Reads job-path: a folder, relative to the workspace unless absolute. */
+function job_readJobPath(inputs, problems, required) {
+    const raw = inputs.input('job-path');
+    if (!raw) {
+        if (required)
+            problems.add('job-path', 'is required: the folder of the data job (the one holding config.ini)');
+        return { raw };
+    }
+    const jobDir = workspacePath(inputs, raw);
+    let isDir;
+    try {
+        isDir = statSync(jobDir).isDirectory();
+    }
+    catch {
+        problems.add('job-path', `'${raw}' does not exist (resolved to ${jobDir})`);
+        return { raw };
+    }
+    if (!isDir) {
+        problems.add('job-path', `'${raw}' is a file, not the job's folder`);
+        return { raw };
+    }
+    return { raw, jobDir };
+}
+async function readJobInputs(inputs, problems, { pathRequired, scan }) {
+    const { raw: rawPath, jobDir } = job_readJobPath(inputs, problems, pathRequired);
+    let ini;
+    let scanned;
+    if (jobDir) {
+        const read = readJobConfig(jobDir);
+        ini = read.config;
+        for (const p of read.problems)
+            problems.addFile(p);
+        if (scan && ini) {
+            // links may lead anywhere inside the repository checkout (the workspace)
+            scanned = await scan(jobDir, workspacePath(inputs, '.'));
+            for (const p of scanned.problems)
+                problems.addFile(p);
+        }
+    }
+    // a job-path that is not a folder was said: what it would have given is not asked for again
+    const badPath = rawPath !== '' && !jobDir;
+    const name = readJobName(inputs, problems, jobDir, badPath);
+    const team = readTeam(inputs, problems, ini, jobDir, badPath);
+    if (!name || !team || !JOB_NAME_RULE.test(name))
+        return undefined;
+    return { ref: jobRef(team, name), jobDir, ini, scan: scanned };
+}
+/** job-name, or the folder's name; "" when neither is given. */
+function readJobName(inputs, problems, jobDir, badPath) {
+    const given = inputs.input('job-name');
+    const name = given || (jobDir ? folderJobName(jobDir) : '');
+    if (!name) {
+        if (!badPath)
+            problems.add('job-name', 'is required when job-path is not given');
+        return '';
+    }
+    const bad = given ? jobNameProblem(name) : folderNameProblem(name, 'inputs');
+    if (bad && given)
+        problems.add('job-name', bad);
+    else if (bad)
+        problems.add(bad);
+    return name;
+}
+/** The team input alone, when given: undefined when empty, a problem of `team` when it is no team. */
+function job_readTeamInput(inputs, problems) {
+    const team = inputs.input('team') || undefined;
+    const bad = team && (0,jobrules/* teamProblem */.xV)(team);
+    if (bad)
+        problems.add('team', bad);
+    return team;
+}
+/** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
+function readTeam(inputs, problems, ini, jobDir, badPath) {
+    // two teams named for one job: refused, as the official CLI refuses them
+    // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
+    const given = inputs.input('team');
+    const iniTeam = ini?.team;
+    const iniBad = iniTeam?.value.trim() ? iniTeamProblem(iniTeam) : undefined;
+    const where = ini && iniTeam ? `${relativeToWorkspace(ini.file)} line ${iniTeam.line}` : '';
+    if (ini && iniTeam && iniBad)
+        problems.addFile({ file: ini.file, line: iniTeam.line, message: iniBad });
+    else if (given && iniTeam && iniTeam.value !== given)
+        problems.add('team', `'${given}' (the team input) and [owner] team ${shown(iniTeam.value)} in ${where} do not match: leave the team input empty to take config.ini's, or make them the same`);
+    const team = given || iniTeam?.value || '';
+    if (!team && !badPath)
+        problems.add('team', jobDir ? 'is required: set the team input, or [owner] team in config.ini' : 'is required');
+    const givenBad = given ? teamProblem(given) : undefined;
+    if (givenBad)
+        problems.add('team', givenBad);
+    return (givenBad ?? iniBad) ? '' : team;
+}
+function readUploadOptions(inputs, problems) {
+    return {
+        createIfMissing: parseBoolean('create-if-missing', inputs.input('create-if-missing'), true, problems),
+        reason: inputs.input('reason') || defaultReason(inputs.env, runUrl(inputs.env))
+    };
+}
+/** The default upload reason: the workflow, its run and the commit. */
+function defaultReason(env, runLink) {
+    const parts = [env.GITHUB_WORKFLOW ? `workflow '${env.GITHUB_WORKFLOW}'` : 'vdk-actions'];
+    if (runLink)
+        parts.push(`run ${runLink}`);
+    if (env.GITHUB_SHA)
+        parts.push(`commit ${env.GITHUB_SHA.slice(0, 12)}`);
+    return parts.join(', ');
+}
+
 ;// CONCATENATED MODULE: ./src/core/event.ts
 // The base and head commits a GitHub event names, read from its payload (GITHUB_EVENT_PATH): a
 // push's before and after, a pull request's base and head. changed-jobs compares them when the
@@ -63290,121 +63415,41 @@ class github_GitHub {
 /** The GitHub client of a config with a token; undefined without one. */
 const githubClient = (config, options = {}) => (config.token ? new github_GitHub(config, options) : undefined);
 
-// EXTERNAL MODULE: ./src/actions/runtime.ts + 22 modules
-var runtime = __nccwpck_require__(723);
-;// CONCATENATED MODULE: ./src/actions/job.ts
-// The job inputs every action shares — job-path, job-name, team — with VDK's defaults: the job
-// name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
-// folder is read once here (config.ini, and for uploads the scan with its refusals). Also the
-// upload inputs deploy and upload-sources share (reason, create-if-missing).
-
-
-
-
+;// CONCATENATED MODULE: ./src/actions/deleted-input.ts
 
 
 /**
- * The ref of a config whose job inputs had problems. It is never used: the problems make the
- * runtime stop before run().
+ * `deleted`: a JSON list of {"path", "name"} (none when the input is empty), each name a valid
+ * job name and each path one line of text; a name listed twice is taken once. Problems are the
+ * input's, one per bad entry.
  */
-const NO_REF = Object.freeze({ team: '', job: '' });
-/** Reads job-path: a folder, relative to the workspace unless absolute. */
-function job_readJobPath(inputs, problems, required) {
-    const raw = inputs.input('job-path');
-    if (!raw) {
-        if (required)
-            problems.add('job-path', 'is required: the folder of the data job (the one holding config.ini)');
-        return { raw };
-    }
-    const jobDir = workspacePath(inputs, raw);
-    let isDir;
+function deleted_input_readDeletedInput(inputs, problems) {
+    const raw = inputs.input('deleted');
+    if (!raw)
+        return [];
+    let value;
     try {
-        isDir = statSync(jobDir).isDirectory();
+        value = JSON.parse(raw);
     }
     catch {
-        problems.add('job-path', `'${raw}' does not exist (resolved to ${jobDir})`);
-        return { raw };
+        problems.add('deleted', 'is not JSON: pass the deleted output of changed-jobs as it is');
+        return [];
     }
-    if (!isDir) {
-        problems.add('job-path', `'${raw}' is a file, not the job's folder`);
-        return { raw };
+    if (!Array.isArray(value)) {
+        problems.add('deleted', 'must be a JSON list of {"path", "name"}, as changed-jobs writes it');
+        return [];
     }
-    return { raw, jobDir };
-}
-async function readJobInputs(inputs, problems, { pathRequired, scan }) {
-    const { raw: rawPath, jobDir } = job_readJobPath(inputs, problems, pathRequired);
-    let ini;
-    let scanned;
-    if (jobDir) {
-        const read = readJobConfig(jobDir);
-        ini = read.config;
-        for (const p of read.problems)
-            problems.addFile(p);
-        if (scan && ini) {
-            // links may lead anywhere inside the repository checkout (the workspace)
-            scanned = await scan(jobDir, workspacePath(inputs, '.'));
-            for (const p of scanned.problems)
-                problems.addFile(p);
-        }
+    const jobs = [];
+    for (const [i, entry] of value.entries()) {
+        const { name, path } = (typeof entry === 'object' && entry !== null ? entry : {});
+        if (typeof name !== 'string' || !JOB_NAME_RULE.test(name))
+            problems.add('deleted', `entry ${i + 1} has no valid job name (expected {"path", "name"})`);
+        else if (path !== undefined && (typeof path !== 'string' || hasControl(path)))
+            problems.add('deleted', `entry ${i + 1} has a path that is not one line of text`);
+        else if (!jobs.some(j => j.name === name))
+            jobs.push({ name, path: path || undefined });
     }
-    // a job-path that is not a folder was said: what it would have given is not asked for again
-    const badPath = rawPath !== '' && !jobDir;
-    const name = readJobName(inputs, problems, jobDir, badPath);
-    const team = readTeam(inputs, problems, ini, jobDir, badPath);
-    if (!name || !team || !JOB_NAME_RULE.test(name))
-        return undefined;
-    return { ref: jobRef(team, name), jobDir, ini, scan: scanned };
-}
-/** job-name, or the folder's name; "" when neither is given. */
-function readJobName(inputs, problems, jobDir, badPath) {
-    const given = inputs.input('job-name');
-    const name = given || (jobDir ? folderJobName(jobDir) : '');
-    if (!name) {
-        if (!badPath)
-            problems.add('job-name', 'is required when job-path is not given');
-        return '';
-    }
-    const bad = given ? jobNameProblem(name) : folderNameProblem(name, 'inputs');
-    if (bad && given)
-        problems.add('job-name', bad);
-    else if (bad)
-        problems.add(bad);
-    return name;
-}
-/** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
-function readTeam(inputs, problems, ini, jobDir, badPath) {
-    // two teams named for one job: refused, as the official CLI refuses them
-    // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
-    const given = inputs.input('team');
-    const iniTeam = ini?.team;
-    const iniBad = iniTeam?.value.trim() ? iniTeamProblem(iniTeam) : undefined;
-    const where = ini && iniTeam ? `${relativeToWorkspace(ini.file)} line ${iniTeam.line}` : '';
-    if (ini && iniTeam && iniBad)
-        problems.addFile({ file: ini.file, line: iniTeam.line, message: iniBad });
-    else if (given && iniTeam && iniTeam.value !== given)
-        problems.add('team', `'${given}' (the team input) and [owner] team ${shown(iniTeam.value)} in ${where} do not match: leave the team input empty to take config.ini's, or make them the same`);
-    const team = given || iniTeam?.value || '';
-    if (!team && !badPath)
-        problems.add('team', jobDir ? 'is required: set the team input, or [owner] team in config.ini' : 'is required');
-    const givenBad = given ? teamProblem(given) : undefined;
-    if (givenBad)
-        problems.add('team', givenBad);
-    return (givenBad ?? iniBad) ? '' : team;
-}
-function readUploadOptions(inputs, problems) {
-    return {
-        createIfMissing: parseBoolean('create-if-missing', inputs.input('create-if-missing'), true, problems),
-        reason: inputs.input('reason') || defaultReason(inputs.env, runUrl(inputs.env))
-    };
-}
-/** The default upload reason: the workflow, its run and the commit. */
-function defaultReason(env, runLink) {
-    const parts = [env.GITHUB_WORKFLOW ? `workflow '${env.GITHUB_WORKFLOW}'` : 'vdk-actions'];
-    if (runLink)
-        parts.push(`run ${runLink}`);
-    if (env.GITHUB_SHA)
-        parts.push(`commit ${env.GITHUB_SHA.slice(0, 12)}`);
-    return parts.join(', ');
+    return jobs;
 }
 
 ;// CONCATENATED MODULE: ./src/actions/plan-inputs.ts
@@ -63478,19 +63523,8 @@ function readJobs(inputs, problems) {
     }
     return jobs;
 }
-/** `deleted` (changed-jobs' output): the names of the jobs whose folders are gone. */
-function readDeleted(inputs, problems) {
-    const gone = [];
-    for (const [i, entry] of jsonList(inputs, 'deleted', problems).entries()) {
-        const path = field(entry, 'path') ?? '';
-        const name = field(entry, 'name') ?? '';
-        if (!JOB_NAME_RULE.test(name) || hasControl(path))
-            problems.add('deleted', `entry ${i + 1} has no job name (expected {"path", "name"})`);
-        else
-            gone.push({ path, name });
-    }
-    return gone;
-}
+/** `deleted` (changed-jobs' output): the jobs whose folders are gone, read as prune reads them. */
+const readDeleted = (inputs, problems) => readDeletedInput(inputs, problems).map(job => ({ name: job.name, path: job.path ?? '' }));
 /** The commits: the base and head inputs, or the event's (a push's or a pull request's). */
 function readRefs(inputs, problems) {
     const base = inputs.input('base');
@@ -63559,10 +63593,7 @@ function readPlanConfig(inputs, problems) {
     const deleted = readDeleted(inputs, problems);
     if (!inputs.input('job-path') && !inputs.input('jobs') && !inputs.input('deleted'))
         problems.add('nothing to plan: set jobs and deleted (the outputs of changed-jobs), or job-path');
-    const team = inputs.input('team') || undefined;
-    const badTeam = team && teamProblem(team);
-    if (badTeam)
-        problems.add('team', badTeam);
+    const team = readTeamInput(inputs, problems);
     const enabled = inputs.input('enabled') === ''
         ? undefined
         : parseBoolean('enabled', inputs.input('enabled'), true, problems);
@@ -63663,10 +63694,7 @@ function readFolders(inputs, problems) {
 function readDriftConfig(inputs, problems) {
     const connection = (0,core_connection/* readConnection */.dC)(inputs, problems);
     const folders = readFolders(inputs, problems);
-    const team = inputs.input('team') || undefined;
-    const badTeam = team && (0,jobrules/* teamProblem */.xV)(team);
-    if (badTeam)
-        problems.add('team', badTeam);
+    const team = job_readTeamInput(inputs, problems);
     if (folders?.length === 0 && !team)
         problems.add('jobs-root', `holds no data job folder (a folder with a config.ini): check the repository out first, or set team to list the team's jobs all the same`);
     const deployedBy = inputs.input('deployed-by') || undefined;
@@ -77157,7 +77185,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_drift_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1322);
+/* harmony import */ var _actions_drift_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2734);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(723);
 // The drift action's bundle (dist/drift/index.js): runs the definition of src/actions/drift.ts.
 

@@ -58939,7 +58939,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5189:
+/***/ 2719:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -65174,6 +65174,43 @@ const githubClient = (config, options = {}) => (config.token ? new github_GitHub
 
 // EXTERNAL MODULE: ./src/core/inputs.ts
 var core_inputs = __nccwpck_require__(9114);
+;// CONCATENATED MODULE: ./src/actions/deleted-input.ts
+
+
+/**
+ * `deleted`: a JSON list of {"path", "name"} (none when the input is empty), each name a valid
+ * job name and each path one line of text; a name listed twice is taken once. Problems are the
+ * input's, one per bad entry.
+ */
+function readDeletedInput(inputs, problems) {
+    const raw = inputs.input('deleted');
+    if (!raw)
+        return [];
+    let value;
+    try {
+        value = JSON.parse(raw);
+    }
+    catch {
+        problems.add('deleted', 'is not JSON: pass the deleted output of changed-jobs as it is');
+        return [];
+    }
+    if (!Array.isArray(value)) {
+        problems.add('deleted', 'must be a JSON list of {"path", "name"}, as changed-jobs writes it');
+        return [];
+    }
+    const jobs = [];
+    for (const [i, entry] of value.entries()) {
+        const { name, path } = (typeof entry === 'object' && entry !== null ? entry : {});
+        if (typeof name !== 'string' || !jobrules/* JOB_NAME_RULE */.zd.test(name))
+            problems.add('deleted', `entry ${i + 1} has no valid job name (expected {"path", "name"})`);
+        else if (path !== undefined && (typeof path !== 'string' || (0,core_text/* hasControl */.aQ)(path)))
+            problems.add('deleted', `entry ${i + 1} has a path that is not one line of text`);
+        else if (!jobs.some(j => j.name === name))
+            jobs.push({ name, path: path || undefined });
+    }
+    return jobs;
+}
+
 // EXTERNAL MODULE: ./src/actions/runtime.ts + 21 modules
 var runtime = __nccwpck_require__(6769);
 ;// CONCATENATED MODULE: ./src/actions/job.ts
@@ -65254,6 +65291,14 @@ function readJobName(inputs, problems, jobDir, badPath) {
     else if (bad)
         problems.add(bad);
     return name;
+}
+/** The team input alone, when given: undefined when empty, a problem of `team` when it is no team. */
+function readTeamInput(inputs, problems) {
+    const team = inputs.input('team') || undefined;
+    const bad = team && (0,jobrules/* teamProblem */.xV)(team);
+    if (bad)
+        problems.add('team', bad);
+    return team;
 }
 /** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
 function readTeam(inputs, problems, ini, jobDir, badPath) {
@@ -65362,19 +65407,8 @@ function readJobs(inputs, problems) {
     }
     return jobs;
 }
-/** `deleted` (changed-jobs' output): the names of the jobs whose folders are gone. */
-function readDeleted(inputs, problems) {
-    const gone = [];
-    for (const [i, entry] of jsonList(inputs, 'deleted', problems).entries()) {
-        const path = field(entry, 'path') ?? '';
-        const name = field(entry, 'name') ?? '';
-        if (!jobrules/* JOB_NAME_RULE */.zd.test(name) || (0,core_text/* hasControl */.aQ)(path))
-            problems.add('deleted', `entry ${i + 1} has no job name (expected {"path", "name"})`);
-        else
-            gone.push({ path, name });
-    }
-    return gone;
-}
+/** `deleted` (changed-jobs' output): the jobs whose folders are gone, read as prune reads them. */
+const readDeleted = (inputs, problems) => readDeletedInput(inputs, problems).map(job => ({ name: job.name, path: job.path ?? '' }));
 /** The commits: the base and head inputs, or the event's (a push's or a pull request's). */
 function readRefs(inputs, problems) {
     const base = inputs.input('base');
@@ -65443,10 +65477,7 @@ function readPlanConfig(inputs, problems) {
     const deleted = readDeleted(inputs, problems);
     if (!inputs.input('job-path') && !inputs.input('jobs') && !inputs.input('deleted'))
         problems.add('nothing to plan: set jobs and deleted (the outputs of changed-jobs), or job-path');
-    const team = inputs.input('team') || undefined;
-    const badTeam = team && (0,jobrules/* teamProblem */.xV)(team);
-    if (badTeam)
-        problems.add('team', badTeam);
+    const team = readTeamInput(inputs, problems);
     const enabled = inputs.input('enabled') === ''
         ? undefined
         : (0,core_inputs/* parseBoolean */.yG)('enabled', inputs.input('enabled'), true, problems);
@@ -66924,10 +66955,7 @@ const validate = {
         const badName = jobName && (0,jobrules/* jobNameProblem */._H)(jobName);
         if (badName)
             problems.add('job-name', badName);
-        const team = inputs.input('team') || undefined;
-        const badTeam = team && (0,jobrules/* teamProblem */.xV)(team);
-        if (badTeam)
-            problems.add('team', badTeam);
+        const team = readTeamInput(inputs, problems);
         return Promise.resolve({
             connection: connection.url ? connection : undefined,
             jobDir: jobDir ?? '',
@@ -80078,7 +80106,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5189);
+/* harmony import */ var _actions_plan_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2719);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6769);
 
 

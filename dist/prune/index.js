@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9804:
+/***/ 2339:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28766,7 +28766,7 @@ function jobdir_readJobFile(jobDir, name) {
  * A value from a job's file inside a message: inert (a line break shown as `\n`) and at most 60
  * characters, so that no line of the file is printed whole.
  */
-function shown(value) {
+function jobdir_shown(value) {
     const one = inert(value);
     return `'${one.length > 60 ? `${one.slice(0, 60)}…` : one}'`;
 }
@@ -28787,7 +28787,7 @@ const BOOLEANS = {
     off: false
 };
 /** Reads config.ini; problems carry the file and line. */
-function readJobConfig(jobDir) {
+function jobdir_readJobConfig(jobDir) {
     const file = join(jobDir, CONFIG_INI);
     const read = jobdir_readJobFile(jobDir, CONFIG_INI);
     if ('missing' in read)
@@ -28878,7 +28878,7 @@ function iniOwnedView(config) {
     ]);
 }
 /** The job name VDK would use by default: the folder's name. */
-const folderJobName = (jobDir) => basename(resolve(jobDir));
+const jobdir_folderJobName = (jobDir) => basename(resolve(jobDir));
 
 ;// CONCATENATED MODULE: ./src/core/jobtrees.ts
 // The data job folders of a commit, read with git (changed-jobs compares them between two commits):
@@ -29423,22 +29423,18 @@ var core_inputs = __nccwpck_require__(9114);
 var jobrules = __nccwpck_require__(237);
 // EXTERNAL MODULE: ./src/core/text.ts
 var core_text = __nccwpck_require__(2020);
-;// CONCATENATED MODULE: ./src/actions/prune-inputs.ts
-// prune's inputs, read once before anything is sent: the jobs to retire (changed-jobs' `deleted`
-// JSON, or one job-name with its team), jobs-root (where the job folders at head are looked for),
-// the team to act in when the old config.ini names none, the base commit the old config.ini is
-// read at, the mode (disable, undeploy, delete) and delete's confirmation: the names of the jobs
-// it may delete.
+;// CONCATENATED MODULE: ./src/actions/deleted-input.ts
 
 
-
-
-
-
-const PRUNE_MODES = ['disable', 'undeploy', 'delete'];
-/** `deleted` (changed-jobs' output): a JSON list of {"path", "name"}, or a problem. */
-function readDeleted(inputs, problems) {
+/**
+ * `deleted`: a JSON list of {"path", "name"} (none when the input is empty), each name a valid
+ * job name and each path one line of text; a name listed twice is taken once. Problems are the
+ * input's, one per bad entry.
+ */
+function readDeletedInput(inputs, problems) {
     const raw = inputs.input('deleted');
+    if (!raw)
+        return [];
     let value;
     try {
         value = JSON.parse(raw);
@@ -29463,6 +29459,146 @@ function readDeleted(inputs, problems) {
     }
     return jobs;
 }
+
+// EXTERNAL MODULE: ./src/actions/runtime.ts + 24 modules
+var runtime = __nccwpck_require__(7682);
+;// CONCATENATED MODULE: ./src/actions/job.ts
+// The job inputs every action shares — job-path, job-name, team — with VDK's defaults: the job
+// name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
+// folder is read once here (config.ini, and for uploads the scan with its refusals). Also the
+// upload inputs deploy and upload-sources share (reason, create-if-missing).
+
+
+
+
+
+
+/**
+ * The ref of a config whose job inputs had problems. It is never used: the problems make the
+ * runtime stop before run().
+ */
+const NO_REF = Object.freeze({ team: '', job: '' });
+/** Reads job-path: a folder, relative to the workspace unless absolute. */
+function readJobPath(inputs, problems, required) {
+    const raw = inputs.input('job-path');
+    if (!raw) {
+        if (required)
+            problems.add('job-path', 'is required: the folder of the data job (the one holding config.ini)');
+        return { raw };
+    }
+    const jobDir = workspacePath(inputs, raw);
+    let isDir;
+    try {
+        isDir = statSync(jobDir).isDirectory();
+    }
+    catch {
+        problems.add('job-path', `'${raw}' does not exist (resolved to ${jobDir})`);
+        return { raw };
+    }
+    if (!isDir) {
+        problems.add('job-path', `'${raw}' is a file, not the job's folder`);
+        return { raw };
+    }
+    return { raw, jobDir };
+}
+async function readJobInputs(inputs, problems, { pathRequired, scan }) {
+    const { raw: rawPath, jobDir } = readJobPath(inputs, problems, pathRequired);
+    let ini;
+    let scanned;
+    if (jobDir) {
+        const read = readJobConfig(jobDir);
+        ini = read.config;
+        for (const p of read.problems)
+            problems.addFile(p);
+        if (scan && ini) {
+            // links may lead anywhere inside the repository checkout (the workspace)
+            scanned = await scan(jobDir, workspacePath(inputs, '.'));
+            for (const p of scanned.problems)
+                problems.addFile(p);
+        }
+    }
+    // a job-path that is not a folder was said: what it would have given is not asked for again
+    const badPath = rawPath !== '' && !jobDir;
+    const name = readJobName(inputs, problems, jobDir, badPath);
+    const team = readTeam(inputs, problems, ini, jobDir, badPath);
+    if (!name || !team || !JOB_NAME_RULE.test(name))
+        return undefined;
+    return { ref: jobRef(team, name), jobDir, ini, scan: scanned };
+}
+/** job-name, or the folder's name; "" when neither is given. */
+function readJobName(inputs, problems, jobDir, badPath) {
+    const given = inputs.input('job-name');
+    const name = given || (jobDir ? folderJobName(jobDir) : '');
+    if (!name) {
+        if (!badPath)
+            problems.add('job-name', 'is required when job-path is not given');
+        return '';
+    }
+    const bad = given ? jobNameProblem(name) : folderNameProblem(name, 'inputs');
+    if (bad && given)
+        problems.add('job-name', bad);
+    else if (bad)
+        problems.add(bad);
+    return name;
+}
+/** The team input alone, when given: undefined when empty, a problem of `team` when it is no team. */
+function readTeamInput(inputs, problems) {
+    const team = inputs.input('team') || undefined;
+    const bad = team && (0,jobrules/* teamProblem */.xV)(team);
+    if (bad)
+        problems.add('team', bad);
+    return team;
+}
+/** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
+function readTeam(inputs, problems, ini, jobDir, badPath) {
+    // two teams named for one job: refused, as the official CLI refuses them
+    // (vdk-control-cli deploy_cli_impl.py: "Team param … and team value in config.ini … do not match")
+    const given = inputs.input('team');
+    const iniTeam = ini?.team;
+    const iniBad = iniTeam?.value.trim() ? iniTeamProblem(iniTeam) : undefined;
+    const where = ini && iniTeam ? `${relativeToWorkspace(ini.file)} line ${iniTeam.line}` : '';
+    if (ini && iniTeam && iniBad)
+        problems.addFile({ file: ini.file, line: iniTeam.line, message: iniBad });
+    else if (given && iniTeam && iniTeam.value !== given)
+        problems.add('team', `'${given}' (the team input) and [owner] team ${shown(iniTeam.value)} in ${where} do not match: leave the team input empty to take config.ini's, or make them the same`);
+    const team = given || iniTeam?.value || '';
+    if (!team && !badPath)
+        problems.add('team', jobDir ? 'is required: set the team input, or [owner] team in config.ini' : 'is required');
+    const givenBad = given ? teamProblem(given) : undefined;
+    if (givenBad)
+        problems.add('team', givenBad);
+    return (givenBad ?? iniBad) ? '' : team;
+}
+function readUploadOptions(inputs, problems) {
+    return {
+        createIfMissing: parseBoolean('create-if-missing', inputs.input('create-if-missing'), true, problems),
+        reason: inputs.input('reason') || defaultReason(inputs.env, runUrl(inputs.env))
+    };
+}
+/** The default upload reason: the workflow, its run and the commit. */
+function defaultReason(env, runLink) {
+    const parts = [env.GITHUB_WORKFLOW ? `workflow '${env.GITHUB_WORKFLOW}'` : 'vdk-actions'];
+    if (runLink)
+        parts.push(`run ${runLink}`);
+    if (env.GITHUB_SHA)
+        parts.push(`commit ${env.GITHUB_SHA.slice(0, 12)}`);
+    return parts.join(', ');
+}
+
+;// CONCATENATED MODULE: ./src/actions/prune-inputs.ts
+// prune's inputs, read once before anything is sent: the jobs to retire (changed-jobs' `deleted`
+// JSON, or one job-name with its team), jobs-root (where the job folders at head are looked for),
+// the team to act in when the old config.ini names none, the base commit the old config.ini is
+// read at, the mode (disable, undeploy, delete) and delete's confirmation: the names of the jobs
+// it may delete.
+
+
+
+
+
+
+
+const PRUNE_MODES = ['disable', 'undeploy', 'delete'];
 /** `deleted`, or `job-name` (with the team input): the jobs to retire. */
 function readJobs(inputs, problems, team) {
     const name = inputs.input('job-name');
@@ -29471,7 +29607,7 @@ function readJobs(inputs, problems, team) {
         return [];
     }
     if (inputs.input('deleted'))
-        return readDeleted(inputs, problems);
+        return readDeletedInput(inputs, problems);
     if (!name) {
         problems.add('nothing to prune: set deleted (the output of changed-jobs), or job-name and team');
         return [];
@@ -29539,10 +29675,7 @@ function readMode(inputs, problems, jobs) {
 }
 function readPruneConfig(inputs, problems) {
     const connection = (0,core_connection/* readConnection */.dC)(inputs, problems);
-    const team = inputs.input('team') || undefined;
-    const badTeam = team && (0,jobrules/* teamProblem */.xV)(team);
-    if (badTeam)
-        problems.add('team', badTeam);
+    const team = readTeamInput(inputs, problems);
     const jobs = readJobs(inputs, problems, team);
     return {
         connection,
@@ -42487,7 +42620,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_prune_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9804);
+/* harmony import */ var _actions_prune_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2339);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7682);
 
 

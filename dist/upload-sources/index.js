@@ -34196,6 +34196,14 @@ function readJobName(inputs, problems, jobDir, badPath) {
         problems.add(bad);
     return name;
 }
+/** The team input alone, when given: undefined when empty, a problem of `team` when it is no team. */
+function readTeamInput(inputs, problems) {
+    const team = inputs.input('team') || undefined;
+    const bad = team && teamProblem(team);
+    if (bad)
+        problems.add('team', bad);
+    return team;
+}
 /** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
 function readTeam(inputs, problems, ini, jobDir, badPath) {
     // two teams named for one job: refused, as the official CLI refuses them

@@ -34198,6 +34198,14 @@ function readJobName(inputs, problems, jobDir, badPath) {
         problems.add(bad);
     return name;
 }
+/** The team input alone, when given: undefined when empty, a problem of `team` when it is no team. */
+function readTeamInput(inputs, problems) {
+    const team = inputs.input('team') || undefined;
+    const bad = team && (0,jobrules/* teamProblem */.xV)(team);
+    if (bad)
+        problems.add('team', bad);
+    return team;
+}
 /** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
 function readTeam(inputs, problems, ini, jobDir, badPath) {
     // two teams named for one job: refused, as the official CLI refuses them
@@ -34261,10 +34269,7 @@ const validate = {
         const badName = jobName && (0,jobrules/* jobNameProblem */._H)(jobName);
         if (badName)
             problems.add('job-name', badName);
-        const team = inputs.input('team') || undefined;
-        const badTeam = team && (0,jobrules/* teamProblem */.xV)(team);
-        if (badTeam)
-            problems.add('team', badTeam);
+        const team = readTeamInput(inputs, problems);
         return Promise.resolve({
             connection: connection.url ? connection : undefined,
             jobDir: jobDir ?? '',

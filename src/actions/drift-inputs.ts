@@ -7,8 +7,8 @@ import { join, relative, sep } from 'node:path'
 import { readConnection, type ConnectionConfig } from '../core/connection.js'
 import { parseBoolean, workspacePath, type InputSource, type Problems } from '../core/inputs.js'
 import { CONFIG_INI, folderJobName } from '../core/jobdir.js'
-import { teamProblem } from '../core/jobrules.js'
 import { hasControl } from '../core/text.js'
+import { readTeamInput } from './job.js'
 import { readPropertiesInputs } from './plan-inputs.js'
 import type { PlanConfig } from './plan-inputs.js'
 
@@ -103,9 +103,7 @@ function readFolders(inputs: InputSource, problems: Problems): JobFolder[] | und
 export function readDriftConfig(inputs: InputSource, problems: Problems): DriftConfig {
   const connection = readConnection(inputs, problems)
   const folders = readFolders(inputs, problems)
-  const team = inputs.input('team') || undefined
-  const badTeam = team && teamProblem(team)
-  if (badTeam) problems.add('team', badTeam)
+  const team = readTeamInput(inputs, problems)
   if (folders?.length === 0 && !team)
     problems.add(
       'jobs-root',

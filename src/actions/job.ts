@@ -116,6 +116,14 @@ function readJobName(
   return name
 }
 
+/** The team input alone, when given: undefined when empty, a problem of `team` when it is no team. */
+export function readTeamInput(inputs: InputSource, problems: Problems): string | undefined {
+  const team = inputs.input('team') || undefined
+  const bad = team && teamProblem(team)
+  if (bad) problems.add('team', bad)
+  return team
+}
+
 /** The team input, or config.ini's [owner] team; "" when neither is given or it is no team. */
 function readTeam(
   inputs: InputSource,

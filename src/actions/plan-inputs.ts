@@ -14,9 +14,9 @@ import {
   type Problems
 } from '../core/inputs.js'
 import { folderJobName } from '../core/jobdir.js'
-import { JOB_NAME_RULE, teamProblem } from '../core/jobrules.js'
 import { hasControl } from '../core/text.js'
-import { readJobPath } from './job.js'
+import { readDeletedInput } from './deleted-input.js'
+import { readJobPath, readTeamInput } from './job.js'
 
 /** A job folder to plan: as given, and its folder. */
 export interface PlannedJob {
@@ -120,18 +120,9 @@ function readJobs(inputs: InputSource, problems: Problems): PlannedJob[] {
   return jobs
 }
 
-/** `deleted` (changed-jobs' output): the names of the jobs whose folders are gone. */
-function readDeleted(inputs: InputSource, problems: Problems): GoneJob[] {
-  const gone: GoneJob[] = []
-  for (const [i, entry] of jsonList(inputs, 'deleted', problems).entries()) {
-    const path = field(entry, 'path') ?? ''
-    const name = field(entry, 'name') ?? ''
-    if (!JOB_NAME_RULE.test(name) || hasControl(path))
-      problems.add('deleted', `entry ${i + 1} has no job name (expected {"path", "name"})`)
-    else gone.push({ path, name })
-  }
-  return gone
-}
+/** `deleted` (changed-jobs' output): the jobs whose folders are gone, read as prune reads them. */
+const readDeleted = (inputs: InputSource, problems: Problems): GoneJob[] =>
+  readDeletedInput(inputs, problems).map(job => ({ name: job.name, path: job.path ?? '' }))
 
 /** The commits: the base and head inputs, or the event's (a push's or a pull request's). */
 function readRefs(inputs: InputSource, problems: Problems): { refs?: PlanRefs; noRefs?: string } {
@@ -225,9 +216,7 @@ export function readPlanConfig(inputs: InputSource, problems: Problems): PlanCon
   const deleted = readDeleted(inputs, problems)
   if (!inputs.input('job-path') && !inputs.input('jobs') && !inputs.input('deleted'))
     problems.add('nothing to plan: set jobs and deleted (the outputs of changed-jobs), or job-path')
-  const team = inputs.input('team') || undefined
-  const badTeam = team && teamProblem(team)
-  if (badTeam) problems.add('team', badTeam)
+  const team = readTeamInput(inputs, problems)
   const enabled =
     inputs.input('enabled') === ''
       ? undefined

@@ -7,17 +7,15 @@ import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { readConnection, type ConnectionConfig } from '../core/connection.js'
 import { choice, type InputSource, type Problems } from '../core/inputs.js'
-import { JOB_NAME_RULE, JOB_NAME_WORDS, teamProblem } from '../core/jobrules.js'
-import { hasControl } from '../core/text.js'
+import { JOB_NAME_RULE, JOB_NAME_WORDS } from '../core/jobrules.js'
+import { readDeletedInput, type DeletedJobInput } from './deleted-input.js'
+import { readTeamInput } from './job.js'
 
 export const PRUNE_MODES = ['disable', 'undeploy', 'delete'] as const
 export type PruneMode = (typeof PRUNE_MODES)[number]
 
 /** A job to retire: its name, and its folder's path at the base (from the workspace), if known. */
-export interface PruneJob {
-  name: string
-  path?: string
-}
+export type PruneJob = DeletedJobInput
 
 export interface PruneConfig {
   connection: ConnectionConfig
@@ -31,35 +29,6 @@ export interface PruneConfig {
   mode: PruneMode
 }
 
-/** `deleted` (changed-jobs' output): a JSON list of {"path", "name"}, or a problem. */
-function readDeleted(inputs: InputSource, problems: Problems): PruneJob[] {
-  const raw = inputs.input('deleted')
-  let value: unknown
-  try {
-    value = JSON.parse(raw)
-  } catch {
-    problems.add('deleted', 'is not JSON: pass the deleted output of changed-jobs as it is')
-    return []
-  }
-  if (!Array.isArray(value)) {
-    problems.add('deleted', 'must be a JSON list of {"path", "name"}, as changed-jobs writes it')
-    return []
-  }
-  const jobs: PruneJob[] = []
-  for (const [i, entry] of (value as unknown[]).entries()) {
-    const { name, path } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<
-      string,
-      unknown
-    >
-    if (typeof name !== 'string' || !JOB_NAME_RULE.test(name))
-      problems.add('deleted', `entry ${i + 1} has no valid job name (expected {"path", "name"})`)
-    else if (path !== undefined && (typeof path !== 'string' || hasControl(path)))
-      problems.add('deleted', `entry ${i + 1} has a path that is not one line of text`)
-    else if (!jobs.some(j => j.name === name)) jobs.push({ name, path: path || undefined })
-  }
-  return jobs
-}
-
 /** `deleted`, or `job-name` (with the team input): the jobs to retire. */
 function readJobs(inputs: InputSource, problems: Problems, team?: string): PruneJob[] {
   const name = inputs.input('job-name')
@@ -67,7 +36,7 @@ function readJobs(inputs: InputSource, problems: Problems, team?: string): Prune
     problems.add('set deleted (the output of changed-jobs) or job-name, not both')
     return []
   }
-  if (inputs.input('deleted')) return readDeleted(inputs, problems)
+  if (inputs.input('deleted')) return readDeletedInput(inputs, problems)
   if (!name) {
     problems.add('nothing to prune: set deleted (the output of changed-jobs), or job-name and team')
     return []
@@ -142,9 +111,7 @@ function readMode(inputs: InputSource, problems: Problems, jobs: PruneJob[]): Pr
 
 export function readPruneConfig(inputs: InputSource, problems: Problems): PruneConfig {
   const connection = readConnection(inputs, problems)
-  const team = inputs.input('team') || undefined
-  const badTeam = team && teamProblem(team)
-  if (badTeam) problems.add('team', badTeam)
+  const team = readTeamInput(inputs, problems)
   const jobs = readJobs(inputs, problems, team)
   return {
     connection,

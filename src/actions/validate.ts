@@ -15,15 +15,9 @@ import {
   shown,
   type JobConfigIni
 } from '../core/jobdir.js'
-import {
-  cronProblem,
-  folderNameProblem,
-  iniTeamProblem,
-  jobNameProblem,
-  teamProblem
-} from '../core/jobrules.js'
+import { cronProblem, folderNameProblem, iniTeamProblem, jobNameProblem } from '../core/jobrules.js'
 import { scanJob, scanNotes, type JobScan } from '../core/scan.js'
-import { readJobPath } from './job.js'
+import { readJobPath, readTeamInput } from './job.js'
 import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
 
 export interface ValidateConfig {
@@ -48,9 +42,7 @@ export const validate: ActionDefinition<ValidateConfig> = {
     const jobName = inputs.input('job-name') || undefined
     const badName = jobName && jobNameProblem(jobName)
     if (badName) problems.add('job-name', badName)
-    const team = inputs.input('team') || undefined
-    const badTeam = team && teamProblem(team)
-    if (badTeam) problems.add('team', badTeam)
+    const team = readTeamInput(inputs, problems)
     return Promise.resolve({
       connection: connection.url ? connection : undefined,
       jobDir: jobDir ?? '',
