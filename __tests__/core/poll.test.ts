@@ -59,6 +59,39 @@ describe('poll with an injected clock and sleep', () => {
     expect(attempts).toEqual([1, 2, 3, 4])
   })
 
+  test('with jitter: the first probe within one interval, each next after 1 to 1.25 intervals', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time, 5)
+    const draws = [0.5, 0, 0.999, 0.2, 1 / 3]
+    await poll({
+      probe,
+      intervalMs: 1000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep,
+      jitter: { random: () => draws.shift() ?? 0 }
+    })
+    expect(time.sleeps).toEqual([500, 1000, 1249.75, 1050, 1000 + 250 / 3])
+    expect(startedAt[0]).toBe(500)
+    // never two probes within one interval
+    for (let i = 1; i < startedAt.length; i++)
+      expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(1000)
+  })
+
+  test('waits until the time the service asked for (Retry-After), beyond the interval', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time, 3)
+    await poll({
+      probe,
+      intervalMs: 1000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep,
+      notBefore: () => START + 7000
+    })
+    expect(startedAt).toEqual([0, 7000, 8000])
+  })
+
   test('a probe that is done at once: one attempt, no sleep', async () => {
     const time = fakeTime()
     const result = await poll({

@@ -26,6 +26,8 @@ export interface InProcessOptions {
 export interface ActionTime {
   clock: () => number
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** What spreads the action's polls (ActionContext.random); default () => 0: no spread. */
+  random?: () => number
 }
 
 export interface InProcessRun extends ActionRecord {
@@ -67,6 +69,7 @@ export async function runInProcess(
       signal: o.signal ?? new AbortController().signal,
       clock: o.time?.clock,
       sleep: o.time?.sleep,
+      random: o.time?.random ?? (() => 0),
       transport: o.transport
     })
   } finally {

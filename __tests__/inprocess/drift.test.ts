@@ -89,7 +89,7 @@ test('a repository without drift: no drift, exit 0', async () => {
     ['clean-a-job', false],
     ['clean-b-job', false]
   ])
-  expect(r.log.at(-1)).toMatch(/^no drift: /)
+  expect(r.lines.filter(l => l.level !== 'debug').at(-1)?.text).toMatch(/^no drift: /)
   expect(JSON.stringify(r.summary)).toContain('VDK drift: no drift')
   expect(bed.emu.journal.filter(e => e.method !== 'GET')).toEqual([])
 })

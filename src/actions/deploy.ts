@@ -349,6 +349,8 @@ export async function waitLive(
     signal: ctx.signal,
     clock: ctx.clock,
     sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil,
     probe: async () => {
       last = (await ctx.client.listDeployments(ref))[0]
       const fresh =

@@ -6,37 +6,10 @@ import { splitLines, type JobRef } from '../core/client.js'
 import type { LogsUrlRule } from '../core/logsurl.js'
 import { poll, type PollOptions, type PollResult } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
+import { LogStream, type LogsMode } from './logstream.js'
 import type { ActionContext } from './runtime.js'
 
-/** How a followed execution's log is shown: as it comes, only its last lines on failure, or not. */
-export type LogsMode = 'stream' | 'on-failure' | 'none'
-
-/** How many of the last log lines are kept for a failure's report. */
-const TAIL_LINES = 20
-
-/** An execution's log as it grows: each line shown once, in order; the last lines kept. */
-export class ExecutionLog {
-  /** Lines of the log seen so far (the service sends the whole log each time). */
-  private seen = 0
-  /** The last lines seen, for a failure's report. */
-  tail: string[] = []
-
-  constructor(
-    private readonly ctx: ActionContext,
-    private readonly id: string,
-    private readonly stream: boolean
-  ) {}
-
-  /** The whole log as read now: the lines not seen yet are added (and shown when streaming). */
-  addWhole(lines: string[]): void {
-    if (lines.length <= this.seen) return
-    const fresh = lines.slice(this.seen)
-    this.tail = [...this.tail, ...fresh].slice(-TAIL_LINES)
-    if (this.stream)
-      this.ctx.group(`logs of ${this.id}: lines ${this.seen + 1}–${lines.length}`, fresh)
-    this.seen = lines.length
-  }
-}
+export type { LogsMode } from './logstream.js'
 
 /** The lines behind an execution's logs_url, or why they were not read (client.readLogsUrl). */
 async function readLogsUrlLines(
@@ -53,7 +26,7 @@ export class ExecutionFollower {
   private shownStatus?: ExecutionStatus
   /** The execution as last read. */
   latest?: DataJobExecution
-  readonly log: ExecutionLog
+  readonly log: LogStream
 
   constructor(
     private readonly ctx: ActionContext,
@@ -61,7 +34,10 @@ export class ExecutionFollower {
     private readonly id: string,
     private readonly logs: LogsMode
   ) {
-    this.log = new ExecutionLog(ctx, id, logs === 'stream')
+    this.log = new LogStream(ctx, id, logs === 'on-failure' ? 'on-failure' : 'stream', (n, final) =>
+      // while it runs, no retries: the next look reads them again, and retrying would delay it
+      ctx.client.logs(ref, id, { tailLines: n, retries: final ? undefined : 0 })
+    )
   }
 
   /** Reads the execution: a line when its status changed, and its new log lines while it runs. */
@@ -74,35 +50,30 @@ export class ExecutionFollower {
       )
       this.shownStatus = execution.status
     }
-    // no retries while it runs: the next read reads them again, and retrying would delay it
-    if (this.logs !== 'none' && !isTerminal(execution.status)) await this.pullLogs(0)
+    if (this.logs !== 'none' && !isTerminal(execution.status)) await this.log.look()
     return execution
   }
 
-  /** New log lines from the service; `retries` instead of the client's. */
-  private async pullLogs(retries?: number): Promise<void> {
-    let text: string
-    try {
-      text = await this.ctx.client.logs(this.ref, this.id, { retries })
-    } catch (e) {
-      // logs are a courtesy: a failing logs endpoint must not fail the run
-      this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)
-      return
-    }
-    this.log.addWhole(splitLines(text))
-  }
-
-  /** At the end: the rest of the log (from logs_url, as the pod is gone). */
+  /**
+   * At the end: the last lines from the service (upstream keeps a manual execution's pod, and so
+   * its log, for jobTTLAfterFinishedSeconds, 3600 s by default: KubernetesService.createNewJob);
+   * when it has none any more, from the log store behind logs_url.
+   */
   async readLastLogs(execution: DataJobExecution, rule: LogsUrlRule): Promise<void> {
     if (this.logs === 'none') return
-    // the last lines (often the traceback): the pod may still be there just after the end…
-    await this.pullLogs()
-    // …and when it is gone, the log store behind logs_url has the whole log
+    if (!(await this.log.look(true))) await this.fromLogStore(execution, rule)
+    this.log.flush()
+  }
+
+  private async fromLogStore(execution: DataJobExecution, rule: LogsUrlRule): Promise<void> {
     const url = execution.logs_url
     if (!url) return
     const stored = await readLogsUrlLines(this.ctx, url, rule)
-    if ('lines' in stored) this.log.addWhole(stored.lines)
-    else this.ctx.info(`complete logs: ${url} (${stored.why})`)
+    if ('why' in stored) this.ctx.info(`complete logs: ${url} (${stored.why})`)
+    else if (!this.log.fromStore(stored.lines))
+      this.ctx.info(
+        `complete logs: ${url} (its lines could not be placed after the lines shown here)`
+      )
   }
 }
 
@@ -161,5 +132,7 @@ export const pollExecution = <T>(
     signal: ctx.signal,
     clock: ctx.clock,
     sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil,
     probe
   })

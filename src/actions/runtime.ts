@@ -52,6 +52,8 @@ export interface ActionContext {
   /** The action's time, for its waits (poll's clock and sleep): a test may run it on its own. */
   clock: () => number
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Numbers in [0, 1), to spread the polls of many parallel steps (see core/poll.ts jitter). */
+  random: () => number
 }
 
 export interface Outcome {
@@ -156,6 +158,8 @@ export interface ActionIO {
   /** The action's time (ActionContext.clock, .sleep); Date.now and real timers by default. */
   clock?: () => number
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Numbers in [0, 1) that spread its polls (ActionContext.random); Math.random by default. */
+  random?: () => number
   /** Transport settings of its clients, for tests (retries, backoff, sleep). */
   transport?: Partial<TransportOptions>
 }
@@ -205,8 +209,20 @@ export async function runDefinition<C>(def: ActionDefinition<C>, io: ActionIO): 
   } catch (e) {
     reportError(e, name, sinks)
   } finally {
+    sayCost(clients, sinks)
     await Promise.all(clients.map(c => c.close()))
   }
+}
+
+/** The debug line of what the step cost the Control Service: requests sent, answer bytes read. */
+function sayCost(clients: ControlServiceClient[], sinks: ActionSinks): void {
+  let requests = 0
+  let bytes = 0
+  for (const { transport } of clients) {
+    requests += transport.stats.requests
+    bytes += transport.stats.bytes
+  }
+  if (requests) sinks.debug(`Control Service: ${requests} requests, ${bytes} bytes of answers read`)
 }
 
 /** Which phase runs: the post step (runs.post) once the main step has marked the state. */
@@ -276,6 +292,7 @@ function contextOf<C>(
     env: io.env,
     clock: io.clock ?? Date.now,
     sleep: io.sleep ?? realSleep,
+    random: io.random ?? Math.random,
     // every line an action prints may hold text from outside: it acts as nothing but text
     info: line => sinks.info(inert(line)),
     mask: secret => sinks.mask(secret),

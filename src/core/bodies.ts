@@ -101,3 +101,13 @@ export async function readCapped(
   chunks.length = 0
   return whole.toString('utf8')
 }
+
+/** undici's headers as one string each (a repeated header's values joined). */
+export function flatHeaders(
+  raw: Record<string, string | string[] | undefined>
+): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw))
+    flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? ''
+  return flat
+}

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { request, type Dispatcher } from 'undici'
 import {
+  flatHeaders,
   MAX_ANSWER_BYTES,
   MAX_ERROR_PAGE_BYTES,
   MiB,
@@ -130,14 +131,6 @@ export interface Response {
  */
 export type Reconcile<T> = (opIds: string[]) => Promise<T | undefined>
 
-/** undici's headers as one string each (a repeated header's values joined). */
-function flatHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {}
-  for (const [name, value] of Object.entries(raw))
-    flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? ''
-  return flat
-}
-
 export class Transport {
   private readonly options: Required<
     Pick<TransportOptions, 'timeoutMs' | 'connectTimeoutMs' | 'retries'>
@@ -148,6 +141,10 @@ export class Transport {
   /** Where requests go, for the messages of their failures. */
   private readonly destination: Destination
   private seq = 0
+  /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+  readonly stats = { requests: 0, bytes: 0 }
+  /** The time (on the clock) before which the service asked not to be called (Retry-After). */
+  retryAfterUntil = 0
 
   constructor(options: TransportOptions) {
     this.options = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options }
@@ -225,6 +222,12 @@ export class Transport {
         failure = httpError(spec, res, attempt)
         if (!isTransientStatus(res.status)) throw failure
         retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock())
+        // also for the next calls (the next poll): a fleet backs off when the service asks
+        if (retryAfterMs !== undefined)
+          this.retryAfterUntil = Math.max(
+            this.retryAfterUntil,
+            clock() + nextDelay(attempt, retryAfterMs, this.options.backoff)
+          )
         // a 429 is an explicit refusal; any other 5xx may hide a request that was processed
         mayHaveTakenEffect = res.status !== 429
       } catch (e) {
@@ -273,6 +276,7 @@ export class Transport {
 
   /** One attempt: the request sent and its answer read, within the attempt's time limit. */
   private async once(spec: RequestSpec, opId: string): Promise<Response> {
+    this.stats.requests++
     const url = this.url(spec)
     const headers = await this.headers(url, opId)
     const outgoing = requestBody(spec, opId)
@@ -350,6 +354,7 @@ export class Transport {
         opId
       })
     }
+    this.stats.bytes += Buffer.byteLength(text)
     this.trace(sent, res.statusCode, headers, text)
     return { status: res.statusCode, headers, text, opId }
   }

@@ -1,5 +1,9 @@
 // Polling as a loop with an injected clock and sleep, an AbortSignal, an interval that may grow
-// to a cap, and a deadline: it always ends, and says why.
+// to a cap, and a deadline: it always ends, and says why. Many pollers of one service (a matrix of
+// jobs started by one merge) do not line up when given jitter: the first probe comes after a
+// random part of one interval, each next one after 1 to 1 + spread intervals - never sooner than
+// one interval, so never more than one probe per interval - and not before a time the service
+// asked for (Retry-After).
 
 export interface PollOptions<T> {
   /** One look at the world: `done: true` ends the loop with its value. */
@@ -11,6 +15,10 @@ export interface PollOptions<T> {
   /** Milliseconds from the start after which no new probe starts. Required: no loop without one. */
   timeoutMs: number
   signal?: AbortSignal
+  /** Spreads the probes: `random` gives numbers in [0, 1); `spread` (default 0.25) of an interval. */
+  jitter?: { random: () => number; spread?: number }
+  /** The earliest time (on `clock`) the next probe may start, e.g. what a Retry-After asked. */
+  notBefore?: () => number
   clock?: () => number
   /** Resolves after `ms`, or early when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
@@ -51,6 +59,8 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
     attempts,
     elapsedMs: clock() - start
   })
+  const { jitter } = options
+  if (jitter) await sleep(Math.min(jitter.random() * interval, options.timeoutMs), options.signal)
   while (attempts === 0 || clock() < deadline) {
     if (options.signal?.aborted) return end('aborted')
     attempts++
@@ -61,7 +71,9 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
     if (options.signal?.aborted) return end('aborted')
     const left = deadline - clock()
     if (left <= 0) break
-    await sleep(Math.min(interval, left), options.signal)
+    const spread = jitter ? interval * (jitter.spread ?? 0.25) * jitter.random() : 0
+    const asked = (options.notBefore?.() ?? 0) - clock()
+    await sleep(Math.min(Math.max(interval + spread, asked), left), options.signal)
     interval = Math.min(cap, interval * (options.factor ?? 1))
   }
   return end(options.signal?.aborted ? 'aborted' : 'timeout')

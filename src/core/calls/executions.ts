@@ -36,9 +36,13 @@ function executionPath(job: JobAddress, id: string): string {
   return `${job.path}/executions/${segment(id)}`
 }
 
-/** A log text as lines, without the empty one after a final newline. */
+/**
+ * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
+ * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
+ * KubernetesService.getJobLogs upstream); a log store may keep them.
+ */
 export const splitLines = (text: string): string[] =>
-  text ? text.replace(/\n$/, '').split('\n') : []
+  text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : []
 
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res: Response, operation: string): string {

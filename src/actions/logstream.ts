@@ -1,0 +1,182 @@
+// An execution's log followed while it runs, at a cost that grows with its new lines, not with
+// its size. The service reads the pod's log through Kubernetes on every call and answers it whole
+// unless asked for its last `tail_lines` (JobExecutionService.getJobExecutionLogs,
+// KubernetesService.readNamespacedPodLog upstream; no offset, no size limit). So each look asks
+// for about as many last lines as came since the last look (the rate seen so far times the time
+// since, with a margin, and far enough back to reach the line before the last run of identical
+// lines), finds where they meet the lines already shown (core/logseam.ts) and shows only what
+// follows. A read that does not reach the seam is read again four times wider; a seam that
+// cannot be placed for sure (identical lines, a log that started again) is found in one whole
+// read by counting. The last line of each read is held back until a later read shows a line
+// after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
+import { ControlServiceError } from '../core/errors.js'
+import { splitLines } from '../core/client.js'
+import { findSeam, ShownLines, withoutStamp } from '../core/logseam.js'
+import type { ActionContext } from './runtime.js'
+
+/** How a followed execution's log is shown: as it comes, only its last lines on failure, or not. */
+export type LogsMode = 'stream' | 'on-failure' | 'none'
+
+/** How many of the last log lines are kept for a failure's report (and read per look for it). */
+export const TAIL_LINES = 20
+
+/** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
+const MARGIN_LINES = 8
+const OVERSHOOT = 1.2
+/** How much wider a second read is when the first did not reach the lines shown. */
+const WIDER = 4
+
+/** The service's log of the execution: its last `tailLines` lines, or all (`final`: it ended). */
+export type ReadLog = (tailLines: number | undefined, final: boolean) => Promise<string>
+
+export class LogStream {
+  /** The lines shown of the log the service has now (it starts again when the log does). */
+  private shown = new ShownLines()
+  /** The last line read, not shown yet: it may still grow. */
+  private pending: string | undefined
+  /** Lines shown in all, for the groups' numbers. */
+  private printed = 0
+  private lastLookAt: number | undefined
+  /** New lines per millisecond, as seen (decaying, so a burst is not expected forever). */
+  private rate = 0
+  /** Why the log could not be read, when that was said (said once until it can be read). */
+  private unavailable: string | undefined
+  /** The last lines seen, for a failure's report. */
+  tail: string[] = []
+
+  constructor(
+    private readonly ctx: ActionContext,
+    private readonly id: string,
+    private readonly mode: 'stream' | 'on-failure',
+    private readonly read: ReadLog
+  ) {}
+
+  /**
+   * One look at the log: its new lines shown (or, on-failure, its last lines kept). `final` (the
+   * execution ended) shows the last line too. False when the service had no log to give.
+   */
+  async look(final = false): Promise<boolean> {
+    try {
+      const had =
+        this.mode === 'on-failure' ? await this.lookTail(final) : await this.lookNew(final)
+      this.unavailable = undefined
+      return had
+    } catch (e) {
+      if (this.ctx.signal.aborted) return false
+      // logs are a courtesy: a failing logs endpoint must not fail the run, nor fill its log
+      const why =
+        e instanceof ControlServiceError ? `${e.kind} ${e.status ?? ''}` : (e as Error).message
+      if (why !== this.unavailable)
+        this.ctx.info(`(logs unavailable for now: ${(e as Error).message})`)
+      this.unavailable = why
+      return false
+    }
+  }
+
+  /** on-failure: only the last lines, read anew each time. */
+  private async lookTail(final: boolean): Promise<boolean> {
+    const lines = splitLines(await this.read(TAIL_LINES, final))
+    if (lines.length) this.tail = lines.slice(-TAIL_LINES)
+    return lines.length > 0
+  }
+
+  private async lookNew(final: boolean): Promise<boolean> {
+    const now = this.ctx.clock()
+    const n = this.tailSize(now)
+    if (n !== undefined) {
+      let lines = splitLines(await this.read(n, final))
+      if (!lines.length) return this.settle(now, [], final, false)
+      let seam = findSeam(this.shown, lines)
+      // fewer lines than asked: that was the whole log, a wider read would be the same
+      if (seam.kind === 'none' && lines.length >= n) {
+        lines = splitLines(await this.read(n * WIDER, final))
+        seam = findSeam(this.shown, lines)
+      }
+      if (seam.kind === 'at') return this.settle(now, lines.slice(seam.at), final, true)
+    }
+    return this.lookWhole(now, final)
+  }
+
+  /** The whole log: what follows the lines shown, found by their number, else by content. */
+  private async lookWhole(now: number, final: boolean): Promise<boolean> {
+    const all = splitLines(await this.read(undefined, final))
+    if (!all.length) return this.settle(now, [], final, false)
+    if (this.shown.endsAt(all)) return this.settle(now, all.slice(this.shown.count), final, true)
+    const seam = findSeam(this.shown, all)
+    // a rotated log file: the service has only the lines since the rotation
+    if (seam.kind === 'at') return this.settle(now, all.slice(seam.at), final, true)
+    this.ctx.info(
+      `(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`
+    )
+    this.shown = new ShownLines()
+    return this.settle(now, all, final, true)
+  }
+
+  /** How many last lines to ask for; undefined: the whole log (it is about as small). */
+  private tailSize(now: number): number | undefined {
+    if (this.shown.count === 0) return undefined
+    const since = this.lastLookAt === undefined ? 0 : Math.max(0, now - this.lastLookAt)
+    // far enough back to hold the held-back line and the lines that place the seam (logseam.ts)
+    const n = Math.ceil(this.rate * since * OVERSHOOT) + this.shown.overlap() + 1 + MARGIN_LINES
+    return n >= this.shown.count ? undefined : n
+  }
+
+  /**
+   * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
+   * the service had a log; without one nothing changes (the held-back line waits for a log store).
+   */
+  private settle(now: number, fresh: string[], final: boolean, had: boolean): boolean {
+    if (!had) return false
+    const before = this.shown.count + (this.pending === undefined ? 0 : 1)
+    const lines = fresh.length ? fresh : this.pending === undefined ? [] : [this.pending]
+    this.pending = final || !lines.length ? undefined : lines.pop()
+    this.show(lines)
+    const after = this.shown.count + (this.pending === undefined ? 0 : 1)
+    if (this.lastLookAt !== undefined && now > this.lastLookAt) {
+      const seen = Math.max(0, after - before) / (now - this.lastLookAt)
+      this.rate = Math.max(seen, this.rate / 2)
+    }
+    this.lastLookAt = now
+    return true
+  }
+
+  private show(lines: string[]): void {
+    if (!lines.length) return
+    this.shown.add(lines)
+    this.tail = [...this.tail, ...lines].slice(-TAIL_LINES)
+    this.ctx.group(
+      `logs of ${this.id}: lines ${this.printed + 1}–${this.printed + lines.length}`,
+      lines
+    )
+    this.printed += lines.length
+  }
+
+  /**
+   * The log as a log store has it (behind logs_url), once the service no longer has it: what
+   * follows the lines shown, found by content without kubelet timestamps. False when it cannot be
+   * placed for sure (nothing is shown then).
+   */
+  fromStore(lines: string[]): boolean {
+    if (this.mode === 'on-failure') {
+      if (lines.length) this.tail = lines.slice(-TAIL_LINES)
+      return true
+    }
+    if (this.shown.count === 0 && this.printed === 0) {
+      this.pending = undefined
+      this.show(lines)
+      return true
+    }
+    const seam = findSeam(this.shown, lines, withoutStamp)
+    if (seam.kind !== 'at') return false
+    this.pending = undefined
+    this.show(lines.slice(seam.at))
+    return true
+  }
+
+  /** Shows the held-back line, if any: nothing more will come. */
+  flush(): void {
+    const last = this.pending
+    this.pending = undefined
+    if (last !== undefined) this.show([last])
+  }
+}
