@@ -273,14 +273,15 @@ function contextOf<C>(
     action: def.name,
     env: io.env,
     log: (line: string) => sinks.debug(line),
-    transport: io.transport
+    // the clients' clock is the action's: a Retry-After is kept as a time on it (poll's notBefore)
+    transport: { clock: io.clock, ...io.transport }
   }
   if (connection) {
     clients.push(
       connect(connection, { ...base, signal: io.signal }),
       connect(
         { ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS },
-        { ...base, transport: { retries: 1, ...io.transport } }
+        { ...base, transport: { retries: 1, ...base.transport } }
       )
     )
   }
