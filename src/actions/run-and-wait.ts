@@ -153,6 +153,7 @@ export const runAndWait: ActionDefinition<RunConfig> = {
     if (!execution) throw new ActionFailure(`no status of execution ${id} was read`)
     const tail = (): string[] => run.follower.log.tail
     if (execution.status === 'running' || execution.status === 'submitted') {
+      run.follower.log.flush()
       ctx.saveState(STATE.settled, 'left running')
       return run.report.outcome(execution, tail())
     }
@@ -244,6 +245,8 @@ async function stoppedFollowing(
   result: Exclude<PollResult<DataJobExecution | undefined>, { reason: 'done' }>
 ): Promise<Outcome> {
   const { config, ctx, id, follower, report } = run
+  // the last line read waited for a next read that will not come
+  follower.log.flush()
   const tail = follower.log.tail
   const cancel = async (why: string): Promise<ExecutionStatus> => {
     ctx.info(`cancelling execution ${id}: ${why}`)
