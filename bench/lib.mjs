@@ -1,11 +1,20 @@
 // Shared helpers of the benches (bench/*.mjs): the Node 24 the actions run on, the local Control
 // Service, timed child processes (wall time and peak RSS), the machine, tables and output files.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statfsSync,
+  writeFileSync
+} from 'node:fs'
 import { cpus, loadavg, totalmem, availableParallelism, release, type as osType } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
+import { HASH_FILE, sourcesHash } from '../scripts/sources-hash.mjs'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const outDir = join(root, 'bench', 'out')
@@ -141,11 +150,22 @@ export function machine() {
   }
 }
 
-/** Starts the local Control Service (the committed bundle) on a free port; stopped at cleanup. */
-export async function startEmulator({ node, dataDir, args = [] }) {
+/**
+ * Starts the local Control Service (the committed bundle) on a free port; stopped at cleanup.
+ * Without `dataDir` its state stays in memory (nothing written per request); `nodeArgs` go to
+ * Node before the bundle (e.g. --cpu-prof).
+ */
+export async function startEmulator({ node, dataDir, args = [], nodeArgs = [] }) {
   const child = spawn(
     node,
-    [join(root, 'dist/emulator/index.js'), '--port', '0', '--data-dir', dataDir, ...args],
+    [
+      ...nodeArgs,
+      join(root, 'dist/emulator/index.js'),
+      '--port',
+      '0',
+      ...(dataDir ? ['--data-dir', dataDir] : []),
+      ...args
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] }
   )
   let log = ''
@@ -189,26 +209,36 @@ export async function startEmulator({ node, dataDir, args = [] }) {
 /**
  * Runs `cmd args` under /usr/bin/time: wall seconds (measured here, around the process), peak RSS
  * in MiB (time's %M, the process' maximum resident set), exit code, stdout and stderr. Prints a
- * "still running" line every `tickSeconds`.
+ * "still running" line every `tickSeconds` (0: never). With `outFile`, stdout and stderr go to
+ * that file instead of memory (many processes at once, each printing megabytes) and come back ''.
  */
-export async function timed(cmd, args, { cwd, env, label, timeFile, tickSeconds = 15 } = {}) {
+export async function timed(
+  cmd,
+  args,
+  { cwd, env, label, timeFile, tickSeconds = 15, outFile } = {}
+) {
   const t0 = performance.now()
+  const out = outFile ? openSync(outFile, 'w') : 'pipe'
   const child = spawn('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, cmd, ...args], {
     cwd,
     env,
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', out, out]
   })
+  if (outFile) closeSync(out)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', c => (stdout += c))
-  child.stderr.on('data', c => (stderr += c))
-  const ticker = setInterval(
-    () =>
-      progress(
-        `  ... ${label ?? cmd} still running (${((performance.now() - t0) / 1000).toFixed(0)} s)`
-      ),
-    tickSeconds * 1000
-  )
+  child.stdout?.on('data', c => (stdout += c))
+  child.stderr?.on('data', c => (stderr += c))
+  const ticker =
+    tickSeconds > 0
+      ? setInterval(
+          () =>
+            progress(
+              `  ... ${label ?? cmd} still running (${((performance.now() - t0) / 1000).toFixed(0)} s)`
+            ),
+          tickSeconds * 1000
+        )
+      : undefined
   const { code, signal } = await new Promise(resolve =>
     child.once('exit', (code, signal) => resolve({ code, signal }))
   )
@@ -377,4 +407,48 @@ export function bundleIdentity(file) {
   const blob = git(['hash-object', file]).stdout.trim() || 'unknown'
   const changed = git(['diff', '--quiet', 'HEAD', '--', file]).status === 1
   return { blob, changed }
+}
+
+/**
+ * Why the bundle in `dir` (e.g. dist/run-and-wait) is not built from the working tree's sources
+ * (its sources.sha256, scripts/build.mjs), or undefined when it is: a bench must not measure a
+ * stale bundle.
+ */
+export function staleBundle(dir) {
+  const file = join(dir, HASH_FILE)
+  if (!existsSync(join(dir, 'index.js'))) return `${dir}/index.js does not exist: run npm run build`
+  if (!existsSync(file)) return `${dir} records no hash of its sources: run npm run build`
+  if (readFileSync(file, 'utf8').trim() !== sourcesHash(root))
+    return `${dir} was built from other sources than the working tree: run npm run build`
+  return undefined
+}
+
+/** The memory the kernel says can be used without swapping (MemAvailable), in bytes. */
+export function memAvailable() {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))
+  return m ? Number(m[1]) * 1024 : NaN
+}
+
+/** CPU seconds (user + system) a running process has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the fields after the command name (which may hold spaces), from the last ')'
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS
+  } catch {
+    return NaN
+  }
+}
+const CLOCK_TICKS =
+  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100
+
+/** A process' peak resident set so far (VmHWM), in MiB. */
+export function peakRssMiB(pid) {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : NaN
+  } catch {
+    return NaN
+  }
 }

@@ -122,6 +122,54 @@ describeIfSpec('local Control Service, official API', () => {
       expect((await f.api.call('GET', info)).status).toBe(200)
     })
 
+    test('the journal counts the bytes of each answer body as sent: JSON, a 404, a log, a fault, a dropped connection', async () => {
+      await liveJob(f.api, 'bytes-job')
+      // multi-byte characters: bytes, not characters, are counted
+      const lines = ['démarrage → étape 1', 'ligne ✓', 'fin']
+      await admin(f.emu, 'POST', `jobs/${encodeURIComponent(TEAM)}/bytes-job/next-execution`, {
+        seconds: 3600,
+        submitSeconds: 0,
+        logs: lines
+      })
+      await admin(f.emu, 'DELETE', 'journal')
+      const get = async (path: string) => {
+        const res = await fetch(`${f.emu.url}${path}`)
+        return { path, status: res.status, bytes: Buffer.byteLength(await res.text()) }
+      }
+      const starts = `${jobPath(TEAM, 'bytes-job')}/deployments/production/executions`
+      const start = await fetch(`${f.emu.url}${starts}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}'
+      })
+      expect(start.status).toBe(202)
+      expect(await start.text()).toBe('')
+      const execution = start.headers.get('location') as string
+      const answers = [
+        await get(info),
+        await get('/data-jobs/nowhere'),
+        await get(execution),
+        await get(`${execution}/logs`)
+      ]
+      expect(answers.map(a => a.status)).toEqual([200, 404, 200, 200])
+      await admin(f.emu, 'POST', 'faults', { path: '/info$', status: 503 })
+      answers.push(await get(info))
+      await admin(f.emu, 'POST', 'faults', { path: '/info$', reset: true })
+      await expect(fetch(`${f.emu.url}${info}`)).rejects.toThrow()
+      const journal = (await admin(f.emu, 'GET', 'journal')).json as Array<{
+        path: string
+        status: number | null
+        response_bytes: number | null
+      }>
+      expect(journal.map(j => [j.path, j.status, j.response_bytes])).toEqual([
+        [starts, 202, 0],
+        ...answers.map(a => [a.path, a.status, a.bytes]),
+        [info, null, 0]
+      ])
+      // the log answer held at least the first line, with its multi-byte characters
+      expect(answers[3].bytes).toBeGreaterThanOrEqual(Buffer.byteLength(`{"logs":"${lines[0]}"}`))
+    })
+
     test('faults are listed and cleared; bad fault scripts are refused with a reason', async () => {
       await admin(f.emu, 'POST', 'faults', { path: 'x', status: 503, times: 0 })
       expect((await admin(f.emu, 'GET', 'faults')).json).toEqual([

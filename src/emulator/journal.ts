@@ -1,5 +1,6 @@
 // The journal of requests to the official API (GET /_emulator/journal): what tests read to see
-// what a client sent, in which order, and what it was answered.
+// what a client sent, in which order, and what it was answered (its status and the bytes of its
+// body as sent, counted where every answer is written: res.write and res.end).
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { iso } from './model.js'
 
@@ -15,6 +16,9 @@ export interface JournalEntry {
   path: string
   query: Record<string, string | string[]>
   status: number | null
+  /** The bytes of the answer's body as written (headers excluded); set when it finishes, like
+   * `status`. A dropped connection sets what was written before the cut (status stays null). */
+  response_bytes: number | null
   fault?: string
   op_id: string
 }
@@ -41,16 +45,49 @@ export class Journal {
       path: url.pathname,
       query,
       status: null,
+      response_bytes: null,
       op_id: opId
     }
     const entries = this.entries
     entries.push(entry)
     if (entries.length > MAX_JOURNAL) entries.splice(0, entries.length - MAX_JOURNAL)
-    res.on('finish', () => (entry.status = res.statusCode))
+    const sent = countBody(res, req.method === 'HEAD')
+    res.on('finish', () => {
+      entry.status = res.statusCode
+      entry.response_bytes = sent()
+    })
+    res.on('close', () => (entry.response_bytes ??= sent()))
     return entry
   }
 
   clear(): void {
     this.entries.splice(0)
   }
+}
+
+/** A chunk's bytes as res.write/res.end take it (a string in its encoding, or bytes). */
+function chunkBytes(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string')
+    return Buffer.byteLength(
+      chunk,
+      typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'
+    )
+  if (chunk instanceof Uint8Array) return chunk.byteLength
+  return 0
+}
+
+/**
+ * Counts the body bytes handed to res.write and res.end (every answer goes through them: a JSON
+ * reply, raw text, a piped stream, a fault's body); the count so far. A HEAD answer has no body.
+ */
+function countBody(res: ServerResponse, head: boolean): () => number {
+  let bytes = 0
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
+  const count = (args: unknown[]): void => {
+    if (!head && typeof args[0] !== 'function') bytes += chunkBytes(args[0], args[1])
+  }
+  res.write = ((...args: unknown[]) => (count(args), write(...args))) as ServerResponse['write']
+  res.end = ((...args: unknown[]) => (count(args), end(...args))) as ServerResponse['end']
+  return () => bytes
 }

@@ -70,10 +70,11 @@ export function send(res: ServerResponse, reply: Reply): void {
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v)
   switch (reply.kind) {
     case 'json': {
-      const text = JSON.stringify(reply.body)
+      // encoded once: its length is the Content-Length, and the socket writes the bytes as they are
+      const bytes = Buffer.from(JSON.stringify(reply.body))
       res.setHeader('Content-Type', 'application/json')
-      res.setHeader('Content-Length', Buffer.byteLength(text))
-      res.end(text)
+      res.setHeader('Content-Length', bytes.length)
+      res.end(bytes)
       return
     }
     case 'raw':

@@ -1,7 +1,11 @@
 // The service's state as one store: the jobs, their versions, deployments and executions, the
 // properties, secrets, scripts and tokens (model.ts says what each holds), kept in memory and, with
-// --data-dir, written to state.json after every change so that a restart loses nothing.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+// --data-dir, written to state.json after every change so that a restart loses nothing. A long
+// log (a scripted execution's) is written once to a file of its own beside it (logs/<sha256>.json)
+// and state.json names that file: a change then writes the small state, never every log again.
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { ServiceClock } from './clock.js'
 import {
   deployContacts,
@@ -15,6 +19,17 @@ import {
 
 /** The deployment e-mails kept for GET /_emulator/notifications; the oldest go first. */
 const MAX_NOTIFICATIONS = 10_000
+
+/** A `logs` list of this many lines or more is kept in its own file (see the header). */
+const LOG_FILE_LINES = 1000
+const LOG_FILE = /^logs\/[0-9a-f]{64}\.json$/
+
+/** What state.json holds in place of a long log: the file it is in, relative to state.json. */
+interface LogFileRef {
+  $file: string
+}
+const isLogFileRef = (v: unknown): v is LogFileRef =>
+  typeof v === 'object' && v !== null && typeof (v as LogFileRef).$file === 'string'
 
 export class Store {
   /** Replaced whole by a reset: read it through the store, never keep it. */
@@ -33,7 +48,10 @@ export class Store {
   ) {
     this.state =
       file && existsSync(file)
-        ? { ...emptyState(), ...(JSON.parse(readFileSync(file, 'utf8')) as ServiceState) }
+        ? {
+            ...emptyState(),
+            ...(JSON.parse(readFileSync(file, 'utf8'), this.reviver) as ServiceState)
+          }
         : emptyState()
     this.clock =
       clock ?? (this.state.clock ? ServiceClock.restore(this.state.clock) : new ServiceClock())
@@ -49,8 +67,58 @@ export class Store {
   persist(): void {
     if (!this.file) return
     this.state.clock = this.clock.snapshot()
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(this.state))
+    const referenced = new Set<string>()
+    const text = JSON.stringify(this.state, (key, value: unknown) => {
+      if (key !== 'logs' || !Array.isArray(value) || value.length < LOG_FILE_LINES) return value
+      const name = this.logFile(value as string[])
+      referenced.add(name)
+      return { $file: name } satisfies LogFileRef
+    })
+    writeFileSync(`${this.file}.tmp`, text)
     renameSync(`${this.file}.tmp`, this.file)
+    // the logs no execution or script holds any more (dropped, reset) go with the state that held them
+    for (const name of this.logFilesInUse) if (!referenced.has(name)) this.removeLogFile(name)
+    this.logFilesInUse = referenced
+  }
+
+  /** The log files the state on disk names. */
+  private logFilesInUse = new Set<string>()
+  /** The file each log list was written to (a list does not change once an execution has it). */
+  private readonly logFiles = new WeakMap<string[], string>()
+
+  /** The file of a long log, written once: named by the hash of its content. */
+  private logFile(lines: string[]): string {
+    const known = this.logFiles.get(lines)
+    if (known) return known
+    const text = JSON.stringify(lines)
+    const name = `logs/${createHash('sha256').update(text).digest('hex')}.json`
+    const path = join(dirname(this.file as string), name)
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(`${path}.tmp`, text)
+      renameSync(`${path}.tmp`, path)
+    }
+    this.logFiles.set(lines, name)
+    return name
+  }
+
+  private removeLogFile(name: string): void {
+    try {
+      unlinkSync(join(dirname(this.file as string), name))
+    } catch {
+      // already gone: nothing to free
+    }
+  }
+
+  /** Reading state.json: a long log comes back from its file. */
+  private readonly reviver = (key: string, value: unknown): unknown => {
+    if (key !== 'logs' || !isLogFileRef(value) || !LOG_FILE.test(value.$file)) return value
+    const lines = JSON.parse(
+      readFileSync(join(dirname(this.file as string), value.$file), 'utf8')
+    ) as string[]
+    this.logFiles.set(lines, value.$file)
+    this.logFilesInUse.add(value.$file)
+    return lines
   }
 
   reset(): void {
