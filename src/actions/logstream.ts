@@ -22,7 +22,7 @@ export const TAIL_LINES = 20
 
 /** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
 const MARGIN_LINES = 8
-const OVERSHOOT = 1.2
+const OVERSHOOT = 1.1
 /** How much wider a second read is when the first did not reach the lines shown. */
 const WIDER = 4
 
