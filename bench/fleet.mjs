@@ -374,14 +374,16 @@ async function main() {
   progress(`local Control Service at ${service.url} (pid ${service.child.pid})`)
 
   const results = []
-  let rssSeen = ASSUMED_RSS_MIB
+  // per bundle: today's reads whole logs and needs more memory than the new one
+  const rssSeen = {}
   for (const n of sizes) {
     for (const variant of variants) {
-      const need = n * rssSeen * MiB + 2 * GiB
+      const rss = rssSeen[variant.name] ?? ASSUMED_RSS_MIB
+      const need = n * rss * MiB + 2 * GiB
       const free = memAvailable()
       if (free < need) {
         progress(
-          `${variant.name}, ${n} jobs: SKIPPED: needs about ${formatBytes(need)} (${n} × ${rssSeen.toFixed(0)} MiB + 2 GiB), ${formatBytes(free)} available`
+          `${variant.name}, ${n} jobs: SKIPPED: needs about ${formatBytes(need)} (${n} × ${rss.toFixed(0)} MiB + 2 GiB), ${formatBytes(free)} available`
         )
         results.push({
           variant: variant.name,
@@ -400,7 +402,8 @@ async function main() {
         tmp,
         workspace
       })
-      if (Number.isFinite(r.maxRssMiB)) rssSeen = Math.max(rssSeen, r.maxRssMiB)
+      if (Number.isFinite(r.maxRssMiB))
+        rssSeen[variant.name] = Math.max(rssSeen[variant.name] ?? 0, r.maxRssMiB)
       progress(
         `${variant.name}, ${n} jobs: ${r.requests} requests in ${r.wallS.toFixed(0)} s, ${formatBytes(r.logBytesSent)} of logs sent for ${formatBytes(r.logBytesWritten)} written, ${r.failures} failed; service CPU ${r.serviceCpuS.toFixed(1)} s`
       )
