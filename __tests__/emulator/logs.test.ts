@@ -22,11 +22,11 @@ import {
   TEAM
 } from '../helpers/emulator-api.js'
 import { enc, jobPath, readExecution, startExecution } from '../helpers/fixtures.js'
+import { KUBELET_TIME, withoutKubeletTimes } from '../helpers/kubelet-time.js'
 
-/** `2026-12-04T16:00:00.123456789Z ` at the start of a line, as the kubelet writes it. */
-const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /
-const stamps = (text: string): string[] => text.split('\n').map(l => STAMP.exec(l)?.[0] ?? '')
-const unstamped = (text: string): string => text.replace(new RegExp(STAMP.source, 'gm'), '')
+const stamps = (text: string): string[] =>
+  text.split('\n').map(l => KUBELET_TIME.exec(l)?.[0] ?? '')
+const unstamped = withoutKubeletTimes
 
 /** The kubelet time of a moment on the service's clock (ms) plus `ns` nanoseconds. */
 const kubeletTime = (ms: number, ns = 0): string => {
