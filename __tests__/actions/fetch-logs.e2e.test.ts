@@ -46,6 +46,10 @@ class Service extends LocalService {
         deploymentSeconds: 0.2,
         tokens: [TOKEN],
         frozenClock: true,
+        // about where fetch-logs reads the lines (service, then logs_url once the pod is gone):
+        // bare lines, and logs gone at the end (the faithful defaults are emulator/logs.test.ts's)
+        logTimestamps: false,
+        logsRetentionSeconds: 0,
         ...options
       })
     )

@@ -69,7 +69,12 @@ beforeAll(async () => {
     executionSeconds: 0.5,
     deploymentSeconds: 0.2,
     tokens: [TOKEN],
-    frozenClock: true
+    frozenClock: true,
+    // these tests are about how today's client follows and prints lines: bare lines, and logs gone
+    // at the end as the logs_url fallback tests need (the service's faithful defaults, kubelet
+    // times and an hour of retention, are __tests__/emulator/logs.test.ts's)
+    logTimestamps: false,
+    logsRetentionSeconds: 0
   })
   svc = new LocalService(emu, TEAM, TOKEN)
 })

@@ -82,13 +82,15 @@ describeIfSpec('local Control Service, official API', () => {
       })
     })
 
-    test('logs grow line by line while it runs, honour tail_lines, are empty once it ends, and logs_url keeps them', async () => {
+    test('logs grow line by line while it runs (503 before), honour tail_lines, go with the Job an hour after the end, and logs_url keeps them', async () => {
       await liveJob(api, 'log-lines-job')
       const lines = Array.from({ length: 8 }, (_, i) => `line ${i + 1}`)
       await admin(emu, 'POST', `jobs/${enc(TEAM)}/log-lines-job/next-execution`, {
         status: 'succeeded',
         seconds: 1.6,
-        logs: lines
+        logs: lines,
+        // bare lines here; kubelet timestamps are logs.test.ts's
+        timestamps: false
       })
       let id = ''
       await frozen(async clock => {
@@ -96,8 +98,10 @@ describeIfSpec('local Control Service, official API', () => {
         const path = `${jobPath(TEAM, 'log-lines-job')}/executions/${enc(id)}/logs`
         const read = async (query = '') =>
           ((await api.call('GET', `${path}${query}`)).json as { logs: string }).logs
-        // none while submitted; then one more line every 1.6 s / 8 = 0.2 s of its running time
-        expect(await read()).toBe('')
+        // 503 while submitted (the container has not started: logs.test.ts); then one more line
+        // every 1.6 s / 8 = 0.2 s of its running time
+        const starting = await api.call('GET', path, { deviations: ['logs-not-started-503'] })
+        expect(starting.status).toBe(503)
         const e = execution('log-lines-job', id)
         for (let k = 0; k < 8; k++) {
           clock.advanceTo(e.running_at + k * 200)
@@ -106,7 +110,9 @@ describeIfSpec('local Control Service, official API', () => {
             lines.slice(Math.max(0, k - 1), k + 1).join('\n')
           )
         }
-        clock.advanceTo(e.end_at)
+        clock.advanceTo(e.end_at + 3_599_999)
+        expect(await read()).toBe(lines.join('\n'))
+        clock.advance(1)
       })
       const logsPath = `${jobPath(TEAM, 'log-lines-job')}/executions/${enc(id)}/logs`
       const after = (await api.call('GET', logsPath)).json

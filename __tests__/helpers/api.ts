@@ -24,6 +24,8 @@ export type DeviationId =
   | 'unknown-path-404'
   | 'unauthorized-401'
   | 'injected-fault'
+  | 'logs-not-started-503'
+  | 'bad-integer-500'
 
 export interface Deviation {
   why: string
@@ -255,6 +257,33 @@ export const DEVIATIONS: Record<DeviationId, Deviation> = {
       body === undefined &&
       /^Bearer\b/i.test(headers?.get('www-authenticate') ?? '') &&
       allOfKind(violations, 'undocumented status', 'no operation')
+  },
+  'logs-not-started-503': {
+    why:
+      "Reading the logs while the execution's pod has not started its container (Pending, ContainerCreating) " +
+      'answers 503: the kubelet answers 400, wrapped in a KubernetesException, an ExternalSystemError ' +
+      '(KubernetesService.java:719-723, JobExecutionService.java:443-448, ExternalSystemError.java:96-101); the ' +
+      'spec lists 200, 400, 404 for dataJobLogsDownload. /work/notes/issue19-facts.md §1.',
+    applies: (op, status, body, violations) =>
+      op === 'dataJobLogsDownload' &&
+      status === 503 &&
+      isProblemBody(body) &&
+      /^KUBERNETES encountered an error: Failed to get logs/.test(
+        String((body as Record<string, unknown>).what)
+      ) &&
+      allOfKind(violations, 'undocumented status')
+  },
+  'bad-integer-500': {
+    why:
+      "A query parameter declared integer that is not a Java Integer (abc, 1.5, past int32) fails in Spring's " +
+      'conversion; ExceptionControllerAdvice turns it into a Bug, 500 (ExceptionControllerAdvice.java:33-45, ' +
+      'Bug.java:30-31). Inferred from the code, not observed. /work/notes/issue19-facts.md §1.',
+    applies: (op, status, body, violations) =>
+      op !== undefined &&
+      status === 500 &&
+      isProblemBody(body) &&
+      String((body as Record<string, unknown>).what) === 'A coding error (bug) was found.' &&
+      allOfKind(violations, 'undocumented status')
   },
   'injected-fault': {
     why:

@@ -31,6 +31,8 @@ const config: Handler = service => {
     clock: clockView(service),
     deployment_seconds: settings.deploymentSeconds,
     logs_retention_seconds: settings.logsRetentionSeconds,
+    log_timestamps: settings.logTimestamps,
+    log_rotate_bytes: settings.logRotateBytes,
     logs_url_template: settings.logsUrlTemplate,
     secrets: settings.secrets,
     allowed_hosts: settings.allowedHosts,

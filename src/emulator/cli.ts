@@ -19,7 +19,11 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
   --execution-seconds <s>       run time of an unscripted execution (default 2)
   --submit-seconds <s>          time an execution stays submitted (default 0.5)
   --deployment-seconds <s>      time a deployment takes to go live (default 1)
-  --logs-retention <s>          logs stay readable this long after the end (default 0)
+  --logs-retention <s>          logs stay readable this long after the end (default 3600)
+  --log-timestamps <true|false> prefix each line of the logs endpoint with the kubelet's
+                                RFC3339Nano time, as the real service does (default true)
+  --log-rotate-bytes <n>        the logs endpoint shows only what was written since the pod's log
+                                file last reached n bytes (default 10485760; 0: never)
   --logs-url-template <t>       template of executions' logs_url ("" for none)
   --frozen-clock                start with the service's clock frozen: deployments and executions
                                 move on only when POST /_emulator/clock advances it
@@ -40,6 +44,13 @@ function number(value: string | undefined, name: string, fallback?: number): num
   return n
 }
 
+function bool(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined
+  if (value !== 'true' && value !== 'false')
+    throw new Error(`--${name} must be true or false; got '${value}'`)
+  return value === 'true'
+}
+
 export function parseCli(argv: string[]): EmulatorOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -57,6 +68,8 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
       'submit-seconds': { type: 'string' },
       'deployment-seconds': { type: 'string' },
       'logs-retention': { type: 'string' },
+      'log-timestamps': { type: 'string' },
+      'log-rotate-bytes': { type: 'string' },
       'logs-url-template': { type: 'string' },
       'no-secrets': { type: 'boolean' },
       'max-upload-bytes': { type: 'string' },
@@ -91,6 +104,8 @@ export function parseCli(argv: string[]): EmulatorOptions | 'help' {
     submitSeconds: number(values['submit-seconds'], 'submit-seconds'),
     deploymentSeconds: number(values['deployment-seconds'], 'deployment-seconds'),
     logsRetentionSeconds: number(values['logs-retention'], 'logs-retention'),
+    logTimestamps: bool(values['log-timestamps'], 'log-timestamps'),
+    logRotateBytes: number(values['log-rotate-bytes'], 'log-rotate-bytes'),
     logsUrlTemplate: values['logs-url-template'],
     secrets: values['no-secrets'] ? false : undefined,
     frozenClock: values['frozen-clock'] ? true : undefined,

@@ -101,6 +101,11 @@ export interface ExecutionScript {
   becomesAfterSeconds?: number
   /** Instead of a time: the final status is read this many times (GET execution), then it becomes. */
   becomesAfterReads?: number
+  /** false: GET …/logs serves this execution's lines without kubelet timestamps (podlog.ts). */
+  timestamps?: boolean
+  /** Record numbers (0-based, podlog.ts) where the container restarts: from each on, the logs
+   * endpoint shows only the new container's records. */
+  restartAtLines?: number[]
 }
 
 export interface DeploymentScript {
@@ -124,6 +129,10 @@ export interface ExecutionRecord {
   becomes?: { status: FinalStatus; at?: number; afterReads?: number; reads?: number }
   cancelled_at?: number
   logs: string[]
+  /** Scripted: false turns the kubelet timestamps off for this execution. */
+  timestamps?: boolean
+  /** Scripted: the records where its container restarts (see ExecutionScript). */
+  restartAtLines?: number[]
   deployment: LiveDeployment
 }
 
@@ -202,15 +211,22 @@ export function executionEnd(e: ExecutionRecord, now: number): number | undefine
   return now >= e.end_at ? e.end_at : undefined
 }
 
-/** Log lines visible now: they appear one by one over the running time; none before it runs. */
-export function visibleLogLines(e: ExecutionRecord, now: number): string[] {
+/**
+ * How many scripted log strings are written by now: they appear one by one over the running time
+ * (string k at running_at + k/strings of it); none before it runs.
+ */
+export function visibleLogCount(e: ExecutionRecord, now: number): number {
   const stop = Math.min(now, e.cancelled_at ?? Infinity)
-  if (stop < e.running_at) return []
+  if (stop < e.running_at) return 0
   const span = e.end_at - e.running_at
-  if (span <= 0 || stop >= e.end_at) return e.logs
+  if (span <= 0 || stop >= e.end_at) return e.logs.length
   const shown = Math.floor(((stop - e.running_at) / span) * e.logs.length) + 1
-  return e.logs.slice(0, Math.min(shown, e.logs.length))
+  return Math.min(shown, e.logs.length)
 }
+
+/** The scripted log strings visible now (what the log store of `logs_url` shows). */
+export const visibleLogLines = (e: ExecutionRecord, now: number): string[] =>
+  e.logs.slice(0, visibleLogCount(e, now))
 
 const MESSAGES: Record<ExecutionStatus, string> = {
   submitted: 'Job execution submitted.',

@@ -28,8 +28,16 @@ export interface EmulatorOptions {
   submitSeconds?: number
   /** How long an unscripted deployment takes to become live (default 1 s). */
   deploymentSeconds?: number
-  /** Logs stay readable this long after an execution ends (default 0: empty at once, as in K8s). */
+  /** Logs stay readable this long after an execution ends (default 3600: the Job's
+   * ttlSecondsAfterFinished upstream, KubernetesService.java:412, application.properties:149;
+   * 0: empty at once). A cancelled execution's logs are empty at once (its Job is deleted). */
   logsRetentionSeconds?: number
+  /** Prefix every line of GET …/logs with the kubelet's RFC3339Nano time and a space, as the
+   * real service asks (timestamps=true, KubernetesService.java:710-726). Default true. */
+  logTimestamps?: boolean
+  /** The kubelet's containerLogMaxSize: GET …/logs shows only the records since the log file last
+   * reached this size (default 10 MiB, the kubelet's default; 0: never rotates). */
+  logRotateBytes?: number
   /** Template of executions' `logs_url` (`{base}`, `{team}`, `{job_name}`, `{execution_id}`,
    * `{op_id}`, `{start_time}`, `{end_time}`); "" leaves `logs_url` unset. */
   logsUrlTemplate?: string
@@ -68,7 +76,9 @@ export function resolveOptions(options: EmulatorOptions) {
     executionSeconds: 2,
     submitSeconds: 0.5,
     deploymentSeconds: 1,
-    logsRetentionSeconds: 0,
+    logsRetentionSeconds: 3600,
+    logTimestamps: true,
+    logRotateBytes: 10 * 1024 * 1024,
     logsUrlTemplate: DEFAULT_LOGS_URL,
     secrets: true,
     allowedHosts: [] as string[],

@@ -10,13 +10,7 @@ import {
   patchDeployment,
   readDeployment
 } from './api/deployments.js'
-import {
-  cancelExecution,
-  executionLogs,
-  listExecutions,
-  readExecution,
-  startExecution
-} from './api/executions.js'
+import { cancelExecution, listExecutions, readExecution, startExecution } from './api/executions.js'
 import {
   changeTeam,
   createJob,
@@ -26,6 +20,7 @@ import {
   readJob,
   updateJob
 } from './api/jobs.js'
+import { executionLogs } from './api/logs.js'
 import { readProperties, readSecrets, writeProperties, writeSecrets } from './api/properties.js'
 import { deleteSources, downloadSources, uploadSources } from './api/sources.js'
 import type { Handler, Service } from './context.js'

@@ -33,6 +33,12 @@ export function parseExecutionScript(body: unknown, defaultSeconds: number): Exe
   }
   if (body.submitSeconds !== undefined)
     script.submitSeconds = seconds(body.submitSeconds, 'submitSeconds', 0)
+  if (body.timestamps !== undefined) {
+    if (typeof body.timestamps !== 'boolean')
+      throw new AdminInputError('timestamps must be true or false')
+    script.timestamps = body.timestamps
+  }
+  if (body.restartAtLines !== undefined) script.restartAtLines = restartPoints(body.restartAtLines)
   if (body.becomes !== undefined) {
     if (!FINAL_STATUSES.includes(body.becomes as never)) {
       throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`)
@@ -50,6 +56,13 @@ export function parseExecutionScript(body: unknown, defaultSeconds: number): Exe
     }
   }
   return script
+}
+
+/** Record numbers where the container restarts: whole numbers, 0 or more, kept ascending. */
+function restartPoints(v: unknown): number[] {
+  if (!Array.isArray(v) || v.some(n => typeof n !== 'number' || !Number.isInteger(n) || n < 0))
+    throw new AdminInputError('restartAtLines must be a list of whole numbers, 0 or more')
+  return [...new Set(v as number[])].sort((a, b) => a - b)
 }
 
 export function parseDeploymentScript(body: unknown, defaultSeconds: number): DeploymentScript {

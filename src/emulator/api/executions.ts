@@ -1,6 +1,6 @@
-// Executions: start one of the deployed version (409 while one is active), list, read, cancel,
-// and their logs. What status an execution has and which log lines show is derived from its
-// timestamps on each read (model.ts); a test scripts its outcome through /_emulator/.
+// Executions: start one of the deployed version (409 while one is active), list, read, cancel
+// (their logs: logs.ts). What status an execution has is derived from its timestamps on each
+// read (model.ts); a test scripts its outcome through /_emulator/.
 import { isObject, readJson, requireObject } from '../body.js'
 import type { Handler, Service } from '../context.js'
 import {
@@ -11,7 +11,6 @@ import {
   executionStatus,
   isActive,
   iso,
-  visibleLogLines,
   type ExecutionRecord,
   type ExecutionScript,
   type ExecutionStatus,
@@ -133,6 +132,8 @@ export const startExecution: Handler = async (service, call) => {
     op_id: call.opId,
     ...timeline(service, script, now),
     logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
+    ...(script.timestamps === false ? { timestamps: false } : {}),
+    ...(script.restartAtLines?.length ? { restartAtLines: script.restartAtLines } : {}),
     deployment: { ...live }
   })
   dropOldExecutions(js, now)
@@ -237,24 +238,4 @@ export const cancelExecution: Handler = (service, call) => {
   }
   e.cancelled_at = now
   return empty(200)
-}
-
-export const executionLogs: Handler = (service, call) => {
-  const e = executionOr404(service, call)
-  const tail = call.url.searchParams.get('tail_lines')
-  if (tail !== null && !/^-?\d+$/.test(tail)) {
-    return problem(
-      400,
-      `tail_lines must be an integer, not '${tail}'.`,
-      'It is the number of last lines to return (0: all).',
-      'Send ?tail_lines=<n>.'
-    )
-  }
-  const now = service.clock.now()
-  const end = executionEnd(e, now)
-  const gone = end !== undefined && now >= end + service.settings.logsRetentionSeconds * 1000
-  let lines = gone ? [] : visibleLogLines(e, now)
-  const n = Number(tail ?? 0)
-  if (n > 0) lines = lines.slice(-n)
-  return json(200, { logs: lines.join('\n') })
 }
