@@ -124,3 +124,66 @@ test('a Retry-After on the logs holds the next look back, and the logs are said 
   expect(r.log.filter(l => l.startsWith('(logs unavailable for now'))).toHaveLength(1)
   expect(printed(r.lines)).toEqual(['a', 'b', 'c', 'd'])
 })
+
+/** A log built to break a follower: identical stretches at every seam, a burst of 3,000 lines in one write, CRLF, a lone CR, a 40 KiB line (three 16 KiB records), an empty line. */
+function hostileLog(): string[] {
+  const same = Array<string>(70).fill('same line')
+  const burst = Array.from({ length: 3000 }, (_, i) => `burst ${i % 3}`).join('\n')
+  return [
+    'start',
+    ...same,
+    burst,
+    'crlf\r\nnext',
+    'progress 50%\rprogress 100%',
+    'L'.repeat(40_000),
+    '',
+    ...same,
+    'end'
+  ]
+}
+
+describe.each([true, false])(
+  'hostile logs through the service (kubelet timestamps: %s)',
+  timestamps => {
+    test('every line of the log once, in order', async () => {
+      const job = `hostile-${timestamps}-job`
+      await svc.deploy(job)
+      await svc.script(job, { status: 'succeeded', seconds: 90, logs: hostileLog(), timestamps })
+      const r = await run({ 'job-name': job, 'poll-interval-seconds': '3' })
+      expect(r.failure).toBeUndefined()
+      const whole = await svc.call('GET', `${svc.execPath(job, r.outputs['execution-id'])}/logs`)
+      const { logs } = (await whole.json()) as { logs: string }
+      expect(r.lines.filter(l => l.group).map(l => l.text)).toEqual(logs.split('\n'))
+      expect(r.log.join('\n')).not.toContain('starts again')
+    })
+
+    test('a container that restarts: the lines before, a line saying so, then the new log whole', async () => {
+      const job = `restart-${timestamps}-job`
+      await svc.deploy(job)
+      const logs = hostileLog()
+      await svc.script(job, {
+        status: 'succeeded',
+        seconds: 90,
+        logs,
+        timestamps,
+        restartAtLines: [2000]
+      })
+      const r = await run({ 'job-name': job, 'poll-interval-seconds': '3' })
+      const whole = await svc.call('GET', `${svc.execPath(job, r.outputs['execution-id'])}/logs`)
+      const after = ((await whole.json()) as { logs: string }).logs.split('\n')
+      const printed = r.lines.filter(l => l.group).map(l => l.text)
+      expect(printed.slice(-after.length)).toEqual(after)
+      // what came before the restart: the first container's lines, from its start, in order
+      const before = printed.slice(0, -after.length).map(l => l.replace(/^\S+Z /, ''))
+      expect(before.length).toBeGreaterThan(0)
+      expect(before).toEqual(
+        [
+          'start',
+          ...Array<string>(70).fill('same line'),
+          ...Array.from({ length: 3000 }, (_, i) => `burst ${i % 3}`)
+        ].slice(0, before.length)
+      )
+      expect(r.log.filter(l => l.includes('starts again'))).toHaveLength(1)
+    })
+  }
+)

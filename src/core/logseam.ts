@@ -137,7 +137,17 @@ export class ShownLines {
  * long line that the kubelet split) can be the end of the shown run `b`.
  */
 const firstRunFits = (a: Run, b: Run): boolean =>
-  a.key === b.key ? a.count <= b.count : a.count === 1 && a.key !== '' && b.key.endsWith(a.key)
+  a.key === b.key ? a.count <= b.count : a.count === 1 && isEndOf(a.key, b.key)
+
+/**
+ * Whether `fragment` is the end of `line`: a read that begins inside a long line (the runtime
+ * splits a line longer than 16 KiB into partial records, and tail_lines counts records) starts
+ * with its end, which the kubelet begins with a timestamp of its own (kubernetes #113481).
+ */
+function isEndOf(fragment: string, line: string): boolean {
+  const text = withoutStamp(fragment)
+  return text !== '' && line.endsWith(text)
+}
 
 /**
  * How many lines before the seam in run `r` of the answer are the lines shown, compared back as
