@@ -13,6 +13,8 @@ class PodLog {
   /** The last line is still being written (no newline yet). */
   partial = false
   reads: Array<number | undefined> = []
+  /** The log's length at each whole read. */
+  wholeReads: number[] = []
   linesSent = 0
   fail?: Error
 
@@ -26,6 +28,7 @@ class PodLog {
 
   read = (n: number | undefined): Promise<string> => {
     this.reads.push(n)
+    if (!(n && n > 0)) this.wholeReads.push(this.lines.length)
     if (this.fail) return Promise.reject(this.fail)
     const sent = n && n > 0 ? this.lines.slice(-n) : this.lines
     this.linesSent += sent.length
@@ -151,6 +154,29 @@ describe('LogStream: every line once, in order', () => {
     // reads of about the new lines: the whole log is 20,000 lines
     expect(pod.linesSent / all.length).toBeLessThan(1.5)
     expect(pod.reads.filter(n => n === undefined).length).toBeLessThanOrEqual(2)
+  })
+
+  it('a log that comes in bursts after quiet looks costs a few times its size, not its square', async () => {
+    const pod = new PodLog()
+    const f = follow(pod)
+    const all: string[] = []
+    for (let burst = 0; burst < 20; burst++) {
+      const lines = Array.from({ length: 1000 }, (_, i) => stamp(burst * 1000 + i))
+      pod.write(...lines)
+      all.push(...lines)
+      for (let look = 0; look < 6; look++) {
+        await f.stream.look()
+        f.advance(5000)
+      }
+    }
+    await f.stream.look(true)
+    expect(f.shown).toEqual(all)
+    // whole reads only while the log is small (a wider read would be about as big), then
+    // tail_lines only
+    expect(pod.wholeReads.every(size => size <= 5000)).toBe(true)
+    // each burst is found by reads 4 times wider (52, 208, 832, 3328 lines for 1,000), and the
+    // looks after it expect more for a while: 5.7 times the log, against 55 with whole reads
+    expect(pod.linesSent / all.length).toBeLessThan(6)
   })
 
   it('holds identical lines around the seam, and a burst larger than a read', async () => {

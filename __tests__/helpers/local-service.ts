@@ -256,8 +256,8 @@ export class DrivenRun<R> {
     return this.svc.readSince(this.look === 'logs' ? `${path}/logs` : path, mark)
   }
 
-  /** Waits until the action has started its execution and looked at it (still submitted). */
-  async started(): Promise<boolean> {
+  /** Waits until the action has started its execution (its first look may come later). */
+  async begun(): Promise<boolean> {
     const begun = await this.wait(
       `execution ${this.n} of ${this.job} to start`,
       () => this.svc.executions(this.job).length >= this.n
@@ -265,6 +265,12 @@ export class DrivenRun<R> {
     if (!begun) return false
     this.record = this.svc.executions(this.job)[this.n - 1]
     this.id = this.record.id
+    return true
+  }
+
+  /** Waits until the action has started its execution and looked at it (still submitted). */
+  async started(): Promise<boolean> {
+    if (!(await this.begun())) return false
     return this.wait(`a look at ${this.id} while submitted`, () =>
       this.svc.readSince(this.svc.execPath(this.job, this.id), 0)
     )

@@ -67624,8 +67624,20 @@ async function runDefinition(def, io) {
         reportError(e, name, sinks);
     }
     finally {
+        sayCost(clients, sinks);
         await Promise.all(clients.map(c => c.close()));
     }
+}
+/** The debug line of what the step cost the Control Service: requests sent, answer bytes read. */
+function sayCost(clients, sinks) {
+    let requests = 0;
+    let bytes = 0;
+    for (const { transport } of clients) {
+        requests += transport.stats.requests;
+        bytes += transport.stats.bytes;
+    }
+    if (requests)
+        sinks.debug(`Control Service: ${requests} requests, ${bytes} bytes of answers read`);
 }
 /** Which phase runs: the post step (runs.post) once the main step has marked the state. */
 function phaseOf(def, sinks) {
@@ -67664,10 +67676,11 @@ function contextOf(def, config, io, clients) {
         action: def.name,
         env: io.env,
         log: (line) => sinks.debug(line),
-        transport: io.transport
+        // the clients' clock is the action's: a Retry-After is kept as a time on it (poll's notBefore)
+        transport: { clock: io.clock, ...io.transport }
     };
     if (connection) {
-        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...io.transport } }));
+        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...base.transport } }));
     }
     const [client, cleanup] = connection ? clients : [noClient(def.name), noClient(def.name)];
     return {
@@ -67677,6 +67690,7 @@ function contextOf(def, config, io, clients) {
         env: io.env,
         clock: io.clock ?? Date.now,
         sleep: io.sleep ?? poll/* realSleep */.u,
+        random: io.random ?? Math.random,
         // every line an action prints may hold text from outside: it acts as nothing but text
         info: line => sinks.info((0,core_text/* inert */.tJ)(line)),
         mask: secret => sinks.mask(secret),
@@ -75468,8 +75482,12 @@ function executionPath(job, id) {
         throw new errors/* InputError */.dz(`the execution id ${bad}`);
     return `${job.path}/executions/${segment(id)}`;
 }
-/** A log text as lines, without the empty one after a final newline. */
-const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
+/**
+ * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
+ * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
+ * KubernetesService.getJobLogs upstream); a log store may keep them.
+ */
+const splitLines = (text) => text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : [];
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res, operation) {
     const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
@@ -76290,6 +76308,13 @@ async function readCapped(body, limit, contentLength, overflow = 'fail') {
     chunks.length = 0;
     return whole.toString('utf8');
 }
+/** undici's headers as one string each (a repeated header's values joined). */
+function flatHeaders(raw) {
+    const flat = {};
+    for (const [name, value] of Object.entries(raw))
+        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
+    return flat;
+}
 
 // EXTERNAL MODULE: ./src/core/httperrors.ts
 var httperrors = __nccwpck_require__(5936);
@@ -76315,13 +76340,6 @@ var routes = __nccwpck_require__(8077);
 
 
 
-/** undici's headers as one string each (a repeated header's values joined). */
-function flatHeaders(raw) {
-    const flat = {};
-    for (const [name, value] of Object.entries(raw))
-        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
-    return flat;
-}
 class Transport {
     options;
     routes;
@@ -76329,6 +76347,10 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
+    /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+    stats = { requests: 0, bytes: 0 };
+    /** The time (on the clock) before which the service asked not to be called (Retry-After). */
+    retryAfterUntil = 0;
     constructor(options) {
         this.options = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
         this.base = new URL(options.baseUrl);
@@ -76396,6 +76418,9 @@ class Transport {
                 if (!(0,retry/* isTransientStatus */.Dm)(res.status))
                     throw failure;
                 retryAfterMs = (0,retry/* parseRetryAfter */.mu)(res.headers['retry-after'], clock());
+                // also for the next calls (the next poll): a fleet backs off when the service asks
+                if (retryAfterMs !== undefined)
+                    this.retryAfterUntil = Math.max(this.retryAfterUntil, clock() + (0,retry/* nextDelay */.rM)(attempt, retryAfterMs, this.options.backoff));
                 // a 429 is an explicit refusal; any other 5xx may hide a request that was processed
                 mayHaveTakenEffect = res.status !== 429;
             }
@@ -76447,6 +76472,7 @@ class Transport {
     }
     /** One attempt: the request sent and its answer read, within the attempt's time limit. */
     async once(spec, opId) {
+        this.stats.requests++;
         const url = this.url(spec);
         const headers = await this.headers(url, opId);
         const outgoing = requestBody(spec, opId);
@@ -76525,6 +76551,7 @@ class Transport {
                 opId
             });
         }
+        this.stats.bytes += Buffer.byteLength(text);
         this.trace(sent, res.statusCode, headers, text);
         return { status: res.statusCode, headers, text, opId };
     }
@@ -76864,7 +76891,11 @@ function cronProblem(expr) {
 /* harmony export */ });
 /* unused harmony export poll */
 // Polling as a loop with an injected clock and sleep, an AbortSignal, an interval that may grow
-// to a cap, and a deadline: it always ends, and says why.
+// to a cap, and a deadline: it always ends, and says why. Many pollers of one service (a matrix of
+// jobs started by one merge) do not line up when given jitter: the first probe comes after a
+// random part of one interval, each next one after 1 to 1 + spread intervals - never sooner than
+// one interval, so never more than one probe per interval - and not before a time the service
+// asked for (Retry-After).
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -76895,6 +76926,9 @@ async function poll(options) {
         attempts,
         elapsedMs: clock() - start
     });
+    const { jitter } = options;
+    if (jitter)
+        await sleep(Math.min(jitter.random() * interval, options.timeoutMs), options.signal);
     while (attempts === 0 || clock() < deadline) {
         if (options.signal?.aborted)
             return end('aborted');
@@ -76908,7 +76942,9 @@ async function poll(options) {
         const left = deadline - clock();
         if (left <= 0)
             break;
-        await sleep(Math.min(interval, left), options.signal);
+        const spread = jitter ? interval * (jitter.spread ?? 0.25) * jitter.random() : 0;
+        const asked = (options.notBefore?.() ?? 0) - clock();
+        await sleep(Math.min(Math.max(interval + spread, asked), left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }
     return end(options.signal?.aborted ? 'aborted' : 'timeout');

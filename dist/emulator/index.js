@@ -35042,7 +35042,7 @@ function bufferIncludes(buffer, content) {
 
 /***/ }),
 
-/***/ 5594:
+/***/ 9148:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35116,10 +35116,11 @@ function send(res, reply) {
         res.setHeader(k, v);
     switch (reply.kind) {
         case 'json': {
-            const text = JSON.stringify(reply.body);
+            // encoded once: its length is the Content-Length, and the socket writes the bytes as they are
+            const bytes = Buffer.from(JSON.stringify(reply.body));
             res.setHeader('Content-Type', 'application/json');
-            res.setHeader('Content-Length', Buffer.byteLength(text));
-            res.end(text);
+            res.setHeader('Content-Length', bytes.length);
+            res.end(bytes);
             return;
         }
         case 'raw':
@@ -35413,17 +35414,22 @@ function executionEnd(e, now) {
         return e.cancelled_at;
     return now >= e.end_at ? e.end_at : undefined;
 }
-/** Log lines visible now: they appear one by one over the running time; none before it runs. */
-function visibleLogLines(e, now) {
+/**
+ * How many scripted log strings are written by now: they appear one by one over the running time
+ * (string k at running_at + k/strings of it); none before it runs.
+ */
+function visibleLogCount(e, now) {
     const stop = Math.min(now, e.cancelled_at ?? Infinity);
     if (stop < e.running_at)
-        return [];
+        return 0;
     const span = e.end_at - e.running_at;
     if (span <= 0 || stop >= e.end_at)
-        return e.logs;
+        return e.logs.length;
     const shown = Math.floor(((stop - e.running_at) / span) * e.logs.length) + 1;
-    return e.logs.slice(0, Math.min(shown, e.logs.length));
+    return Math.min(shown, e.logs.length);
 }
+/** The scripted log strings visible now (what the log store of `logs_url` shows). */
+const visibleLogLines = (e, now) => e.logs.slice(0, visibleLogCount(e, now));
 const MESSAGES = {
     submitted: 'Job execution submitted.',
     running: 'Job execution is running.',
@@ -35734,7 +35740,9 @@ function resolveOptions(options) {
         executionSeconds: 2,
         submitSeconds: 0.5,
         deploymentSeconds: 1,
-        logsRetentionSeconds: 0,
+        logsRetentionSeconds: 3600,
+        logTimestamps: true,
+        logRotateBytes: 10 * 1024 * 1024,
         logsUrlTemplate: DEFAULT_LOGS_URL,
         secrets: true,
         allowedHosts: [],
@@ -35785,6 +35793,13 @@ function parseExecutionScript(body, defaultSeconds) {
     };
     if (body.submitSeconds !== undefined)
         script.submitSeconds = seconds(body.submitSeconds, 'submitSeconds', 0);
+    if (body.timestamps !== undefined) {
+        if (typeof body.timestamps !== 'boolean')
+            throw new AdminInputError('timestamps must be true or false');
+        script.timestamps = body.timestamps;
+    }
+    if (body.restartAtLines !== undefined)
+        script.restartAtLines = restartPoints(body.restartAtLines);
     if (body.becomes !== undefined) {
         if (!FINAL_STATUSES.includes(body.becomes)) {
             throw new AdminInputError(`becomes must be one of ${FINAL_STATUSES.join(', ')}`);
@@ -35803,6 +35818,12 @@ function parseExecutionScript(body, defaultSeconds) {
         }
     }
     return script;
+}
+/** Record numbers where the container restarts: whole numbers, 0 or more, kept ascending. */
+function restartPoints(v) {
+    if (!Array.isArray(v) || v.some(n => typeof n !== 'number' || !Number.isInteger(n) || n < 0))
+        throw new AdminInputError('restartAtLines must be a list of whole numbers, 0 or more');
+    return [...new Set(v)].sort((a, b) => a - b);
 }
 function parseDeploymentScript(body, defaultSeconds) {
     if (!isObject(body))
@@ -35855,6 +35876,8 @@ const config = service => {
         clock: clockView(service),
         deployment_seconds: settings.deploymentSeconds,
         logs_retention_seconds: settings.logsRetentionSeconds,
+        log_timestamps: settings.logTimestamps,
+        log_rotate_bytes: settings.logRotateBytes,
         logs_url_template: settings.logsUrlTemplate,
         secrets: settings.secrets,
         allowed_hosts: settings.allowedHosts,
@@ -36073,18 +36096,48 @@ class Journal {
             path: url.pathname,
             query,
             status: null,
+            response_bytes: null,
             op_id: opId
         };
         const entries = this.entries;
         entries.push(entry);
         if (entries.length > MAX_JOURNAL)
             entries.splice(0, entries.length - MAX_JOURNAL);
-        res.on('finish', () => (entry.status = res.statusCode));
+        const sent = countBody(res, req.method === 'HEAD');
+        res.on('finish', () => {
+            entry.status = res.statusCode;
+            entry.response_bytes = sent();
+        });
+        res.on('close', () => (entry.response_bytes ??= sent()));
         return entry;
     }
     clear() {
         this.entries.splice(0);
     }
+}
+/** A chunk's bytes as res.write/res.end take it (a string in its encoding, or bytes). */
+function chunkBytes(chunk, encoding) {
+    if (typeof chunk === 'string')
+        return Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8');
+    if (chunk instanceof Uint8Array)
+        return chunk.byteLength;
+    return 0;
+}
+/**
+ * Counts the body bytes handed to res.write and res.end (every answer goes through them: a JSON
+ * reply, raw text, a piped stream, a fault's body); the count so far. A HEAD answer has no body.
+ */
+function countBody(res, head) {
+    let bytes = 0;
+    const write = res.write.bind(res);
+    const end = res.end.bind(res);
+    const count = (args) => {
+        if (!head && typeof args[0] !== 'function')
+            bytes += chunkBytes(args[0], args[1]);
+    };
+    res.write = ((...args) => (count(args), write(...args)));
+    res.end = ((...args) => (count(args), end(...args)));
+    return () => bytes;
 }
 
 ;// CONCATENATED MODULE: ./src/emulator/api/deployments.ts
@@ -36231,9 +36284,9 @@ const deleteDeployment = (service, call) => {
 };
 
 ;// CONCATENATED MODULE: ./src/emulator/api/executions.ts
-// Executions: start one of the deployed version (409 while one is active), list, read, cancel,
-// and their logs. What status an execution has and which log lines show is derived from its
-// timestamps on each read (model.ts); a test scripts its outcome through /_emulator/.
+// Executions: start one of the deployed version (409 while one is active), list, read, cancel
+// (their logs: logs.ts). What status an execution has is derived from its timestamps on each
+// read (model.ts); a test scripts its outcome through /_emulator/.
 
 
 
@@ -36329,6 +36382,8 @@ const startExecution = async (service, call) => {
         op_id: call.opId,
         ...timeline(service, script, now),
         logs: script.logs ?? defaultLogs(js.job.job_name, id, script.status, stepFiles),
+        ...(script.timestamps === false ? { timestamps: false } : {}),
+        ...(script.restartAtLines?.length ? { restartAtLines: script.restartAtLines } : {}),
         deployment: { ...live }
     });
     dropOldExecutions(js, now);
@@ -36410,21 +36465,6 @@ const cancelExecution = (service, call) => {
     }
     e.cancelled_at = now;
     return empty(200);
-};
-const executionLogs = (service, call) => {
-    const e = executionOr404(service, call);
-    const tail = call.url.searchParams.get('tail_lines');
-    if (tail !== null && !/^-?\d+$/.test(tail)) {
-        return problem(400, `tail_lines must be an integer, not '${tail}'.`, 'It is the number of last lines to return (0: all).', 'Send ?tail_lines=<n>.');
-    }
-    const now = service.clock.now();
-    const end = executionEnd(e, now);
-    const gone = end !== undefined && now >= end + service.settings.logsRetentionSeconds * 1000;
-    let lines = gone ? [] : visibleLogLines(e, now);
-    const n = Number(tail ?? 0);
-    if (n > 0)
-        lines = lines.slice(-n);
-    return json(200, { logs: lines.join('\n') });
 };
 
 // EXTERNAL MODULE: ./node_modules/graphql/index.js
@@ -36968,6 +37008,297 @@ const changeTeam = (service, call) => {
     return empty(200);
 };
 
+;// CONCATENATED MODULE: ./src/emulator/podlog.ts
+
+/**
+ * containerd's `max_container_log_line_size`: a longer line is written as several partial (P)
+ * records of at most this many bytes. 16 KiB is its default from memory, not checked in its source.
+ */
+const MAX_RECORD_BYTES = 16 * 1024;
+/**
+ * Bytes a record takes in the CRI file besides its text and "\n": a fixed-width RFC3339Nano time
+ * (30), " stdout " (8) and the tag "F " or "P " (2). containerd writes the time with Go's
+ * RFC3339Nano, which drops trailing zeros, so a real line can be a few bytes shorter.
+ */
+const CRI_HEADER_BYTES = 40;
+const cache = new WeakMap();
+/** UTF-8 bytes of the code unit at `i` (a surrogate pair counts 4 on its first unit, 0 after). */
+function unitBytes(s, i) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80)
+        return 1;
+    if (c < 0x800)
+        return 2;
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d < 0xe000)
+            return 4;
+    }
+    if (c >= 0xdc00 && c < 0xe000 && i > 0) {
+        const p = s.charCodeAt(i - 1);
+        if (p >= 0xd800 && p < 0xdc00)
+            return 0;
+    }
+    return 3;
+}
+/**
+ * Cuts the line s[a, b) into pieces of at most MAX_RECORD_BYTES bytes, calling `add` for each.
+ * containerd cuts at a byte count, which can split a character (the service would then decode
+ * replacement characters); here a piece ends before a character that would not fit.
+ */
+function cutLine(s, a, b, add) {
+    if ((b - a) * 3 <= MAX_RECORD_BYTES)
+        return add(a, b, false);
+    let from = a;
+    let bytes = 0;
+    for (let i = a; i < b; i++) {
+        const n = unitBytes(s, i);
+        if (bytes + n > MAX_RECORD_BYTES) {
+            add(from, i, true);
+            from = i;
+            bytes = 0;
+        }
+        bytes += n;
+    }
+    add(from, b, false);
+}
+/** Whether a scripted string is one record as it is: one short line, no "\r" to strip. */
+const isSimple = (s) => !s.includes('\n') &&
+    !s.endsWith('\r') &&
+    (s.length * 3 <= MAX_RECORD_BYTES || Buffer.byteLength(s) <= MAX_RECORD_BYTES);
+/**
+ * The records of the scripted strings. Each string is printed with a "\n" after it; every "\n"
+ * ends a line (so a string holding "\n" is several records); containerd drops the "\r" of a
+ * "\r\n" (its CRI logger's readLine, notes §1 "\r handling"); a line longer than
+ * MAX_RECORD_BYTES becomes partial records. A lone "\r" stays inside its record.
+ */
+function buildRecords(logs) {
+    if (logs.every(isSimple))
+        return { count: logs.length };
+    const firstRecord = new Uint32Array(logs.length + 1);
+    const entry = [];
+    const start = [];
+    const end = [];
+    const partial = [];
+    logs.forEach((s, k) => {
+        firstRecord[k] = entry.length;
+        const add = (x, y, p) => {
+            entry.push(k);
+            start.push(x);
+            end.push(y);
+            partial.push(p ? 1 : 0);
+        };
+        let a = 0;
+        for (;;) {
+            const nl = s.indexOf('\n', a);
+            const b = nl < 0 ? s.length : nl;
+            cutLine(s, a, b > a && s.charCodeAt(b - 1) === 13 ? b - 1 : b, add);
+            if (nl < 0)
+                break;
+            a = nl + 1;
+        }
+    });
+    firstRecord[logs.length] = entry.length;
+    return {
+        count: entry.length,
+        firstRecord,
+        entry: Uint32Array.from(entry),
+        start: Uint32Array.from(start),
+        end: Uint32Array.from(end),
+        partial: Uint8Array.from(partial)
+    };
+}
+/** The text of record `i`. */
+function recordText(e, x, i) {
+    if (!x.entry)
+        return e.logs[i];
+    return e.logs[x.entry[i]].slice(x.start[i], x.end[i]);
+}
+/**
+ * Where new files begin: at each restart point (the new container writes a new file, and
+ * previous=false reads only it: KubernetesService.java:716, restartPolicy OnFailure in
+ * k8s-data-job-template.yaml:22,35), and after the record that brings the current file to
+ * `rotateBytes` (the kubelet rotates at containerLogMaxSize, default 10 MiB, and reads only the
+ * latest file: notes §1 "Log rotation"). The kubelet checks sizes periodically, so a real file
+ * can grow somewhat past the limit before it rotates; here it rotates at once.
+ */
+function fileStarts(e, x, rotateBytes) {
+    const restarts = new Set((e.restartAtLines ?? []).filter(i => i > 0 && i < x.count));
+    if (!rotateBytes)
+        return [...restarts].sort((a, b) => a - b);
+    const starts = [];
+    let bytes = 0;
+    for (let i = 0; i < x.count; i++) {
+        if (restarts.has(i) && starts.at(-1) !== i) {
+            starts.push(i);
+            bytes = 0;
+        }
+        bytes += Buffer.byteLength(recordText(e, x, i)) + CRI_HEADER_BYTES + 1;
+        if (bytes >= rotateBytes && i + 1 < x.count) {
+            starts.push(i + 1);
+            bytes = 0;
+        }
+    }
+    return starts;
+}
+function recordIndex(e, options) {
+    let x = cache.get(e);
+    if (!x) {
+        const records = buildRecords(e.logs);
+        x = { ...records, fileStarts: fileStarts(e, records, options.rotateBytes) };
+        cache.set(e, x);
+    }
+    return x;
+}
+/** The last file start at or before record `last` (0 when none). */
+function fileStartOf(starts, last) {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid] <= last)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? starts[lo - 1] : 0;
+}
+/** Milliseconds (maybe fractional) as whole nanoseconds, without losing digits to floats. */
+function nanos(ms) {
+    const whole = Math.floor(ms);
+    return BigInt(whole) * 1000000n + BigInt(Math.round((ms - whole) * 1e6));
+}
+/**
+ * The time record `i` (of scripted string `k`) was written, as the kubelet prints it: Go's
+ * RFC3339NanoFixed, always 9 fraction digits (kubernetes pkg/kubelet/kuberuntime/logs/logs.go,
+ * timeFormatOut). String k appears at running_at + k/strings of the running time (the rule of
+ * visibleLogCount); adding the record's number in nanoseconds keeps every record's time distinct
+ * and increasing. Deterministic: the same execution always shows the same times.
+ */
+function timestamp(e, k, i) {
+    const span = nanos(Math.max(0, e.end_at - e.running_at));
+    const ns = nanos(e.running_at) + (BigInt(k) * span) / BigInt(Math.max(1, e.logs.length)) + BigInt(i);
+    const seconds = ns / 1000000000n;
+    const fraction = (ns % 1000000000n).toString().padStart(9, '0');
+    return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+}
+/**
+ * The answer of GET …/logs: the last `tail` records (0: all) of the current file, among those
+ * written by `now`. The kubelet counts "\n" of the CRI file, one per record
+ * (pkg/util/tail/tail.go FindTailLineStartIndex), so a tail may begin inside a long line. With
+ * `timestamps` (the service asks for them: KubernetesService.java:710-726) the kubelet prefixes
+ * the time of the record that begins each output line, and of the first record it sends. Since
+ * kubernetes/kubernetes#113481 (fix of #77603, 2022) a partial record's continuation gets none;
+ * older kubelets put one before every piece, inside the line. The service then reads the answer
+ * with BufferedReader.lines() and joins with "\n" (KubernetesService.java:698): "\r", "\n" and
+ * "\r\n" all end a line, and there is no final newline.
+ */
+function podLogText(e, now, tail, options) {
+    const x = recordIndex(e, options);
+    const shown = visibleLogCount(e, now);
+    const written = x.firstRecord ? x.firstRecord[shown] : shown;
+    if (!written)
+        return '';
+    const fileStart = fileStartOf(x.fileStarts, written - 1);
+    const from = tail > 0 ? Math.max(fileStart, written - tail) : fileStart;
+    const parts = [];
+    for (let i = from; i < written; i++) {
+        const opensLine = i === from || !x.partial?.[i - 1];
+        if (options.timestamps && opensLine)
+            parts.push(timestamp(e, x.entry?.[i] ?? i, i), ' ');
+        parts.push(recordText(e, x, i));
+        if (!x.partial?.[i])
+            parts.push('\n');
+    }
+    const text = parts.join('').replace(/\r\n?/g, '\n');
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+;// CONCATENATED MODULE: ./src/emulator/api/logs.ts
+
+
+
+
+/** Java's Character.isWhitespace (Spring's StringUtils.trimAllWhitespace removes these). */
+const JAVA_WHITESPACE = new Set([
+    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x1680, 0x2000, 0x2001, 0x2002,
+    0x2003, 0x2004, 0x2005, 0x2006, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x205f, 0x3000
+]);
+const trimAllWhitespace = (s) => [...s].filter(c => !JAVA_WHITESPACE.has(c.codePointAt(0) ?? 0)).join('');
+const INT_MIN = -(2n ** 31n);
+const INT_MAX = 2n ** 31n - 1n;
+/**
+ * `tail_lines` as the generated controller receives it, a Java Integer (API:843-850, default 0;
+ * DataJobsExecutionController.java:95-99): absent or empty (`tail_lines=`) takes the default 0.
+ * Spring converts with NumberUtils.parseNumber (from memory of Spring 5.3, which Spring Boot
+ * 2.7.18 of settings.gradle:3 brings; Spring is not in the mirror): every whitespace character is
+ * removed, "0x", "0X" or "#" after an optional "-" is hex (Integer.decode), anything else is
+ * Integer.valueOf: an optional "+" or "-", decimal digits, leading zeros fine, within int32.
+ * Java also takes non-ASCII decimal digits (Character.digit); those are not modelled.
+ * Returns the number, or the text Spring could not convert.
+ */
+function javaInteger(raw) {
+    if (raw === null || raw === '')
+        return 0;
+    const text = trimAllWhitespace(raw);
+    const hex = /^(-?)(?:0x|#)([0-9a-f]+)$/i.exec(text);
+    const dec = /^([+-]?)([0-9]+)$/.exec(text);
+    const m = hex ?? dec;
+    if (!m)
+        return { bad: text };
+    const n = BigInt(hex ? `0x${m[2]}` : m[2]) * (m[1] === '-' ? -1n : 1n);
+    return n < INT_MIN || n > INT_MAX ? { bad: text } : Number(n);
+}
+/**
+ * A `tail_lines` Spring cannot convert fails before the controller runs; the only handler that
+ * takes it is ExceptionControllerAdvice's catch-all (BASE/exception/ExceptionControllerAdvice.java
+ * :33-45), which answers it as a Bug: 500 (BASE/exception/Bug.java:12-31). Inferred from the code
+ * (Spring conversion -> ExceptionControllerAdvice -> Bug), not observed. `why` is the conversion
+ * exception's message; its exact wording (Spring's, Java's) is not checked.
+ */
+const badTailLines = (text) => problem(500, 'A coding error (bug) was found.', "Failed to convert value of type 'java.lang.String' to required type 'java.lang.Integer'; " +
+    `nested exception is java.lang.NumberFormatException: For input string: "${text}"`, 'Inspect stack trace and either fix the problem or open a GitHub issue for it.', 'This call with the current OpId will most likely fail.');
+/**
+ * While the pod's container is not started (Pending, ContainerCreating) the kubelet answers 400,
+ * readNamespacedPodLog throws ApiException(code, message) with no body or headers
+ * (KubernetesService.java:719-723), getJobExecutionLogs wraps it in a KubernetesException
+ * (JobExecutionService.java:443-448; PCS/exception/KubernetesException.java:13-30), an
+ * ExternalSystemError, 503 (PCS/exception/ExternalSystemError.java:85-101), body in the order of
+ * BASE/exception/ErrorMessage.java:10. The local service answers it for the whole `submitted`
+ * time (upstream the first moments, before the pod exists, are a 200 "": facts §1).
+ */
+const containerNotStarted = (e) => problem(503, `KUBERNETES encountered an error: Failed to get logs for job execution ${e.id} ` +
+    `(job: ${e.job_name}, team: ${e.team})\nKubernetes API Exception Details: \n` +
+    'response body: null\nresponse headers: null.', 'The external system may be experiencing intermittent issues or there might be permanent' +
+    ' misconfiguration or outage.', 'Try the operation again in a few minutes and open a ticket to the SRE team if the problem' +
+    ' persists.', 'The current API operation failed.');
+const executionLogs = (service, call) => {
+    // Spring converts the parameter before anything else runs, even for an unknown execution
+    const tail = javaInteger(call.url.searchParams.get('tail_lines'));
+    if (typeof tail !== 'number')
+        return badTailLines(tail.bad);
+    const e = executionOr404(service, call);
+    const now = service.clock.now();
+    const settings = service.settings;
+    // cancel deletes the Job (DataJobsKubernetesService.java:208-210); after the end the Job stays
+    // ttlSecondsAfterFinished, 3600 s by default (KubernetesService.java:412,
+    // application.properties:149); without a Job the answer is "" (KubernetesService.java:1284-1292,
+    // :703; JobExecutionService.java:441)
+    if (e.cancelled_at !== undefined)
+        return json(200, { logs: '' });
+    const end = executionEnd(e, now);
+    if (end !== undefined && now >= end + settings.logsRetentionSeconds * 1000)
+        return json(200, { logs: '' });
+    if (now < e.running_at)
+        return containerNotStarted(e);
+    // 0, negative or absent: the whole log (JobExecutionService.java:434-436)
+    const logs = podLogText(e, now, tail, {
+        rotateBytes: settings.logRotateBytes,
+        timestamps: settings.logTimestamps && e.timestamps !== false
+    });
+    return json(200, { logs });
+};
+
 ;// CONCATENATED MODULE: ./src/emulator/api/properties.ts
 // A deployment's properties and secrets: one JSON object each, read whole and replaced whole.
 // Secrets can be switched off (--no-secrets), as on a service without a vault.
@@ -37063,6 +37394,7 @@ const deleteSources = (service, call) => {
 };
 
 ;// CONCATENATED MODULE: ./src/emulator/router.ts
+
 
 
 
@@ -37228,12 +37560,20 @@ class ServiceClock {
 ;// CONCATENATED MODULE: ./src/emulator/state.ts
 // The service's state as one store: the jobs, their versions, deployments and executions, the
 // properties, secrets, scripts and tokens (model.ts says what each holds), kept in memory and, with
-// --data-dir, written to state.json after every change so that a restart loses nothing.
+// --data-dir, written to state.json after every change so that a restart loses nothing. A long
+// log (a scripted execution's) is written once to a file of its own beside it (logs/<sha256>.json)
+// and state.json names that file: a change then writes the small state, never every log again.
+
+
 
 
 
 /** The deployment e-mails kept for GET /_emulator/notifications; the oldest go first. */
 const MAX_NOTIFICATIONS = 10_000;
+/** A `logs` list of this many lines or more is kept in its own file (see the header). */
+const LOG_FILE_LINES = 1000;
+const LOG_FILE = /^logs\/[0-9a-f]{64}\.json$/;
+const isLogFileRef = (v) => typeof v === 'object' && v !== null && typeof v.$file === 'string';
 class Store {
     file;
     /** Replaced whole by a reset: read it through the store, never keep it. */
@@ -37248,7 +37588,10 @@ class Store {
         this.file = file;
         this.state =
             file && (0,external_node_fs_namespaceObject.existsSync)(file)
-                ? { ...emptyState(), ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8')) }
+                ? {
+                    ...emptyState(),
+                    ...JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'), this.reviver)
+                }
                 : emptyState();
         this.clock =
             clock ?? (this.state.clock ? ServiceClock.restore(this.state.clock) : new ServiceClock());
@@ -37264,9 +37607,59 @@ class Store {
         if (!this.file)
             return;
         this.state.clock = this.clock.snapshot();
-        (0,external_node_fs_namespaceObject.writeFileSync)(`${this.file}.tmp`, JSON.stringify(this.state));
+        const referenced = new Set();
+        const text = JSON.stringify(this.state, (key, value) => {
+            if (key !== 'logs' || !Array.isArray(value) || value.length < LOG_FILE_LINES)
+                return value;
+            const name = this.logFile(value);
+            referenced.add(name);
+            return { $file: name };
+        });
+        (0,external_node_fs_namespaceObject.writeFileSync)(`${this.file}.tmp`, text);
         (0,external_node_fs_namespaceObject.renameSync)(`${this.file}.tmp`, this.file);
+        // the logs no execution or script holds any more (dropped, reset) go with the state that held them
+        for (const name of this.logFilesInUse)
+            if (!referenced.has(name))
+                this.removeLogFile(name);
+        this.logFilesInUse = referenced;
     }
+    /** The log files the state on disk names. */
+    logFilesInUse = new Set();
+    /** The file each log list was written to (a list does not change once an execution has it). */
+    logFiles = new WeakMap();
+    /** The file of a long log, written once: named by the hash of its content. */
+    logFile(lines) {
+        const known = this.logFiles.get(lines);
+        if (known)
+            return known;
+        const text = JSON.stringify(lines);
+        const name = `logs/${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(text).digest('hex')}.json`;
+        const path = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(this.file), name);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(path)) {
+            (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+            (0,external_node_fs_namespaceObject.writeFileSync)(`${path}.tmp`, text);
+            (0,external_node_fs_namespaceObject.renameSync)(`${path}.tmp`, path);
+        }
+        this.logFiles.set(lines, name);
+        return name;
+    }
+    removeLogFile(name) {
+        try {
+            (0,external_node_fs_namespaceObject.unlinkSync)((0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(this.file), name));
+        }
+        catch {
+            // already gone: nothing to free
+        }
+    }
+    /** Reading state.json: a long log comes back from its file. */
+    reviver = (key, value) => {
+        if (key !== 'logs' || !isLogFileRef(value) || !LOG_FILE.test(value.$file))
+            return value;
+        const lines = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(this.file), value.$file), 'utf8'));
+        this.logFiles.set(lines, value.$file);
+        this.logFilesInUse.add(value.$file);
+        return lines;
+    };
     reset() {
         this.state = emptyState();
     }
@@ -37469,7 +37862,11 @@ The local VDK Control Service of vdk-actions: the Data Jobs API on loopback, for
   --execution-seconds <s>       run time of an unscripted execution (default 2)
   --submit-seconds <s>          time an execution stays submitted (default 0.5)
   --deployment-seconds <s>      time a deployment takes to go live (default 1)
-  --logs-retention <s>          logs stay readable this long after the end (default 0)
+  --logs-retention <s>          logs stay readable this long after the end (default 3600)
+  --log-timestamps <true|false> prefix each line of the logs endpoint with the kubelet's
+                                RFC3339Nano time, as the real service does (default true)
+  --log-rotate-bytes <n>        the logs endpoint shows only what was written since the pod's log
+                                file last reached n bytes (default 10485760; 0: never)
   --logs-url-template <t>       template of executions' logs_url ("" for none)
   --frozen-clock                start with the service's clock frozen: deployments and executions
                                 move on only when POST /_emulator/clock advances it
@@ -37489,6 +37886,13 @@ function number(value, name, fallback) {
         throw new Error(`--${name} must be a number, 0 or more; got '${value}'`);
     return n;
 }
+function bool(value, name) {
+    if (value === undefined)
+        return undefined;
+    if (value !== 'true' && value !== 'false')
+        throw new Error(`--${name} must be true or false; got '${value}'`);
+    return value === 'true';
+}
 function parseCli(argv) {
     const { values } = (0,external_node_util_namespaceObject.parseArgs)({
         args: argv,
@@ -37506,6 +37910,8 @@ function parseCli(argv) {
             'submit-seconds': { type: 'string' },
             'deployment-seconds': { type: 'string' },
             'logs-retention': { type: 'string' },
+            'log-timestamps': { type: 'string' },
+            'log-rotate-bytes': { type: 'string' },
             'logs-url-template': { type: 'string' },
             'no-secrets': { type: 'boolean' },
             'max-upload-bytes': { type: 'string' },
@@ -37541,6 +37947,8 @@ function parseCli(argv) {
         submitSeconds: number(values['submit-seconds'], 'submit-seconds'),
         deploymentSeconds: number(values['deployment-seconds'], 'deployment-seconds'),
         logsRetentionSeconds: number(values['logs-retention'], 'logs-retention'),
+        logTimestamps: bool(values['log-timestamps'], 'log-timestamps'),
+        logRotateBytes: number(values['log-rotate-bytes'], 'log-rotate-bytes'),
         logsUrlTemplate: values['logs-url-template'],
         secrets: values['no-secrets'] ? false : undefined,
         frozenClock: values['frozen-clock'] ? true : undefined,
@@ -37589,7 +37997,7 @@ async function main(argv) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5594);
+/* harmony import */ var _emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9148);
 
 process.exitCode = await (0,_emulator_cli_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2));
 

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3930:
+/***/ 4022:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28854,6 +28854,181 @@ function defaultReason(env, runLink) {
 
 // EXTERNAL MODULE: ./src/core/types.ts
 var types = __nccwpck_require__(3054);
+;// CONCATENATED MODULE: ./src/actions/logstream.ts
+// An execution's log followed while it runs, at a cost that grows with its new lines, not with
+// its size. The service reads the pod's log through Kubernetes on every call and answers it whole
+// unless asked for its last `tail_lines` (JobExecutionService.getJobExecutionLogs,
+// KubernetesService.readNamespacedPodLog upstream; no offset, no size limit). So each look asks
+// for about as many last lines as came since the last look (the rate seen so far times the time
+// since, with a margin, and far enough back to reach the line before the last run of identical
+// lines), finds where they meet the lines already shown (core/logseam.ts) and shows only what
+// follows. A read that does not reach the seam is read again four times wider; a seam that
+// cannot be placed for sure (identical lines, a log that started again) is found in one whole
+// read by counting. The last line of each read is held back until a later read shows a line
+// after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
+
+
+
+/** How many of the last log lines are kept for a failure's report (and read per look for it). */
+const TAIL_LINES = 20;
+/** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
+const MARGIN_LINES = 8;
+const OVERSHOOT = 1.1;
+/** How much wider a second read is when the first did not reach the lines shown. */
+const WIDER = 4;
+class logstream_LogStream {
+    ctx;
+    id;
+    mode;
+    read;
+    /** The lines shown of the log the service has now (it starts again when the log does). */
+    shown = new ShownLines();
+    /** The last line read, not shown yet: it may still grow. */
+    pending;
+    /** Lines shown in all, for the groups' numbers. */
+    printed = 0;
+    lastLookAt;
+    /** New lines per millisecond, as seen (decaying, so a burst is not expected forever). */
+    rate = 0;
+    /** Why the log could not be read, when that was said (said once until it can be read). */
+    unavailable;
+    /** The last lines seen, for a failure's report. */
+    tail = [];
+    constructor(ctx, id, mode, read) {
+        this.ctx = ctx;
+        this.id = id;
+        this.mode = mode;
+        this.read = read;
+    }
+    /**
+     * One look at the log: its new lines shown (or, on-failure, its last lines kept). `final` (the
+     * execution ended) shows the last line too. False when the service had no log to give.
+     */
+    async look(final = false) {
+        try {
+            const had = this.mode === 'on-failure' ? await this.lookTail(final) : await this.lookNew(final);
+            this.unavailable = undefined;
+            return had;
+        }
+        catch (e) {
+            if (this.ctx.signal.aborted)
+                return false;
+            // logs are a courtesy: a failing logs endpoint must not fail the run, nor fill its log
+            const why = e instanceof ControlServiceError ? `${e.kind} ${e.status ?? ''}` : e.message;
+            if (why !== this.unavailable)
+                this.ctx.info(`(logs unavailable for now: ${e.message})`);
+            this.unavailable = why;
+            return false;
+        }
+    }
+    /** on-failure: only the last lines, read anew each time. */
+    async lookTail(final) {
+        const lines = splitLines(await this.read(TAIL_LINES, final));
+        if (lines.length)
+            this.tail = lines.slice(-TAIL_LINES);
+        return lines.length > 0;
+    }
+    async lookNew(final) {
+        const now = this.ctx.clock();
+        const n = this.tailSize(now);
+        if (n !== undefined) {
+            let lines = splitLines(await this.read(n, final));
+            if (!lines.length)
+                return this.settle(now, [], final, false);
+            let seam = findSeam(this.shown, lines);
+            // fewer lines than asked: that was the whole log, a wider read would be the same
+            if (seam.kind === 'none' && lines.length >= n) {
+                lines = splitLines(await this.read(n * WIDER, final));
+                seam = findSeam(this.shown, lines);
+            }
+            if (seam.kind === 'at')
+                return this.settle(now, lines.slice(seam.at), final, true);
+        }
+        return this.lookWhole(now, final);
+    }
+    /** The whole log: what follows the lines shown, found by their number, else by content. */
+    async lookWhole(now, final) {
+        const all = splitLines(await this.read(undefined, final));
+        if (!all.length)
+            return this.settle(now, [], final, false);
+        if (this.shown.endsAt(all))
+            return this.settle(now, all.slice(this.shown.count), final, true);
+        const seam = findSeam(this.shown, all);
+        // a rotated log file: the service has only the lines since the rotation
+        if (seam.kind === 'at')
+            return this.settle(now, all.slice(seam.at), final, true);
+        this.ctx.info(`(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`);
+        this.shown = new ShownLines();
+        return this.settle(now, all, final, true);
+    }
+    /** How many last lines to ask for; undefined: the whole log (it is about as small). */
+    tailSize(now) {
+        if (this.shown.count === 0)
+            return undefined;
+        const since = this.lastLookAt === undefined ? 0 : Math.max(0, now - this.lastLookAt);
+        // far enough back to hold the held-back line and the lines that place the seam (logseam.ts)
+        const n = Math.ceil(this.rate * since * OVERSHOOT) + this.shown.overlap() + 1 + MARGIN_LINES;
+        return n >= this.shown.count ? undefined : n;
+    }
+    /**
+     * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
+     * the service had a log; without one nothing changes (the held-back line waits for a log store).
+     */
+    settle(now, fresh, final, had) {
+        if (!had)
+            return false;
+        const before = this.shown.count + (this.pending === undefined ? 0 : 1);
+        const lines = fresh.length ? fresh : this.pending === undefined ? [] : [this.pending];
+        this.pending = final || !lines.length ? undefined : lines.pop();
+        this.show(lines);
+        const after = this.shown.count + (this.pending === undefined ? 0 : 1);
+        if (this.lastLookAt !== undefined && now > this.lastLookAt) {
+            const seen = Math.max(0, after - before) / (now - this.lastLookAt);
+            this.rate = Math.max(seen, this.rate / 2);
+        }
+        this.lastLookAt = now;
+        return true;
+    }
+    show(lines) {
+        if (!lines.length)
+            return;
+        this.shown.add(lines);
+        this.tail = [...this.tail, ...lines].slice(-TAIL_LINES);
+        this.ctx.group(`logs of ${this.id}: lines ${this.printed + 1}–${this.printed + lines.length}`, lines);
+        this.printed += lines.length;
+    }
+    /**
+     * The log as a log store has it (behind logs_url), once the service no longer has it: what
+     * follows the lines shown, found by content without kubelet timestamps. False when it cannot be
+     * placed for sure (nothing is shown then).
+     */
+    fromStore(lines) {
+        if (this.mode === 'on-failure') {
+            if (lines.length)
+                this.tail = lines.slice(-TAIL_LINES);
+            return true;
+        }
+        if (this.shown.count === 0 && this.printed === 0) {
+            this.pending = undefined;
+            this.show(lines);
+            return true;
+        }
+        const seam = findSeam(this.shown, lines, withoutStamp);
+        if (seam.kind !== 'at')
+            return false;
+        this.pending = undefined;
+        this.show(lines.slice(seam.at));
+        return true;
+    }
+    /** Shows the held-back line, if any: nothing more will come. */
+    flush() {
+        const last = this.pending;
+        this.pending = undefined;
+        if (last !== undefined)
+            this.show([last]);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/actions/execution.ts
 // Following an execution of a data job, for run-and-wait and fetch-logs: one status line per
 // change, its log lines as they come (each once, in order, the last ones kept for a failure's
@@ -28862,33 +29037,7 @@ var types = __nccwpck_require__(3054);
 
 
 
-/** How many of the last log lines are kept for a failure's report. */
-const TAIL_LINES = 20;
-/** An execution's log as it grows: each line shown once, in order; the last lines kept. */
-class ExecutionLog {
-    ctx;
-    id;
-    stream;
-    /** Lines of the log seen so far (the service sends the whole log each time). */
-    seen = 0;
-    /** The last lines seen, for a failure's report. */
-    tail = [];
-    constructor(ctx, id, stream) {
-        this.ctx = ctx;
-        this.id = id;
-        this.stream = stream;
-    }
-    /** The whole log as read now: the lines not seen yet are added (and shown when streaming). */
-    addWhole(lines) {
-        if (lines.length <= this.seen)
-            return;
-        const fresh = lines.slice(this.seen);
-        this.tail = [...this.tail, ...fresh].slice(-TAIL_LINES);
-        if (this.stream)
-            this.ctx.group(`logs of ${this.id}: lines ${this.seen + 1}–${lines.length}`, fresh);
-        this.seen = lines.length;
-    }
-}
+
 /** The lines behind an execution's logs_url, or why they were not read (client.readLogsUrl). */
 async function readLogsUrlLines(ctx, url, rule) {
     const read = await ctx.client.readLogsUrl(url, rule);
@@ -28909,7 +29058,9 @@ class ExecutionFollower {
         this.ref = ref;
         this.id = id;
         this.logs = logs;
-        this.log = new ExecutionLog(ctx, id, logs === 'stream');
+        this.log = new LogStream(ctx, id, logs === 'on-failure' ? 'on-failure' : 'stream', (n, final) => 
+        // while it runs, no retries: the next look reads them again, and retrying would delay it
+        ctx.client.logs(ref, id, { tailLines: n, retries: final ? undefined : 0 }));
     }
     /** Reads the execution: a line when its status changed, and its new log lines while it runs. */
     async read() {
@@ -28919,39 +29070,31 @@ class ExecutionFollower {
             this.ctx.info(`status: ${execution.status}${execution.message ? ` — ${execution.message}` : ''}`);
             this.shownStatus = execution.status;
         }
-        // no retries while it runs: the next read reads them again, and retrying would delay it
         if (this.logs !== 'none' && !isTerminal(execution.status))
-            await this.pullLogs(0);
+            await this.log.look();
         return execution;
     }
-    /** New log lines from the service; `retries` instead of the client's. */
-    async pullLogs(retries) {
-        let text;
-        try {
-            text = await this.ctx.client.logs(this.ref, this.id, { retries });
-        }
-        catch (e) {
-            // logs are a courtesy: a failing logs endpoint must not fail the run
-            this.ctx.info(`(logs unavailable for now: ${e.message})`);
-            return;
-        }
-        this.log.addWhole(splitLines(text));
-    }
-    /** At the end: the rest of the log (from logs_url, as the pod is gone). */
+    /**
+     * At the end: the last lines from the service (upstream keeps a manual execution's pod, and so
+     * its log, for jobTTLAfterFinishedSeconds, 3600 s by default: KubernetesService.createNewJob);
+     * when it has none any more, from the log store behind logs_url.
+     */
     async readLastLogs(execution, rule) {
         if (this.logs === 'none')
             return;
-        // the last lines (often the traceback): the pod may still be there just after the end…
-        await this.pullLogs();
-        // …and when it is gone, the log store behind logs_url has the whole log
+        if (!(await this.log.look(true)))
+            await this.fromLogStore(execution, rule);
+        this.log.flush();
+    }
+    async fromLogStore(execution, rule) {
         const url = execution.logs_url;
         if (!url)
             return;
         const stored = await readLogsUrlLines(this.ctx, url, rule);
-        if ('lines' in stored)
-            this.log.addWhole(stored.lines);
-        else
+        if ('why' in stored)
             this.ctx.info(`complete logs: ${url} (${stored.why})`);
+        else if (!this.log.fromStore(stored.lines))
+            this.ctx.info(`complete logs: ${url} (its lines could not be placed after the lines shown here)`);
     }
 }
 /**
@@ -28988,6 +29131,8 @@ const pollExecution = (ctx, intervalMs, deadline, probe) => poll({
     signal: ctx.signal,
     clock: ctx.clock,
     sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil,
     probe
 });
 
@@ -32393,8 +32538,20 @@ async function runDefinition(def, io) {
         reportError(e, name, sinks);
     }
     finally {
+        sayCost(clients, sinks);
         await Promise.all(clients.map(c => c.close()));
     }
+}
+/** The debug line of what the step cost the Control Service: requests sent, answer bytes read. */
+function sayCost(clients, sinks) {
+    let requests = 0;
+    let bytes = 0;
+    for (const { transport } of clients) {
+        requests += transport.stats.requests;
+        bytes += transport.stats.bytes;
+    }
+    if (requests)
+        sinks.debug(`Control Service: ${requests} requests, ${bytes} bytes of answers read`);
 }
 /** Which phase runs: the post step (runs.post) once the main step has marked the state. */
 function phaseOf(def, sinks) {
@@ -32433,10 +32590,11 @@ function contextOf(def, config, io, clients) {
         action: def.name,
         env: io.env,
         log: (line) => sinks.debug(line),
-        transport: io.transport
+        // the clients' clock is the action's: a Retry-After is kept as a time on it (poll's notBefore)
+        transport: { clock: io.clock, ...io.transport }
     };
     if (connection) {
-        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...io.transport } }));
+        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...base.transport } }));
     }
     const [client, cleanup] = connection ? clients : [noClient(def.name), noClient(def.name)];
     return {
@@ -32446,6 +32604,7 @@ function contextOf(def, config, io, clients) {
         env: io.env,
         clock: io.clock ?? Date.now,
         sleep: io.sleep ?? poll/* realSleep */.u,
+        random: io.random ?? Math.random,
         // every line an action prints may hold text from outside: it acts as nothing but text
         info: line => sinks.info((0,core_text/* inert */.tJ)(line)),
         mask: secret => sinks.mask(secret),
@@ -40064,8 +40223,12 @@ function executionPath(job, id) {
         throw new errors/* InputError */.dz(`the execution id ${bad}`);
     return `${job.path}/executions/${segment(id)}`;
 }
-/** A log text as lines, without the empty one after a final newline. */
-const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
+/**
+ * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
+ * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
+ * KubernetesService.getJobLogs upstream); a log store may keep them.
+ */
+const splitLines = (text) => text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : [];
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res, operation) {
     const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
@@ -40886,6 +41049,13 @@ async function readCapped(body, limit, contentLength, overflow = 'fail') {
     chunks.length = 0;
     return whole.toString('utf8');
 }
+/** undici's headers as one string each (a repeated header's values joined). */
+function flatHeaders(raw) {
+    const flat = {};
+    for (const [name, value] of Object.entries(raw))
+        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
+    return flat;
+}
 
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 // The retry policy, as pure functions: which failures are worth another attempt, and how long to
@@ -41119,13 +41289,6 @@ function chooseRoutes(base, env, connectTimeoutMs, given) {
 
 
 
-/** undici's headers as one string each (a repeated header's values joined). */
-function flatHeaders(raw) {
-    const flat = {};
-    for (const [name, value] of Object.entries(raw))
-        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
-    return flat;
-}
 class Transport {
     options;
     routes;
@@ -41133,6 +41296,10 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
+    /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+    stats = { requests: 0, bytes: 0 };
+    /** The time (on the clock) before which the service asked not to be called (Retry-After). */
+    retryAfterUntil = 0;
     constructor(options) {
         this.options = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
         this.base = new URL(options.baseUrl);
@@ -41200,6 +41367,9 @@ class Transport {
                 if (!isTransientStatus(res.status))
                     throw failure;
                 retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock());
+                // also for the next calls (the next poll): a fleet backs off when the service asks
+                if (retryAfterMs !== undefined)
+                    this.retryAfterUntil = Math.max(this.retryAfterUntil, clock() + nextDelay(attempt, retryAfterMs, this.options.backoff));
                 // a 429 is an explicit refusal; any other 5xx may hide a request that was processed
                 mayHaveTakenEffect = res.status !== 429;
             }
@@ -41251,6 +41421,7 @@ class Transport {
     }
     /** One attempt: the request sent and its answer read, within the attempt's time limit. */
     async once(spec, opId) {
+        this.stats.requests++;
         const url = this.url(spec);
         const headers = await this.headers(url, opId);
         const outgoing = requestBody(spec, opId);
@@ -41329,6 +41500,7 @@ class Transport {
                 opId
             });
         }
+        this.stats.bytes += Buffer.byteLength(text);
         this.trace(sent, res.statusCode, headers, text);
         return { status: res.statusCode, headers, text, opId };
     }
@@ -41757,7 +41929,11 @@ async function routeLogsUrl(raw, rule, resolve = systemResolve) {
 /* harmony export */ });
 /* unused harmony export poll */
 // Polling as a loop with an injected clock and sleep, an AbortSignal, an interval that may grow
-// to a cap, and a deadline: it always ends, and says why.
+// to a cap, and a deadline: it always ends, and says why. Many pollers of one service (a matrix of
+// jobs started by one merge) do not line up when given jitter: the first probe comes after a
+// random part of one interval, each next one after 1 to 1 + spread intervals - never sooner than
+// one interval, so never more than one probe per interval - and not before a time the service
+// asked for (Retry-After).
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -41788,6 +41964,9 @@ async function poll(options) {
         attempts,
         elapsedMs: clock() - start
     });
+    const { jitter } = options;
+    if (jitter)
+        await sleep(Math.min(jitter.random() * interval, options.timeoutMs), options.signal);
     while (attempts === 0 || clock() < deadline) {
         if (options.signal?.aborted)
             return end('aborted');
@@ -41801,7 +41980,9 @@ async function poll(options) {
         const left = deadline - clock();
         if (left <= 0)
             break;
-        await sleep(Math.min(interval, left), options.signal);
+        const spread = jitter ? interval * (jitter.spread ?? 0.25) * jitter.random() : 0;
+        const asked = (options.notBefore?.() ?? 0) - clock();
+        await sleep(Math.min(Math.max(interval + spread, asked), left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }
     return end(options.signal?.aborted ? 'aborted' : 'timeout');
@@ -41943,7 +42124,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_fetch_logs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3930);
+/* harmony import */ var _actions_fetch_logs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4022);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7682);
 
 

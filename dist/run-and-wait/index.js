@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9670:
+/***/ 9384:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28395,6 +28395,362 @@ var logsurl = __nccwpck_require__(3372);
 var types = __nccwpck_require__(3054);
 // EXTERNAL MODULE: ./src/core/poll.ts
 var poll = __nccwpck_require__(8822);
+;// CONCATENATED MODULE: ./src/core/logseam.ts
+// Where a fresh read of a log meets the lines already shown. The Control Service's only knob for
+// reading less than a whole log is `tail_lines` (the last N lines; no offset, no "since":
+// JobExecutionService.getJobExecutionLogs upstream), so a follower finds the seam by content:
+// the lines it showed last must be the lines just before the new ones. Repeated identical lines
+// are kept as runs (a line and how many times it came in a row), so a seam inside a run of
+// identical lines is placed by the run's length, and only when the read reaches back to the line
+// before that run; anything that cannot be placed for sure is said to be ambiguous or missing,
+// and the caller reads the whole log instead. Pure: no I/O, no clock.
+/** How many runs of the last lines shown are kept to find seams, and up to how many characters. */
+const MAX_RUNS = 64;
+const MAX_CHARS = 1 << 20;
+/**
+ * How many old lines a read must share with the lines shown to be placed, when lines carry no
+ * kubelet timestamp: a short overlap of lines without timestamps (a few distinct lines repeated in
+ * any order) matches by chance where the read did not reach the lines shown at all. With a
+ * timestamp (RFC3339Nano, added by the kubelet for every record: upstream reads pod logs with
+ * timestamps=true, KubernetesService.readNamespacedPodLog) lines do not repeat, and reaching the
+ * line before the last run is enough.
+ */
+const MIN_OVERLAP = 32;
+/** A kubelet timestamp at the start of a line. */
+const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /;
+/** A line as a log store keeps it: without the kubelet's timestamp, which a store adds apart. */
+const withoutStamp = (line) => line.replace(KUBELET_STAMP, '');
+const itself = line => line;
+/** Lines as runs of identical keys, each with the index of its first line. */
+function runsOf(lines, key) {
+    const runs = [];
+    const starts = [];
+    lines.forEach((line, i) => {
+        const k = key(line);
+        const last = runs.at(-1);
+        if (last && last.key === k)
+            last.count++;
+        else {
+            runs.push({ key: k, count: 1 });
+            starts.push(i);
+        }
+    });
+    return { runs, starts };
+}
+/**
+ * The last lines shown of a log, as runs: all of them while they fit, else the last MAX_RUNS runs
+ * (at most MAX_CHARS characters, but always the last run), and how many lines were shown in all.
+ */
+class ShownLines {
+    runs = [];
+    chars = 0;
+    /** Lines shown in all. */
+    count = 0;
+    /** Whether the runs still hold every line shown (nothing was let go). */
+    whole = true;
+    /** Whether the last line shown starts with a kubelet timestamp. */
+    stamped = false;
+    add(lines) {
+        for (const line of lines) {
+            const last = this.runs.at(-1);
+            if (last && last.key === line)
+                last.count++;
+            else {
+                this.runs.push({ key: line, count: 1 });
+                this.chars += line.length;
+            }
+        }
+        this.count += lines.length;
+        if (lines.length)
+            this.stamped = KUBELET_STAMP.test(lines[lines.length - 1]);
+        while (this.runs.length > 1 && (this.runs.length > MAX_RUNS || this.chars > MAX_CHARS)) {
+            const first = this.runs.shift();
+            this.chars -= first.key.length;
+            this.whole = false;
+        }
+    }
+    /** How many identical lines end what was shown (0 when nothing was). */
+    get trailingRun() {
+        return this.runs.at(-1)?.count ?? 0;
+    }
+    /** How many lines kept a read must reach back over to be placed (see MIN_OVERLAP). */
+    overlap(key = itself) {
+        const kept = this.runs.reduce((n, run) => n + run.count, 0);
+        const stamped = this.stamped && key === itself;
+        return Math.min(kept, stamped ? this.trailingRun + 1 : Math.max(MIN_OVERLAP, this.trailingRun + 1));
+    }
+    /** The runs kept, oldest first, with their keys made by `key`. */
+    keyed(key) {
+        if (key === itself)
+            return this.runs;
+        const keyed = [];
+        for (const run of this.runs) {
+            const k = key(run.key);
+            const last = keyed.at(-1);
+            if (last && last.key === k)
+                last.count += run.count;
+            else
+                keyed.push({ key: k, count: run.count });
+        }
+        return keyed;
+    }
+    /**
+     * Whether `lines` (a whole log) holds the lines kept ending at index `count` (the number
+     * shown): the log only grew since, so its lines from there on are the new ones.
+     */
+    endsAt(lines) {
+        if (lines.length < this.count)
+            return false;
+        let i = this.count;
+        for (let r = this.runs.length - 1; r >= 0; r--) {
+            const run = this.runs[r];
+            for (let n = 0; n < run.count; n++)
+                if (lines[--i] !== run.key)
+                    return false;
+        }
+        return true;
+    }
+}
+/**
+ * Whether the answer's first run (`a`, where the read began: maybe inside a run, maybe inside a
+ * long line that the kubelet split) can be the end of the shown run `b`.
+ */
+const firstRunFits = (a, b) => a.key === b.key ? a.count <= b.count : a.count === 1 && isEndOf(a.key, b.key);
+/**
+ * Whether `fragment` is the end of `line`: a read that begins inside a long line (the runtime
+ * splits a line longer than 16 KiB into partial records, and tail_lines counts records) starts
+ * with its end, which the kubelet begins with a timestamp of its own (kubernetes #113481).
+ */
+function isEndOf(fragment, line) {
+    const text = withoutStamp(fragment);
+    return text !== '' && line.endsWith(text);
+}
+/**
+ * How many lines before the seam in run `r` of the answer are the lines shown, compared back as
+ * far as both go; -1 when they differ, or when the answer goes back further than a whole log shown.
+ */
+function linesBeforeMatching(answer, r, shown, whole) {
+    let matched = shown[shown.length - 1].count;
+    let s = shown.length - 2;
+    let a = r - 1;
+    for (; a >= 0 && s >= 0; a--, s--) {
+        const fits = a === 0
+            ? firstRunFits(answer[a], shown[s])
+            : answer[a].key === shown[s].key && answer[a].count === shown[s].count;
+        if (!fits)
+            return -1;
+        matched += answer[a].count;
+    }
+    // the answer goes back further than every line shown: it is not the log those lines began
+    return a >= 0 && whole ? -1 : matched;
+}
+/**
+ * Where `answer` (the last lines of a log, read now) continues what `shown` holds. The old lines
+ * in it must end with the shown runs, compared back to the line before the last run of identical
+ * lines (so a read that begins inside that run cannot be placed: `none`) and over at least
+ * `shown.overlap()` lines; several places are `ambiguous`; no place (the log grew by more than
+ * was read, or it is another log now) is `none`.
+ */
+function findSeam(shown, answer, key = itself) {
+    const kept = shown.keyed(key);
+    const last = kept.at(-1);
+    if (!last)
+        return { kind: 'none' };
+    const need = shown.overlap(key);
+    const { runs, starts } = runsOf(answer, key);
+    const places = [];
+    for (let r = 0; r < runs.length; r++) {
+        if (runs[r].key !== last.key || runs[r].count < last.count)
+            continue;
+        // a read that begins in the last run cannot say how much of the run it holds, unless the run
+        // is every line shown and the read is the whole log (not known from a tail)
+        if (r === 0)
+            continue;
+        // the lines before the seam were shown: there cannot be more of them than were shown
+        const at = starts[r] + last.count;
+        if (at <= shown.count && linesBeforeMatching(runs, r, kept, shown.whole) >= need)
+            places.push(at);
+    }
+    if (places.length === 1)
+        return { kind: 'at', at: places[0] };
+    return places.length ? { kind: 'ambiguous' } : { kind: 'none' };
+}
+
+;// CONCATENATED MODULE: ./src/actions/logstream.ts
+// An execution's log followed while it runs, at a cost that grows with its new lines, not with
+// its size. The service reads the pod's log through Kubernetes on every call and answers it whole
+// unless asked for its last `tail_lines` (JobExecutionService.getJobExecutionLogs,
+// KubernetesService.readNamespacedPodLog upstream; no offset, no size limit). So each look asks
+// for about as many last lines as came since the last look (the rate seen so far times the time
+// since, with a margin, and far enough back to reach the line before the last run of identical
+// lines), finds where they meet the lines already shown (core/logseam.ts) and shows only what
+// follows. A read that does not reach the seam is read again four times wider; a seam that
+// cannot be placed for sure (identical lines, a log that started again) is found in one whole
+// read by counting. The last line of each read is held back until a later read shows a line
+// after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
+
+
+
+/** How many of the last log lines are kept for a failure's report (and read per look for it). */
+const TAIL_LINES = 20;
+/** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
+const MARGIN_LINES = 8;
+const OVERSHOOT = 1.1;
+/** How much wider a second read is when the first did not reach the lines shown. */
+const WIDER = 4;
+class LogStream {
+    ctx;
+    id;
+    mode;
+    read;
+    /** The lines shown of the log the service has now (it starts again when the log does). */
+    shown = new ShownLines();
+    /** The last line read, not shown yet: it may still grow. */
+    pending;
+    /** Lines shown in all, for the groups' numbers. */
+    printed = 0;
+    lastLookAt;
+    /** New lines per millisecond, as seen (decaying, so a burst is not expected forever). */
+    rate = 0;
+    /** Why the log could not be read, when that was said (said once until it can be read). */
+    unavailable;
+    /** The last lines seen, for a failure's report. */
+    tail = [];
+    constructor(ctx, id, mode, read) {
+        this.ctx = ctx;
+        this.id = id;
+        this.mode = mode;
+        this.read = read;
+    }
+    /**
+     * One look at the log: its new lines shown (or, on-failure, its last lines kept). `final` (the
+     * execution ended) shows the last line too. False when the service had no log to give.
+     */
+    async look(final = false) {
+        try {
+            const had = this.mode === 'on-failure' ? await this.lookTail(final) : await this.lookNew(final);
+            this.unavailable = undefined;
+            return had;
+        }
+        catch (e) {
+            if (this.ctx.signal.aborted)
+                return false;
+            // logs are a courtesy: a failing logs endpoint must not fail the run, nor fill its log
+            const why = e instanceof errors/* ControlServiceError */.RK ? `${e.kind} ${e.status ?? ''}` : e.message;
+            if (why !== this.unavailable)
+                this.ctx.info(`(logs unavailable for now: ${e.message})`);
+            this.unavailable = why;
+            return false;
+        }
+    }
+    /** on-failure: only the last lines, read anew each time. */
+    async lookTail(final) {
+        const lines = (0,client/* splitLines */.uz)(await this.read(TAIL_LINES, final));
+        if (lines.length)
+            this.tail = lines.slice(-TAIL_LINES);
+        return lines.length > 0;
+    }
+    async lookNew(final) {
+        const now = this.ctx.clock();
+        const n = this.tailSize(now);
+        if (n !== undefined) {
+            let lines = (0,client/* splitLines */.uz)(await this.read(n, final));
+            if (!lines.length)
+                return this.settle(now, [], final, false);
+            let seam = findSeam(this.shown, lines);
+            // fewer lines than asked: that was the whole log, a wider read would be the same
+            if (seam.kind === 'none' && lines.length >= n) {
+                lines = (0,client/* splitLines */.uz)(await this.read(n * WIDER, final));
+                seam = findSeam(this.shown, lines);
+            }
+            if (seam.kind === 'at')
+                return this.settle(now, lines.slice(seam.at), final, true);
+        }
+        return this.lookWhole(now, final);
+    }
+    /** The whole log: what follows the lines shown, found by their number, else by content. */
+    async lookWhole(now, final) {
+        const all = (0,client/* splitLines */.uz)(await this.read(undefined, final));
+        if (!all.length)
+            return this.settle(now, [], final, false);
+        if (this.shown.endsAt(all))
+            return this.settle(now, all.slice(this.shown.count), final, true);
+        const seam = findSeam(this.shown, all);
+        // a rotated log file: the service has only the lines since the rotation
+        if (seam.kind === 'at')
+            return this.settle(now, all.slice(seam.at), final, true);
+        this.ctx.info(`(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`);
+        this.shown = new ShownLines();
+        return this.settle(now, all, final, true);
+    }
+    /** How many last lines to ask for; undefined: the whole log (it is about as small). */
+    tailSize(now) {
+        if (this.shown.count === 0)
+            return undefined;
+        const since = this.lastLookAt === undefined ? 0 : Math.max(0, now - this.lastLookAt);
+        // far enough back to hold the held-back line and the lines that place the seam (logseam.ts)
+        const n = Math.ceil(this.rate * since * OVERSHOOT) + this.shown.overlap() + 1 + MARGIN_LINES;
+        return n >= this.shown.count ? undefined : n;
+    }
+    /**
+     * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
+     * the service had a log; without one nothing changes (the held-back line waits for a log store).
+     */
+    settle(now, fresh, final, had) {
+        if (!had)
+            return false;
+        const before = this.shown.count + (this.pending === undefined ? 0 : 1);
+        const lines = fresh.length ? fresh : this.pending === undefined ? [] : [this.pending];
+        this.pending = final || !lines.length ? undefined : lines.pop();
+        this.show(lines);
+        const after = this.shown.count + (this.pending === undefined ? 0 : 1);
+        if (this.lastLookAt !== undefined && now > this.lastLookAt) {
+            const seen = Math.max(0, after - before) / (now - this.lastLookAt);
+            this.rate = Math.max(seen, this.rate / 2);
+        }
+        this.lastLookAt = now;
+        return true;
+    }
+    show(lines) {
+        if (!lines.length)
+            return;
+        this.shown.add(lines);
+        this.tail = [...this.tail, ...lines].slice(-TAIL_LINES);
+        this.ctx.group(`logs of ${this.id}: lines ${this.printed + 1}–${this.printed + lines.length}`, lines);
+        this.printed += lines.length;
+    }
+    /**
+     * The log as a log store has it (behind logs_url), once the service no longer has it: what
+     * follows the lines shown, found by content without kubelet timestamps. False when it cannot be
+     * placed for sure (nothing is shown then).
+     */
+    fromStore(lines) {
+        if (this.mode === 'on-failure') {
+            if (lines.length)
+                this.tail = lines.slice(-TAIL_LINES);
+            return true;
+        }
+        if (this.shown.count === 0 && this.printed === 0) {
+            this.pending = undefined;
+            this.show(lines);
+            return true;
+        }
+        const seam = findSeam(this.shown, lines, withoutStamp);
+        if (seam.kind !== 'at')
+            return false;
+        this.pending = undefined;
+        this.show(lines.slice(seam.at));
+        return true;
+    }
+    /** Shows the held-back line, if any: nothing more will come. */
+    flush() {
+        const last = this.pending;
+        this.pending = undefined;
+        if (last !== undefined)
+            this.show([last]);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/actions/execution.ts
 // Following an execution of a data job, for run-and-wait and fetch-logs: one status line per
 // change, its log lines as they come (each once, in order, the last ones kept for a failure's
@@ -28403,33 +28759,7 @@ var poll = __nccwpck_require__(8822);
 
 
 
-/** How many of the last log lines are kept for a failure's report. */
-const TAIL_LINES = 20;
-/** An execution's log as it grows: each line shown once, in order; the last lines kept. */
-class ExecutionLog {
-    ctx;
-    id;
-    stream;
-    /** Lines of the log seen so far (the service sends the whole log each time). */
-    seen = 0;
-    /** The last lines seen, for a failure's report. */
-    tail = [];
-    constructor(ctx, id, stream) {
-        this.ctx = ctx;
-        this.id = id;
-        this.stream = stream;
-    }
-    /** The whole log as read now: the lines not seen yet are added (and shown when streaming). */
-    addWhole(lines) {
-        if (lines.length <= this.seen)
-            return;
-        const fresh = lines.slice(this.seen);
-        this.tail = [...this.tail, ...fresh].slice(-TAIL_LINES);
-        if (this.stream)
-            this.ctx.group(`logs of ${this.id}: lines ${this.seen + 1}–${lines.length}`, fresh);
-        this.seen = lines.length;
-    }
-}
+
 /** The lines behind an execution's logs_url, or why they were not read (client.readLogsUrl). */
 async function readLogsUrlLines(ctx, url, rule) {
     const read = await ctx.client.readLogsUrl(url, rule);
@@ -28450,7 +28780,9 @@ class ExecutionFollower {
         this.ref = ref;
         this.id = id;
         this.logs = logs;
-        this.log = new ExecutionLog(ctx, id, logs === 'stream');
+        this.log = new LogStream(ctx, id, logs === 'on-failure' ? 'on-failure' : 'stream', (n, final) => 
+        // while it runs, no retries: the next look reads them again, and retrying would delay it
+        ctx.client.logs(ref, id, { tailLines: n, retries: final ? undefined : 0 }));
     }
     /** Reads the execution: a line when its status changed, and its new log lines while it runs. */
     async read() {
@@ -28460,39 +28792,31 @@ class ExecutionFollower {
             this.ctx.info(`status: ${execution.status}${execution.message ? ` — ${execution.message}` : ''}`);
             this.shownStatus = execution.status;
         }
-        // no retries while it runs: the next read reads them again, and retrying would delay it
         if (this.logs !== 'none' && !(0,types/* isTerminal */.Hd)(execution.status))
-            await this.pullLogs(0);
+            await this.log.look();
         return execution;
     }
-    /** New log lines from the service; `retries` instead of the client's. */
-    async pullLogs(retries) {
-        let text;
-        try {
-            text = await this.ctx.client.logs(this.ref, this.id, { retries });
-        }
-        catch (e) {
-            // logs are a courtesy: a failing logs endpoint must not fail the run
-            this.ctx.info(`(logs unavailable for now: ${e.message})`);
-            return;
-        }
-        this.log.addWhole((0,client/* splitLines */.uz)(text));
-    }
-    /** At the end: the rest of the log (from logs_url, as the pod is gone). */
+    /**
+     * At the end: the last lines from the service (upstream keeps a manual execution's pod, and so
+     * its log, for jobTTLAfterFinishedSeconds, 3600 s by default: KubernetesService.createNewJob);
+     * when it has none any more, from the log store behind logs_url.
+     */
     async readLastLogs(execution, rule) {
         if (this.logs === 'none')
             return;
-        // the last lines (often the traceback): the pod may still be there just after the end…
-        await this.pullLogs();
-        // …and when it is gone, the log store behind logs_url has the whole log
+        if (!(await this.log.look(true)))
+            await this.fromLogStore(execution, rule);
+        this.log.flush();
+    }
+    async fromLogStore(execution, rule) {
         const url = execution.logs_url;
         if (!url)
             return;
         const stored = await readLogsUrlLines(this.ctx, url, rule);
-        if ('lines' in stored)
-            this.log.addWhole(stored.lines);
-        else
+        if ('why' in stored)
             this.ctx.info(`complete logs: ${url} (${stored.why})`);
+        else if (!this.log.fromStore(stored.lines))
+            this.ctx.info(`complete logs: ${url} (its lines could not be placed after the lines shown here)`);
     }
 }
 /**
@@ -28529,6 +28853,8 @@ const pollExecution = (ctx, intervalMs, deadline, probe) => (0,poll/* poll */.w)
     signal: ctx.signal,
     clock: ctx.clock,
     sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil,
     probe
 });
 
@@ -29282,6 +29608,7 @@ const runAndWait = {
             throw new errors/* ActionFailure */.dR(`no status of execution ${id} was read`);
         const tail = () => run.follower.log.tail;
         if (execution.status === 'running' || execution.status === 'submitted') {
+            run.follower.log.flush();
             ctx.saveState(STATE.settled, 'left running');
             return run.report.outcome(execution, tail());
         }
@@ -29355,6 +29682,8 @@ function follow(run, deadline) {
  */
 async function stoppedFollowing(run, result) {
     const { config, ctx, id, follower, report } = run;
+    // the last line read waited for a next read that will not come
+    follower.log.flush();
     const tail = follower.log.tail;
     const cancel = async (why) => {
         ctx.info(`cancelling execution ${id}: ${why}`);
@@ -32625,8 +32954,20 @@ async function runDefinition(def, io) {
         reportError(e, name, sinks);
     }
     finally {
+        sayCost(clients, sinks);
         await Promise.all(clients.map(c => c.close()));
     }
+}
+/** The debug line of what the step cost the Control Service: requests sent, answer bytes read. */
+function sayCost(clients, sinks) {
+    let requests = 0;
+    let bytes = 0;
+    for (const { transport } of clients) {
+        requests += transport.stats.requests;
+        bytes += transport.stats.bytes;
+    }
+    if (requests)
+        sinks.debug(`Control Service: ${requests} requests, ${bytes} bytes of answers read`);
 }
 /** Which phase runs: the post step (runs.post) once the main step has marked the state. */
 function phaseOf(def, sinks) {
@@ -32665,10 +33006,11 @@ function contextOf(def, config, io, clients) {
         action: def.name,
         env: io.env,
         log: (line) => sinks.debug(line),
-        transport: io.transport
+        // the clients' clock is the action's: a Retry-After is kept as a time on it (poll's notBefore)
+        transport: { clock: io.clock, ...io.transport }
     };
     if (connection) {
-        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...io.transport } }));
+        clients.push((0,core_connection/* connect */.Ng)(connection, { ...base, signal: io.signal }), (0,core_connection/* connect */.Ng)({ ...connection, requestTimeoutMs: CLEANUP_TIMEOUT_MS }, { ...base, transport: { retries: 1, ...base.transport } }));
     }
     const [client, cleanup] = connection ? clients : [noClient(def.name), noClient(def.name)];
     return {
@@ -32678,6 +33020,7 @@ function contextOf(def, config, io, clients) {
         env: io.env,
         clock: io.clock ?? Date.now,
         sleep: io.sleep ?? poll/* realSleep */.u,
+        random: io.random ?? Math.random,
         // every line an action prints may hold text from outside: it acts as nothing but text
         info: line => sinks.info((0,core_text/* inert */.tJ)(line)),
         mask: secret => sinks.mask(secret),
@@ -40296,8 +40639,12 @@ function executionPath(job, id) {
         throw new errors/* InputError */.dz(`the execution id ${bad}`);
     return `${job.path}/executions/${segment(id)}`;
 }
-/** A log text as lines, without the empty one after a final newline. */
-const splitLines = (text) => text ? text.replace(/\n$/, '').split('\n') : [];
+/**
+ * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
+ * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
+ * KubernetesService.getJobLogs upstream); a log store may keep them.
+ */
+const splitLines = (text) => text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : [];
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res, operation) {
     const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
@@ -41118,6 +41465,13 @@ async function readCapped(body, limit, contentLength, overflow = 'fail') {
     chunks.length = 0;
     return whole.toString('utf8');
 }
+/** undici's headers as one string each (a repeated header's values joined). */
+function flatHeaders(raw) {
+    const flat = {};
+    for (const [name, value] of Object.entries(raw))
+        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
+    return flat;
+}
 
 ;// CONCATENATED MODULE: ./src/core/retry.ts
 // The retry policy, as pure functions: which failures are worth another attempt, and how long to
@@ -41351,13 +41705,6 @@ function chooseRoutes(base, env, connectTimeoutMs, given) {
 
 
 
-/** undici's headers as one string each (a repeated header's values joined). */
-function flatHeaders(raw) {
-    const flat = {};
-    for (const [name, value] of Object.entries(raw))
-        flat[name] = (Array.isArray(value) ? value.join(', ') : value) ?? '';
-    return flat;
-}
 class Transport {
     options;
     routes;
@@ -41365,6 +41712,10 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
+    /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+    stats = { requests: 0, bytes: 0 };
+    /** The time (on the clock) before which the service asked not to be called (Retry-After). */
+    retryAfterUntil = 0;
     constructor(options) {
         this.options = { timeoutMs: 60_000, connectTimeoutMs: 10_000, retries: 4, ...options };
         this.base = new URL(options.baseUrl);
@@ -41432,6 +41783,9 @@ class Transport {
                 if (!isTransientStatus(res.status))
                     throw failure;
                 retryAfterMs = parseRetryAfter(res.headers['retry-after'], clock());
+                // also for the next calls (the next poll): a fleet backs off when the service asks
+                if (retryAfterMs !== undefined)
+                    this.retryAfterUntil = Math.max(this.retryAfterUntil, clock() + nextDelay(attempt, retryAfterMs, this.options.backoff));
                 // a 429 is an explicit refusal; any other 5xx may hide a request that was processed
                 mayHaveTakenEffect = res.status !== 429;
             }
@@ -41483,6 +41837,7 @@ class Transport {
     }
     /** One attempt: the request sent and its answer read, within the attempt's time limit. */
     async once(spec, opId) {
+        this.stats.requests++;
         const url = this.url(spec);
         const headers = await this.headers(url, opId);
         const outgoing = requestBody(spec, opId);
@@ -41561,6 +41916,7 @@ class Transport {
                 opId
             });
         }
+        this.stats.bytes += Buffer.byteLength(text);
         this.trace(sent, res.statusCode, headers, text);
         return { status: res.statusCode, headers, text, opId };
     }
@@ -41990,7 +42346,11 @@ async function routeLogsUrl(raw, rule, resolve = systemResolve) {
 /* harmony export */   w: () => (/* binding */ poll)
 /* harmony export */ });
 // Polling as a loop with an injected clock and sleep, an AbortSignal, an interval that may grow
-// to a cap, and a deadline: it always ends, and says why.
+// to a cap, and a deadline: it always ends, and says why. Many pollers of one service (a matrix of
+// jobs started by one merge) do not line up when given jitter: the first probe comes after a
+// random part of one interval, each next one after 1 to 1 + spread intervals - never sooner than
+// one interval, so never more than one probe per interval - and not before a time the service
+// asked for (Retry-After).
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -42021,6 +42381,9 @@ async function poll(options) {
         attempts,
         elapsedMs: clock() - start
     });
+    const { jitter } = options;
+    if (jitter)
+        await sleep(Math.min(jitter.random() * interval, options.timeoutMs), options.signal);
     while (attempts === 0 || clock() < deadline) {
         if (options.signal?.aborted)
             return end('aborted');
@@ -42034,7 +42397,9 @@ async function poll(options) {
         const left = deadline - clock();
         if (left <= 0)
             break;
-        await sleep(Math.min(interval, left), options.signal);
+        const spread = jitter ? interval * (jitter.spread ?? 0.25) * jitter.random() : 0;
+        const asked = (options.notBefore?.() ?? 0) - clock();
+        await sleep(Math.min(Math.max(interval + spread, asked), left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }
     return end(options.signal?.aborted ? 'aborted' : 'timeout');
@@ -42176,7 +42541,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   e: () => (/* binding */ run)
 /* harmony export */ });
-/* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9670);
+/* harmony import */ var _actions_run_and_wait_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9384);
 /* harmony import */ var _actions_runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7682);
 
 
