@@ -28584,8 +28584,8 @@ function findSeam(shown, answer, key = itself) {
 // for about as many last lines as came since the last look (the rate seen so far times the time
 // since, with a margin, and far enough back to reach the line before the last run of identical
 // lines), finds where they meet the lines already shown (core/logseam.ts) and shows only what
-// follows. A read that does not reach the seam is read again four times wider; a seam that
-// cannot be placed for sure (identical lines, a log that started again) is found in one whole
+// follows. A read that does not reach the seam is read again four times wider, and again; a seam
+// that cannot be placed for sure (identical lines, a log that started again) is found in one whole
 // read by counting. The last line of each read is held back until a later read shows a line
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
 
@@ -28596,7 +28596,7 @@ const TAIL_LINES = 20;
 /** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
 const MARGIN_LINES = 8;
 const OVERSHOOT = 1.1;
-/** How much wider a second read is when the first did not reach the lines shown. */
+/** How much wider the next read is when one did not reach the lines shown. */
 const WIDER = 4;
 class LogStream {
     ctx;
@@ -28652,21 +28652,26 @@ class LogStream {
     }
     async lookNew(final) {
         const now = this.ctx.clock();
-        const n = this.tailSize(now);
-        if (n !== undefined) {
-            let lines = (0,client/* splitLines */.uz)(await this.read(n, final));
+        // a read that does not reach the lines shown (a burst) is read again wider, each time 4
+        // times: a burst of B lines costs at most about 5 B, never the whole log
+        for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
+            const lines = (0,client/* splitLines */.uz)(await this.read(n, final));
             if (!lines.length)
                 return this.settle(now, [], final, false);
-            let seam = findSeam(this.shown, lines);
-            // fewer lines than asked: that was the whole log, a wider read would be the same
-            if (seam.kind === 'none' && lines.length >= n) {
-                lines = (0,client/* splitLines */.uz)(await this.read(n * WIDER, final));
-                seam = findSeam(this.shown, lines);
-            }
+            const seam = findSeam(this.shown, lines);
             if (seam.kind === 'at')
                 return this.settle(now, lines.slice(seam.at), final, true);
+            // ambiguous: a wider read has more places, not fewer; fewer lines than asked: that was
+            // the whole log (or nearly), a wider read would be the same
+            if (seam.kind === 'ambiguous' || lines.length < n)
+                break;
         }
         return this.lookWhole(now, final);
+    }
+    /** The next, wider read; undefined when it would be about the whole log. */
+    wider(n) {
+        const next = n * WIDER;
+        return next >= this.shown.count ? undefined : next;
     }
     /** The whole log: what follows the lines shown, found by their number, else by content. */
     async lookWhole(now, final) {
@@ -28706,7 +28711,7 @@ class LogStream {
         const after = this.shown.count + (this.pending === undefined ? 0 : 1);
         if (this.lastLookAt !== undefined && now > this.lastLookAt) {
             const seen = Math.max(0, after - before) / (now - this.lastLookAt);
-            this.rate = Math.max(seen, this.rate / 2);
+            this.rate = Math.max(seen, this.rate / 4);
         }
         this.lastLookAt = now;
         return true;
