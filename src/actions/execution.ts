@@ -50,7 +50,9 @@ export class ExecutionFollower {
       )
       this.shownStatus = execution.status
     }
-    if (this.logs !== 'none' && !isTerminal(execution.status)) await this.log.look()
+    // no log before it runs: upstream answers 503 while the pod's container is not started
+    // (KubernetesService.readNamespacedPodLog -> ExternalSystemError), "" before the pod exists
+    if (this.logs !== 'none' && execution.status === 'running') await this.log.look()
     return execution
   }
 

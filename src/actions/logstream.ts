@@ -110,6 +110,8 @@ export class LogStream {
     const seam = findSeam(this.shown, all)
     // a rotated log file: the service has only the lines since the rotation
     if (seam.kind === 'at') return this.settle(now, all.slice(seam.at), final, true)
+    // the last line of the log before is shown: it will not grow any more
+    this.flush()
     this.ctx.info(
       `(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`
     )
