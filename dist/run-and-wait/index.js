@@ -28584,7 +28584,7 @@ function findSeam(shown, answer, key = itself) {
 // for about as many last lines as came since the last look (the rate seen so far times the time
 // since, with a margin, and far enough back to reach the line before the last run of identical
 // lines), finds where they meet the lines already shown (core/logseam.ts) and shows only what
-// follows. A read that does not reach the seam is read again four times wider, and again; a seam
+// follows. A read that does not reach the seam is read again twice as wide, and again; a seam
 // that cannot be placed for sure (identical lines, a log that started again) is found in one whole
 // read by counting. The last line of each read is held back until a later read shows a line
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
@@ -28596,8 +28596,11 @@ const TAIL_LINES = 20;
 /** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
 const MARGIN_LINES = 8;
 const OVERSHOOT = 1.1;
-/** How much wider the next read is when one did not reach the lines shown. */
-const WIDER = 4;
+/**
+ * How much wider the next read is when one did not reach the lines shown: reads of n, 2n, 4n…
+ * find a burst of B lines in at most about 4 B lines read, the least any factor gives.
+ */
+const WIDER = 2;
 class LogStream {
     ctx;
     id;
@@ -28612,6 +28615,8 @@ class LogStream {
     lastLookAt;
     /** New lines per millisecond, as seen (decaying, so a burst is not expected forever). */
     rate = 0;
+    /** How long the last read took: a busy service (or runner) answers later, with more lines. */
+    latency = 0;
     /** Why the log could not be read, when that was said (said once until it can be read). */
     unavailable;
     /** The last lines seen, for a failure's report. */
@@ -28652,10 +28657,12 @@ class LogStream {
     }
     async lookNew(final) {
         const now = this.ctx.clock();
-        // a read that does not reach the lines shown (a burst) is read again wider, each time 4
-        // times: a burst of B lines costs at most about 5 B, never the whole log
+        // a read that does not reach the lines shown (a burst) is read again wider, each time 2
+        // times: a burst of B lines costs at most about 4 B, never the whole log
         for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
+            const asked = this.ctx.clock();
             const lines = (0,client/* splitLines */.uz)(await this.read(n, final));
+            this.latency = Math.max(0, this.ctx.clock() - asked);
             if (!lines.length)
                 return this.settle(now, [], final, false);
             const seam = findSeam(this.shown, lines);
@@ -28684,6 +28691,8 @@ class LogStream {
         // a rotated log file: the service has only the lines since the rotation
         if (seam.kind === 'at')
             return this.settle(now, all.slice(seam.at), final, true);
+        // the last line of the log before is shown: it will not grow any more
+        this.flush();
         this.ctx.info(`(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`);
         this.shown = new ShownLines();
         return this.settle(now, all, final, true);
@@ -28693,8 +28702,10 @@ class LogStream {
         if (this.shown.count === 0)
             return undefined;
         const since = this.lastLookAt === undefined ? 0 : Math.max(0, now - this.lastLookAt);
-        // far enough back to hold the held-back line and the lines that place the seam (logseam.ts)
-        const n = Math.ceil(this.rate * since * OVERSHOOT) + this.shown.overlap() + 1 + MARGIN_LINES;
+        // the lines expected since the last read, more when reads take long (their time varies); far
+        // enough back to hold the held-back line and the lines that place the seam (logseam.ts)
+        const expected = this.rate * (since * OVERSHOOT + 2 * this.latency);
+        const n = Math.ceil(expected) + this.shown.overlap() + 1 + MARGIN_LINES;
         return n >= this.shown.count ? undefined : n;
     }
     /**
@@ -28797,7 +28808,9 @@ class ExecutionFollower {
             this.ctx.info(`status: ${execution.status}${execution.message ? ` — ${execution.message}` : ''}`);
             this.shownStatus = execution.status;
         }
-        if (this.logs !== 'none' && !(0,types/* isTerminal */.Hd)(execution.status))
+        // no log before it runs: upstream answers 503 while the pod's container is not started
+        // (KubernetesService.readNamespacedPodLog -> ExternalSystemError), "" before the pod exists
+        if (this.logs !== 'none' && execution.status === 'running')
             await this.log.look();
         return execution;
     }

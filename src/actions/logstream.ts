@@ -40,8 +40,11 @@ export class LogStream {
   /** Lines shown in all, for the groups' numbers. */
   private printed = 0
   private lastLookAt: number | undefined
-  /** New lines per millisecond, as seen (decaying, so a burst is not expected forever). */
-  private rate = 0
+  /**
+   * New lines per millisecond, as seen (decaying, so a burst is not expected forever); unknown
+   * until two looks found the log, and then the whole log is read (it is still short).
+   */
+  private rate: number | undefined
   /** How long the last read took: a busy service (or runner) answers later, with more lines. */
   private latency = 0
   /** Why the log could not be read, when that was said (said once until it can be read). */
@@ -128,7 +131,8 @@ export class LogStream {
 
   /** How many last lines to ask for; undefined: the whole log (it is about as small). */
   private tailSize(now: number): number | undefined {
-    if (this.shown.count === 0) return undefined
+    // without a rate, a guess would be read again wider and wider: a burst of requests
+    if (this.shown.count === 0 || this.rate === undefined) return undefined
     const since = this.lastLookAt === undefined ? 0 : Math.max(0, now - this.lastLookAt)
     // the lines expected since the last read, more when reads take long (their time varies); far
     // enough back to hold the held-back line and the lines that place the seam (logseam.ts)
@@ -150,7 +154,7 @@ export class LogStream {
     const after = this.shown.count + (this.pending === undefined ? 0 : 1)
     if (this.lastLookAt !== undefined && now > this.lastLookAt) {
       const seen = Math.max(0, after - before) / (now - this.lastLookAt)
-      this.rate = Math.max(seen, this.rate / 4)
+      this.rate = Math.max(seen, (this.rate ?? 0) / 4)
     }
     this.lastLookAt = now
     return true
