@@ -77,12 +77,13 @@ const EXECUTION_PATH = /^\/data-jobs\/for-team\/[^/]+\/jobs\/([^/]+)\/executions
 const LOGS_PATH = /^\/data-jobs\/for-team\/[^/]+\/jobs\/([^/]+)\/executions\/[^/]+\/logs$/
 
 function usage() {
-  console.log(`usage: node bench/fleet.mjs [--quick] [--sizes=<n,n,...>] [--seconds=<s>] [--cpu-prof]
+  console.log(`usage: node bench/fleet.mjs [--quick] [--sizes=<n,n,...>] [--seconds=<s>] [--cpu-prof] [--keep-journal=<dir>]
 
   --quick          ${QUICK_SIZES.join(', ')} jobs, executions of ${QUICK_SECONDS} s (default ${SIZES.join(' and ')} jobs, ${SECONDS} s)
   --sizes=<n,...>  how many actions run at once, per run
   --seconds=<s>    how long each execution runs
   --cpu-prof       profile the local Control Service (node --cpu-prof into bench/out/fleet-prof/)
+  --keep-journal=<dir>  write each run's journal there (<bundle>-<n>.json), to see what came when
   env BENCH_NODE=<path>  the Node that runs the actions and the service (default: npx node@24)`)
 }
 
@@ -198,7 +199,7 @@ function todaysBundle(tmp) {
 }
 
 /** Runs N actions at once, each following its job's execution; their exits and the journal. */
-async function fleetRun({ url, service, node, variant, n, seconds, tmp, workspace }) {
+async function fleetRun({ url, service, node, variant, n, seconds, tmp, workspace, journalDir }) {
   await call(url, 'POST', '/_emulator/reset')
   await deployJobs(url, n, jobZip(join(tmp, `zip-${variant.name}-${n}`)))
   let written = 0
@@ -263,6 +264,10 @@ async function fleetRun({ url, service, node, variant, n, seconds, tmp, workspac
       served += Buffer.byteLength(
         JSON.stringify(await call(url, 'GET', `${jobPath(jobName(i))}/executions/${id}/logs`))
       )
+  }
+  if (journalDir) {
+    mkdirSync(journalDir, { recursive: true })
+    writeFileSync(join(journalDir, `${variant.name}-${n}.json`), JSON.stringify(journal))
   }
   return figures({ journal, runs, executions, written, served, wall, serviceCpu, n, variant })
 }
@@ -340,7 +345,8 @@ async function main() {
         'sizes',
         v => (v.split(',').every(x => wholeNumber(x)) ? v.split(',').map(Number) : undefined)
       ],
-      '--seconds': ['seconds', wholeNumber]
+      '--seconds': ['seconds', wholeNumber],
+      '--keep-journal': ['journalDir', v => v || undefined]
     }
   })
   if (opts.help) return usage()
@@ -421,7 +427,8 @@ async function main() {
         n,
         seconds,
         tmp,
-        workspace
+        workspace,
+        journalDir: opts.journalDir
       })
       if (Number.isFinite(r.maxRssMiB))
         rssSeen[variant.name] = Math.max(rssSeen[variant.name] ?? 0, r.maxRssMiB)

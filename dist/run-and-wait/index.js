@@ -28613,8 +28613,11 @@ class LogStream {
     /** Lines shown in all, for the groups' numbers. */
     printed = 0;
     lastLookAt;
-    /** New lines per millisecond, as seen (decaying, so a burst is not expected forever). */
-    rate = 0;
+    /**
+     * New lines per millisecond, as seen (decaying, so a burst is not expected forever); unknown
+     * until two looks found the log, and then the whole log is read (it is still short).
+     */
+    rate;
     /** How long the last read took: a busy service (or runner) answers later, with more lines. */
     latency = 0;
     /** Why the log could not be read, when that was said (said once until it can be read). */
@@ -28699,7 +28702,8 @@ class LogStream {
     }
     /** How many last lines to ask for; undefined: the whole log (it is about as small). */
     tailSize(now) {
-        if (this.shown.count === 0)
+        // without a rate, a guess would be read again wider and wider: a burst of requests
+        if (this.shown.count === 0 || this.rate === undefined)
             return undefined;
         const since = this.lastLookAt === undefined ? 0 : Math.max(0, now - this.lastLookAt);
         // the lines expected since the last read, more when reads take long (their time varies); far
@@ -28722,7 +28726,7 @@ class LogStream {
         const after = this.shown.count + (this.pending === undefined ? 0 : 1);
         if (this.lastLookAt !== undefined && now > this.lastLookAt) {
             const seen = Math.max(0, after - before) / (now - this.lastLookAt);
-            this.rate = Math.max(seen, this.rate / 4);
+            this.rate = Math.max(seen, (this.rate ?? 0) / 4);
         }
         this.lastLookAt = now;
         return true;
