@@ -77,13 +77,14 @@ const EXECUTION_PATH = /^\/data-jobs\/for-team\/[^/]+\/jobs\/([^/]+)\/executions
 const LOGS_PATH = /^\/data-jobs\/for-team\/[^/]+\/jobs\/([^/]+)\/executions\/[^/]+\/logs$/
 
 function usage() {
-  console.log(`usage: node bench/fleet.mjs [--quick] [--sizes=<n,n,...>] [--seconds=<s>] [--cpu-prof] [--keep-journal=<dir>]
+  console.log(`usage: node bench/fleet.mjs [--quick] [--sizes=<n,n,...>] [--seconds=<s>] [--cpu-prof] [--keep-journal=<dir>] [--only=today|new]
 
   --quick          ${QUICK_SIZES.join(', ')} jobs, executions of ${QUICK_SECONDS} s (default ${SIZES.join(' and ')} jobs, ${SECONDS} s)
   --sizes=<n,...>  how many actions run at once, per run
   --seconds=<s>    how long each execution runs
   --cpu-prof       profile the local Control Service (node --cpu-prof into bench/out/fleet-prof/)
   --keep-journal=<dir>  write each run's journal there (<bundle>-<n>.json), to see what came when
+  --only=today|new one of the two bundles
   env BENCH_NODE=<path>  the Node that runs the actions and the service (default: npx node@24)`)
 }
 
@@ -346,7 +347,8 @@ async function main() {
         v => (v.split(',').every(x => wholeNumber(x)) ? v.split(',').map(Number) : undefined)
       ],
       '--seconds': ['seconds', wholeNumber],
-      '--keep-journal': ['journalDir', v => v || undefined]
+      '--keep-journal': ['journalDir', v => v || undefined],
+      '--only': ['only', v => (v === 'today' || v === 'new' ? v : undefined)]
     }
   })
   if (opts.help) return usage()
@@ -375,12 +377,16 @@ async function main() {
   const workspace = join(tmp, 'workspace')
   mkdirSync(workspace, { recursive: true })
   const variants = [
-    todaysBundle(tmp),
-    {
-      name: 'new',
-      main: join(root, 'dist/run-and-wait/index.js'),
-      actionYml: join(root, 'actions/run-and-wait/action.yml')
-    }
+    ...(opts.only === 'new' ? [] : [todaysBundle(tmp)]),
+    ...(opts.only === 'today'
+      ? []
+      : [
+          {
+            name: 'new',
+            main: join(root, 'dist/run-and-wait/index.js'),
+            actionYml: join(root, 'actions/run-and-wait/action.yml')
+          }
+        ])
   ]
   const profDir = join(outDir, 'fleet-prof')
   if (opts.cpuProf) mkdirSync(profDir, { recursive: true })
