@@ -77,11 +77,12 @@ async function* writeZip(
     sent.bytes += buf.length
     return buf
   }
-  const start = (path: string, mode: number): Entry => {
-    const name = Buffer.from(path)
-    if (name.length > 0xffff) throw new Error(`${path}: a name longer than a zip can hold`)
+  const start = (name: string, mode: number): Entry => {
+    const nameBytes = Buffer.byteLength(name)
+    if (nameBytes > 0xffff) throw new Error(`${name}: a name longer than a zip can hold`)
     const entry = {
       name,
+      nameBytes,
       flags: UTF8,
       method: STORED,
       crc: 0,
