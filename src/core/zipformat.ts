@@ -106,3 +106,72 @@ export function endOfDirectory(count: number, size: number, offset: number): Buf
   b.writeUInt32LE(offset, 16)
   return b
 }
+
+/**
+ * The central directory's records, kept until the end of the zip: numbers only, in typed arrays
+ * sized once for the whole tree, and the names given again when the directory is written. One
+ * object and one name string per entry, held for the whole upload, were some 200 bytes each of
+ * V8's heap (20,000 files: about 4 MiB live, and the heap's slack and the garbage V8 lets pile up
+ * between full collections grow with what is live).
+ */
+export class CentralDirectory {
+  private readonly crc: Uint32Array
+  private readonly compressed: Uint32Array
+  private readonly size: Uint32Array
+  private readonly offset: Uint32Array
+  private readonly mode: Uint32Array
+  private readonly flags: Uint16Array
+  private readonly method: Uint16Array
+  private count = 0
+
+  constructor(capacity: number) {
+    this.crc = new Uint32Array(capacity)
+    this.compressed = new Uint32Array(capacity)
+    this.size = new Uint32Array(capacity)
+    this.offset = new Uint32Array(capacity)
+    this.mode = new Uint32Array(capacity)
+    this.flags = new Uint16Array(capacity)
+    this.method = new Uint16Array(capacity)
+  }
+
+  get length(): number {
+    return this.count
+  }
+
+  /** Records the next entry, once its CRC and sizes are known. */
+  add(e: Entry): void {
+    const i = this.count++
+    if (i >= this.crc.length) throw new Error('internal: more zip entries than the directory holds')
+    this.crc[i] = e.crc >>> 0
+    this.compressed[i] = e.compressed
+    this.size[i] = e.size
+    this.offset[i] = e.offset
+    this.mode[i] = e.mode
+    this.flags[i] = e.flags
+    this.method[i] = e.method
+  }
+
+  /** The central directory headers in order, `batch` to a buffer; `name(i)` is entry i's name. */
+  *headers(name: (i: number) => string, batch = 256): Generator<Buffer> {
+    for (let from = 0; from < this.count; from += batch) {
+      const records: Buffer[] = []
+      for (let i = from; i < Math.min(this.count, from + batch); i++) {
+        const n = name(i)
+        records.push(
+          centralHeader({
+            name: n,
+            nameBytes: Buffer.byteLength(n),
+            flags: this.flags[i],
+            method: this.method[i],
+            crc: this.crc[i],
+            compressed: this.compressed[i],
+            size: this.size[i],
+            mode: this.mode[i],
+            offset: this.offset[i]
+          })
+        )
+      }
+      yield Buffer.concat(records)
+    }
+  }
+}
