@@ -155,6 +155,8 @@ class ReadAhead {
   private next = 0
   private bytes = 0
   private stopped = false
+  /** Read buffers of SMALL_FILE + 1 bytes, one per file being packed (at most AHEAD_FILES). */
+  private readonly buffers: Buffer[] = []
 
   constructor(
     private readonly entries: JobEntry[],
@@ -189,7 +191,7 @@ class ReadAhead {
       // a large file is streamed when its turn comes; nothing past it is read before that
       if (e.size > SMALL_FILE) return
       if (this.pending.size > 0 && this.bytes + e.size > AHEAD_BYTES) return
-      const packed = pack(e, this.deflaters)
+      const packed = pack(e, this.deflaters, this.buffers)
       packed.catch(() => undefined) // awaited in take(); not an unhandled rejection meanwhile
       this.pending.set(this.next++, packed)
       this.bytes += e.size
@@ -197,18 +199,25 @@ class ReadAhead {
   }
 }
 
-async function pack(e: JobEntry, deflaters: Deflaters): Promise<Packed> {
-  const data = await readExactly(e)
-  const crc = crc32(data)
-  const size = data.length
-  if (size > 0) {
-    const parts = await deflaters.deflate(data)
-    const compressed = parts.reduce((n, p) => n + p.length, 0)
-    // what deflate does not shrink is stored, as zip does
-    if (compressed < size) return { method: DEFLATED, crc, size, compressed, data: parts }
+async function pack(e: JobEntry, deflaters: Deflaters, buffers: Buffer[]): Promise<Packed> {
+  // read into a buffer of our own, used file after file: it is only read here (zlib copies what
+  // it deflates), and a fresh buffer per file was garbage that lived long enough to be promoted
+  const own = buffers.pop() ?? Buffer.allocUnsafeSlow(SMALL_FILE + 1)
+  try {
+    const data = await readExactly(e, own)
+    const crc = crc32(data)
+    const size = data.length
+    if (size > 0) {
+      const parts = await deflaters.deflate(data)
+      const compressed = parts.reduce((n, p) => n + p.length, 0)
+      // what deflate does not shrink is stored, as zip does
+      if (compressed < size) return { method: DEFLATED, crc, size, compressed, data: parts }
+    }
+    // stored: read again when sent (see Packed); an empty file has nothing to read
+    return { method: STORED, crc, size, compressed: size, data: size > 0 ? undefined : [] }
+  } finally {
+    buffers.push(own)
   }
-  // stored: read again when sent (see Packed); an empty file has nothing to read
-  return { method: STORED, crc, size, compressed: size, data: size > 0 ? undefined : [] }
 }
 
 /** A stored file's data, read when it is sent: as it was packed (same size and CRC), or refused. */
@@ -306,8 +315,8 @@ function finish(z: DeflateRaw, data: Buffer): Promise<Buffer[]> {
 const READ_FLAGS = fs.O_RDONLY | fs.O_NONBLOCK
 
 /** The file's `e.size` bytes; one byte more is asked for, so that a file that grew is noticed. */
-async function readExactly(e: JobEntry): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(e.size + 1)
+async function readExactly(e: JobEntry, into?: Buffer): Promise<Buffer> {
+  const buf = into ? into.subarray(0, e.size + 1) : Buffer.allocUnsafe(e.size + 1)
   let got = 0
   try {
     const file = await open(e.source, READ_FLAGS)
