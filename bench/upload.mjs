@@ -1,8 +1,10 @@
 // Bench of upload-sources: the committed action bundle (dist/upload-sources/index.js, run by Node 24
 // as the runner runs it) uploads generated job trees to the local Control Service, against the
 // baseline `zip -qr` + `curl -X POST -T` of the same tree to the same service. Wall time and
-// peak RSS of each; one table; whether the targets hold (the action's peak RSS flat as the tree
-// grows and under 80 MiB, its wall time at most 1.3x zip + curl).
+// peak RSS of each; one table; whether the targets hold (issue 19: the action's peak RSS flat as
+// the tree grows, within 10 % from 100 MiB to 1 GiB, and at most 100 MiB on the 1 GiB tree; its
+// wall time at most 1.3x zip + curl). Peak RSS is GNU time's %M of the node process itself (time
+// runs node directly, no wrapper in between).
 //
 //   npm run bench -- upload [--quick] [--request-timeout-seconds=<s>] [--cpu-prof]
 import { randomFillSync } from 'node:crypto'
@@ -48,9 +50,13 @@ const TREES = [
   { name: 'large', files: 20000, bytes: 1 * GiB, quick: false }
 ]
 
-/** Targets: the action's peak RSS stays under this, and grows at most this factor across trees. */
-const RSS_LIMIT_MIB = 80
-const RSS_FLAT_FACTOR = 1.2
+/**
+ * Targets (issue 19): the action's peak RSS is at most RSS_LIMIT_MIB on the largest tree measured,
+ * and grows at most RSS_FLAT_FACTOR from the first tree of RATIO_MIN_BYTES to the largest. Loading
+ * the bundle alone takes about 65 MiB (bare node about 42), so the limit leaves the upload 35 MiB.
+ */
+const RSS_LIMIT_MIB = 100
+const RSS_FLAT_FACTOR = 1.1
 /** The action's wall time over zip + curl, checked on trees of at least RATIO_MIN_BYTES. */
 const RATIO_LIMIT = 1.3
 const RATIO_MIN_BYTES = 50 * MiB
@@ -342,7 +348,9 @@ async function main() {
   const done = results.filter(r => !r.failed)
   const cell = (r, f) => (r.failed ? 'FAILED' : f(r))
   console.log('')
-  console.log(`machine: ${m.cpu}, ${m.cores} cores; action on Node ${nodeV}`)
+  console.log(
+    `machine: ${m.cpu}, ${m.cores} cores; action on Node ${nodeV}; load average now ${load()} (other work skews wall times)`
+  )
   console.log(
     table(
       [
@@ -375,16 +383,17 @@ async function main() {
   // grows by at most RSS_FLAT_FACTOR; the small tree measures the start-up, shown beside it
   const bigRss = checked.map(r => r.action.rssMiB)
   const flat = bigRss.length > 1 && Math.max(...bigRss) <= bigRss[0] * RSS_FLAT_FACTOR
-  const under = done.length > 0 && maxRss < RSS_LIMIT_MIB
+  const largest = done.at(-1)
+  const under = largest !== undefined && largest.action.rssMiB <= RSS_LIMIT_MIB
   const fast = checked.length > 0 && checked.every(r => r.ratio <= RATIO_LIMIT)
   const yes = ok => (ok ? 'yes' : 'NO')
   const incomplete = failure ? ' (of the trees that completed)' : ''
   console.log('')
   console.log(
-    `target: action peak RSS flat as the tree grows (on trees of ${formatBytes(RATIO_MIN_BYTES)} and more, max <= ${RSS_FLAT_FACTOR}x the first's)${incomplete}: ${bigRss.length > 1 ? yes(flat) : 'not judged (one tree that large; run without --quick)'} (${done.map(r => `${r.tree} ${r.action.rssMiB.toFixed(1)}`).join(' -> ')} MiB)`
+    `target: action peak RSS flat as the tree grows (on trees of ${formatBytes(RATIO_MIN_BYTES)} and more, max <= ${RSS_FLAT_FACTOR}x the first's, i.e. within ${Math.round((RSS_FLAT_FACTOR - 1) * 100)} %)${incomplete}: ${bigRss.length > 1 ? yes(flat) : 'not judged (one tree that large; run without --quick)'} (${done.map(r => `${r.tree} ${r.action.rssMiB.toFixed(1)}`).join(' -> ')} MiB)`
   )
   console.log(
-    `target: action peak RSS under ${RSS_LIMIT_MIB} MiB: ${yes(under)} (max ${maxRss.toFixed(1)} MiB)`
+    `target: action peak RSS at most ${RSS_LIMIT_MIB} MiB on the largest tree${quick ? ' (--quick: not the 1 GiB one)' : ''}: ${yes(under)} (${largest ? `${largest.tree} ${largest.action.rssMiB.toFixed(1)} MiB` : 'none measured'}; max of all ${maxRss.toFixed(1)} MiB)`
   )
   console.log(
     `target: action wall <= ${RATIO_LIMIT}x zip + curl, on trees of ${formatBytes(RATIO_MIN_BYTES)} and more (the small tree measures start-up): ${yes(fast)} (${checked.map(r => `${r.tree} ${r.ratio.toFixed(2)}x`).join(', ') || 'none measured'})`

@@ -14,9 +14,9 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inflateRawSync } from 'node:zlib'
+import { crc32, inflateRawSync } from 'node:zlib'
 import yauzl from 'yauzl'
-import { SMALL_FILE, zipJob } from '../../src/core/archive.js'
+import { readStored, SMALL_FILE, zipJob } from '../../src/core/archive.js'
 import {
   MAX_BYTES,
   MAX_ENTRIES,
@@ -224,7 +224,20 @@ describe('zipJob', () => {
     )
   })
 
-  it('keeps order and content past the read-ahead limits (4 MiB, 16 files, a large file between)', async () => {
+  it('reads a stored file again when it is sent, and refuses it when its content changed since it was packed', async () => {
+    // a stored file is packed ahead (CRC and size) and read again when its turn comes (readStored)
+    const scan = await scanJob(job)
+    const entry = scan.entries.find(e => e.path === 'random.bin')!
+    const packed = crc32(random.subarray(0, 50_000))
+    await expect(readStored(entry, packed)).resolves.toEqual(random.subarray(0, 50_000))
+    // the same size, other bytes: only the CRC can tell
+    writeFileSync(join(job, 'random.bin'), random.subarray(1, 50_001))
+    await expect(readStored(entry, packed)).rejects.toThrow(
+      /^random\.bin changed while it was zipped \(its content differs from when it was first read\)/
+    )
+  })
+
+  it('keeps order and content past the read-ahead limits (4 MiB, 4 files, a large file between)', async () => {
     const many = join(dir, 'many')
     mkdirSync(many)
     const expected = new Map<string, Buffer>()

@@ -8,16 +8,9 @@ import type { FileProblem } from './errors.js'
 import { IGNORE_FILE, ignoreRules, type Ignore } from './ignorerules.js'
 import { CONFIG_INI, fsReason, leadsNowhere, locateJobFile, specialKind, under } from './jobdir.js'
 import { relativeToWorkspace } from './inputs.js'
+import { keptEntry, type JobEntry } from './scanentry.js'
 
-export interface JobEntry {
-  /** Path inside the job folder, with '/' separators. */
-  path: string
-  /** Where to read it from (a symlink's target). */
-  source: string
-  dir: boolean
-  size: number
-  mode: number
-}
+export type { JobEntry } from './scanentry.js'
 
 export interface JobScan {
   entries: JobEntry[]
@@ -226,8 +219,7 @@ class JobWalk {
     if (relDir === '' && (name === CONFIG_INI || name === IGNORE_FILE)) {
       // refused, if at all, by its reader (readJobConfig, or the .vdkignore read by ignoreRules)
       const at = locateJobFile(this.jobDir, name)
-      if ('path' in at)
-        this.entries.push({ path: rel, source: at.path, dir: false, size: at.size, mode: 0o644 })
+      if ('path' in at) this.entries.push(this.kept(rel, at.path, false, at.size, 0o644))
       return
     }
     if (KEYTAB.test(name))
@@ -297,7 +289,7 @@ class JobWalk {
       this.nested.push(`${rel}/`)
       return
     }
-    this.entries.push({ path: rel, source, dir: true, size: 0, mode: 0o755 })
+    this.entries.push(this.kept(rel, source, true, 0, 0o755))
     this.walk(source, rel, [...ancestors, source])
   }
 
@@ -312,12 +304,15 @@ class JobWalk {
     } catch (e) {
       return this.refuse(rel, `cannot be read (${fsReason(e)})`)
     }
-    this.entries.push({
-      path: rel,
-      source,
-      dir: false,
-      size: st.size,
-      mode: st.mode & 0o111 ? 0o755 : 0o644
+    this.entries.push(this.kept(rel, source, false, st.size, st.mode & 0o111 ? 0o755 : 0o644))
+  }
+
+  /** An entry kept; `source` is stored only when it is not where `rel` lies in the job folder. */
+  private kept(rel: string, source: string, dir: boolean, size: number, mode: number): JobEntry {
+    return keptEntry(rel, this.root, source === join(this.root, rel) ? undefined : source, {
+      dir,
+      size,
+      mode
     })
   }
 
