@@ -5,4 +5,5 @@ import { runAction, startIfMain } from '../actions/runtime.js'
 export const run = (): Promise<void> => runAction(validate)
 
 // run by the runner (node dist/validate/index.js): start at once
-await startIfMain(import.meta.url, run)
+// it scans and zips a job folder: see startIfMain
+await startIfMain(import.meta.url, run, { optimizingCompilers: false })
