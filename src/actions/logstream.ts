@@ -10,7 +10,6 @@
 // read by counting. The last line of each read is held back until a later read shows a line
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
 import { ControlServiceError } from '../core/errors.js'
-import { splitLines } from '../core/client.js'
 import { findSeam, ShownLines, withoutStamp } from '../core/logseam.js'
 import type { ActionContext } from './runtime.js'
 
@@ -28,6 +27,13 @@ const OVERSHOOT = 1.1
  * find a burst of B lines in at most about 4 B lines read, the least any factor gives.
  */
 const WIDER = 2
+
+/**
+ * The service's answer as lines. It never ends with a newline (KubernetesService.getJobLogs joins
+ * the lines), so a final one is an empty last line of the job's, kept (splitLines drops it, as a
+ * log store's text ends with one).
+ */
+const answerLines = (text: string): string[] => (text ? text.split(/\r\n|\r|\n/) : [])
 
 /** The service's log of the execution: its last `tailLines` lines, or all (`final`: it ended). */
 export type ReadLog = (tailLines: number | undefined, final: boolean) => Promise<string>
@@ -47,6 +53,8 @@ export class LogStream {
   private rate: number | undefined
   /** How long the last read took: a busy service (or runner) answers later, with more lines. */
   private latency = 0
+  /** Records of the runtime per line of the answer, as last seen (tail_lines counts records). */
+  private recordsPerLine = 1
   /** Why the log could not be read, when that was said (said once until it can be read). */
   private unavailable: string | undefined
   /** The last lines seen, for a failure's report. */
@@ -83,25 +91,31 @@ export class LogStream {
 
   /** on-failure: only the last lines, read anew each time. */
   private async lookTail(final: boolean): Promise<boolean> {
-    const lines = splitLines(await this.read(TAIL_LINES, final))
+    const lines = answerLines(await this.read(TAIL_LINES, final))
     if (lines.length) this.tail = lines.slice(-TAIL_LINES)
     return lines.length > 0
   }
 
   private async lookNew(final: boolean): Promise<boolean> {
     const now = this.ctx.clock()
+    let before = -1
     // a read that does not reach the lines shown (a burst) is read again wider, each time 2
     // times: a burst of B lines costs at most about 4 B, never the whole log
     for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
       const asked = this.ctx.clock()
-      const lines = splitLines(await this.read(n, final))
+      const lines = answerLines(await this.read(n, final))
       this.latency = Math.max(0, this.ctx.clock() - asked)
       if (!lines.length) return this.settle(now, [], final, false)
       const seam = findSeam(this.shown, lines)
-      if (seam.kind === 'at') return this.settle(now, lines.slice(seam.at), final, true)
-      // ambiguous: a wider read has more places, not fewer; fewer lines than asked: that was
-      // the whole log (or nearly), a wider read would be the same
-      if (seam.kind === 'ambiguous' || lines.length < n) break
+      if (seam.kind === 'at') {
+        // tail_lines counts the runtime's records, and a line over 16 KiB is several
+        if (seam.at > 0) this.recordsPerLine = Math.min(64, Math.max(1, n / lines.length))
+        return this.settle(now, lines.slice(seam.at), final, true)
+      }
+      // ambiguous: a wider read has more places, not fewer; no more lines than the read before:
+      // that was the whole log, a wider read would be the same
+      if (seam.kind === 'ambiguous' || lines.length === before) break
+      before = lines.length
     }
     return this.lookWhole(now, final)
   }
@@ -109,17 +123,21 @@ export class LogStream {
   /** The next, wider read; undefined when it would be about the whole log. */
   private wider(n: number): number | undefined {
     const next = n * WIDER
-    return next >= this.shown.count ? undefined : next
+    return next >= this.shown.count * this.recordsPerLine ? undefined : next
   }
 
   /** The whole log: what follows the lines shown, found by their number, else by content. */
   private async lookWhole(now: number, final: boolean): Promise<boolean> {
-    const all = splitLines(await this.read(undefined, final))
+    const all = answerLines(await this.read(undefined, final))
     if (!all.length) return this.settle(now, [], final, false)
     if (this.shown.endsAt(all)) return this.settle(now, all.slice(this.shown.count), final, true)
     const seam = findSeam(this.shown, all)
     // a rotated log file: the service has only the lines since the rotation
     if (seam.kind === 'at') return this.settle(now, all.slice(seam.at), final, true)
+    // a log file rotated just after the held-back line was read: it begins with that line
+    const pending = this.pending
+    if (pending !== undefined && all[0].startsWith(pending))
+      return this.settle(now, all, final, true)
     // the last line of the log before is shown: it will not grow any more
     this.flush()
     this.ctx.info(
@@ -137,8 +155,8 @@ export class LogStream {
     // the lines expected since the last read, more when reads take long (their time varies); far
     // enough back to hold the held-back line and the lines that place the seam (logseam.ts)
     const expected = this.rate * (since * OVERSHOOT + 2 * this.latency)
-    const n = Math.ceil(expected) + this.shown.overlap() + 1 + MARGIN_LINES
-    return n >= this.shown.count ? undefined : n
+    const lines = Math.ceil(expected) + this.shown.overlap() + 1 + MARGIN_LINES
+    return lines >= this.shown.count ? undefined : Math.ceil(lines * this.recordsPerLine)
   }
 
   /**

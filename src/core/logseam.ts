@@ -27,8 +27,8 @@ const MAX_CHARS = 1 << 20
  */
 export const MIN_OVERLAP = 32
 
-/** A kubelet timestamp at the start of a line. */
-const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /
+/** A kubelet timestamp at the start of a line: Go's RFC3339NanoFixed (nine digits) and a space. */
+const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d) /
 
 /** A line as a log store keeps it: without the kubelet's timestamp, which a store adds apart. */
 export const withoutStamp = (line: string): string => line.replace(KUBELET_STAMP, '')
@@ -68,8 +68,12 @@ export class ShownLines {
   count = 0
   /** Whether the runs still hold every line shown (nothing was let go). */
   whole = true
-  /** Whether the last line shown starts with a kubelet timestamp. */
+  /**
+   * Whether the last line shown starts with a kubelet timestamp, another than the line's before
+   * (two records can share one: stdout and stderr are written apart); then lines do not repeat.
+   */
   stamped = false
+  private lastStamp: string | undefined
 
   add(lines: readonly string[]): void {
     for (const line of lines) {
@@ -81,7 +85,11 @@ export class ShownLines {
       }
     }
     this.count += lines.length
-    if (lines.length) this.stamped = KUBELET_STAMP.test(lines[lines.length - 1])
+    for (const line of lines.slice(-2)) {
+      const stamp = KUBELET_STAMP.exec(line)?.[0]
+      this.stamped = stamp !== undefined && stamp !== this.lastStamp
+      this.lastStamp = stamp
+    }
     while (this.runs.length > 1 && (this.runs.length > MAX_RUNS || this.chars > MAX_CHARS)) {
       const first = this.runs.shift() as Run
       this.chars -= first.key.length
@@ -104,7 +112,11 @@ export class ShownLines {
     )
   }
 
-  /** The runs kept, oldest first, with their keys made by `key`. */
+  /**
+   * The runs kept, oldest first, with their keys made by `key`. Lines that differ only in what the
+   * key drops make one run; when lines were let go, the first such run may miss some of its lines,
+   * so it is left out: only runs whose every line is kept are compared.
+   */
   keyed(key: LineKey): Run[] {
     if (key === itself) return this.runs
     const keyed: Run[] = []
@@ -114,7 +126,7 @@ export class ShownLines {
       if (last && last.key === k) last.count += run.count
       else keyed.push({ key: k, count: run.count })
     }
-    return keyed
+    return this.whole ? keyed : keyed.slice(1)
   }
 
   /**
@@ -184,14 +196,22 @@ export function findSeam(
   const kept = shown.keyed(key)
   const last = kept.at(-1)
   if (!last) return { kind: 'none' }
-  const need = shown.overlap(key)
+  const unique = key === itself && shown.stamped && last.count === 1
+  const need = Math.min(
+    shown.overlap(key),
+    kept.reduce((n, run) => n + run.count, 0)
+  )
   const { runs, starts } = runsOf(answer, key)
   const places: number[] = []
   for (let r = 0; r < runs.length; r++) {
     if (runs[r].key !== last.key || runs[r].count < last.count) continue
     // a read that begins in the last run cannot say how much of the run it holds, unless the run
-    // is every line shown and the read is the whole log (not known from a tail)
-    if (r === 0) continue
+    // is one line with a timestamp of its own (then the read begins with it: a log file rotated
+    // just after it); and it is every line shown, a whole log is counted by the caller
+    if (r === 0) {
+      if (unique && runs[0].count === 1) places.push(starts[0] + 1)
+      continue
+    }
     // the lines before the seam were shown: there cannot be more of them than were shown
     const at = starts[r] + last.count
     if (at <= shown.count && linesBeforeMatching(runs, r, kept, shown.whole) >= need)
