@@ -28416,8 +28416,8 @@ const MAX_CHARS = 1 << 20;
  * line before the last run is enough.
  */
 const MIN_OVERLAP = 32;
-/** A kubelet timestamp at the start of a line. */
-const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /;
+/** A kubelet timestamp at the start of a line: Go's RFC3339NanoFixed (nine digits) and a space. */
+const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d) /;
 /** A line as a log store keeps it: without the kubelet's timestamp, which a store adds apart. */
 const withoutStamp = (line) => line.replace(KUBELET_STAMP, '');
 const itself = line => line;
@@ -28448,8 +28448,12 @@ class ShownLines {
     count = 0;
     /** Whether the runs still hold every line shown (nothing was let go). */
     whole = true;
-    /** Whether the last line shown starts with a kubelet timestamp. */
+    /**
+     * Whether the last line shown starts with a kubelet timestamp, another than the line's before
+     * (two records can share one: stdout and stderr are written apart); then lines do not repeat.
+     */
     stamped = false;
+    lastStamp;
     add(lines) {
         for (const line of lines) {
             const last = this.runs.at(-1);
@@ -28461,8 +28465,11 @@ class ShownLines {
             }
         }
         this.count += lines.length;
-        if (lines.length)
-            this.stamped = KUBELET_STAMP.test(lines[lines.length - 1]);
+        for (const line of lines.slice(-2)) {
+            const stamp = KUBELET_STAMP.exec(line)?.[0];
+            this.stamped = stamp !== undefined && stamp !== this.lastStamp;
+            this.lastStamp = stamp;
+        }
         while (this.runs.length > 1 && (this.runs.length > MAX_RUNS || this.chars > MAX_CHARS)) {
             const first = this.runs.shift();
             this.chars -= first.key.length;
@@ -28479,7 +28486,11 @@ class ShownLines {
         const stamped = this.stamped && key === itself;
         return Math.min(kept, stamped ? this.trailingRun + 1 : Math.max(MIN_OVERLAP, this.trailingRun + 1));
     }
-    /** The runs kept, oldest first, with their keys made by `key`. */
+    /**
+     * The runs kept, oldest first, with their keys made by `key`. Lines that differ only in what the
+     * key drops make one run; when lines were let go, the first such run may miss some of its lines,
+     * so it is left out: only runs whose every line is kept are compared.
+     */
     keyed(key) {
         if (key === itself)
             return this.runs;
@@ -28492,7 +28503,7 @@ class ShownLines {
             else
                 keyed.push({ key: k, count: run.count });
         }
-        return keyed;
+        return this.whole ? keyed : keyed.slice(1);
     }
     /**
      * Whether `lines` (a whole log) holds the lines kept ending at index `count` (the number
@@ -28556,16 +28567,21 @@ function findSeam(shown, answer, key = itself) {
     const last = kept.at(-1);
     if (!last)
         return { kind: 'none' };
-    const need = shown.overlap(key);
+    const unique = key === itself && shown.stamped && last.count === 1;
+    const need = Math.min(shown.overlap(key), kept.reduce((n, run) => n + run.count, 0));
     const { runs, starts } = runsOf(answer, key);
     const places = [];
     for (let r = 0; r < runs.length; r++) {
         if (runs[r].key !== last.key || runs[r].count < last.count)
             continue;
         // a read that begins in the last run cannot say how much of the run it holds, unless the run
-        // is every line shown and the read is the whole log (not known from a tail)
-        if (r === 0)
+        // is one line with a timestamp of its own (then the read begins with it: a log file rotated
+        // just after it); and it is every line shown, a whole log is counted by the caller
+        if (r === 0) {
+            if (unique && runs[0].count === 1)
+                places.push(starts[0] + 1);
             continue;
+        }
         // the lines before the seam were shown: there cannot be more of them than were shown
         const at = starts[r] + last.count;
         if (at <= shown.count && linesBeforeMatching(runs, r, kept, shown.whole) >= need)
@@ -28590,7 +28606,6 @@ function findSeam(shown, answer, key = itself) {
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
 
 
-
 /** How many of the last log lines are kept for a failure's report (and read per look for it). */
 const TAIL_LINES = 20;
 /** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
@@ -28601,6 +28616,12 @@ const OVERSHOOT = 1.1;
  * find a burst of B lines in at most about 4 B lines read, the least any factor gives.
  */
 const WIDER = 2;
+/**
+ * The service's answer as lines. It never ends with a newline (KubernetesService.getJobLogs joins
+ * the lines), so a final one is an empty last line of the job's, kept (splitLines drops it, as a
+ * log store's text ends with one).
+ */
+const answerLines = (text) => (text ? text.split(/\r\n|\r|\n/) : []);
 class LogStream {
     ctx;
     id;
@@ -28620,6 +28641,8 @@ class LogStream {
     rate;
     /** How long the last read took: a busy service (or runner) answers later, with more lines. */
     latency = 0;
+    /** Records of the runtime per line of the answer, as last seen (tail_lines counts records). */
+    recordsPerLine = 1;
     /** Why the log could not be read, when that was said (said once until it can be read). */
     unavailable;
     /** The last lines seen, for a failure's report. */
@@ -28653,39 +28676,45 @@ class LogStream {
     }
     /** on-failure: only the last lines, read anew each time. */
     async lookTail(final) {
-        const lines = (0,client/* splitLines */.uz)(await this.read(TAIL_LINES, final));
+        const lines = answerLines(await this.read(TAIL_LINES, final));
         if (lines.length)
             this.tail = lines.slice(-TAIL_LINES);
         return lines.length > 0;
     }
     async lookNew(final) {
         const now = this.ctx.clock();
+        let before = -1;
         // a read that does not reach the lines shown (a burst) is read again wider, each time 2
         // times: a burst of B lines costs at most about 4 B, never the whole log
         for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
             const asked = this.ctx.clock();
-            const lines = (0,client/* splitLines */.uz)(await this.read(n, final));
+            const lines = answerLines(await this.read(n, final));
             this.latency = Math.max(0, this.ctx.clock() - asked);
             if (!lines.length)
                 return this.settle(now, [], final, false);
             const seam = findSeam(this.shown, lines);
-            if (seam.kind === 'at')
+            if (seam.kind === 'at') {
+                // tail_lines counts the runtime's records, and a line over 16 KiB is several
+                if (seam.at > 0)
+                    this.recordsPerLine = Math.min(64, Math.max(1, n / lines.length));
                 return this.settle(now, lines.slice(seam.at), final, true);
-            // ambiguous: a wider read has more places, not fewer; fewer lines than asked: that was
-            // the whole log (or nearly), a wider read would be the same
-            if (seam.kind === 'ambiguous' || lines.length < n)
+            }
+            // ambiguous: a wider read has more places, not fewer; no more lines than the read before:
+            // that was the whole log, a wider read would be the same
+            if (seam.kind === 'ambiguous' || lines.length === before)
                 break;
+            before = lines.length;
         }
         return this.lookWhole(now, final);
     }
     /** The next, wider read; undefined when it would be about the whole log. */
     wider(n) {
         const next = n * WIDER;
-        return next >= this.shown.count ? undefined : next;
+        return next >= this.shown.count * this.recordsPerLine ? undefined : next;
     }
     /** The whole log: what follows the lines shown, found by their number, else by content. */
     async lookWhole(now, final) {
-        const all = (0,client/* splitLines */.uz)(await this.read(undefined, final));
+        const all = answerLines(await this.read(undefined, final));
         if (!all.length)
             return this.settle(now, [], final, false);
         if (this.shown.endsAt(all))
@@ -28694,6 +28723,10 @@ class LogStream {
         // a rotated log file: the service has only the lines since the rotation
         if (seam.kind === 'at')
             return this.settle(now, all.slice(seam.at), final, true);
+        // a log file rotated just after the held-back line was read: it begins with that line
+        const pending = this.pending;
+        if (pending !== undefined && all[0].startsWith(pending))
+            return this.settle(now, all, final, true);
         // the last line of the log before is shown: it will not grow any more
         this.flush();
         this.ctx.info(`(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`);
@@ -28709,8 +28742,8 @@ class LogStream {
         // the lines expected since the last read, more when reads take long (their time varies); far
         // enough back to hold the held-back line and the lines that place the seam (logseam.ts)
         const expected = this.rate * (since * OVERSHOOT + 2 * this.latency);
-        const n = Math.ceil(expected) + this.shown.overlap() + 1 + MARGIN_LINES;
-        return n >= this.shown.count ? undefined : n;
+        const lines = Math.ceil(expected) + this.shown.overlap() + 1 + MARGIN_LINES;
+        return lines >= this.shown.count ? undefined : Math.ceil(lines * this.recordsPerLine);
     }
     /**
      * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
@@ -33091,13 +33124,24 @@ function reportError(e, name, sinks) {
  *
  * In a process of its own, V8's young generation keeps its start size (growth factor 1) instead of
  * doubling under the allocation rate of a streamed upload: measured by bench/upload.mjs on a 100 MiB,
- * 2,000-file upload, the peak RSS fell from 146 to 121 MiB, no slower. Flags are changed only in
- * our own process, never in a tool's (local-action, tests).
+ * 2,000-file upload, the peak RSS fell from 146 to 121 MiB, no slower. With `optimizingCompilers:
+ * false` (the actions that scan and zip a job folder), V8's optimizing compilers are not used
+ * either (Maglev, TurboFan; the interpreter and the baseline compiler remain): such an action waits
+ * on the disk and the network, and the memory they take to compile its hot loops stays with the
+ * process (malloc keeps it). Measured: scanning 20,000 files took 11 MiB more RSS with them, 2
+ * without; by bench/upload.mjs (driven alone, 2 shared cores), the upload's peak RSS fell from 91
+ * to 81 MiB on the 100 MiB tree and from 102 to 88 MiB on the 1 GiB tree of 20,000 files, in the
+ * same wall time. The other actions keep them (set-properties checks megabytes of JSON in loops of
+ * its own). Flags are changed only in our own process, never in a tool's (local-action, tests).
  */
-async function startIfMain(metaUrl, run) {
+async function startIfMain(metaUrl, run, options = {}) {
     if (!isMain(metaUrl))
         return;
     (0,external_node_v8_namespaceObject.setFlagsFromString)('--semi-space-growth-factor=1');
+    if (options.optimizingCompilers === false) {
+        (0,external_node_v8_namespaceObject.setFlagsFromString)('--no-maglev');
+        (0,external_node_v8_namespaceObject.setFlagsFromString)('--no-opt');
+    }
     await run();
 }
 /**
