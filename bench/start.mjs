@@ -109,6 +109,13 @@ function inputsFor(dist, url) {
       return { ...conn, ...byName }
     case 'set-properties':
       return { ...conn, ...byName, properties: 'rows: 100\n' }
+    case 'plan':
+      return { ...conn, 'job-path': JOB, team: TEAM }
+    case 'prune':
+      // a job whose folder is gone (one that still has a folder is refused before any request)
+      return { ...conn, 'job-name': 'retired-job', team: TEAM }
+    case 'drift':
+      return { ...conn, 'jobs-root': '.', team: TEAM }
     default:
       throw new BenchError(`the bench has no inputs for dist/${dist}: add them to inputsFor()`)
   }
