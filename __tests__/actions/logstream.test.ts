@@ -39,6 +39,12 @@ class PodLog {
   }
 }
 
+/** Writes `lines` to the pod's log and to `all`, the lines a follower must show. */
+function write(pod: PodLog, all: string[], lines: string[]): void {
+  pod.write(...lines)
+  all.push(...lines)
+}
+
 /** An ActionContext that records what is shown, on a clock the test moves. */
 function context() {
   const shown: string[] = []
@@ -147,8 +153,7 @@ describe('LogStream: every line once, in order', () => {
     const all: string[] = []
     for (let look = 0; look < 20_000 / perLook; look++) {
       const lines = Array.from({ length: perLook }, (_, i) => line(look * perLook + i))
-      pod.write(...lines)
-      all.push(...lines)
+      write(pod, all, lines)
       await f.stream.look()
       f.advance(5000)
     }
@@ -165,8 +170,7 @@ describe('LogStream: every line once, in order', () => {
     const all: string[] = []
     for (let burst = 0; burst < 20; burst++) {
       const lines = Array.from({ length: 1000 }, (_, i) => stamp(burst * 1000 + i))
-      pod.write(...lines)
-      all.push(...lines)
+      write(pod, all, lines)
       for (let look = 0; look < 6; look++) {
         await f.stream.look()
         f.advance(5000)
@@ -186,18 +190,14 @@ describe('LogStream: every line once, in order', () => {
     const pod = new PodLog()
     const f = follow(pod)
     const all: string[] = []
-    const write = (...lines: string[]): void => {
-      pod.write(...lines)
-      all.push(...lines)
-    }
-    write('start', 'x', 'x')
+    write(pod, all, ['start', 'x', 'x'])
     await f.stream.look()
-    write('x', 'x', 'x')
+    write(pod, all, ['x', 'x', 'x'])
     await f.stream.look()
-    write(...Array<string>(5000).fill('x'), 'end of burst')
+    write(pod, all, [...Array<string>(5000).fill('x'), 'end of burst'])
     f.advance(1000)
     await f.stream.look()
-    write('x', 'x')
+    write(pod, all, ['x', 'x'])
     await f.stream.look()
     await f.stream.look(true)
     expect(f.shown).toEqual(all)
@@ -291,8 +291,7 @@ describe('LogStream: every line once, in order', () => {
     const all: string[] = []
     for (let look = 0; look < 50; look++) {
       const lines = Array.from({ length: 20 }, (_, i) => stamp(look * 20 + i))
-      pod.write(...lines)
-      all.push(...lines)
+      write(pod, all, lines)
       await f.stream.look()
       f.advance(5000)
     }
@@ -357,8 +356,7 @@ describe('LogStream: every line once, in order', () => {
       for (let look = 0; look < looks; look++) {
         const burst = random() < 0.1 ? Math.floor(random() * 3000) : Math.floor(random() * 40)
         const lines = Array.from({ length: burst }, () => `v${Math.floor(random() * alphabet)}`)
-        pod.write(...lines)
-        all.push(...lines)
+        write(pod, all, lines)
         f.advance(Math.floor(random() * 10_000))
         const before = f.shown.length
         await f.stream.look()

@@ -28868,6 +28868,7 @@ var types = __nccwpck_require__(3054);
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
 
 
+
 /** How many of the last log lines are kept for a failure's report (and read per look for it). */
 const TAIL_LINES = 20;
 /** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
@@ -28878,12 +28879,6 @@ const OVERSHOOT = 1.1;
  * find a burst of B lines in at most about 4 B lines read, the least any factor gives.
  */
 const WIDER = 2;
-/**
- * The service's answer as lines. It never ends with a newline (KubernetesService.getJobLogs joins
- * the lines), so a final one is an empty last line of the job's, kept (splitLines drops it, as a
- * log store's text ends with one).
- */
-const answerLines = (text) => (text ? text.split(/\r\n|\r|\n/) : []);
 class logstream_LogStream {
     ctx;
     id;
@@ -28938,7 +28933,7 @@ class logstream_LogStream {
     }
     /** on-failure: only the last lines, read anew each time. */
     async lookTail(final) {
-        const lines = answerLines(await this.read(TAIL_LINES, final));
+        const lines = logLines(await this.read(TAIL_LINES, final));
         if (lines.length)
             this.tail = lines.slice(-TAIL_LINES);
         return lines.length > 0;
@@ -28950,16 +28945,16 @@ class logstream_LogStream {
         // times: a burst of B lines costs at most about 4 B, never the whole log
         for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
             const asked = this.ctx.clock();
-            const lines = answerLines(await this.read(n, final));
+            const lines = logLines(await this.read(n, final));
             this.latency = Math.max(0, this.ctx.clock() - asked);
             if (!lines.length)
-                return this.settle(now, [], final, false);
+                return false;
             const seam = findSeam(this.shown, lines);
             if (seam.kind === 'at') {
                 // tail_lines counts the runtime's records, and a line over 16 KiB is several
                 if (seam.at > 0)
                     this.recordsPerLine = Math.min(64, Math.max(1, n / lines.length));
-                return this.settle(now, lines.slice(seam.at), final, true);
+                return this.settle(now, lines.slice(seam.at), final);
             }
             // ambiguous: a wider read has more places, not fewer; no more lines than the read before:
             // that was the whole log, a wider read would be the same
@@ -28976,24 +28971,24 @@ class logstream_LogStream {
     }
     /** The whole log: what follows the lines shown, found by their number, else by content. */
     async lookWhole(now, final) {
-        const all = answerLines(await this.read(undefined, final));
+        const all = logLines(await this.read(undefined, final));
         if (!all.length)
-            return this.settle(now, [], final, false);
+            return false;
         if (this.shown.endsAt(all))
-            return this.settle(now, all.slice(this.shown.count), final, true);
+            return this.settle(now, all.slice(this.shown.count), final);
         const seam = findSeam(this.shown, all);
         // a rotated log file: the service has only the lines since the rotation
         if (seam.kind === 'at')
-            return this.settle(now, all.slice(seam.at), final, true);
+            return this.settle(now, all.slice(seam.at), final);
         // a log file rotated just after the held-back line was read: it begins with that line
         const pending = this.pending;
         if (pending !== undefined && all[0].startsWith(pending))
-            return this.settle(now, all, final, true);
+            return this.settle(now, all, final);
         // the last line of the log before is shown: it will not grow any more
         this.flush();
         this.ctx.info(`(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`);
         this.shown = new ShownLines();
-        return this.settle(now, all, final, true);
+        return this.settle(now, all, final);
     }
     /** How many last lines to ask for; undefined: the whole log (it is about as small). */
     tailSize(now) {
@@ -29008,12 +29003,10 @@ class logstream_LogStream {
         return lines >= this.shown.count ? undefined : Math.ceil(lines * this.recordsPerLine);
     }
     /**
-     * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
-     * the service had a log; without one nothing changes (the held-back line waits for a log store).
+     * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown), from a
+     * read that found a log (without one nothing changes: the held-back line waits for a log store).
      */
-    settle(now, fresh, final, had) {
-        if (!had)
-            return false;
+    settle(now, fresh, final) {
         const before = this.shown.count + (this.pending === undefined ? 0 : 1);
         const lines = fresh.length ? fresh : this.pending === undefined ? [] : [this.pending];
         this.pending = final || !lines.length ? undefined : lines.pop();
@@ -29071,6 +29064,7 @@ class logstream_LogStream {
 // change, its log lines as they come (each once, in order, the last ones kept for a failure's
 // reason), and its log at the end — from the service while the execution's pod exists, then from
 // the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
+
 
 
 
@@ -29167,11 +29161,7 @@ async function readEndedLogs(ctx, ref, execution, options) {
 const pollExecution = (ctx, intervalMs, deadline, probe) => poll({
     intervalMs,
     timeoutMs: Math.max(0, deadline - ctx.clock()),
-    signal: ctx.signal,
-    clock: ctx.clock,
-    sleep: ctx.sleep,
-    jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil,
+    ...pacing(ctx),
     probe
 });
 
@@ -29347,7 +29337,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   TD: () => (/* binding */ startIfMain)
 });
 
-// UNUSED EXPORTS: STOP_GRACE_MS, SUMMARY_LIMITS, actionsInputs, code, cutMarkup, isMain, joined, link, runDefinition, runLink, runUrl, stopAfterGrace
+// UNUSED EXPORTS: STOP_GRACE_MS, SUMMARY_LIMITS, actionsInputs, code, cutMarkup, isMain, joined, link, pacing, runDefinition, runLink, runUrl, stopAfterGrace
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -32487,6 +32477,17 @@ function recordingSinks(state = {}) {
 
 // the summary's cells are made with these by every action
 
+/**
+ * How an action's polls wait: on its clock, sleep and cancellation signal, spread among the
+ * steps that poll together, and not before a Retry-After its client saw (core/poll.ts).
+ */
+const pacing = (ctx) => ({
+    signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil
+});
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -32744,7 +32745,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   uz: () => (/* reexport */ splitLines)
 });
 
-// UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, deployedAfter, isDeploymentOf, nestsDeeper
+// UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, deployedAfter, isDeploymentOf, logLines, nestsDeeper
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
@@ -40274,11 +40275,14 @@ function executionPath(job, id) {
     return `${job.path}/executions/${segment(id)}`;
 }
 /**
- * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
- * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
- * KubernetesService.getJobLogs upstream); a log store may keep them.
+ * The logs endpoint's text as lines. CRLF and a lone CR end a line too, as the service's own
+ * reading of a pod's log splits them (BufferedReader.lines() in KubernetesService.getJobLogs
+ * upstream). Its text never ends with a newline (the lines are joined), so a final one is an
+ * empty last line of the job's, kept.
  */
-const splitLines = (text) => text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : [];
+const logLines = (text) => (text ? text.split(/\r\n|\r|\n/) : []);
+/** A log store's text as lines (logLines), without the empty one after a final newline. */
+const splitLines = (text) => logLines(text.replace(/(\r\n|\r|\n)$/, ''));
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res, operation) {
     const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
@@ -41071,8 +41075,9 @@ function requestBody(spec, opId) {
  * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
  * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
  * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
+ * `tally.bytes` grows by each piece read.
  */
-async function readCapped(body, limit, contentLength, overflow = 'fail') {
+async function readCapped(body, limit, contentLength, overflow = 'fail', tally) {
     // what is left is not wanted: the connection is closed (undici reports that as an error)
     const discard = () => {
         body.on('error', () => undefined);
@@ -41087,6 +41092,8 @@ async function readCapped(body, limit, contentLength, overflow = 'fail') {
     for await (const chunk of body) {
         chunks.push(chunk);
         bytes += chunk.length;
+        if (tally)
+            tally.bytes += chunk.length;
         if (bytes > limit) {
             discard();
             if (overflow === 'fail')
@@ -41346,7 +41353,7 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
-    /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+    /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
     stats = { requests: 0, bytes: 0 };
     /** The time (on the clock) before which the service asked not to be called (Retry-After). */
     retryAfterUntil = 0;
@@ -41539,8 +41546,8 @@ class Transport {
         const opId = headers['x-opid'] ?? sent.opId;
         const cap = spec.maxBytes ?? MAX_ANSWER_BYTES;
         const text = isAnswer(spec, res.statusCode)
-            ? await readCapped(res.body, cap, headers['content-length'])
-            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut');
+            ? await readCapped(res.body, cap, headers['content-length'], 'fail', this.stats)
+            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut', this.stats);
         if (text === undefined) {
             throw new errors/* ControlServiceError */.RK({
                 operation: spec.operation,
@@ -41550,7 +41557,6 @@ class Transport {
                 opId
             });
         }
-        this.stats.bytes += Buffer.byteLength(text);
         this.trace(sent, res.statusCode, headers, text);
         return { status: res.statusCode, headers, text, opId };
     }

@@ -28606,6 +28606,7 @@ function findSeam(shown, answer, key = itself) {
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
 
 
+
 /** How many of the last log lines are kept for a failure's report (and read per look for it). */
 const TAIL_LINES = 20;
 /** Lines asked for beyond the expected new ones, and how much more is expected than was seen. */
@@ -28616,12 +28617,6 @@ const OVERSHOOT = 1.1;
  * find a burst of B lines in at most about 4 B lines read, the least any factor gives.
  */
 const WIDER = 2;
-/**
- * The service's answer as lines. It never ends with a newline (KubernetesService.getJobLogs joins
- * the lines), so a final one is an empty last line of the job's, kept (splitLines drops it, as a
- * log store's text ends with one).
- */
-const answerLines = (text) => (text ? text.split(/\r\n|\r|\n/) : []);
 class LogStream {
     ctx;
     id;
@@ -28676,7 +28671,7 @@ class LogStream {
     }
     /** on-failure: only the last lines, read anew each time. */
     async lookTail(final) {
-        const lines = answerLines(await this.read(TAIL_LINES, final));
+        const lines = (0,client/* logLines */.OG)(await this.read(TAIL_LINES, final));
         if (lines.length)
             this.tail = lines.slice(-TAIL_LINES);
         return lines.length > 0;
@@ -28688,16 +28683,16 @@ class LogStream {
         // times: a burst of B lines costs at most about 4 B, never the whole log
         for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
             const asked = this.ctx.clock();
-            const lines = answerLines(await this.read(n, final));
+            const lines = (0,client/* logLines */.OG)(await this.read(n, final));
             this.latency = Math.max(0, this.ctx.clock() - asked);
             if (!lines.length)
-                return this.settle(now, [], final, false);
+                return false;
             const seam = findSeam(this.shown, lines);
             if (seam.kind === 'at') {
                 // tail_lines counts the runtime's records, and a line over 16 KiB is several
                 if (seam.at > 0)
                     this.recordsPerLine = Math.min(64, Math.max(1, n / lines.length));
-                return this.settle(now, lines.slice(seam.at), final, true);
+                return this.settle(now, lines.slice(seam.at), final);
             }
             // ambiguous: a wider read has more places, not fewer; no more lines than the read before:
             // that was the whole log, a wider read would be the same
@@ -28714,24 +28709,24 @@ class LogStream {
     }
     /** The whole log: what follows the lines shown, found by their number, else by content. */
     async lookWhole(now, final) {
-        const all = answerLines(await this.read(undefined, final));
+        const all = (0,client/* logLines */.OG)(await this.read(undefined, final));
         if (!all.length)
-            return this.settle(now, [], final, false);
+            return false;
         if (this.shown.endsAt(all))
-            return this.settle(now, all.slice(this.shown.count), final, true);
+            return this.settle(now, all.slice(this.shown.count), final);
         const seam = findSeam(this.shown, all);
         // a rotated log file: the service has only the lines since the rotation
         if (seam.kind === 'at')
-            return this.settle(now, all.slice(seam.at), final, true);
+            return this.settle(now, all.slice(seam.at), final);
         // a log file rotated just after the held-back line was read: it begins with that line
         const pending = this.pending;
         if (pending !== undefined && all[0].startsWith(pending))
-            return this.settle(now, all, final, true);
+            return this.settle(now, all, final);
         // the last line of the log before is shown: it will not grow any more
         this.flush();
         this.ctx.info(`(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`);
         this.shown = new ShownLines();
-        return this.settle(now, all, final, true);
+        return this.settle(now, all, final);
     }
     /** How many last lines to ask for; undefined: the whole log (it is about as small). */
     tailSize(now) {
@@ -28746,12 +28741,10 @@ class LogStream {
         return lines >= this.shown.count ? undefined : Math.ceil(lines * this.recordsPerLine);
     }
     /**
-     * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
-     * the service had a log; without one nothing changes (the held-back line waits for a log store).
+     * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown), from a
+     * read that found a log (without one nothing changes: the held-back line waits for a log store).
      */
-    settle(now, fresh, final, had) {
-        if (!had)
-            return false;
+    settle(now, fresh, final) {
         const before = this.shown.count + (this.pending === undefined ? 0 : 1);
         const lines = fresh.length ? fresh : this.pending === undefined ? [] : [this.pending];
         this.pending = final || !lines.length ? undefined : lines.pop();
@@ -28804,11 +28797,14 @@ class LogStream {
     }
 }
 
+// EXTERNAL MODULE: ./src/actions/runtime.ts + 24 modules
+var runtime = __nccwpck_require__(7682);
 ;// CONCATENATED MODULE: ./src/actions/execution.ts
 // Following an execution of a data job, for run-and-wait and fetch-logs: one status line per
 // change, its log lines as they come (each once, in order, the last ones kept for a failure's
 // reason), and its log at the end — from the service while the execution's pod exists, then from
 // the log store behind logs_url, when the rule of follow-logs-url lets it be followed.
+
 
 
 
@@ -28905,11 +28901,7 @@ async function readEndedLogs(ctx, ref, execution, options) {
 const pollExecution = (ctx, intervalMs, deadline, probe) => (0,poll/* poll */.w)({
     intervalMs,
     timeoutMs: Math.max(0, deadline - ctx.clock()),
-    signal: ctx.signal,
-    clock: ctx.clock,
-    sleep: ctx.sleep,
-    jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil,
+    ...(0,runtime/* pacing */.XX)(ctx),
     probe
 });
 
@@ -29247,8 +29239,6 @@ const folderJobName = (jobDir) => (0,external_node_path_.basename)((0,external_n
 
 // EXTERNAL MODULE: ./src/core/jobrules.ts
 var jobrules = __nccwpck_require__(237);
-// EXTERNAL MODULE: ./src/actions/runtime.ts + 24 modules
-var runtime = __nccwpck_require__(7682);
 ;// CONCATENATED MODULE: ./src/actions/job.ts
 // The job inputs every action shares — job-path, job-name, team — with VDK's defaults: the job
 // name is the folder's name, the team is [owner] team of config.ini; explicit inputs win. The
@@ -29774,6 +29764,7 @@ async function stoppedFollowing(run, result) {
 __nccwpck_require__.d(__webpack_exports__, {
   oR: () => (/* reexport */ joined),
   nf: () => (/* reexport */ summary_link),
+  XX: () => (/* binding */ pacing),
   Cs: () => (/* binding */ runAction),
   ut: () => (/* binding */ runLink),
   TD: () => (/* binding */ startIfMain)
@@ -32919,6 +32910,17 @@ function recordingSinks(state = {}) {
 
 // the summary's cells are made with these by every action
 
+/**
+ * How an action's polls wait: on its clock, sleep and cancellation signal, spread among the
+ * steps that poll together, and not before a Retry-After its client saw (core/poll.ts).
+ */
+const pacing = (ctx) => ({
+    signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil
+});
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -33172,6 +33174,7 @@ function isMain(metaUrl) {
 __nccwpck_require__.d(__webpack_exports__, {
   GN: () => (/* binding */ ControlServiceClient),
   XB: () => (/* binding */ jobRef),
+  OG: () => (/* reexport */ logLines),
   RK: () => (/* reexport */ nestsDeeper),
   uz: () => (/* reexport */ splitLines)
 });
@@ -40706,11 +40709,14 @@ function executionPath(job, id) {
     return `${job.path}/executions/${segment(id)}`;
 }
 /**
- * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
- * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
- * KubernetesService.getJobLogs upstream); a log store may keep them.
+ * The logs endpoint's text as lines. CRLF and a lone CR end a line too, as the service's own
+ * reading of a pod's log splits them (BufferedReader.lines() in KubernetesService.getJobLogs
+ * upstream). Its text never ends with a newline (the lines are joined), so a final one is an
+ * empty last line of the job's, kept.
  */
-const splitLines = (text) => text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : [];
+const logLines = (text) => (text ? text.split(/\r\n|\r|\n/) : []);
+/** A log store's text as lines (logLines), without the empty one after a final newline. */
+const splitLines = (text) => logLines(text.replace(/(\r\n|\r|\n)$/, ''));
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res, operation) {
     const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
@@ -41503,8 +41509,9 @@ function requestBody(spec, opId) {
  * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
  * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
  * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
+ * `tally.bytes` grows by each piece read.
  */
-async function readCapped(body, limit, contentLength, overflow = 'fail') {
+async function readCapped(body, limit, contentLength, overflow = 'fail', tally) {
     // what is left is not wanted: the connection is closed (undici reports that as an error)
     const discard = () => {
         body.on('error', () => undefined);
@@ -41519,6 +41526,8 @@ async function readCapped(body, limit, contentLength, overflow = 'fail') {
     for await (const chunk of body) {
         chunks.push(chunk);
         bytes += chunk.length;
+        if (tally)
+            tally.bytes += chunk.length;
         if (bytes > limit) {
             discard();
             if (overflow === 'fail')
@@ -41778,7 +41787,7 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
-    /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+    /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
     stats = { requests: 0, bytes: 0 };
     /** The time (on the clock) before which the service asked not to be called (Retry-After). */
     retryAfterUntil = 0;
@@ -41971,8 +41980,8 @@ class Transport {
         const opId = headers['x-opid'] ?? sent.opId;
         const cap = spec.maxBytes ?? MAX_ANSWER_BYTES;
         const text = isAnswer(spec, res.statusCode)
-            ? await readCapped(res.body, cap, headers['content-length'])
-            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut');
+            ? await readCapped(res.body, cap, headers['content-length'], 'fail', this.stats)
+            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut', this.stats);
         if (text === undefined) {
             throw new errors/* ControlServiceError */.RK({
                 operation: spec.operation,
@@ -41982,7 +41991,6 @@ class Transport {
                 opId
             });
         }
-        this.stats.bytes += Buffer.byteLength(text);
         this.trace(sent, res.statusCode, headers, text);
         return { status: res.statusCode, headers, text, opId };
     }

@@ -28381,7 +28381,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   TD: () => (/* binding */ startIfMain)
 });
 
-// UNUSED EXPORTS: STOP_GRACE_MS, SUMMARY_LIMITS, actionsInputs, cutMarkup, isMain, joined, link, runDefinition, runLink, runUrl, stopAfterGrace
+// UNUSED EXPORTS: STOP_GRACE_MS, SUMMARY_LIMITS, actionsInputs, cutMarkup, isMain, joined, link, pacing, runDefinition, runLink, runUrl, stopAfterGrace
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
@@ -31521,6 +31521,17 @@ function recordingSinks(state = {}) {
 
 // the summary's cells are made with these by every action
 
+/**
+ * How an action's polls wait: on its clock, sleep and cancellation signal, spread among the
+ * steps that poll together, and not before a Retry-After its client saw (core/poll.ts).
+ */
+const pacing = (ctx) => ({
+    signal: ctx.signal,
+    clock: ctx.clock,
+    sleep: ctx.sleep,
+    jitter: { random: ctx.random },
+    notBefore: () => ctx.client.transport.retryAfterUntil
+});
 const actionsInputs = () => ({
     input: name => getInput(name),
     env: process.env,
@@ -32959,7 +32970,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   XB: () => (/* binding */ jobRef)
 });
 
-// UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, deployedAfter, executionIdProblem, isDeploymentOf, nestsDeeper, splitLines
+// UNUSED EXPORTS: EXECUTION_ID_RULE, MAX_JSON_DEPTH, deployedAfter, executionIdProblem, isDeploymentOf, logLines, nestsDeeper, splitLines
 
 // EXTERNAL MODULE: ./src/core/errors.ts
 var errors = __nccwpck_require__(4296);
@@ -40664,11 +40675,14 @@ function executionPath(job, id) {
     return `${job.path}/executions/${segment(id)}`;
 }
 /**
- * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
- * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
- * KubernetesService.getJobLogs upstream); a log store may keep them.
+ * The logs endpoint's text as lines. CRLF and a lone CR end a line too, as the service's own
+ * reading of a pod's log splits them (BufferedReader.lines() in KubernetesService.getJobLogs
+ * upstream). Its text never ends with a newline (the lines are joined), so a final one is an
+ * empty last line of the job's, kept.
  */
-const splitLines = (text) => text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : [];
+const logLines = (text) => (text ? text.split(/\r\n|\r|\n/) : []);
+/** A log store's text as lines (logLines), without the empty one after a final newline. */
+const splitLines = (text) => logLines(text.replace(/(\r\n|\r|\n)$/, ''));
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res, operation) {
     const protocolError = (detail) => new errors/* ControlServiceError */.RK({ operation, kind: 'protocol', detail, opId: res.opId });
@@ -41461,8 +41475,9 @@ function requestBody(spec, opId) {
  * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
  * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
  * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
+ * `tally.bytes` grows by each piece read.
  */
-async function readCapped(body, limit, contentLength, overflow = 'fail') {
+async function readCapped(body, limit, contentLength, overflow = 'fail', tally) {
     // what is left is not wanted: the connection is closed (undici reports that as an error)
     const discard = () => {
         body.on('error', () => undefined);
@@ -41477,6 +41492,8 @@ async function readCapped(body, limit, contentLength, overflow = 'fail') {
     for await (const chunk of body) {
         chunks.push(chunk);
         bytes += chunk.length;
+        if (tally)
+            tally.bytes += chunk.length;
         if (bytes > limit) {
             discard();
             if (overflow === 'fail')
@@ -41736,7 +41753,7 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
-    /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+    /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
     stats = { requests: 0, bytes: 0 };
     /** The time (on the clock) before which the service asked not to be called (Retry-After). */
     retryAfterUntil = 0;
@@ -41929,8 +41946,8 @@ class Transport {
         const opId = headers['x-opid'] ?? sent.opId;
         const cap = spec.maxBytes ?? MAX_ANSWER_BYTES;
         const text = isAnswer(spec, res.statusCode)
-            ? await readCapped(res.body, cap, headers['content-length'])
-            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut');
+            ? await readCapped(res.body, cap, headers['content-length'], 'fail', this.stats)
+            : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut', this.stats);
         if (text === undefined) {
             throw new errors/* ControlServiceError */.RK({
                 operation: spec.operation,
@@ -41940,7 +41957,6 @@ class Transport {
                 opId
             });
         }
-        this.stats.bytes += Buffer.byteLength(text);
         this.trace(sent, res.statusCode, headers, text);
         return { status: res.statusCode, headers, text, opId };
     }

@@ -22,7 +22,8 @@ import {
   type DeploymentRecordConfig
 } from './github-deployment.js'
 import { readJobInputs, readUploadOptions, type JobInputs, type UploadOptions } from './job.js'
-import { runLink, type ActionContext, type ActionDefinition, type Outcome } from './runtime.js'
+import { pacing, runLink } from './runtime.js'
+import type { ActionContext, ActionDefinition, Outcome } from './runtime.js'
 import { uploadJob, type Uploaded } from './upload.js'
 
 export interface DeployConfig {
@@ -346,11 +347,7 @@ export async function waitLive(
     maxIntervalMs: config.pollIntervalMs,
     factor: 1.5,
     timeoutMs: config.timeoutMs,
-    signal: ctx.signal,
-    clock: ctx.clock,
-    sleep: ctx.sleep,
-    jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil,
+    ...pacing(ctx),
     probe: async () => {
       last = (await ctx.client.listDeployments(ref))[0]
       const fresh =

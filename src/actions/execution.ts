@@ -7,7 +7,7 @@ import type { LogsUrlRule } from '../core/logsurl.js'
 import { poll, type PollOptions, type PollResult } from '../core/poll.js'
 import { isTerminal, type DataJobExecution, type ExecutionStatus } from '../core/types.js'
 import { LogStream, type LogsMode } from './logstream.js'
-import type { ActionContext } from './runtime.js'
+import { pacing, type ActionContext } from './runtime.js'
 
 export type { LogsMode } from './logstream.js'
 
@@ -131,10 +131,6 @@ export const pollExecution = <T>(
   poll({
     intervalMs,
     timeoutMs: Math.max(0, deadline - ctx.clock()),
-    signal: ctx.signal,
-    clock: ctx.clock,
-    sleep: ctx.sleep,
-    jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil,
+    ...pacing(ctx),
     probe
   })

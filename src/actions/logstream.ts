@@ -9,6 +9,7 @@
 // that cannot be placed for sure (identical lines, a log that started again) is found in one whole
 // read by counting. The last line of each read is held back until a later read shows a line
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
+import { logLines } from '../core/client.js'
 import { ControlServiceError } from '../core/errors.js'
 import { findSeam, ShownLines, withoutStamp } from '../core/logseam.js'
 import type { ActionContext } from './runtime.js'
@@ -27,13 +28,6 @@ const OVERSHOOT = 1.1
  * find a burst of B lines in at most about 4 B lines read, the least any factor gives.
  */
 const WIDER = 2
-
-/**
- * The service's answer as lines. It never ends with a newline (KubernetesService.getJobLogs joins
- * the lines), so a final one is an empty last line of the job's, kept (splitLines drops it, as a
- * log store's text ends with one).
- */
-const answerLines = (text: string): string[] => (text ? text.split(/\r\n|\r|\n/) : [])
 
 /** The service's log of the execution: its last `tailLines` lines, or all (`final`: it ended). */
 export type ReadLog = (tailLines: number | undefined, final: boolean) => Promise<string>
@@ -91,7 +85,7 @@ export class LogStream {
 
   /** on-failure: only the last lines, read anew each time. */
   private async lookTail(final: boolean): Promise<boolean> {
-    const lines = answerLines(await this.read(TAIL_LINES, final))
+    const lines = logLines(await this.read(TAIL_LINES, final))
     if (lines.length) this.tail = lines.slice(-TAIL_LINES)
     return lines.length > 0
   }
@@ -103,14 +97,14 @@ export class LogStream {
     // times: a burst of B lines costs at most about 4 B, never the whole log
     for (let n = this.tailSize(now); n !== undefined; n = this.wider(n)) {
       const asked = this.ctx.clock()
-      const lines = answerLines(await this.read(n, final))
+      const lines = logLines(await this.read(n, final))
       this.latency = Math.max(0, this.ctx.clock() - asked)
-      if (!lines.length) return this.settle(now, [], final, false)
+      if (!lines.length) return false
       const seam = findSeam(this.shown, lines)
       if (seam.kind === 'at') {
         // tail_lines counts the runtime's records, and a line over 16 KiB is several
         if (seam.at > 0) this.recordsPerLine = Math.min(64, Math.max(1, n / lines.length))
-        return this.settle(now, lines.slice(seam.at), final, true)
+        return this.settle(now, lines.slice(seam.at), final)
       }
       // ambiguous: a wider read has more places, not fewer; no more lines than the read before:
       // that was the whole log, a wider read would be the same
@@ -128,23 +122,22 @@ export class LogStream {
 
   /** The whole log: what follows the lines shown, found by their number, else by content. */
   private async lookWhole(now: number, final: boolean): Promise<boolean> {
-    const all = answerLines(await this.read(undefined, final))
-    if (!all.length) return this.settle(now, [], final, false)
-    if (this.shown.endsAt(all)) return this.settle(now, all.slice(this.shown.count), final, true)
+    const all = logLines(await this.read(undefined, final))
+    if (!all.length) return false
+    if (this.shown.endsAt(all)) return this.settle(now, all.slice(this.shown.count), final)
     const seam = findSeam(this.shown, all)
     // a rotated log file: the service has only the lines since the rotation
-    if (seam.kind === 'at') return this.settle(now, all.slice(seam.at), final, true)
+    if (seam.kind === 'at') return this.settle(now, all.slice(seam.at), final)
     // a log file rotated just after the held-back line was read: it begins with that line
     const pending = this.pending
-    if (pending !== undefined && all[0].startsWith(pending))
-      return this.settle(now, all, final, true)
+    if (pending !== undefined && all[0].startsWith(pending)) return this.settle(now, all, final)
     // the last line of the log before is shown: it will not grow any more
     this.flush()
     this.ctx.info(
       `(the log of execution ${this.id} starts again: its container restarted, or its log file was rotated; it follows as the service has it now)`
     )
     this.shown = new ShownLines()
-    return this.settle(now, all, final, true)
+    return this.settle(now, all, final)
   }
 
   /** How many last lines to ask for; undefined: the whole log (it is about as small). */
@@ -160,11 +153,10 @@ export class LogStream {
   }
 
   /**
-   * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown). `had`:
-   * the service had a log; without one nothing changes (the held-back line waits for a log store).
+   * Shows `fresh` (the lines after the seam: the held-back one again first, maybe grown), from a
+   * read that found a log (without one nothing changes: the held-back line waits for a log store).
    */
-  private settle(now: number, fresh: string[], final: boolean, had: boolean): boolean {
-    if (!had) return false
+  private settle(now: number, fresh: string[], final: boolean): true {
     const before = this.shown.count + (this.pending === undefined ? 0 : 1)
     const lines = fresh.length ? fresh : this.pending === undefined ? [] : [this.pending]
     this.pending = final || !lines.length ? undefined : lines.pop()

@@ -69,12 +69,14 @@ export function requestBody(
  * Content-Length says it will be), the rest is not downloaded: undefined, or with 'cut' the text
  * of the first `limit` bytes. The bytes are kept as they came and decoded once at the end: at most
  * twice the body's size is held (the pieces, then the text), and only the pieces when it is cut.
+ * `tally.bytes` grows by each piece read.
  */
 export async function readCapped(
   body: Readable,
   limit: number,
   contentLength?: string,
-  overflow: 'fail' | 'cut' = 'fail'
+  overflow: 'fail' | 'cut' = 'fail',
+  tally?: { bytes: number }
 ): Promise<string | undefined> {
   // what is left is not wanted: the connection is closed (undici reports that as an error)
   const discard = (): void => {
@@ -90,6 +92,7 @@ export async function readCapped(
   for await (const chunk of body as AsyncIterable<Buffer>) {
     chunks.push(chunk)
     bytes += chunk.length
+    if (tally) tally.bytes += chunk.length
     if (bytes > limit) {
       discard()
       if (overflow === 'fail') return undefined

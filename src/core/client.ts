@@ -81,7 +81,7 @@ export function jobRef(team: string, job: string): JobRef {
 }
 
 export { deployedAfter, isDeploymentOf } from './calls/deployments.js'
-export { splitLines } from './calls/executions.js'
+export { logLines, splitLines } from './calls/executions.js'
 export { MAX_JSON_DEPTH, nestsDeeper } from './answers.js'
 
 export class ControlServiceClient {

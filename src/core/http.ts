@@ -141,7 +141,7 @@ export class Transport {
   /** Where requests go, for the messages of their failures. */
   private readonly destination: Destination
   private seq = 0
-  /** What was sent and read: each attempt counts, and the bytes of each answer's body read. */
+  /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
   readonly stats = { requests: 0, bytes: 0 }
   /** The time (on the clock) before which the service asked not to be called (Retry-After). */
   retryAfterUntil = 0
@@ -343,8 +343,8 @@ export class Transport {
     const opId = headers['x-opid'] ?? sent.opId
     const cap = spec.maxBytes ?? MAX_ANSWER_BYTES
     const text = isAnswer(spec, res.statusCode)
-      ? await readCapped(res.body, cap, headers['content-length'])
-      : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut')
+      ? await readCapped(res.body, cap, headers['content-length'], 'fail', this.stats)
+      : await readCapped(res.body, MAX_ERROR_PAGE_BYTES, undefined, 'cut', this.stats)
     if (text === undefined) {
       throw new ControlServiceError({
         operation: spec.operation,
@@ -354,7 +354,6 @@ export class Transport {
         opId
       })
     }
-    this.stats.bytes += Buffer.byteLength(text)
     this.trace(sent, res.statusCode, headers, text)
     return { status: res.statusCode, headers, text, opId }
   }

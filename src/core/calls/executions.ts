@@ -37,12 +37,15 @@ function executionPath(job: JobAddress, id: string): string {
 }
 
 /**
- * A log text as lines, without the empty one after a final newline. CRLF and a lone CR end a line
- * too, as the service's own reading of a pod's log splits them (BufferedReader.lines() in
- * KubernetesService.getJobLogs upstream); a log store may keep them.
+ * The logs endpoint's text as lines. CRLF and a lone CR end a line too, as the service's own
+ * reading of a pod's log splits them (BufferedReader.lines() in KubernetesService.getJobLogs
+ * upstream). Its text never ends with a newline (the lines are joined), so a final one is an
+ * empty last line of the job's, kept.
  */
-export const splitLines = (text: string): string[] =>
-  text ? text.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/) : []
+export const logLines = (text: string): string[] => (text ? text.split(/\r\n|\r|\n/) : [])
+
+/** A log store's text as lines (logLines), without the empty one after a final newline. */
+export const splitLines = (text: string): string[] => logLines(text.replace(/(\r\n|\r|\n)$/, ''))
 
 /** The id of the execution a start made, from the Location header of its answer. */
 function startedId(res: Response, operation: string): string {
