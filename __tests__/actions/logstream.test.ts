@@ -164,6 +164,39 @@ describe('LogStream: every line once, in order', () => {
     expect(pod.reads.filter(n => n === undefined).length).toBeLessThanOrEqual(2)
   })
 
+  it('with kubelet times, reads a tail from the second look on: the first read gives the rate', async () => {
+    // 100 lines a second, each stamped when written (the node's clock, an hour off the runner's)
+    const at = (ms: number, text: string): string =>
+      `${new Date(Date.UTC(2026, 11, 4, 9) + ms).toISOString().replace('Z', '000000Z')} ${text}`
+    const pod = new PodLog()
+    const f = follow(pod)
+    const all: string[] = []
+    let n = 0
+    const writeFor = (seconds: number): void =>
+      write(
+        pod,
+        all,
+        Array.from({ length: seconds * 100 }, () => at(n * 10, `line ${n++}`))
+      )
+    writeFor(50)
+    await f.stream.look()
+    for (let look = 0; look < 10; look++) {
+      f.advance(5000)
+      writeFor(5)
+      await f.stream.look()
+    }
+    await f.stream.look(true)
+    expect(f.shown).toEqual(all)
+    // the first look reads the log whole (5,000 lines), every later one about 500 new lines
+    expect(pod.wholeReads).toEqual([5000])
+    const tails = pod.reads.slice(1, -1)
+    expect(tails).toHaveLength(10)
+    expect(tails.every(r => r !== undefined && r >= 500 && r < 700)).toBe(true)
+    // the last look, at once after one: a few lines
+    expect(pod.reads.at(-1)).toBeLessThan(50)
+    expect(pod.linesSent).toBeLessThan(5000 + 11 * 700)
+  })
+
   it('a log that comes in bursts after quiet looks costs a few times its size, not its square', async () => {
     const pod = new PodLog()
     const f = follow(pod)

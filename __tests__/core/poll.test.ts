@@ -71,9 +71,67 @@ describe('poll with an injected clock and sleep', () => {
       sleep: time.sleep,
       jitter: { random: () => draws.shift() ?? 0 }
     })
-    expect(time.sleeps).toEqual([500, 1000, 1249.75, 1050, 1000 + 250 / 3])
+    // (to the microsecond: the schedule adds up pauses, and their sums' last bits differ)
+    expect(time.sleeps.map(ms => Math.round(ms * 1000) / 1000)).toEqual([
+      500, 1000, 1249.75, 1050, 1083.333
+    ])
     expect(startedAt[0]).toBe(500)
     // never two probes within one interval
+    for (let i = 1; i < startedAt.length; i++)
+      expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(1000)
+  })
+
+  test('with jitter, a late probe does not move the next ones: pollers held by one stall stay apart', async () => {
+    // two pollers due 400 ms apart, each 1000 ms (no spread drawn); a stall of the service holds
+    // the second probe of each until 3500: they end together, but the next ones keep their times
+    const stall = 3500
+    const pollerDueAt = async (first: number): Promise<number[]> => {
+      const time = fakeTime()
+      const startedAt: number[] = []
+      await poll({
+        probe: attempt => {
+          startedAt.push(time.elapsed())
+          if (attempt === 2) time.advance(stall - time.elapsed())
+          return Promise.resolve({ done: attempt === 4, value: attempt })
+        },
+        intervalMs: 1000,
+        timeoutMs: 60_000,
+        clock: time.clock,
+        sleep: time.sleep,
+        jitter: { random: () => 0 }
+      }).then(() => undefined)
+      return startedAt.map(t => t + first)
+    }
+    // the first probe of each is due at `first`: a poller started that much later (random 0)
+    const a = await pollerDueAt(0)
+    const b = await pollerDueAt(400)
+    expect(a).toEqual([0, 1000, 4000, 5000])
+    expect(b).toEqual([400, 1400, 4400, 5400])
+  })
+
+  test('with jitter, a probe that started late keeps one interval to the next, and Retry-After spreads', async () => {
+    const time = fakeTime()
+    const startedAt: number[] = []
+    let late = 0
+    await poll({
+      probe: attempt => {
+        startedAt.push(time.elapsed())
+        // the runner wakes the second probe 700 ms late (a busy machine)
+        late = attempt === 1 ? 700 : 0
+        return Promise.resolve({ done: attempt === 5, value: attempt })
+      },
+      intervalMs: 1000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: (ms, signal) => time.sleep(ms + late, signal),
+      jitter: { random: () => 0.5 },
+      // the service asked (once, during the third probe) for no request before 6200
+      notBefore: () => (startedAt.length >= 3 ? START + 6200 : 0)
+    })
+    // due at 500 (0.5 of an interval), then every 1125 (1 + 0.25 x 0.5 intervals): 1625 (woken
+    // at 2325), 2750 (within an interval of 2325: the next, 3875), 5000 and 6125 (before the time
+    // asked: the next of its own times after it, 7250), 8375
+    expect(startedAt).toEqual([500, 2325, 3875, 7250, 8375])
     for (let i = 1; i < startedAt.length; i++)
       expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(1000)
   })

@@ -79891,9 +79891,12 @@ function cronProblem(expr) {
 // Polling as a loop with an injected clock and sleep, an AbortSignal, an interval that may grow
 // to a cap, and a deadline: it always ends, and says why. Many pollers of one service (a matrix of
 // jobs started by one merge) do not line up when given jitter: the first probe comes after a
-// random part of one interval, each next one after 1 to 1 + spread intervals - never sooner than
-// one interval, so never more than one probe per interval - and not before a time the service
-// asked for (Retry-After).
+// random part of one interval, each next one 1 to 1 + spread intervals after the one before was
+// due - never sooner than one interval after it started, so never more than one probe per
+// interval - and not before a time the service asked for (Retry-After). Counting from when a
+// probe was due, not from when it ended, keeps pollers apart through a stall: when a slow answer
+// (a busy service, a busy runner) holds many probes and lets them all end at once, each next one
+// comes at the first of its own times after that, not all of them one interval later together.
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -79925,24 +79928,42 @@ async function poll(options) {
         elapsedMs: clock() - start
     });
     const { jitter } = options;
-    if (jitter)
-        await sleep(Math.min(jitter.random() * interval, options.timeoutMs), options.signal);
+    /**
+     * When the next probe is due, in milliseconds since the start (with jitter, its time on this
+     * poller's own schedule; kept apart from the clock's large numbers, whose fractions are coarse).
+     */
+    let due = 0;
+    if (jitter) {
+        due = Math.min(jitter.random() * interval, options.timeoutMs);
+        await sleep(due, options.signal);
+    }
     while (attempts === 0 || clock() < deadline) {
         if (options.signal?.aborted)
             return end('aborted');
         attempts++;
+        const started = clock() - start;
         const probed = await options.probe(attempts);
         last = probed.value;
         if (probed.done)
             return { reason: 'done', value: probed.value, attempts, elapsedMs: clock() - start };
         if (options.signal?.aborted)
             return end('aborted');
-        const left = deadline - clock();
+        const now = clock() - start;
+        const left = options.timeoutMs - now;
         if (left <= 0)
             break;
-        const spread = jitter ? interval * (jitter.spread ?? 0.25) * jitter.random() : 0;
-        const asked = (options.notBefore?.() ?? 0) - clock();
-        await sleep(Math.min(Math.max(interval + spread, asked), left), options.signal);
+        if (jitter) {
+            // the next of this poller's times that is one interval after this probe began, to come,
+            // and not before the time asked for (pollers told the same time do not all come then)
+            const spread = jitter.spread ?? 0.25;
+            const notBefore = Math.max(started + interval, now, (options.notBefore?.() ?? 0) - start);
+            do
+                due += interval * (1 + spread * jitter.random());
+            while (due < notBefore);
+        }
+        else
+            due = Math.max(now + interval, (options.notBefore?.() ?? 0) - start);
+        await sleep(Math.min(due - now, left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }
     return end(options.signal?.aborted ? 'aborted' : 'timeout');

@@ -11,7 +11,7 @@
 // after it: the kubelet shows an incomplete line (no newline yet) as it is, and it may still grow.
 import { logLines } from '../core/client.js'
 import { ControlServiceError } from '../core/errors.js'
-import { findSeam, ShownLines, withoutStamp } from '../core/logseam.js'
+import { findSeam, ShownLines, stampedRate, withoutStamp } from '../core/logseam.js'
 import type { ActionContext } from './runtime.js'
 
 /** How a followed execution's log is shown: as it comes, only its last lines on failure, or not. */
@@ -41,8 +41,10 @@ export class LogStream {
   private printed = 0
   private lastLookAt: number | undefined
   /**
-   * New lines per millisecond, as seen (decaying, so a burst is not expected forever); unknown
-   * until two looks found the log, and then the whole log is read (it is still short).
+   * New lines per millisecond, as seen (decaying, so a burst is not expected forever). From the
+   * first read on when its lines carry the kubelet's times (the real service's always do:
+   * readNamespacedPodLog with timestamps=true upstream); without them, unknown until two looks
+   * found the log, and until then the whole log is read.
    */
   private rate: number | undefined
   /** How long the last read took: a busy service (or runner) answers later, with more lines. */
@@ -165,7 +167,7 @@ export class LogStream {
     if (this.lastLookAt !== undefined && now > this.lastLookAt) {
       const seen = Math.max(0, after - before) / (now - this.lastLookAt)
       this.rate = Math.max(seen, (this.rate ?? 0) / 4)
-    }
+    } else this.rate ??= stampedRate(fresh)
     this.lastLookAt = now
     return true
   }

@@ -33,6 +33,26 @@ const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d)
 /** A line as a log store keeps it: without the kubelet's timestamp, which a store adds apart. */
 export const withoutStamp = (line: string): string => line.replace(KUBELET_STAMP, '')
 
+/** The kubelet's time of a line, in milliseconds (Date.parse keeps three of the nine digits). */
+function stampTime(line: string): number | undefined {
+  const stamp = KUBELET_STAMP.exec(line)?.[0]
+  const time = stamp === undefined ? NaN : Date.parse(stamp.trimEnd())
+  return Number.isFinite(time) ? time : undefined
+}
+
+/**
+ * Lines per millisecond over the kubelet times of `lines` (the first line's to the last's), when
+ * both have one and they differ: how fast a log grew, known from one read. The times are the
+ * node's clock, and only their difference is used, so a runner's clock that is off does not matter.
+ */
+export function stampedRate(lines: readonly string[]): number | undefined {
+  if (lines.length < 2) return undefined
+  const first = stampTime(lines[0])
+  const last = stampTime(lines[lines.length - 1])
+  if (first === undefined || last === undefined || !(last > first)) return undefined
+  return (lines.length - 1) / (last - first)
+}
+
 /** Where a read meets what was shown: `at` is the index of its first new line. */
 export type Seam = { kind: 'at'; at: number } | { kind: 'ambiguous' } | { kind: 'none' }
 
