@@ -80,6 +80,10 @@ function seeded(seed: number): () => number {
 const stamp = (i: number, text = `line ${i}`): string =>
   `2026-12-04T10:00:00.${String(i).padStart(9, '0')}Z ${text}`
 
+/** A line stamped `ms` after 09:00 by the node's clock (to the millisecond, padded to nine digits). */
+const at = (ms: number, text: string): string =>
+  `${new Date(Date.UTC(2026, 11, 4, 9) + ms).toISOString().replace('Z', '000000Z')} ${text}`
+
 describe('findSeam', () => {
   const shown = (...lines: string[]): ShownLines => {
     const s = new ShownLines()
@@ -165,9 +169,7 @@ describe('LogStream: every line once, in order', () => {
   })
 
   it('with kubelet times, reads a tail from the second look on: the first read gives the rate', async () => {
-    // 100 lines a second, each stamped when written (the node's clock, an hour off the runner's)
-    const at = (ms: number, text: string): string =>
-      `${new Date(Date.UTC(2026, 11, 4, 9) + ms).toISOString().replace('Z', '000000Z')} ${text}`
+    // 100 lines a second, each stamped when written (the node's clock, not the runner's)
     const pod = new PodLog()
     const f = follow(pod)
     const all: string[] = []
@@ -195,6 +197,34 @@ describe('LogStream: every line once, in order', () => {
     // the last look, at once after one: a few lines
     expect(pod.reads.at(-1)).toBeLessThan(50)
     expect(pod.linesSent).toBeLessThan(5000 + 11 * 700)
+  })
+
+  it('with kubelet times, a burst at the start of the log is not expected again', async () => {
+    const pod = new PodLog()
+    const f = follow(pod)
+    const all: string[] = []
+    // 20,000 lines in the first 200 ms, then 10 a second; looks every 5 s from 20 s on
+    write(
+      pod,
+      all,
+      Array.from({ length: 20_000 }, (_, i) => at(i / 100, `start ${i}`))
+    )
+    let t = 200
+    const writeUntil = (end: number): void => {
+      for (; t < end; t += 100) write(pod, all, [at(t, `line at ${t}`)])
+    }
+    writeUntil(20_000)
+    await f.stream.look()
+    for (let look = 0; look < 10; look++) {
+      f.advance(5000)
+      writeUntil(t + 5000)
+      await f.stream.look()
+    }
+    await f.stream.look(true)
+    expect(f.shown).toEqual(all)
+    // one whole read; after it, reads of about the 50 new lines, not of the 20,000 of the burst
+    expect(pod.wholeReads).toHaveLength(1)
+    expect(pod.reads.slice(1).every(n => n !== undefined && n < 200)).toBe(true)
   })
 
   it('a log that comes in bursts after quiet looks costs a few times its size, not its square', async () => {
@@ -260,6 +290,19 @@ describe('LogStream: every line once, in order', () => {
     // the last line of the log before (held back) is shown before the new log
     expect(f.shown).toEqual(['a', 'b', 'c', 'A', 'B'])
     expect(f.info.join('\n')).toContain('starts again')
+  })
+
+  it('a log of one line that starts again: the line is shown, and the new log after it', async () => {
+    const pod = new PodLog()
+    const f = follow(pod)
+    pod.write(stamp(1, 'starting'))
+    await f.stream.look()
+    // the container failed and started again: a new log
+    pod.lines = [stamp(2, 'starting again'), stamp(3, 'work')]
+    await f.stream.look()
+    await f.stream.look(true)
+    expect(f.shown).toEqual([stamp(1, 'starting'), stamp(2, 'starting again'), stamp(3, 'work')])
+    expect(f.info).toEqual([expect.stringContaining('starts again')])
   })
 
   it('after a rotation, goes on after the lines shown', async () => {

@@ -411,11 +411,18 @@ describeIfSpec('core client against the local Control Service', () => {
 
   describe('transport under faults', () => {
     test('503 bursts are retried with backoff until the answer comes', async () => {
-      const { client, sleeps } = make(authed)
+      // a clock that counts its readings: the time a retry went out is the one a poller counts from
+      let readings = 0
+      const { client, sleeps } = make(authed, { clock: () => ++readings })
       await admin('faults', { path: '/info$', status: 503, times: 3 })
+      expect(client.transport.stats.resentAt).toBe(-Infinity)
       expect(await client.info(TEAM)).toBeTruthy()
       expect(journalOf(/info$/).map(j => j.status)).toEqual([503, 503, 503, 200])
       expect(sleeps).toHaveLength(3)
+      expect(client.transport.stats.requests).toBe(4)
+      // the fourth attempt, the last one sent again, read the clock after every earlier reading
+      expect(client.transport.stats.resentAt).toBeGreaterThan(0)
+      expect(client.transport.stats.resentAt).toBeLessThanOrEqual(readings)
     })
 
     test('Retry-After is honoured in seconds and as an HTTP date', async () => {

@@ -129,11 +129,107 @@ describe('poll with an injected clock and sleep', () => {
       notBefore: () => (startedAt.length >= 3 ? START + 6200 : 0)
     })
     // due at 500 (0.5 of an interval), then every 1125 (1 + 0.25 x 0.5 intervals): 1625 (woken
-    // at 2325), 2750 (within an interval of 2325: the next, 3875), 5000 and 6125 (before the time
-    // asked: the next of its own times after it, 7250), 8375
-    expect(startedAt).toEqual([500, 2325, 3875, 7250, 8375])
+    // at 2325), 2750 (within an interval of 2325: at 3325, an interval after it), 4450 and 5575
+    // (before the time asked: the next of its own times after it, 6700), 7825
+    expect(startedAt).toEqual([500, 2325, 3325, 6700, 7825])
     for (let i = 1; i < startedAt.length; i++)
       expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(1000)
+  })
+
+  test('with jitter, a request the probe sent again (a retry) keeps one interval to the next probe', async () => {
+    const time = fakeTime()
+    const sent: number[] = []
+    let resent = -Infinity
+    await poll({
+      probe: attempt => {
+        sent.push(time.elapsed())
+        if (attempt === 2) {
+          // answered 503, and sent again by the transport 4940 ms later
+          time.advance(4940)
+          resent = time.clock()
+          sent.push(time.elapsed())
+        }
+        return Promise.resolve({ done: attempt === 4, value: attempt })
+      },
+      intervalMs: 5000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: time.sleep,
+      jitter: { random: () => 0 },
+      resentAt: () => resent
+    })
+    // due 0, 5000, 10000 (within an interval of the retry at 9940: the next, 15000), 20000
+    expect(sent).toEqual([0, 5000, 9940, 15000, 20000])
+  })
+
+  test('with jitter, far behind its times (a long stall, a distant Retry-After): within one interval after, at once', async () => {
+    for (const draw of [0, 0.5, 0.999]) {
+      const time = fakeTime()
+      const { probe, startedAt } = counter(time, 3)
+      let randoms = 0
+      await poll({
+        probe: attempt => {
+          // the first probe is held 60 s by a stalled service
+          if (attempt === 1) time.advance(60_000)
+          return probe(attempt)
+        },
+        intervalMs: 1000,
+        timeoutMs: 600_000,
+        clock: time.clock,
+        sleep: time.sleep,
+        jitter: {
+          random: () => {
+            randoms++
+            return draw
+          }
+        }
+      })
+      // the first probe at `draw` of an interval, held until 60 s later; the next at `draw` of an
+      // interval after that
+      expect(startedAt[1]).toBe(60_000 + 2 * 1000 * draw)
+      // the first pause, and one draw per probe after it: no catching up over the 60 intervals
+      expect(randoms).toBe(3)
+    }
+  })
+
+  test('with jitter, an interval too small to count at the scale of the clock still ends', async () => {
+    const time = fakeTime()
+    const { probe, startedAt } = counter(time, undefined, 50)
+    const result = await poll({
+      probe,
+      intervalMs: 1e-15,
+      timeoutMs: 1000,
+      clock: time.clock,
+      sleep: (ms, signal) => time.sleep(Math.max(1, ms), signal),
+      jitter: { random: () => 0.5 }
+    })
+    expect(result.reason).toBe('timeout')
+    expect(startedAt.length).toBeGreaterThan(10)
+  })
+
+  test('with jitter, a clock set back during a probe moves the schedule back with it', async () => {
+    const time = fakeTime()
+    const startedAt: number[] = []
+    const slept: number[] = []
+    await poll({
+      probe: attempt => {
+        startedAt.push(time.elapsed())
+        // the machine's clock is set back 10 minutes during the third probe
+        if (attempt === 3) time.advance(-600_000)
+        return Promise.resolve({ done: attempt === 5, value: attempt })
+      },
+      intervalMs: 1000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      sleep: (ms, signal) => {
+        slept.push(ms)
+        return time.sleep(ms, signal)
+      },
+      jitter: { random: () => 0 }
+    })
+    // the first pause (0), then one interval each time, also after the step back
+    expect(slept).toEqual([0, 1000, 1000, 1000, 1000])
+    expect(startedAt).toEqual([0, 1000, 2000, 2000 - 600_000 + 1000, 2000 - 600_000 + 2000])
   })
 
   test('waits until the time the service asked for (Retry-After), beyond the interval', async () => {

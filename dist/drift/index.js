@@ -67543,7 +67543,8 @@ const pacing = (ctx) => ({
     clock: ctx.clock,
     sleep: ctx.sleep,
     jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil
+    notBefore: () => ctx.client.transport.retryAfterUntil,
+    resentAt: () => ctx.client.transport.stats.resentAt
 });
 const actionsInputs = () => ({
     input: name => getInput(name),
@@ -76375,8 +76376,8 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
-    /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
-    stats = { requests: 0, bytes: 0 };
+    /** Attempts sent, bytes of answers read (readCapped), when one was last sent again (a retry). */
+    stats = { requests: 0, bytes: 0, resentAt: -Infinity };
     /** The time (on the clock) before which the service asked not to be called (Retry-After). */
     retryAfterUntil = 0;
     constructor(options) {
@@ -76425,7 +76426,8 @@ class Transport {
         let refreshed = false;
         for (let attempt = 1;; attempt++) {
             const opId = this.newOpId();
-            opIds.push(opId);
+            if (opIds.push(opId) > 1)
+                this.stats.resentAt = clock();
             spec.onSend?.(opId);
             let failure;
             let retryAfterMs;
@@ -76922,10 +76924,12 @@ function cronProblem(expr) {
 // jobs started by one merge) do not line up when given jitter: the first probe comes after a
 // random part of one interval, each next one 1 to 1 + spread intervals after the one before was
 // due - never sooner than one interval after it started, so never more than one probe per
-// interval - and not before a time the service asked for (Retry-After). Counting from when a
-// probe was due, not from when it ended, keeps pollers apart through a stall: when a slow answer
-// (a busy service, a busy runner) holds many probes and lets them all end at once, each next one
-// comes at the first of its own times after that, not all of them one interval later together.
+// interval, nor sooner than one interval after a request the probe sent again (a retry) - and not
+// before a time the service asked for (Retry-After). Counting from when a probe was due, not from
+// when it ended, keeps pollers apart through a stall: when a slow answer (a busy service, a busy
+// runner) holds many probes and lets them all end at once, each next one comes at the first of
+// its own times after that (far behind, at a random time within one interval), not all of them
+// one interval later together.
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -76937,6 +76941,32 @@ const realSleep = (ms, signal) => new Promise(resolve => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
 });
+/** A time an option gives (on the clock), or none: NaN, like none. */
+const timeOf = (option) => {
+    const time = option?.() ?? -Infinity;
+    return Number.isNaN(time) ? -Infinity : time;
+};
+/**
+ * The first of a poller's own times at or after `floor` (each 1 to 1 + spread intervals after the
+ * one before, from `due`), all in milliseconds since its start. Far behind (a long stall, a
+ * distant Retry-After), a random time within one interval from `floor`: pollers held to one time
+ * still spread, and catching up is never a long loop. Never more than one pause past `floor`: a
+ * clock set back leaves the schedule ahead of it.
+ */
+function nextDue(due, floor, interval, jitter) {
+    const pause = () => interval * (1 + (jitter.spread ?? 0.25) * jitter.random());
+    if (floor - due > 4 * interval)
+        return floor + interval * jitter.random();
+    let next = due;
+    do {
+        const after = next + pause();
+        // an interval too small to count at this scale
+        if (!(after > next))
+            return floor;
+        next = after;
+    } while (next < floor);
+    return Math.min(next, floor + interval * (1 + (jitter.spread ?? 0.25)));
+}
 async function poll(options) {
     if (!(options.intervalMs > 0))
         throw new RangeError('poll: intervalMs must be more than 0');
@@ -76970,7 +77000,9 @@ async function poll(options) {
         if (options.signal?.aborted)
             return end('aborted');
         attempts++;
-        const started = clock() - start;
+        let started = clock() - start;
+        // a probe never starts before it is due (sleeps do not end early): a clock set back
+        due = Math.min(due, started);
         const probed = await options.probe(attempts);
         last = probed.value;
         if (probed.done)
@@ -76978,20 +77010,25 @@ async function poll(options) {
         if (options.signal?.aborted)
             return end('aborted');
         const now = clock() - start;
+        // a clock set back during the probe: the schedule goes back with it
+        if (now < started) {
+            due -= started - now;
+            started = now;
+        }
         const left = options.timeoutMs - now;
         if (left <= 0)
             break;
+        const asked = timeOf(options.notBefore) - start;
         if (jitter) {
-            // the next of this poller's times that is one interval after this probe began, to come,
-            // and not before the time asked for (pollers told the same time do not all come then)
-            const spread = jitter.spread ?? 0.25;
-            const notBefore = Math.max(started + interval, now, (options.notBefore?.() ?? 0) - start);
-            do
-                due += interval * (1 + spread * jitter.random());
-            while (due < notBefore);
+            // to come, one interval after any request the probe sent again, and not before the time
+            // asked for: there, the next of this poller's own times; and one interval after this probe
+            // began (a probe that began a little late does not lose its next time)
+            const resent = timeOf(options.resentAt) - start;
+            const floor = Math.max(now, asked, resent + interval);
+            due = Math.max(nextDue(due, floor, interval, jitter), started + interval);
         }
         else
-            due = Math.max(now + interval, (options.notBefore?.() ?? 0) - start);
+            due = Math.max(now + interval, asked);
         await sleep(Math.min(due - now, left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }

@@ -28894,10 +28894,12 @@ class logstream_LogStream {
     /**
      * New lines per millisecond, as seen (decaying, so a burst is not expected forever). From the
      * first read on when its lines carry the kubelet's times (the real service's always do:
-     * readNamespacedPodLog with timestamps=true upstream); without them, unknown until two looks
-     * found the log, and until then the whole log is read.
+     * readNamespacedPodLog with timestamps=true upstream), a guess that the first rate seen
+     * replaces; without them, unknown until two looks found the log, and until then the whole log
+     * is read.
      */
     rate;
+    rateGuessed = false;
     /** How long the last read took: a busy service (or runner) answers later, with more lines. */
     latency = 0;
     /** Records of the runtime per line of the answer, as last seen (tail_lines counts records). */
@@ -28976,7 +28978,10 @@ class logstream_LogStream {
         const all = logLines(await this.read(undefined, final));
         if (!all.length)
             return false;
-        if (this.shown.endsAt(all))
+        // the lines shown, and then the held-back one (maybe grown): the log only grew since
+        const next = all[this.shown.count];
+        const grew = this.pending === undefined || (next !== undefined && next.startsWith(this.pending));
+        if (grew && this.shown.endsAt(all))
             return this.settle(now, all.slice(this.shown.count), final);
         const seam = findSeam(this.shown, all);
         // a rotated log file: the service has only the lines since the rotation
@@ -29016,10 +29021,14 @@ class logstream_LogStream {
         const after = this.shown.count + (this.pending === undefined ? 0 : 1);
         if (this.lastLookAt !== undefined && now > this.lastLookAt) {
             const seen = Math.max(0, after - before) / (now - this.lastLookAt);
-            this.rate = Math.max(seen, (this.rate ?? 0) / 4);
+            this.rate = this.rateGuessed ? seen : Math.max(seen, (this.rate ?? 0) / 4);
+            this.rateGuessed = false;
         }
-        else
-            this.rate ??= stampedRate(fresh);
+        else if (this.rate === undefined) {
+            // the lines of this first read (without the held-back one): their times say how fast
+            this.rate = stampedRate(fresh);
+            this.rateGuessed = this.rate !== undefined;
+        }
         this.lastLookAt = now;
         return true;
     }
@@ -32490,7 +32499,8 @@ const pacing = (ctx) => ({
     clock: ctx.clock,
     sleep: ctx.sleep,
     jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil
+    notBefore: () => ctx.client.transport.retryAfterUntil,
+    resentAt: () => ctx.client.transport.stats.resentAt
 });
 const actionsInputs = () => ({
     input: name => getInput(name),
@@ -41357,8 +41367,8 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
-    /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
-    stats = { requests: 0, bytes: 0 };
+    /** Attempts sent, bytes of answers read (readCapped), when one was last sent again (a retry). */
+    stats = { requests: 0, bytes: 0, resentAt: -Infinity };
     /** The time (on the clock) before which the service asked not to be called (Retry-After). */
     retryAfterUntil = 0;
     constructor(options) {
@@ -41407,7 +41417,8 @@ class Transport {
         let refreshed = false;
         for (let attempt = 1;; attempt++) {
             const opId = this.newOpId();
-            opIds.push(opId);
+            if (opIds.push(opId) > 1)
+                this.stats.resentAt = clock();
             spec.onSend?.(opId);
             let failure;
             let retryAfterMs;
@@ -41993,10 +42004,12 @@ async function routeLogsUrl(raw, rule, resolve = systemResolve) {
 // jobs started by one merge) do not line up when given jitter: the first probe comes after a
 // random part of one interval, each next one 1 to 1 + spread intervals after the one before was
 // due - never sooner than one interval after it started, so never more than one probe per
-// interval - and not before a time the service asked for (Retry-After). Counting from when a
-// probe was due, not from when it ended, keeps pollers apart through a stall: when a slow answer
-// (a busy service, a busy runner) holds many probes and lets them all end at once, each next one
-// comes at the first of its own times after that, not all of them one interval later together.
+// interval, nor sooner than one interval after a request the probe sent again (a retry) - and not
+// before a time the service asked for (Retry-After). Counting from when a probe was due, not from
+// when it ended, keeps pollers apart through a stall: when a slow answer (a busy service, a busy
+// runner) holds many probes and lets them all end at once, each next one comes at the first of
+// its own times after that (far behind, at a random time within one interval), not all of them
+// one interval later together.
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -42008,6 +42021,32 @@ const realSleep = (ms, signal) => new Promise(resolve => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
 });
+/** A time an option gives (on the clock), or none: NaN, like none. */
+const timeOf = (option) => {
+    const time = option?.() ?? -Infinity;
+    return Number.isNaN(time) ? -Infinity : time;
+};
+/**
+ * The first of a poller's own times at or after `floor` (each 1 to 1 + spread intervals after the
+ * one before, from `due`), all in milliseconds since its start. Far behind (a long stall, a
+ * distant Retry-After), a random time within one interval from `floor`: pollers held to one time
+ * still spread, and catching up is never a long loop. Never more than one pause past `floor`: a
+ * clock set back leaves the schedule ahead of it.
+ */
+function nextDue(due, floor, interval, jitter) {
+    const pause = () => interval * (1 + (jitter.spread ?? 0.25) * jitter.random());
+    if (floor - due > 4 * interval)
+        return floor + interval * jitter.random();
+    let next = due;
+    do {
+        const after = next + pause();
+        // an interval too small to count at this scale
+        if (!(after > next))
+            return floor;
+        next = after;
+    } while (next < floor);
+    return Math.min(next, floor + interval * (1 + (jitter.spread ?? 0.25)));
+}
 async function poll(options) {
     if (!(options.intervalMs > 0))
         throw new RangeError('poll: intervalMs must be more than 0');
@@ -42041,7 +42080,9 @@ async function poll(options) {
         if (options.signal?.aborted)
             return end('aborted');
         attempts++;
-        const started = clock() - start;
+        let started = clock() - start;
+        // a probe never starts before it is due (sleeps do not end early): a clock set back
+        due = Math.min(due, started);
         const probed = await options.probe(attempts);
         last = probed.value;
         if (probed.done)
@@ -42049,20 +42090,25 @@ async function poll(options) {
         if (options.signal?.aborted)
             return end('aborted');
         const now = clock() - start;
+        // a clock set back during the probe: the schedule goes back with it
+        if (now < started) {
+            due -= started - now;
+            started = now;
+        }
         const left = options.timeoutMs - now;
         if (left <= 0)
             break;
+        const asked = timeOf(options.notBefore) - start;
         if (jitter) {
-            // the next of this poller's times that is one interval after this probe began, to come,
-            // and not before the time asked for (pollers told the same time do not all come then)
-            const spread = jitter.spread ?? 0.25;
-            const notBefore = Math.max(started + interval, now, (options.notBefore?.() ?? 0) - start);
-            do
-                due += interval * (1 + spread * jitter.random());
-            while (due < notBefore);
+            // to come, one interval after any request the probe sent again, and not before the time
+            // asked for: there, the next of this poller's own times; and one interval after this probe
+            // began (a probe that began a little late does not lose its next time)
+            const resent = timeOf(options.resentAt) - start;
+            const floor = Math.max(now, asked, resent + interval);
+            due = Math.max(nextDue(due, floor, interval, jitter), started + interval);
         }
         else
-            due = Math.max(now + interval, (options.notBefore?.() ?? 0) - start);
+            due = Math.max(now + interval, asked);
         await sleep(Math.min(due - now, left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }

@@ -66704,6 +66704,8 @@ const MAX_CHARS = 1 << 20;
 const MIN_OVERLAP = 32;
 /** A kubelet timestamp at the start of a line: Go's RFC3339NanoFixed (nine digits) and a space. */
 const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d) /;
+/** A timestamp whose last six digits are zeros: from a clock to the millisecond or coarser. */
+const COARSE_STAMP = /0{6}(?:Z|[+-]\d\d:\d\d) $/;
 /** A line as a log store keeps it: without the kubelet's timestamp, which a store adds apart. */
 const withoutStamp = (line) => line.replace(KUBELET_STAMP, '');
 /** The kubelet's time of a line, in milliseconds (Date.parse keeps three of the nine digits). */
@@ -66713,9 +66715,10 @@ function stampTime(line) {
     return Number.isFinite(time) ? time : undefined;
 }
 /**
- * Lines per millisecond over the kubelet times of `lines` (the first line's to the last's), when
- * both have one and they differ: how fast a log grew, known from one read. The times are the
- * node's clock, and only their difference is used, so a runner's clock that is off does not matter.
+ * Lines per millisecond over the later half of the time the kubelet times of `lines` span (the
+ * first line's to the last's), when both have one and they differ: how fast a log grows, known
+ * from one read, and not raised by a burst at its start. The times are the node's clock, and only
+ * their differences are used, so a runner's clock that is off does not matter.
  */
 function stampedRate(lines) {
     if (lines.length < 2)
@@ -66724,7 +66727,15 @@ function stampedRate(lines) {
     const last = stampTime(lines[lines.length - 1]);
     if (first === undefined || last === undefined || !(last > first))
         return undefined;
-    return (lines.length - 1) / (last - first);
+    const half = (first + last) / 2;
+    let count = 0;
+    for (let i = lines.length - 1; i >= 0; i--) {
+        const time = stampTime(lines[i]);
+        if (time !== undefined && time < half)
+            break;
+        count++;
+    }
+    return count / (last - half);
 }
 const itself = line => line;
 /** Lines as runs of identical keys, each with the index of its first line. */
@@ -66755,8 +66766,10 @@ class ShownLines {
     /** Whether the runs still hold every line shown (nothing was let go). */
     whole = true;
     /**
-     * Whether the last line shown starts with a kubelet timestamp, another than the line's before
-     * (two records can share one: stdout and stderr are written apart); then lines do not repeat.
+     * Whether the last line shown starts with a kubelet timestamp of its own: to the nanosecond, or
+     * another than the line's before (a coarser time is shared by many lines); then lines do not
+     * repeat. Two records can share a time to the nanosecond (stdout and stderr are written
+     * apart), but not their text as well.
      */
     stamped = false;
     lastStamp;
@@ -66773,7 +66786,10 @@ class ShownLines {
         this.count += lines.length;
         for (const line of lines.slice(-2)) {
             const stamp = KUBELET_STAMP.exec(line)?.[0];
-            this.stamped = stamp !== undefined && stamp !== this.lastStamp;
+            // a time of the node's clock to the nanosecond is the line's own even when the line before
+            // has it too (a record of stdout and one of stderr); a time padded from a coarser clock
+            // (to the second, the millisecond) is not
+            this.stamped = stamp !== undefined && (!COARSE_STAMP.test(stamp) || stamp !== this.lastStamp);
             this.lastStamp = stamp;
         }
         while (this.runs.length > 1 && (this.runs.length > MAX_RUNS || this.chars > MAX_CHARS)) {
@@ -66938,10 +66954,12 @@ class LogStream {
     /**
      * New lines per millisecond, as seen (decaying, so a burst is not expected forever). From the
      * first read on when its lines carry the kubelet's times (the real service's always do:
-     * readNamespacedPodLog with timestamps=true upstream); without them, unknown until two looks
-     * found the log, and until then the whole log is read.
+     * readNamespacedPodLog with timestamps=true upstream), a guess that the first rate seen
+     * replaces; without them, unknown until two looks found the log, and until then the whole log
+     * is read.
      */
     rate;
+    rateGuessed = false;
     /** How long the last read took: a busy service (or runner) answers later, with more lines. */
     latency = 0;
     /** Records of the runtime per line of the answer, as last seen (tail_lines counts records). */
@@ -67020,7 +67038,10 @@ class LogStream {
         const all = (0,client/* logLines */.OG)(await this.read(undefined, final));
         if (!all.length)
             return false;
-        if (this.shown.endsAt(all))
+        // the lines shown, and then the held-back one (maybe grown): the log only grew since
+        const next = all[this.shown.count];
+        const grew = this.pending === undefined || (next !== undefined && next.startsWith(this.pending));
+        if (grew && this.shown.endsAt(all))
             return this.settle(now, all.slice(this.shown.count), final);
         const seam = findSeam(this.shown, all);
         // a rotated log file: the service has only the lines since the rotation
@@ -67060,10 +67081,14 @@ class LogStream {
         const after = this.shown.count + (this.pending === undefined ? 0 : 1);
         if (this.lastLookAt !== undefined && now > this.lastLookAt) {
             const seen = Math.max(0, after - before) / (now - this.lastLookAt);
-            this.rate = Math.max(seen, (this.rate ?? 0) / 4);
+            this.rate = this.rateGuessed ? seen : Math.max(seen, (this.rate ?? 0) / 4);
+            this.rateGuessed = false;
         }
-        else
-            this.rate ??= stampedRate(fresh);
+        else if (this.rate === undefined) {
+            // the lines of this first read (without the held-back one): their times say how fast
+            this.rate = stampedRate(fresh);
+            this.rateGuessed = this.rate !== undefined;
+        }
         this.lastLookAt = now;
         return true;
     }
@@ -71596,7 +71621,8 @@ const pacing = (ctx) => ({
     clock: ctx.clock,
     sleep: ctx.sleep,
     jitter: { random: ctx.random },
-    notBefore: () => ctx.client.transport.retryAfterUntil
+    notBefore: () => ctx.client.transport.retryAfterUntil,
+    resentAt: () => ctx.client.transport.stats.resentAt
 });
 const actionsInputs = () => ({
     input: name => getInput(name),
@@ -80259,8 +80285,8 @@ class Transport {
     /** Where requests go, for the messages of their failures. */
     destination;
     seq = 0;
-    /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
-    stats = { requests: 0, bytes: 0 };
+    /** Attempts sent, bytes of answers read (readCapped), when one was last sent again (a retry). */
+    stats = { requests: 0, bytes: 0, resentAt: -Infinity };
     /** The time (on the clock) before which the service asked not to be called (Retry-After). */
     retryAfterUntil = 0;
     constructor(options) {
@@ -80309,7 +80335,8 @@ class Transport {
         let refreshed = false;
         for (let attempt = 1;; attempt++) {
             const opId = this.newOpId();
-            opIds.push(opId);
+            if (opIds.push(opId) > 1)
+                this.stats.resentAt = clock();
             spec.onSend?.(opId);
             let failure;
             let retryAfterMs;
@@ -80989,10 +81016,12 @@ async function routeLogsUrl(raw, rule, resolve = systemResolve) {
 // jobs started by one merge) do not line up when given jitter: the first probe comes after a
 // random part of one interval, each next one 1 to 1 + spread intervals after the one before was
 // due - never sooner than one interval after it started, so never more than one probe per
-// interval - and not before a time the service asked for (Retry-After). Counting from when a
-// probe was due, not from when it ended, keeps pollers apart through a stall: when a slow answer
-// (a busy service, a busy runner) holds many probes and lets them all end at once, each next one
-// comes at the first of its own times after that, not all of them one interval later together.
+// interval, nor sooner than one interval after a request the probe sent again (a retry) - and not
+// before a time the service asked for (Retry-After). Counting from when a probe was due, not from
+// when it ended, keeps pollers apart through a stall: when a slow answer (a busy service, a busy
+// runner) holds many probes and lets them all end at once, each next one comes at the first of
+// its own times after that (far behind, at a random time within one interval), not all of them
+// one interval later together.
 const realSleep = (ms, signal) => new Promise(resolve => {
     if (signal?.aborted)
         return resolve();
@@ -81004,6 +81033,32 @@ const realSleep = (ms, signal) => new Promise(resolve => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
 });
+/** A time an option gives (on the clock), or none: NaN, like none. */
+const timeOf = (option) => {
+    const time = option?.() ?? -Infinity;
+    return Number.isNaN(time) ? -Infinity : time;
+};
+/**
+ * The first of a poller's own times at or after `floor` (each 1 to 1 + spread intervals after the
+ * one before, from `due`), all in milliseconds since its start. Far behind (a long stall, a
+ * distant Retry-After), a random time within one interval from `floor`: pollers held to one time
+ * still spread, and catching up is never a long loop. Never more than one pause past `floor`: a
+ * clock set back leaves the schedule ahead of it.
+ */
+function nextDue(due, floor, interval, jitter) {
+    const pause = () => interval * (1 + (jitter.spread ?? 0.25) * jitter.random());
+    if (floor - due > 4 * interval)
+        return floor + interval * jitter.random();
+    let next = due;
+    do {
+        const after = next + pause();
+        // an interval too small to count at this scale
+        if (!(after > next))
+            return floor;
+        next = after;
+    } while (next < floor);
+    return Math.min(next, floor + interval * (1 + (jitter.spread ?? 0.25)));
+}
 async function poll(options) {
     if (!(options.intervalMs > 0))
         throw new RangeError('poll: intervalMs must be more than 0');
@@ -81037,7 +81092,9 @@ async function poll(options) {
         if (options.signal?.aborted)
             return end('aborted');
         attempts++;
-        const started = clock() - start;
+        let started = clock() - start;
+        // a probe never starts before it is due (sleeps do not end early): a clock set back
+        due = Math.min(due, started);
         const probed = await options.probe(attempts);
         last = probed.value;
         if (probed.done)
@@ -81045,20 +81102,25 @@ async function poll(options) {
         if (options.signal?.aborted)
             return end('aborted');
         const now = clock() - start;
+        // a clock set back during the probe: the schedule goes back with it
+        if (now < started) {
+            due -= started - now;
+            started = now;
+        }
         const left = options.timeoutMs - now;
         if (left <= 0)
             break;
+        const asked = timeOf(options.notBefore) - start;
         if (jitter) {
-            // the next of this poller's times that is one interval after this probe began, to come,
-            // and not before the time asked for (pollers told the same time do not all come then)
-            const spread = jitter.spread ?? 0.25;
-            const notBefore = Math.max(started + interval, now, (options.notBefore?.() ?? 0) - start);
-            do
-                due += interval * (1 + spread * jitter.random());
-            while (due < notBefore);
+            // to come, one interval after any request the probe sent again, and not before the time
+            // asked for: there, the next of this poller's own times; and one interval after this probe
+            // began (a probe that began a little late does not lose its next time)
+            const resent = timeOf(options.resentAt) - start;
+            const floor = Math.max(now, asked, resent + interval);
+            due = Math.max(nextDue(due, floor, interval, jitter), started + interval);
         }
         else
-            due = Math.max(now + interval, (options.notBefore?.() ?? 0) - start);
+            due = Math.max(now + interval, asked);
         await sleep(Math.min(due - now, left), options.signal);
         interval = Math.min(cap, interval * (options.factor ?? 1));
     }

@@ -43,10 +43,12 @@ export class LogStream {
   /**
    * New lines per millisecond, as seen (decaying, so a burst is not expected forever). From the
    * first read on when its lines carry the kubelet's times (the real service's always do:
-   * readNamespacedPodLog with timestamps=true upstream); without them, unknown until two looks
-   * found the log, and until then the whole log is read.
+   * readNamespacedPodLog with timestamps=true upstream), a guess that the first rate seen
+   * replaces; without them, unknown until two looks found the log, and until then the whole log
+   * is read.
    */
   private rate: number | undefined
+  private rateGuessed = false
   /** How long the last read took: a busy service (or runner) answers later, with more lines. */
   private latency = 0
   /** Records of the runtime per line of the answer, as last seen (tail_lines counts records). */
@@ -126,7 +128,10 @@ export class LogStream {
   private async lookWhole(now: number, final: boolean): Promise<boolean> {
     const all = logLines(await this.read(undefined, final))
     if (!all.length) return false
-    if (this.shown.endsAt(all)) return this.settle(now, all.slice(this.shown.count), final)
+    // the lines shown, and then the held-back one (maybe grown): the log only grew since
+    const next = all[this.shown.count]
+    const grew = this.pending === undefined || (next !== undefined && next.startsWith(this.pending))
+    if (grew && this.shown.endsAt(all)) return this.settle(now, all.slice(this.shown.count), final)
     const seam = findSeam(this.shown, all)
     // a rotated log file: the service has only the lines since the rotation
     if (seam.kind === 'at') return this.settle(now, all.slice(seam.at), final)
@@ -166,8 +171,13 @@ export class LogStream {
     const after = this.shown.count + (this.pending === undefined ? 0 : 1)
     if (this.lastLookAt !== undefined && now > this.lastLookAt) {
       const seen = Math.max(0, after - before) / (now - this.lastLookAt)
-      this.rate = Math.max(seen, (this.rate ?? 0) / 4)
-    } else this.rate ??= stampedRate(fresh)
+      this.rate = this.rateGuessed ? seen : Math.max(seen, (this.rate ?? 0) / 4)
+      this.rateGuessed = false
+    } else if (this.rate === undefined) {
+      // the lines of this first read (without the held-back one): their times say how fast
+      this.rate = stampedRate(fresh)
+      this.rateGuessed = this.rate !== undefined
+    }
     this.lastLookAt = now
     return true
   }

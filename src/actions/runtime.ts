@@ -12,7 +12,7 @@ import { connect, type ConnectionConfig } from '../core/connection.js'
 import { ActionFailure, ControlServiceError, InputError, type FileProblem } from '../core/errors.js'
 import type { TransportOptions } from '../core/http.js'
 import { Problems, relativeToWorkspace, type InputSource } from '../core/inputs.js'
-import { realSleep, type PollOptions } from '../core/poll.js'
+import { realSleep, type Pacing } from '../core/poll.js'
 import { inert } from '../core/text.js'
 import { runnerSinks, type ActionSinks } from './sinks.js'
 import { link, type Cell, type SummaryTable } from './summary.js'
@@ -60,14 +60,13 @@ export interface ActionContext {
  * How an action's polls wait: on its clock, sleep and cancellation signal, spread among the
  * steps that poll together, and not before a Retry-After its client saw (core/poll.ts).
  */
-export const pacing = (
-  ctx: ActionContext
-): Pick<PollOptions<unknown>, 'signal' | 'clock' | 'sleep' | 'jitter' | 'notBefore'> => ({
+export const pacing = (ctx: ActionContext): Pacing => ({
   signal: ctx.signal,
   clock: ctx.clock,
   sleep: ctx.sleep,
   jitter: { random: ctx.random },
-  notBefore: () => ctx.client.transport.retryAfterUntil
+  notBefore: () => ctx.client.transport.retryAfterUntil,
+  resentAt: () => ctx.client.transport.stats.resentAt
 })
 
 export interface Outcome {

@@ -141,8 +141,8 @@ export class Transport {
   /** Where requests go, for the messages of their failures. */
   private readonly destination: Destination
   private seq = 0
-  /** What was sent and read: each attempt counts, and the bytes of answers' bodies read (readCapped). */
-  readonly stats = { requests: 0, bytes: 0 }
+  /** Attempts sent, bytes of answers read (readCapped), when one was last sent again (a retry). */
+  readonly stats = { requests: 0, bytes: 0, resentAt: -Infinity }
   /** The time (on the clock) before which the service asked not to be called (Retry-After). */
   retryAfterUntil = 0
 
@@ -203,7 +203,7 @@ export class Transport {
     let refreshed = false
     for (let attempt = 1; ; attempt++) {
       const opId = this.newOpId()
-      opIds.push(opId)
+      if (opIds.push(opId) > 1) this.stats.resentAt = clock()
       spec.onSend?.(opId)
       let failure: ControlServiceError
       let retryAfterMs: number | undefined

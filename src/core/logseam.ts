@@ -30,6 +30,9 @@ export const MIN_OVERLAP = 32
 /** A kubelet timestamp at the start of a line: Go's RFC3339NanoFixed (nine digits) and a space. */
 const KUBELET_STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(?:Z|[+-]\d\d:\d\d) /
 
+/** A timestamp whose last six digits are zeros: from a clock to the millisecond or coarser. */
+const COARSE_STAMP = /0{6}(?:Z|[+-]\d\d:\d\d) $/
+
 /** A line as a log store keeps it: without the kubelet's timestamp, which a store adds apart. */
 export const withoutStamp = (line: string): string => line.replace(KUBELET_STAMP, '')
 
@@ -41,16 +44,24 @@ function stampTime(line: string): number | undefined {
 }
 
 /**
- * Lines per millisecond over the kubelet times of `lines` (the first line's to the last's), when
- * both have one and they differ: how fast a log grew, known from one read. The times are the
- * node's clock, and only their difference is used, so a runner's clock that is off does not matter.
+ * Lines per millisecond over the later half of the time the kubelet times of `lines` span (the
+ * first line's to the last's), when both have one and they differ: how fast a log grows, known
+ * from one read, and not raised by a burst at its start. The times are the node's clock, and only
+ * their differences are used, so a runner's clock that is off does not matter.
  */
 export function stampedRate(lines: readonly string[]): number | undefined {
   if (lines.length < 2) return undefined
   const first = stampTime(lines[0])
   const last = stampTime(lines[lines.length - 1])
   if (first === undefined || last === undefined || !(last > first)) return undefined
-  return (lines.length - 1) / (last - first)
+  const half = (first + last) / 2
+  let count = 0
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const time = stampTime(lines[i])
+    if (time !== undefined && time < half) break
+    count++
+  }
+  return count / (last - half)
 }
 
 /** Where a read meets what was shown: `at` is the index of its first new line. */
@@ -89,8 +100,10 @@ export class ShownLines {
   /** Whether the runs still hold every line shown (nothing was let go). */
   whole = true
   /**
-   * Whether the last line shown starts with a kubelet timestamp, another than the line's before
-   * (two records can share one: stdout and stderr are written apart); then lines do not repeat.
+   * Whether the last line shown starts with a kubelet timestamp of its own: to the nanosecond, or
+   * another than the line's before (a coarser time is shared by many lines); then lines do not
+   * repeat. Two records can share a time to the nanosecond (stdout and stderr are written
+   * apart), but not their text as well.
    */
   stamped = false
   private lastStamp: string | undefined
@@ -107,7 +120,10 @@ export class ShownLines {
     this.count += lines.length
     for (const line of lines.slice(-2)) {
       const stamp = KUBELET_STAMP.exec(line)?.[0]
-      this.stamped = stamp !== undefined && stamp !== this.lastStamp
+      // a time of the node's clock to the nanosecond is the line's own even when the line before
+      // has it too (a record of stdout and one of stderr); a time padded from a coarser clock
+      // (to the second, the millisecond) is not
+      this.stamped = stamp !== undefined && (!COARSE_STAMP.test(stamp) || stamp !== this.lastStamp)
       this.lastStamp = stamp
     }
     while (this.runs.length > 1 && (this.runs.length > MAX_RUNS || this.chars > MAX_CHARS)) {

@@ -3,10 +3,12 @@
 // jobs started by one merge) do not line up when given jitter: the first probe comes after a
 // random part of one interval, each next one 1 to 1 + spread intervals after the one before was
 // due - never sooner than one interval after it started, so never more than one probe per
-// interval - and not before a time the service asked for (Retry-After). Counting from when a
-// probe was due, not from when it ended, keeps pollers apart through a stall: when a slow answer
-// (a busy service, a busy runner) holds many probes and lets them all end at once, each next one
-// comes at the first of its own times after that, not all of them one interval later together.
+// interval, nor sooner than one interval after a request the probe sent again (a retry) - and not
+// before a time the service asked for (Retry-After). Counting from when a probe was due, not from
+// when it ended, keeps pollers apart through a stall: when a slow answer (a busy service, a busy
+// runner) holds many probes and lets them all end at once, each next one comes at the first of
+// its own times after that (far behind, at a random time within one interval), not all of them
+// one interval later together.
 
 export interface PollOptions<T> {
   /** One look at the world: `done: true` ends the loop with its value. */
@@ -22,10 +24,18 @@ export interface PollOptions<T> {
   jitter?: { random: () => number; spread?: number }
   /** The earliest time (on `clock`) the next probe may start, e.g. what a Retry-After asked. */
   notBefore?: () => number
+  /** When a probe last sent a request again (a retry inside it): the next waits an interval after. */
+  resentAt?: () => number
   clock?: () => number
   /** Resolves after `ms`, or early when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
+
+/** How a poller waits, apart from what it waits for (actions/runtime.ts pacing). */
+export type Pacing = Pick<
+  PollOptions<unknown>,
+  'signal' | 'clock' | 'sleep' | 'jitter' | 'notBefore' | 'resentAt'
+>
 
 export type PollResult<T> =
   | { reason: 'done'; value: T; attempts: number; elapsedMs: number }
@@ -43,6 +53,37 @@ export const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     const timer = setTimeout(done, ms)
     signal?.addEventListener('abort', done, { once: true })
   })
+
+/** A time an option gives (on the clock), or none: NaN, like none. */
+const timeOf = (option: (() => number) | undefined): number => {
+  const time = option?.() ?? -Infinity
+  return Number.isNaN(time) ? -Infinity : time
+}
+
+/**
+ * The first of a poller's own times at or after `floor` (each 1 to 1 + spread intervals after the
+ * one before, from `due`), all in milliseconds since its start. Far behind (a long stall, a
+ * distant Retry-After), a random time within one interval from `floor`: pollers held to one time
+ * still spread, and catching up is never a long loop. Never more than one pause past `floor`: a
+ * clock set back leaves the schedule ahead of it.
+ */
+function nextDue(
+  due: number,
+  floor: number,
+  interval: number,
+  jitter: NonNullable<PollOptions<unknown>['jitter']>
+): number {
+  const pause = (): number => interval * (1 + (jitter.spread ?? 0.25) * jitter.random())
+  if (floor - due > 4 * interval) return floor + interval * jitter.random()
+  let next = due
+  do {
+    const after = next + pause()
+    // an interval too small to count at this scale
+    if (!(after > next)) return floor
+    next = after
+  } while (next < floor)
+  return Math.min(next, floor + interval * (1 + (jitter.spread ?? 0.25)))
+}
 
 export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   if (!(options.intervalMs > 0)) throw new RangeError('poll: intervalMs must be more than 0')
@@ -75,23 +116,31 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   while (attempts === 0 || clock() < deadline) {
     if (options.signal?.aborted) return end('aborted')
     attempts++
-    const started = clock() - start
+    let started = clock() - start
+    // a probe never starts before it is due (sleeps do not end early): a clock set back
+    due = Math.min(due, started)
     const probed = await options.probe(attempts)
     last = probed.value
     if (probed.done)
       return { reason: 'done', value: probed.value, attempts, elapsedMs: clock() - start }
     if (options.signal?.aborted) return end('aborted')
     const now = clock() - start
+    // a clock set back during the probe: the schedule goes back with it
+    if (now < started) {
+      due -= started - now
+      started = now
+    }
     const left = options.timeoutMs - now
     if (left <= 0) break
+    const asked = timeOf(options.notBefore) - start
     if (jitter) {
-      // the next of this poller's times that is one interval after this probe began, to come,
-      // and not before the time asked for (pollers told the same time do not all come then)
-      const spread = jitter.spread ?? 0.25
-      const notBefore = Math.max(started + interval, now, (options.notBefore?.() ?? 0) - start)
-      do due += interval * (1 + spread * jitter.random())
-      while (due < notBefore)
-    } else due = Math.max(now + interval, (options.notBefore?.() ?? 0) - start)
+      // to come, one interval after any request the probe sent again, and not before the time
+      // asked for: there, the next of this poller's own times; and one interval after this probe
+      // began (a probe that began a little late does not lose its next time)
+      const resent = timeOf(options.resentAt) - start
+      const floor = Math.max(now, asked, resent + interval)
+      due = Math.max(nextDue(due, floor, interval, jitter), started + interval)
+    } else due = Math.max(now + interval, asked)
     await sleep(Math.min(due - now, left), options.signal)
     interval = Math.min(cap, interval * (options.factor ?? 1))
   }
