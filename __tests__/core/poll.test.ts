@@ -129,9 +129,9 @@ describe('poll with an injected clock and sleep', () => {
       notBefore: () => (startedAt.length >= 3 ? START + 6200 : 0)
     })
     // due at 500 (0.5 of an interval), then every 1125 (1 + 0.25 x 0.5 intervals): 1625 (woken
-    // at 2325), 2750 (within an interval of 2325: at 3325, an interval after it), 4450 and 5575
-    // (before the time asked: the next of its own times after it, 6700), 7825
-    expect(startedAt).toEqual([500, 2325, 3325, 6700, 7825])
+    // at 2325), 2750 (within an interval of 2325: the next, 3875), 5000 and 6125 (before the time
+    // asked: the next of its own times after it, 7250), 8375
+    expect(startedAt).toEqual([500, 2325, 3875, 7250, 8375])
     for (let i = 1; i < startedAt.length; i++)
       expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(1000)
   })
@@ -160,6 +160,25 @@ describe('poll with an injected clock and sleep', () => {
     })
     // due 0, 5000, 10000 (within an interval of the retry at 9940: the next, 15000), 20000
     expect(sent).toEqual([0, 5000, 9940, 15000, 20000])
+  })
+
+  test('with jitter, a probe woken a few milliseconds late keeps its next time, one interval after it', async () => {
+    const time = fakeTime()
+    const startedAt: number[] = []
+    await poll({
+      probe: attempt => {
+        startedAt.push(time.elapsed())
+        return Promise.resolve({ done: attempt === 4, value: attempt })
+      },
+      intervalMs: 1000,
+      timeoutMs: 60_000,
+      clock: time.clock,
+      // every timer fires 4 ms late, and no spread is drawn: each look is due an interval on
+      sleep: (ms, signal) => time.sleep(ms + 4, signal),
+      jitter: { random: () => 0 }
+    })
+    // not a look skipped each time for 4 ms: one interval after the one before began
+    expect(startedAt).toEqual([4, 1008, 2012, 3016])
   })
 
   test('with jitter, far behind its times (a long stall, a distant Retry-After): within one interval after, at once', async () => {

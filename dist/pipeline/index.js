@@ -81030,6 +81030,12 @@ const realSleep = (ms, signal) => new Promise(resolve => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
 });
+/**
+ * How late (a part of the interval) a probe may begin and keep its next time, moved to one
+ * interval after it: a timer's lateness. Later (a busy runner, a stall), the next comes at the
+ * poller's next own time, so pollers held together go back to their own times.
+ */
+const LATE = 0.01;
 /** A time an option gives (on the clock), or none: NaN, like none. */
 const timeOf = (option) => {
     const time = option?.() ?? -Infinity;
@@ -81109,12 +81115,16 @@ async function poll(options) {
             break;
         const asked = timeOf(options.notBefore) - start;
         if (jitter) {
-            // to come, one interval after any request the probe sent again, and not before the time
-            // asked for: there, the next of this poller's own times; and one interval after this probe
-            // began (a probe that began a little late does not lose its next time)
+            // to come, one interval after this probe began and after any request it sent again, and
+            // not before the time asked for: there, the next of this poller's own times; a probe that
+            // began only a little late (a timer's lateness) keeps its next time, held to one interval
             const resent = timeOf(options.resentAt) - start;
             const floor = Math.max(now, asked, resent + interval);
-            due = Math.max(nextDue(due, floor, interval, jitter), started + interval);
+            const oneAfter = started + interval;
+            due = nextDue(due, floor, interval, jitter);
+            if (due < oneAfter)
+                due =
+                    oneAfter - due <= interval * LATE ? oneAfter : nextDue(due, oneAfter, interval, jitter);
         }
         else
             due = Math.max(now + interval, asked);
