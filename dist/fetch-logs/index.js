@@ -28895,10 +28895,11 @@ class logstream_LogStream {
      * New lines per millisecond, as seen (decaying, so a burst is not expected forever). From the
      * first read on when its lines carry the kubelet's times (the real service's always do:
      * readNamespacedPodLog with timestamps=true upstream), over the later half of the time they
-     * span (core/logseam.ts stampedRate); without them, unknown until two looks found the log, and
-     * until then the whole log is read.
+     * span (core/logseam.ts stampedRate), a guess the first rate seen replaces; without them,
+     * unknown until two looks found the log, and until then the whole log is read.
      */
     rate;
+    rateGuessed = false;
     /** How long the last read took: a busy service (or runner) answers later, with more lines. */
     latency = 0;
     /** Records of the runtime per line of the answer, as last seen (tail_lines counts records). */
@@ -29020,11 +29021,14 @@ class logstream_LogStream {
         const after = this.shown.count + (this.pending === undefined ? 0 : 1);
         if (this.lastLookAt !== undefined && now > this.lastLookAt) {
             const seen = Math.max(0, after - before) / (now - this.lastLookAt);
-            this.rate = Math.max(seen, (this.rate ?? 0) / 4);
+            // a rate guessed from the first read's times gives way to the first one seen
+            this.rate = this.rateGuessed ? seen : Math.max(seen, (this.rate ?? 0) / 4);
+            this.rateGuessed = false;
         }
-        else {
+        else if (this.rate === undefined) {
             // the lines of this first read (without the held-back one): their times say how fast
-            this.rate ??= stampedRate(fresh);
+            this.rate = stampedRate(fresh);
+            this.rateGuessed = this.rate !== undefined;
         }
         this.lastLookAt = now;
         return true;
